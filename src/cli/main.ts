@@ -1,0 +1,84 @@
+import { once } from 'node:events';
+import { formatBindAddress } from '../config/address.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/registry.js';
+import { describeConfig } from '../config/resolve.js';
+import { ConfigError, ExitCode, TsgunError } from '../errors.js';
+import { receiveFromWorker } from '../ipc/protocol.js';
+import { createLogger } from '../log/logger.js';
+import { Arbiter } from '../master/arbiter.js';
+import { writePidfile } from '../master/pidfile.js';
+import { bindAll, readSomaxconn, socketUrl } from '../master/sockets.js';
+import { forkWorker } from '../master/spawn.js';
+import { VERSION } from '../version.js';
+
+/** Fatal errors end with one plain line per problem on stderr, whatever the log format. */
+function fail(err: unknown): number {
+  if (err instanceof ConfigError) {
+    for (const p of err.problems) process.stderr.write(`tsgun: error: ${p} [${err.code}]\n`);
+    return err.exitCode;
+  }
+  if (err instanceof TsgunError) {
+    process.stderr.write(`tsgun: error: ${err.message} [${err.code}]\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`tsgun: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return ExitCode.INTERNAL;
+}
+
+/** --check-config: the settings resolved; now load the app in a throwaway worker. */
+async function checkApp(config: Config): Promise<number> {
+  const child = forkWorker({ id: 0, config: { ...config, logLevel: 'critical' }, sockets: [], check: true });
+  let problem: string | null = null;
+  child.on('message', (value: unknown) => {
+    const r = receiveFromWorker(value);
+    if (r.kind === 'ours' && r.message.type === 'boot-error') problem = `${r.message.message} [${r.message.code}]`;
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code === 0) {
+    process.stdout.write('tsgun: config OK\n');
+    return ExitCode.OK;
+  }
+  process.stderr.write(`tsgun: error: ${problem ?? `app check exited with code ${code}`}\n`);
+  return code === ExitCode.APP_LOAD ? ExitCode.APP_LOAD : ExitCode.WORKER_BOOT;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const loaded = await loadConfig(argv, process.env);
+  if (loaded.kind === 'exit') return loaded.code;
+  const { config } = loaded.resolved;
+  if (config.printConfig) {
+    process.stdout.write(`${JSON.stringify(describeConfig(loaded.resolved), null, 2)}\n`);
+    return ExitCode.OK;
+  }
+  if (config.chdir) {
+    try {
+      process.chdir(config.chdir);
+    } catch {
+      throw new ConfigError([`--chdir: no such directory: ${config.chdir}`]);
+    }
+  }
+  if (config.checkConfig) return checkApp(config);
+
+  const log = createLogger({ level: config.logLevel, file: config.errorLogfile, role: 'master' });
+  const { logger } = log;
+  logger.info({ version: VERSION }, `starting tsgun ${VERSION}`);
+  const somaxconn = readSomaxconn();
+  if (somaxconn !== null && config.backlog > somaxconn) {
+    logger.warn(
+      { backlog: config.backlog, somaxconn },
+      `--backlog ${config.backlog} exceeds net.core.somaxconn ${somaxconn}: the kernel uses ${somaxconn} (raise it with sysctl -w net.core.somaxconn=${config.backlog})`,
+    );
+  }
+  if (config.pid) writePidfile(config.pid);
+  const sockets = await bindAll(config.bind, logger);
+  for (const s of sockets) logger.info({ address: socketUrl(s), bind: formatBindAddress(s.address) }, `listening at: ${socketUrl(s)} (${process.pid})`);
+  const result = await new Arbiter({ config, argv, log, sockets }).run();
+  if (result.error) process.stderr.write(`tsgun: error: ${result.error}\n`);
+  return result.exitCode;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => process.exit(fail(err)),
+);

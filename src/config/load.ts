@@ -1,0 +1,54 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../errors.js';
+import { parseArgs, splitArgs } from './cli.js';
+import type { Env } from './registry.js';
+import { type Resolved, resolveConfig } from './resolve.js';
+
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  const full = resolvePath(path);
+  if (!existsSync(full)) throw new ConfigError([`--config: file not found: ${path}`]);
+  let values: unknown;
+  try {
+    if (extname(full) === '.json') {
+      values = JSON.parse(readFileSync(full, 'utf8'));
+    } else {
+      const mod = (await import(pathToFileURL(full).href)) as { default?: unknown };
+      values = mod.default ?? mod;
+      if (typeof values === 'function') values = await (values as () => unknown)();
+    }
+  } catch (err) {
+    throw new ConfigError([`--config: cannot load ${path}: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+    throw new ConfigError([`--config: ${path} must export an object of settings`]);
+  }
+  return values as Record<string, unknown>;
+}
+
+export type LoadResult =
+  | { readonly kind: 'run'; readonly resolved: Resolved }
+  | { readonly kind: 'exit'; readonly code: number };
+
+/** Read every layer (argv, TSGUN_CMD_ARGS, the environment, the config file) and resolve them. */
+export async function loadConfig(argv: readonly string[], env: Env): Promise<LoadResult> {
+  const cli = parseArgs(argv);
+  if (cli.kind === 'exit') return cli;
+  const envArgsText = env['TSGUN_CMD_ARGS'];
+  let envArgs: Record<string, unknown> | undefined;
+  if (envArgsText) {
+    const parsed = parseArgs(splitArgs(envArgsText), 'TSGUN_CMD_ARGS');
+    if (parsed.kind === 'exit') return parsed;
+    envArgs = parsed.values;
+  }
+  const configPath = cli.values.config ?? envArgs?.['config'] ?? env['TSGUN_CONFIG'];
+  const file =
+    typeof configPath === 'string'
+      ? { path: configPath, values: await readConfigFile(configPath) }
+      : undefined;
+  return {
+    kind: 'run',
+    resolved: resolveConfig({ env, cli: cli.values, ...(envArgs ? { envArgs } : {}), ...(file ? { file } : {}) }),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Value parsers shared by every layer: a CLI flag, an environment variable and a config-file value
+ * go through the same function, so a value means the same thing wherever it was written.
+ * Each throws an Error whose message says what was expected; the resolver adds the setting name.
+ */
+export type Parser<T> = (value: unknown) => T;
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+export function int(opts: { min?: number; max?: number } = {}): Parser<number> {
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = opts;
+  return (value) => {
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isInteger(n)) throw new Error(`expected an integer, got ${describe(value)}`);
+    if (n < min || n > max) {
+      throw new Error(
+        max === Number.MAX_SAFE_INTEGER
+          ? `expected an integer >= ${min}, got ${n}`
+          : `expected an integer between ${min} and ${max}, got ${n}`,
+      );
+    }
+    return n;
+  };
+}
+
+export function seconds(opts: { min?: number } = {}): Parser<number> {
+  const { min = 0 } = opts;
+  return (value) => {
+    const n =
+      typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isFinite(n)) throw new Error(`expected a number of seconds, got ${describe(value)}`);
+    if (n < min) throw new Error(`expected a number of seconds >= ${min}, got ${n}`);
+    return n;
+  };
+}
+
+export const bool: Parser<boolean> = (value) => {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    const v = value.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+  }
+  throw new Error(`expected true or false, got ${describe(value)}`);
+};
+
+export const string: Parser<string> = (value) => {
+  if (typeof value !== 'string' || value === '') throw new Error(`expected a non-empty string, got ${describe(value)}`);
+  return value;
+};
+
+export function nullable<T>(parser: Parser<T>): Parser<T | null> {
+  return (value) => (value === null ? null : parser(value));
+}
+
+export function oneOf<T extends string>(choices: readonly T[]): Parser<T> {
+  return (value) => {
+    if (typeof value === 'string' && (choices as readonly string[]).includes(value.toLowerCase())) {
+      return value.toLowerCase() as T;
+    }
+    throw new Error(`expected one of ${choices.join(', ')}, got ${describe(value)}`);
+  };
+}
+
+/** A repeatable setting: an array in a config file, repeated flags, or a comma list in env. */
+export function list<T>(item: Parser<T>): Parser<readonly T[]> {
+  return (value) => {
+    const items = Array.isArray(value)
+      ? value
+      : typeof value === 'string'
+        ? value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+        : [value];
+    return items.map((v) => item(v));
+  };
+}
+
+export const keyValue: Parser<readonly [string, string]> = (value) => {
+  if (typeof value !== 'string') throw new Error(`expected KEY=VALUE, got ${describe(value)}`);
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new Error(`expected KEY=VALUE, got ${describe(value)}`);
+  return [value.slice(0, eq), value.slice(eq + 1)];
+};

@@ -1,0 +1,333 @@
+import { type AppSpec, formatAppSpec, parseAppSpec } from './app-spec.js';
+import { type BindAddress, formatBindAddress, parseBindAddress } from './address.js';
+import {
+  bool,
+  int,
+  keyValue,
+  list,
+  nullable,
+  oneOf,
+  type Parser,
+  seconds,
+  string,
+} from './parsers.js';
+
+export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Every setting tsgun has, with its resolved type. The registry below declares each one once. */
+export interface Settings {
+  app: AppSpec | null;
+  config: string | null;
+  bind: readonly BindAddress[];
+  backlog: number;
+  workers: number;
+  workerConnections: number;
+  timeout: number;
+  gracefulTimeout: number;
+  keepAlive: number;
+  maxRequests: number;
+  maxRequestsJitter: number;
+  limitRequestLine: number;
+  limitRequestFields: number;
+  limitRequestFieldSize: number;
+  pid: string | null;
+  chdir: string | null;
+  env: readonly (readonly [string, string])[];
+  logLevel: LogLevel;
+  errorLogfile: string;
+  accessLogfile: string | null;
+  checkConfig: boolean;
+  printConfig: boolean;
+}
+export type SettingName = keyof Settings;
+export type Config = Readonly<Settings>;
+
+export const SECTIONS = [
+  'App',
+  'Server socket',
+  'Worker processes',
+  'Security',
+  'Server mechanics',
+  'Logging',
+  'Debugging',
+] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface SettingDef<T> {
+  readonly section: Section;
+  /** CLI flags, short first: ['-w', '--workers']. Empty for the positional APP. */
+  readonly flags: readonly string[];
+  /** Placeholder shown in --help; absent for boolean switches. */
+  readonly arg?: string;
+  /** Environment variable read for this setting (besides TSGUN_CMD_ARGS). */
+  readonly env?: string;
+  /** Switches that only make sense on a command line (--check-config) have no file/env form. */
+  readonly cliOnly?: boolean;
+  readonly repeatable?: boolean;
+  readonly default: T | ((env: Env) => T);
+  /** How the default reads in --help and the README when it is computed. */
+  readonly defaultDoc?: string;
+  readonly parse: Parser<T>;
+  format?(value: T): unknown;
+  readonly help: string;
+  /** Whether a HUP may change it (re-read by new workers) or it needs a restart. */
+  readonly hup: boolean;
+}
+
+export type Registry = { readonly [K in SettingName]: SettingDef<Settings[K]> };
+
+const positive = int({ min: 1 });
+const nonNegative = int({ min: 0 });
+
+function envName(name: string): string {
+  return `TSGUN_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+export const REGISTRY: Registry = {
+  app: {
+    section: 'App',
+    flags: [],
+    arg: 'APP',
+    env: envName('app'),
+    default: null,
+    parse: nullable((v) => parseAppSpec(string(v))),
+    format: (v) => (v === null ? null : formatAppSpec(v)),
+    help: 'The app: path/to/module[:export], or module:factory() to call a factory (may be async).',
+    hup: true,
+  },
+  config: {
+    section: 'App',
+    flags: ['-c', '--config'],
+    arg: 'PATH',
+    env: envName('config'),
+    default: null,
+    parse: nullable(string),
+    help: 'A config file (.json, .js, .mjs, .cjs) whose keys are setting names.',
+    hup: true,
+  },
+  bind: {
+    section: 'Server socket',
+    flags: ['-b', '--bind'],
+    arg: 'ADDRESS',
+    env: envName('bind'),
+    repeatable: true,
+    default: (env) => [
+      env['PORT'] ? parseBindAddress(`0.0.0.0:${env['PORT']}`) : parseBindAddress('127.0.0.1:8000'),
+    ],
+    defaultDoc: '127.0.0.1:8000, or 0.0.0.0:$PORT when PORT is set',
+    parse: (v) => {
+      const items = list((x) => parseBindAddress(string(x)))(v);
+      if (items.length === 0) throw new Error('expected at least one address');
+      return items;
+    },
+    format: (v) => v.map(formatBindAddress),
+    help: 'Address to bind, repeatable: HOST:PORT, :PORT, [::1]:PORT, unix:PATH, fd://N.',
+    hup: false,
+  },
+  backlog: {
+    section: 'Server socket',
+    flags: ['--backlog'],
+    arg: 'INT',
+    env: envName('backlog'),
+    default: 2048,
+    parse: int({ min: 1, max: 65535 }),
+    help: 'Listen queue length passed to listen(2); the kernel caps it at net.core.somaxconn.',
+    hup: false,
+  },
+  workers: {
+    section: 'Worker processes',
+    flags: ['-w', '--workers'],
+    arg: 'INT',
+    env: envName('workers'),
+    default: (env) => (env['WEB_CONCURRENCY'] ? positive(env['WEB_CONCURRENCY']) : 1),
+    defaultDoc: '$WEB_CONCURRENCY, else 1',
+    parse: positive,
+    help: 'Number of worker processes. TTIN/TTOU change it while running.',
+    hup: true,
+  },
+  workerConnections: {
+    section: 'Worker processes',
+    flags: ['--worker-connections'],
+    arg: 'INT',
+    env: envName('workerConnections'),
+    default: 1000,
+    parse: positive,
+    help: 'Open connections a worker holds before it stops accepting (the rest wait in the queue).',
+    hup: true,
+  },
+  timeout: {
+    section: 'Worker processes',
+    flags: ['-t', '--timeout'],
+    arg: 'SECONDS',
+    env: envName('timeout'),
+    default: 30,
+    parse: seconds(),
+    help: 'Heartbeat timeout: a worker whose event loop is blocked this long is killed. 0 = off.',
+    hup: true,
+  },
+  gracefulTimeout: {
+    section: 'Worker processes',
+    flags: ['--graceful-timeout'],
+    arg: 'SECONDS',
+    env: envName('gracefulTimeout'),
+    default: 30,
+    parse: seconds(),
+    help: 'How long a stopping worker may finish in-flight requests before SIGKILL.',
+    hup: true,
+  },
+  keepAlive: {
+    section: 'Worker processes',
+    flags: ['--keep-alive'],
+    arg: 'SECONDS',
+    env: envName('keepAlive'),
+    default: 5,
+    parse: seconds(),
+    help: 'Seconds an idle keep-alive connection stays open. 0 disables keep-alive.',
+    hup: true,
+  },
+  maxRequests: {
+    section: 'Worker processes',
+    flags: ['--max-requests'],
+    arg: 'INT',
+    env: envName('maxRequests'),
+    default: 0,
+    parse: nonNegative,
+    help: 'Replace a worker gracefully after this many requests. 0 = never.',
+    hup: true,
+  },
+  maxRequestsJitter: {
+    section: 'Worker processes',
+    flags: ['--max-requests-jitter'],
+    arg: 'INT',
+    env: envName('maxRequestsJitter'),
+    default: 0,
+    parse: nonNegative,
+    help: 'Add a random 0..N to each worker max-requests so workers do not recycle together.',
+    hup: true,
+  },
+  limitRequestLine: {
+    section: 'Security',
+    flags: ['--limit-request-line'],
+    arg: 'BYTES',
+    env: envName('limitRequestLine'),
+    default: 4094,
+    parse: int({ min: 0, max: 8190 }),
+    help: 'Longest request line (method, URI, version) accepted, else 414. 0 = Node limit only.',
+    hup: true,
+  },
+  limitRequestFields: {
+    section: 'Security',
+    flags: ['--limit-request-fields'],
+    arg: 'INT',
+    env: envName('limitRequestFields'),
+    default: 100,
+    parse: int({ min: 0, max: 32768 }),
+    help: 'Most header fields accepted in a request, else 431. 0 = Node limit only.',
+    hup: true,
+  },
+  limitRequestFieldSize: {
+    section: 'Security',
+    flags: ['--limit-request-field-size'],
+    arg: 'BYTES',
+    env: envName('limitRequestFieldSize'),
+    default: 8190,
+    parse: int({ min: 0 }),
+    help: 'Largest header field (name and value) accepted, else 431. 0 = Node limit only.',
+    hup: true,
+  },
+  pid: {
+    section: 'Server mechanics',
+    flags: ['-p', '--pid'],
+    arg: 'FILE',
+    env: envName('pid'),
+    default: null,
+    parse: nullable(string),
+    help: 'Write the master pid to this file (refused if it names a running process).',
+    hup: false,
+  },
+  chdir: {
+    section: 'Server mechanics',
+    flags: ['--chdir'],
+    arg: 'DIR',
+    env: envName('chdir'),
+    default: null,
+    parse: nullable(string),
+    help: 'Change to this directory before loading the app.',
+    hup: false,
+  },
+  env: {
+    section: 'Server mechanics',
+    flags: ['-e', '--env'],
+    arg: 'KEY=VALUE',
+    env: envName('env'),
+    repeatable: true,
+    default: [],
+    parse: list(keyValue),
+    format: (v) => v.map(([k, val]) => `${k}=${val}`),
+    help: 'Set an environment variable for the workers, repeatable.',
+    hup: true,
+  },
+  logLevel: {
+    section: 'Logging',
+    flags: ['--log-level'],
+    arg: 'LEVEL',
+    env: envName('logLevel'),
+    default: 'info',
+    parse: oneOf(LOG_LEVELS),
+    help: `Error log level: ${LOG_LEVELS.join(', ')}.`,
+    hup: true,
+  },
+  errorLogfile: {
+    section: 'Logging',
+    flags: ['--error-logfile'],
+    arg: 'FILE',
+    env: envName('errorLogfile'),
+    default: '-',
+    parse: string,
+    help: "Where JSON log lines go ('-' = stderr).",
+    hup: false,
+  },
+  accessLogfile: {
+    section: 'Logging',
+    flags: ['--access-logfile'],
+    arg: 'FILE',
+    env: envName('accessLogfile'),
+    default: null,
+    parse: nullable(string),
+    help: "Access log in Gunicorn's format ('-' = stdout). Off by default.",
+    hup: true,
+  },
+  checkConfig: {
+    section: 'Debugging',
+    flags: ['--check-config'],
+    cliOnly: true,
+    default: false,
+    parse: bool,
+    help: 'Check the settings and that the app loads, list every problem, exit 0 or 2/4.',
+    hup: false,
+  },
+  printConfig: {
+    section: 'Debugging',
+    flags: ['--print-config'],
+    cliOnly: true,
+    default: false,
+    parse: bool,
+    help: 'Print the resolved settings and where each came from, then exit.',
+    hup: false,
+  },
+};
+
+export const SETTING_NAMES = Object.keys(REGISTRY) as SettingName[];
+
+export function settingDef<K extends SettingName>(name: K): SettingDef<Settings[K]> {
+  return REGISTRY[name];
+}
+
+/** The long flag, which names a setting in every error message (`--workers`, or `APP`). */
+export function displayName(name: SettingName): string {
+  const def: SettingDef<unknown> = REGISTRY[name];
+  return def.flags.find((f) => f.startsWith('--')) ?? def.arg ?? name;
+}

@@ -1,0 +1,143 @@
+import { ConfigError, ErrorCode } from '../errors.js';
+import {
+  type Config,
+  displayName,
+  type Env,
+  REGISTRY,
+  SETTING_NAMES,
+  type SettingDef,
+  type SettingName,
+  type Settings,
+} from './registry.js';
+import { hint } from './suggest.js';
+
+export type Source = 'default' | 'file' | 'env' | 'TSGUN_CMD_ARGS' | 'cli';
+
+export interface Layers {
+  /** The process environment: per-setting variables and computed defaults ($PORT, ...). */
+  readonly env: Env;
+  /** Values from a config file, keyed as written there. */
+  readonly file?: { readonly path: string; readonly values: Readonly<Record<string, unknown>> };
+  /** Values parsed from TSGUN_CMD_ARGS, keyed by setting name. */
+  readonly envArgs?: Readonly<Partial<Record<SettingName, unknown>>>;
+  /** Values from the command line, keyed by setting name. */
+  readonly cli?: Readonly<Partial<Record<SettingName, unknown>>>;
+}
+
+export interface Resolved {
+  readonly config: Config;
+  readonly sources: Readonly<Record<SettingName, Source>>;
+}
+
+/** Names tsgun sets for itself, so an unknown-variable check must not trip on them. */
+const INTERNAL_ENV = /^TSGUN_(CMD_ARGS|WORKER_.*|FD|TEST_.*)$/;
+
+/** Accepts `workerConnections`, `worker_connections` and `worker-connections` for one key. */
+export function canonicalKey(key: string): string {
+  return key.replace(/[-_]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * Layer defaults < config file < environment < TSGUN_CMD_ARGS < command line into one frozen
+ * config. Pure: everything it reads is passed in. Collects every problem before throwing, so
+ * --check-config can list them all.
+ */
+export function resolveConfig(layers: Layers): Resolved {
+  const problems: string[] = [];
+  let unknownKeys = false;
+  const values: Partial<Record<SettingName, unknown>> = {};
+  const sources = {} as Record<SettingName, Source>;
+
+  const apply = (name: SettingName, raw: unknown, source: Source, origin: string) => {
+    const def = REGISTRY[name] as SettingDef<unknown>;
+    try {
+      values[name] = def.parse(raw);
+      sources[name] = source;
+    } catch (err) {
+      problems.push(`${displayName(name)}: ${(err as Error).message} (from ${origin})`);
+    }
+  };
+
+  for (const name of SETTING_NAMES) {
+    const def = REGISTRY[name] as SettingDef<unknown>;
+    try {
+      values[name] =
+        typeof def.default === 'function'
+          ? (def.default as (env: Env) => unknown)(layers.env)
+          : def.default;
+      sources[name] = 'default';
+    } catch (err) {
+      problems.push(`${displayName(name)}: ${(err as Error).message} (from its default's variable)`);
+    }
+  }
+
+  if (layers.file) {
+    const fileSettings = SETTING_NAMES.filter((n) => !REGISTRY[n].cliOnly && n !== 'config');
+    for (const [key, raw] of Object.entries(layers.file.values)) {
+      const name = canonicalKey(key) as SettingName;
+      if (!fileSettings.includes(name)) {
+        unknownKeys = true;
+        problems.push(`unknown setting ${JSON.stringify(key)} in ${layers.file.path}${hint(key, fileSettings)}`);
+        continue;
+      }
+      apply(name, raw, 'file', layers.file.path);
+    }
+  }
+
+  const envNames = new Map<string, SettingName>();
+  for (const name of SETTING_NAMES) {
+    const env = REGISTRY[name].env;
+    if (env) envNames.set(env, name);
+  }
+  for (const [key, raw] of Object.entries(layers.env)) {
+    if (raw === undefined || !key.startsWith('TSGUN_')) continue;
+    const name = envNames.get(key);
+    if (name === undefined) {
+      if (INTERNAL_ENV.test(key)) continue;
+      unknownKeys = true;
+      problems.push(`unknown environment variable ${key}${hint(key, [...envNames.keys(), 'TSGUN_CMD_ARGS'])}`);
+      continue;
+    }
+    apply(name, raw, 'env', key);
+  }
+
+  for (const [layer, source, origin] of [
+    [layers.envArgs, 'TSGUN_CMD_ARGS', 'TSGUN_CMD_ARGS'],
+    [layers.cli, 'cli', 'the command line'],
+  ] as const) {
+    if (!layer) continue;
+    for (const name of SETTING_NAMES) {
+      if (layer[name] !== undefined) apply(name, layer[name], source, origin);
+    }
+  }
+
+  if (!values.printConfig && values.app === null) {
+    problems.push('APP: missing (usage: tsgun [options] path/to/module[:export])');
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(
+      problems,
+      unknownKeys && problems.length === 1 ? ErrorCode.CONFIG_UNKNOWN_KEY : ErrorCode.CONFIG_INVALID,
+    );
+  }
+  return { config: deepFreeze(values as Settings), sources: Object.freeze(sources) };
+}
+
+/** The resolved settings in their written form, for --print-config and the worker's boot. */
+export function describeConfig(resolved: Resolved): Record<string, { value: unknown; source: Source }> {
+  const out: Record<string, { value: unknown; source: Source }> = {};
+  for (const name of SETTING_NAMES) {
+    const def = REGISTRY[name] as SettingDef<unknown>;
+    const value = resolved.config[name];
+    out[name] = { value: def.format ? def.format(value) : value, source: resolved.sources[name] };
+  }
+  return out;
+}

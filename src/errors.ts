@@ -1,0 +1,89 @@
+/**
+ * Exit codes are a contract with whoever runs tsgun (systemd, a container runtime, a script):
+ * they tell a bad setting apart from an app that cannot load. Gunicorn uses 3 and 4 the same way.
+ */
+export const ExitCode = {
+  OK: 0,
+  /** Unexpected internal failure (a bug in tsgun). */
+  INTERNAL: 1,
+  /** A setting, flag, environment value or address is invalid, or a bind failed. */
+  CONFIG: 2,
+  /** A worker failed while booting for a reason other than the app (e.g. cannot listen). */
+  WORKER_BOOT: 3,
+  /** The app module could not be loaded or did not export something servable. */
+  APP_LOAD: 4,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Every error tsgun reports on purpose carries one of these codes (listed in the README). */
+export const ErrorCode = {
+  CONFIG_INVALID: 'TSGUN_ERR_CONFIG_INVALID',
+  CONFIG_UNKNOWN_KEY: 'TSGUN_ERR_CONFIG_UNKNOWN_KEY',
+  BIND_FAILED: 'TSGUN_ERR_BIND',
+  PIDFILE: 'TSGUN_ERR_PIDFILE',
+  APP_NOT_FOUND: 'TSGUN_ERR_APP_NOT_FOUND',
+  APP_LOAD: 'TSGUN_ERR_APP_LOAD',
+  APP_EXPORT_MISSING: 'TSGUN_ERR_APP_EXPORT_MISSING',
+  APP_EXPORT_TYPE: 'TSGUN_ERR_APP_EXPORT_TYPE',
+  WORKER_BOOT: 'TSGUN_ERR_WORKER_BOOT',
+  WORKER_LISTEN: 'TSGUN_ERR_WORKER_LISTEN',
+} as const;
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: string }> = {
+  TSGUN_ERR_CONFIG_INVALID: { exit: ExitCode.CONFIG, meaning: 'a setting has an invalid value' },
+  TSGUN_ERR_CONFIG_UNKNOWN_KEY: {
+    exit: ExitCode.CONFIG,
+    meaning: 'an unknown setting or flag (with a did-you-mean hint)',
+  },
+  TSGUN_ERR_BIND: {
+    exit: ExitCode.CONFIG,
+    meaning: 'the master could not bind an address (in use, not available, permission)',
+  },
+  TSGUN_ERR_PIDFILE: {
+    exit: ExitCode.CONFIG,
+    meaning: 'the pidfile names a running process or cannot be written',
+  },
+  TSGUN_ERR_APP_NOT_FOUND: { exit: ExitCode.APP_LOAD, meaning: 'the app module file does not exist' },
+  TSGUN_ERR_APP_LOAD: {
+    exit: ExitCode.APP_LOAD,
+    meaning: 'the app module threw while loading, or its factory threw',
+  },
+  TSGUN_ERR_APP_EXPORT_MISSING: {
+    exit: ExitCode.APP_LOAD,
+    meaning: 'the named export (or default/app) is not in the module',
+  },
+  TSGUN_ERR_APP_EXPORT_TYPE: {
+    exit: ExitCode.APP_LOAD,
+    meaning: 'the export is not a request listener, an http.Server or a {fetch} object',
+  },
+  TSGUN_ERR_WORKER_BOOT: {
+    exit: ExitCode.WORKER_BOOT,
+    meaning: 'a worker died before it was accepting (not an app load error)',
+  },
+  TSGUN_ERR_WORKER_LISTEN: {
+    exit: ExitCode.WORKER_BOOT,
+    meaning: 'a worker could not listen on an inherited socket',
+  },
+};
+
+export class TsgunError extends Error {
+  readonly code: ErrorCodeValue;
+  readonly exitCode: ExitCodeValue;
+  constructor(code: ErrorCodeValue, message: string) {
+    super(message);
+    this.name = 'TsgunError';
+    this.code = code;
+    this.exitCode = ERROR_DOCS[code].exit;
+  }
+}
+
+export class ConfigError extends TsgunError {
+  /** Every problem found, so --check-config can list them all at once. */
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[], code: ErrorCodeValue = ErrorCode.CONFIG_INVALID) {
+    super(code, problems.join('; '));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,73 @@
+import type { ErrorCodeValue } from '../errors.js';
+
+/**
+ * The one IPC protocol between master and workers. Every message carries `tsgun: 1`, so it can
+ * never be mistaken for the app's own process.send() traffic, and is checked on receipt.
+ */
+export const PROTOCOL_KEY = 'tsgun';
+
+export type WorkerMessage =
+  /** The worker is accepting on every inherited socket. */
+  | { readonly tsgun: 1; readonly type: 'ready' }
+  /** Sent on a timer from the event loop: its absence means the loop is blocked. */
+  | { readonly tsgun: 1; readonly type: 'heartbeat' }
+  /** The worker reached --max-requests and asks to be replaced (it keeps serving until then). */
+  | { readonly tsgun: 1; readonly type: 'retire'; readonly reason: 'max-requests'; readonly requests: number }
+  /** The worker cannot boot; it exits right after sending this. */
+  | { readonly tsgun: 1; readonly type: 'boot-error'; readonly code: ErrorCodeValue; readonly message: string }
+  /** Below --worker-connections again: send the listening sockets so it can accept again. */
+  | { readonly tsgun: 1; readonly type: 'want-sockets' };
+
+export type MasterMessage =
+  /** Carries one listening socket as the IPC handle. */
+  { readonly tsgun: 1; readonly type: 'socket'; readonly index: number };
+
+type Checker = (m: Record<string, unknown>) => boolean;
+
+const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
+  ready: () => true,
+  heartbeat: () => true,
+  retire: (m) => m['reason'] === 'max-requests' && typeof m['requests'] === 'number',
+  'boot-error': (m) =>
+    typeof m['code'] === 'string' && m['code'].startsWith('TSGUN_ERR_') && typeof m['message'] === 'string',
+  'want-sockets': () => true,
+};
+
+const MASTER_CHECKS: Record<MasterMessage['type'], Checker> = {
+  socket: (m) => Number.isInteger(m['index']),
+};
+
+export type Received<T> =
+  | { readonly kind: 'ours'; readonly message: T }
+  | { readonly kind: 'foreign' }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+function receive<T>(value: unknown, checks: Record<string, Checker>): Received<T> {
+  if (value === null || typeof value !== 'object' || !(PROTOCOL_KEY in value)) return { kind: 'foreign' };
+  const m = value as Record<string, unknown>;
+  if (m[PROTOCOL_KEY] !== 1) return { kind: 'invalid', reason: `unknown protocol version ${String(m[PROTOCOL_KEY])}` };
+  const type = m['type'];
+  const check = typeof type === 'string' && Object.hasOwn(checks, type) ? checks[type] : undefined;
+  if (!check) return { kind: 'invalid', reason: `unknown message type ${JSON.stringify(type)}` };
+  if (!check(m)) return { kind: 'invalid', reason: `malformed ${type} message` };
+  return { kind: 'ours', message: m as T };
+}
+
+export const receiveFromWorker = (value: unknown): Received<WorkerMessage> =>
+  receive<WorkerMessage>(value, WORKER_CHECKS);
+export const receiveFromMaster = (value: unknown): Received<MasterMessage> =>
+  receive<MasterMessage>(value, MASTER_CHECKS);
+
+type Body<T> = T extends unknown ? Omit<T, 'tsgun'> : never;
+export const workerMessage = (body: Body<WorkerMessage>): WorkerMessage => ({ tsgun: 1, ...body }) as WorkerMessage;
+export const masterMessage = (body: Body<MasterMessage>): MasterMessage => ({ tsgun: 1, ...body }) as MasterMessage;
+
+/** Environment variables the master hands each worker (removed from the app's process.env). */
+export const WORKER_ENV = {
+  id: 'TSGUN_WORKER_ID',
+  config: 'TSGUN_WORKER_CONFIG',
+  check: 'TSGUN_WORKER_CHECK',
+} as const;
+
+/** Listening sockets reach a worker as inherited fds starting here (0-2 stdio, 3 IPC). */
+export const FIRST_LISTEN_FD = 4;

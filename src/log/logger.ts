@@ -1,0 +1,42 @@
+import pino, { type Logger } from 'pino';
+import type { LogLevel } from '../config/registry.js';
+
+export type { Logger };
+
+/** Gunicorn's level names, mapped onto pino's. */
+const PINO_LEVEL: Record<LogLevel, pino.Level> = {
+  debug: 'debug',
+  info: 'info',
+  warning: 'warn',
+  error: 'error',
+  critical: 'fatal',
+};
+
+export interface LogTarget {
+  readonly logger: Logger;
+  /** Reopen the file after logrotate moved it (no-op for stderr). */
+  reopen(): void;
+}
+
+/**
+ * JSON lines with pid, role and worker id. Synchronous writes: a log line written just before
+ * process.exit() must not be lost (pino 10 has no pino.final).
+ */
+export function createLogger(opts: {
+  level: LogLevel;
+  file: string;
+  role: 'master' | 'worker';
+  worker?: number;
+}): LogTarget {
+  const dest =
+    opts.file === '-' ? pino.destination({ fd: 2, sync: true }) : pino.destination({ dest: opts.file, append: true, mkdir: true, sync: true });
+  const base: Record<string, unknown> = { pid: process.pid, role: opts.role };
+  if (opts.worker !== undefined) base['worker'] = opts.worker;
+  const logger = pino({ level: PINO_LEVEL[opts.level], base, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+  return {
+    logger,
+    reopen: () => {
+      if (opts.file !== '-') dest.reopen();
+    },
+  };
+}

@@ -1,0 +1,360 @@
+import type { ChildProcess } from 'node:child_process';
+import { loadConfig } from '../config/load.js';
+import { type Config, displayName, REGISTRY, SETTING_NAMES } from '../config/registry.js';
+import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
+import { masterMessage, receiveFromWorker, type WorkerMessage } from '../ipc/protocol.js';
+import type { LogTarget } from '../log/logger.js';
+import { classifyExit } from './classify.js';
+import { removePidfile } from './pidfile.js';
+import { findOverdue, findTimedOut, planWorkers, type WorkerState, type WorkerView } from './plan.js';
+import { type BoundSocket, closeAll } from './sockets.js';
+import { forkWorker } from './spawn.js';
+
+interface WorkerRecord extends WorkerView {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  generation: number;
+  state: WorkerState;
+  retiring: boolean;
+  lastHeartbeat: number;
+  closingSince: number | null;
+  bootError: { code: ErrorCodeValue; message: string } | null;
+  murdered: boolean;
+}
+
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1'] as const;
+type Signal = (typeof SIGNALS)[number];
+type StopMode = 'graceful' | 'quick';
+
+/** How long a quick stop waits for workers before SIGKILL. */
+const QUICK_STOP_MS = 2000;
+
+export interface ArbiterOptions {
+  readonly config: Config;
+  readonly argv: readonly string[];
+  readonly log: LogTarget;
+  readonly sockets: readonly BoundSocket[];
+}
+
+/** What run() resolves with: the exit code and, for a halt, the one-line reason. */
+export interface ArbiterResult {
+  readonly exitCode: ExitCodeValue;
+  readonly error: string | null;
+}
+
+/**
+ * The master, in Gunicorn's shape: signal listeners only enqueue; one loop handles the queue in
+ * order, then murders stuck workers and manages the count. Decisions come from plan.ts and
+ * classify.ts; this class only does the I/O they ask for.
+ */
+export class Arbiter {
+  private config: Config;
+  private readonly workers = new Map<number, WorkerRecord>();
+  private readonly queue: Signal[] = [];
+  private nextId = 1;
+  private generation = 1;
+  private target: number;
+  private spawnAllowed = true;
+  private reloading = false;
+  private stopping: StopMode | null = null;
+  private result: ArbiterResult = { exitCode: ExitCode.OK, error: null };
+  private scheduled = false;
+  private ticker: NodeJS.Timeout | null = null;
+  private done: ((result: ArbiterResult) => void) | null = null;
+  private readonly listeners = new Map<Signal, () => void>();
+
+  constructor(private readonly opts: ArbiterOptions) {
+    this.config = opts.config;
+    this.target = opts.config.workers;
+  }
+
+  private get logger() {
+    return this.opts.log.logger;
+  }
+
+  run(): Promise<ArbiterResult> {
+    for (const sig of SIGNALS) {
+      const listener = () => this.enqueue(sig);
+      this.listeners.set(sig, listener);
+      process.on(sig, listener);
+    }
+    const timeoutMs = this.config.timeout * 1000;
+    const tickMs = timeoutMs > 0 ? Math.max(50, Math.min(1000, timeoutMs / 4)) : 1000;
+    this.ticker = setInterval(() => this.wake(), tickMs);
+    this.wake();
+    return new Promise((resolve) => {
+      this.done = resolve;
+    });
+  }
+
+  private enqueue(sig: Signal): void {
+    this.queue.push(sig);
+    this.wake();
+  }
+
+  private wake(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.loop());
+  }
+
+  private loop(): void {
+    this.scheduled = false;
+    for (let sig = this.queue.shift(); sig !== undefined; sig = this.queue.shift()) {
+      this.logger.info({ signal: sig }, `handling signal ${sig}`);
+      this.handleSignal(sig);
+    }
+    this.murderWorkers();
+    if (this.stopping) {
+      this.finishIfStopped();
+      return;
+    }
+    this.manageWorkers();
+  }
+
+  private handleSignal(sig: Signal): void {
+    switch (sig) {
+      case 'SIGTERM':
+        return this.stop(this.stopping === 'graceful' ? 'quick' : 'graceful');
+      case 'SIGINT':
+      case 'SIGQUIT':
+        return this.stop('quick');
+      case 'SIGHUP':
+        return void this.handleHup();
+      case 'SIGTTIN':
+        return this.handleTtin();
+      case 'SIGTTOU':
+        return this.handleTtou();
+      case 'SIGUSR1':
+        return this.handleUsr1();
+    }
+  }
+
+  // --- signal handlers -------------------------------------------------------------------------
+
+  private async handleHup(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      const loaded = await loadConfig(this.opts.argv, process.env);
+      if (loaded.kind === 'run') this.applyReloadedConfig(loaded.resolved.config);
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'reload: config is invalid, keeping the current one');
+    }
+    if (this.stopping) return;
+    this.generation++;
+    this.spawnAllowed = true;
+    this.reloading = true;
+    this.logger.info({ generation: this.generation, workers: this.target }, 'reloading: replacing workers one at a time');
+    this.wake();
+  }
+
+  private applyReloadedConfig(next: Config): void {
+    const merged: Record<string, unknown> = { ...next };
+    for (const name of SETTING_NAMES) {
+      if (REGISTRY[name].hup) continue;
+      if (JSON.stringify(next[name]) !== JSON.stringify(this.config[name])) {
+        this.logger.warn({ setting: displayName(name) }, `reload: ${displayName(name)} changed but needs a restart; keeping the running value`);
+      }
+      merged[name] = this.config[name];
+    }
+    this.config = Object.freeze(merged) as Config;
+    this.target = this.config.workers;
+  }
+
+  private handleTtin(): void {
+    this.target++;
+    this.logger.info({ workers: this.target }, 'TTIN: one more worker');
+  }
+
+  private handleTtou(): void {
+    if (this.target <= 1) {
+      this.logger.info({ workers: this.target }, 'TTOU: already at one worker');
+      return;
+    }
+    this.target--;
+    this.logger.info({ workers: this.target }, 'TTOU: one worker fewer');
+  }
+
+  private handleUsr1(): void {
+    this.opts.log.reopen();
+    for (const w of this.workers.values()) this.signal(w, 'SIGUSR1');
+  }
+
+  // --- the operator verbs ----------------------------------------------------------------------
+
+  private views(): WorkerRecord[] {
+    return [...this.workers.values()];
+  }
+
+  private murderWorkers(): void {
+    const now = Date.now();
+    const live = this.views().filter((w) => !w.murdered && w.state !== 'closing');
+    for (const id of findTimedOut(live, now, this.config.timeout * 1000)) {
+      const w = this.workers.get(id)!;
+      this.logger.error({ worker: w.id, workerPid: w.pid, timeout: this.config.timeout }, `WORKER TIMEOUT (pid:${w.pid}): event loop blocked, killing it`);
+      w.murdered = true;
+      this.signal(w, 'SIGKILL');
+    }
+    const limitMs = this.stopping === 'quick' ? QUICK_STOP_MS : this.config.gracefulTimeout * 1000;
+    for (const id of findOverdue(this.views(), now, limitMs)) {
+      const w = this.workers.get(id)!;
+      if (w.murdered) continue;
+      this.logger.warn({ worker: w.id, workerPid: w.pid }, 'worker did not stop in time, killing it');
+      w.murdered = true;
+      this.signal(w, 'SIGKILL');
+    }
+  }
+
+  private manageWorkers(): void {
+    const actions = planWorkers({
+      workers: this.views(),
+      target: this.target,
+      generation: this.generation,
+      spawnAllowed: this.spawnAllowed,
+    });
+    for (const action of actions) {
+      if (action.kind === 'spawn') {
+        for (let i = 0; i < action.count; i++) this.spawnWorker();
+      } else {
+        for (const id of action.ids) this.killWorker(this.workers.get(id)!, 'graceful');
+      }
+    }
+    if (this.reloading && !this.views().some((w) => w.state === 'booting' || w.generation < this.generation)) {
+      this.reloading = false;
+      this.logger.info({ generation: this.generation }, 'reload complete');
+    }
+  }
+
+  private spawnWorker(): void {
+    const id = this.nextId++;
+    const child = forkWorker({ id, config: this.config, sockets: this.opts.sockets });
+    const now = Date.now();
+    const record: WorkerRecord = {
+      id,
+      child,
+      pid: child.pid ?? -1,
+      generation: this.generation,
+      state: 'booting',
+      retiring: false,
+      spawnedAt: now,
+      lastHeartbeat: now,
+      closingSince: null,
+      bootError: null,
+      murdered: false,
+    };
+    this.workers.set(id, record);
+    child.on('message', (value: unknown) => this.onMessage(record, value));
+    child.on('exit', (code, signal) => this.reap(record, code, signal));
+    child.on('error', (err) => this.logger.error({ worker: id, err }, 'worker process error'));
+    this.logger.info({ worker: id, workerPid: record.pid, generation: this.generation }, 'booting worker');
+  }
+
+  private killWorker(w: WorkerRecord, mode: StopMode): void {
+    if (w.state !== 'closing') {
+      w.state = 'closing';
+      w.closingSince = Date.now();
+    }
+    this.signal(w, mode === 'graceful' ? 'SIGTERM' : 'SIGQUIT');
+  }
+
+  private signal(w: WorkerRecord, sig: NodeJS.Signals): void {
+    try {
+      process.kill(w.pid, sig);
+    } catch {
+      // Already gone; its exit event is on the way.
+    }
+  }
+
+  private onMessage(w: WorkerRecord, value: unknown): void {
+    const received = receiveFromWorker(value);
+    if (received.kind === 'invalid') {
+      this.logger.warn({ worker: w.id, reason: received.reason }, 'ignored a malformed message from a worker');
+    }
+    if (received.kind !== 'ours') return;
+    const message: WorkerMessage = received.message;
+    w.lastHeartbeat = Date.now();
+    switch (message.type) {
+      case 'heartbeat':
+        return;
+      case 'ready':
+        if (w.state === 'booting') w.state = 'ready';
+        this.logger.info({ worker: w.id, workerPid: w.pid }, 'worker ready');
+        return this.wake();
+      case 'retire':
+        w.retiring = true;
+        this.logger.info({ worker: w.id, workerPid: w.pid, requests: message.requests }, 'replacing worker after max-requests');
+        return this.wake();
+      case 'boot-error':
+        w.bootError = { code: message.code, message: message.message };
+        return;
+      case 'want-sockets':
+        this.opts.sockets.forEach((s, index) => {
+          if (w.child.connected) w.child.send(masterMessage({ type: 'socket', index }), s.handle as never);
+        });
+        return;
+    }
+  }
+
+  /** A worker is gone: decide, from why, whether that is fine, a crash to respawn, or a halt. */
+  private reap(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
+    this.workers.delete(w.id);
+    const verdict = classifyExit({
+      state: w.state,
+      code,
+      signal,
+      bootError: w.bootError,
+      masterStopping: this.stopping !== null,
+      murdered: w.murdered,
+    });
+    const fields = { worker: w.id, workerPid: w.pid, code, signal };
+    switch (verdict.kind) {
+      case 'expected':
+        this.logger.info(fields, 'worker exited');
+        break;
+      case 'crash':
+        this.logger.error(fields, `${verdict.message} (pid:${w.pid}); respawning`);
+        break;
+      case 'boot-failure': {
+        const serving = this.views().filter((o) => o.state === 'ready');
+        if (serving.length === 0) {
+          this.halt(verdict.exitCode, verdict.message, verdict.code);
+          break;
+        }
+        // Others still serve the old code: keep them, abort the reload, and wait for a fix.
+        this.logger.error({ ...fields, errorCode: verdict.code }, `${verdict.message}; keeping ${serving.length} serving worker(s), no more spawns until the next HUP`);
+        this.spawnAllowed = false;
+        this.reloading = false;
+        for (const o of this.workers.values()) o.generation = this.generation;
+        break;
+      }
+    }
+    this.wake();
+  }
+
+  private halt(exitCode: ExitCodeValue, message: string, code: ErrorCodeValue): void {
+    this.logger.fatal({ errorCode: code, exitCode }, `halting: ${message}`);
+    this.result = { exitCode, error: `${message} [${code}]` };
+    this.stop('quick');
+  }
+
+  /** TERM: stop accepting, let workers finish (graceful); INT/QUIT: stop now (quick). */
+  private stop(mode: StopMode): void {
+    if (this.stopping === 'quick' || this.stopping === mode) return;
+    this.logger.info({ mode }, mode === 'graceful' ? 'stopping gracefully' : 'stopping now');
+    if (!this.stopping) closeAll(this.opts.sockets);
+    this.stopping = mode;
+    for (const w of this.workers.values()) this.killWorker(w, mode);
+    this.wake();
+  }
+
+  private finishIfStopped(): void {
+    if (this.workers.size > 0 || !this.done) return;
+    if (this.ticker) clearInterval(this.ticker);
+    for (const [sig, listener] of this.listeners) process.off(sig, listener);
+    if (this.config.pid) removePidfile(this.config.pid);
+    this.logger.info({ exitCode: this.result.exitCode }, 'shutdown complete');
+    const done = this.done;
+    this.done = null;
+    done(this.result);
+  }
+}

@@ -1,0 +1,46 @@
+import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
+import type { WorkerState } from './plan.js';
+
+export interface ExitFacts {
+  readonly state: WorkerState;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** What the worker said before dying, if it reported a boot error. */
+  readonly bootError: { readonly code: ErrorCodeValue; readonly message: string } | null;
+  /** The master itself is stopping: every exit is expected. */
+  readonly masterStopping: boolean;
+  /** The master killed it for missing heartbeats. */
+  readonly murdered: boolean;
+}
+
+export type ExitClass =
+  | { readonly kind: 'expected' }
+  | { readonly kind: 'boot-failure'; readonly exitCode: ExitCodeValue; readonly code: ErrorCodeValue; readonly message: string }
+  | { readonly kind: 'crash'; readonly message: string };
+
+/** "exited with code 1", "was killed by SIGKILL (perhaps out of memory?)". */
+export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `was killed by ${signal}${signal === 'SIGKILL' ? ' (perhaps out of memory?)' : ''}`;
+  return `exited with code ${code}`;
+}
+
+/**
+ * Why a worker is gone decides what the master does next: nothing (it was told to stop), halt
+ * (it never booted: a crash loop would only hide the error), or respawn (it crashed after booting).
+ */
+export function classifyExit(facts: ExitFacts): ExitClass {
+  if (facts.masterStopping || facts.state === 'closing') return { kind: 'expected' };
+  if (facts.state === 'booting' && !facts.murdered) {
+    if (facts.bootError) {
+      const exitCode = facts.code === ExitCode.APP_LOAD ? ExitCode.APP_LOAD : ExitCode.WORKER_BOOT;
+      return { kind: 'boot-failure', exitCode, code: facts.bootError.code, message: facts.bootError.message };
+    }
+    return {
+      kind: 'boot-failure',
+      exitCode: facts.code === ExitCode.APP_LOAD ? ExitCode.APP_LOAD : ExitCode.WORKER_BOOT,
+      code: ErrorCode.WORKER_BOOT,
+      message: `worker ${describeExit(facts.code, facts.signal)} while booting`,
+    };
+  }
+  return { kind: 'crash', message: facts.murdered ? 'worker timed out and was killed' : `worker ${describeExit(facts.code, facts.signal)}` };
+}

@@ -1,0 +1,163 @@
+import { lookup } from 'node:dns/promises';
+import { existsSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import * as net from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import { type BindAddress, formatBindAddress } from '../config/address.js';
+import { ErrorCode, TsgunError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+
+/** libuv's server handle (TCP or Pipe), as net._createServerHandle returns it. */
+export interface ServerHandle {
+  readonly fd: number;
+  getsockname?(out: Record<string, unknown>): number;
+  close(callback?: () => void): void;
+}
+
+type CreateServerHandle = (address: string | null, port: number, addressType: number, fd?: number, flags?: number) => ServerHandle | number;
+
+/**
+ * What Node's cluster primary uses: it creates and binds a handle without listen(), so the master
+ * never accepts. The first worker's listen(fd, backlog) puts the socket in LISTEN state; the
+ * master's copy keeps it alive, with its queue, while no worker is running.
+ */
+const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+
+export interface BoundSocket {
+  readonly address: BindAddress;
+  /** What people see, with the real port when port 0 was asked for. */
+  readonly display: string;
+  readonly handle: ServerHandle;
+  /** A unix socket file the master created and must remove on exit. */
+  readonly ownedPath: string | null;
+}
+
+const MESSAGES: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'address not available',
+  EACCES: 'permission denied',
+  EINVAL: 'invalid address',
+  ENOENT: 'no such directory',
+};
+
+function bindError(code: number | string, address: string): TsgunError {
+  const name = typeof code === 'number' ? getSystemErrorName(code) : code;
+  return new TsgunError(ErrorCode.BIND_FAILED, `${MESSAGES[name] ?? name}: ${address}`);
+}
+
+function probeUnixSocket(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const client = net.connect(path);
+    client.once('connect', () => {
+      client.destroy();
+      resolve(true);
+    });
+    client.once('error', () => resolve(false));
+  });
+}
+
+async function bindOnce(address: BindAddress): Promise<BoundSocket> {
+  const shown = formatBindAddress(address);
+  switch (address.kind) {
+    case 'tcp': {
+      let ip = address.host;
+      let family = net.isIP(ip);
+      if (family === 0) {
+        try {
+          ({ address: ip, family } = await lookup(address.host));
+        } catch {
+          throw new TsgunError(ErrorCode.BIND_FAILED, `cannot resolve host: ${shown}`);
+        }
+      }
+      const handle = createServerHandle(ip, address.port, family);
+      if (typeof handle === 'number') throw bindError(handle, shown);
+      // libuv defers EADDRINUSE from bind() to listen(); getsockname() reports it now.
+      const out: Record<string, unknown> = {};
+      const err = handle.getsockname?.(out) ?? 0;
+      if (err !== 0) {
+        handle.close();
+        throw bindError(err, shown);
+      }
+      const display = formatBindAddress({ kind: 'tcp', host: address.host, port: Number(out['port']) });
+      return { address, display, handle, ownedPath: null };
+    }
+    case 'unix': {
+      if (existsSync(address.path)) {
+        if (!lstatSync(address.path).isSocket()) {
+          throw new TsgunError(ErrorCode.BIND_FAILED, `not a socket, refusing to replace it: ${shown}`);
+        }
+        if (await probeUnixSocket(address.path)) throw bindError('EADDRINUSE', shown);
+        unlinkSync(address.path); // stale socket file left by a process that died
+      }
+      const handle = createServerHandle(address.path, -1, -1);
+      if (typeof handle === 'number') throw bindError(handle, shown);
+      return { address, display: shown, handle, ownedPath: address.path };
+    }
+    case 'fd': {
+      let handle: ServerHandle | number;
+      try {
+        handle = createServerHandle(null, -1, -1, address.fd);
+      } catch {
+        throw new TsgunError(ErrorCode.BIND_FAILED, `not an open socket: ${shown}`);
+      }
+      if (typeof handle === 'number') throw bindError(handle, shown);
+      return { address, display: shown, handle, ownedPath: null };
+    }
+  }
+}
+
+/**
+ * Bind every address before any worker exists. EADDRINUSE is retried a few times, as Gunicorn
+ * does, since a previous instance may be just letting go of the port.
+ */
+export async function bindAll(
+  addresses: readonly BindAddress[],
+  logger: Logger,
+  retry = { attempts: 3, delayMs: 500 },
+): Promise<BoundSocket[]> {
+  const bound: BoundSocket[] = [];
+  try {
+    for (const address of addresses) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          bound.push(await bindOnce(address));
+          break;
+        } catch (err) {
+          const inUse = err instanceof TsgunError && err.message.startsWith(MESSAGES['EADDRINUSE']!);
+          if (!inUse || attempt >= retry.attempts) throw err;
+          logger.warn({ address: formatBindAddress(address) }, `${err.message}; retrying in ${retry.delayMs} ms`);
+          await new Promise((r) => setTimeout(r, retry.delayMs));
+        }
+      }
+    }
+  } catch (err) {
+    closeAll(bound);
+    throw err;
+  }
+  return bound;
+}
+
+export function closeAll(sockets: readonly BoundSocket[]): void {
+  for (const s of sockets) {
+    s.handle.close();
+    if (s.ownedPath) {
+      try {
+        unlinkSync(s.ownedPath);
+      } catch {
+        // Already removed: nothing to clean up.
+      }
+    }
+  }
+}
+
+/** net.core.somaxconn, the kernel's cap on any listen backlog (null off Linux). */
+export function readSomaxconn(): number | null {
+  try {
+    return Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+  } catch {
+    return null;
+  }
+}
+
+export function socketUrl(s: BoundSocket): string {
+  return s.address.kind === 'tcp' ? `http://${s.display}` : s.display;
+}

@@ -1,0 +1,28 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import type { Config } from '../config/registry.js';
+import { WORKER_ENV } from '../ipc/protocol.js';
+import type { BoundSocket } from './sockets.js';
+
+const WORKER_ENTRY = new URL('../worker/main.js', import.meta.url);
+
+/**
+ * Fork one worker. Each listening socket is inherited as an fd (from FIRST_LISTEN_FD on, in bind
+ * order): the worker listens on the master's own socket, and nothing passes through the master.
+ */
+export function forkWorker(opts: {
+  id: number;
+  config: Config;
+  sockets: readonly BoundSocket[];
+  check?: boolean;
+}): ChildProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of opts.config.env) env[key] = value;
+  env[WORKER_ENV.id] = String(opts.id);
+  env[WORKER_ENV.config] = JSON.stringify(opts.config);
+  if (opts.check) env[WORKER_ENV.check] = '1';
+  return fork(WORKER_ENTRY, [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...opts.sockets.map((s) => s.handle.fd)],
+    env,
+    serialization: 'json',
+  });
+}

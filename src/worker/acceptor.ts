@@ -1,0 +1,94 @@
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Logger } from '../log/logger.js';
+
+export interface AcceptorOptions {
+  readonly backlog: number;
+  /** --worker-connections: at this many open connections the worker stops accepting. */
+  readonly maxConnections: number;
+  /** Ask the master for the listening sockets again (the worker closed its copies to pause). */
+  readonly requestSockets: () => void;
+  readonly logger: Logger;
+}
+
+/** A listening socket, as an inherited fd number or as a handle received over IPC. */
+export type ListenTarget = { readonly fd: number } | object;
+
+/**
+ * Accepts on the master's sockets and hands each connection to the app's server.
+ *
+ * Node's own maxConnections accepts and then drops; instead, at the limit this closes the worker's
+ * copies of the listening sockets, so further connections wait in the kernel queue for another
+ * worker. The master's copy keeps each socket alive, and sends fresh copies when the worker is
+ * below the limit again.
+ */
+export class Acceptor {
+  readonly sockets = new Set<Socket>();
+  private readonly listeners = new Map<number, NetServer>();
+  /** Pipe handles received over IPC share their fd with the server made from it: never close them. */
+  private readonly retained: object[] = [];
+  private paused = false;
+  private stopped = false;
+
+  constructor(
+    private readonly appServer: NetServer,
+    private readonly opts: AcceptorOptions,
+  ) {}
+
+  get accepting(): boolean {
+    return !this.paused && !this.stopped;
+  }
+
+  listen(index: number, target: ListenTarget): Promise<void> {
+    const listener = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
+    this.listeners.set(index, listener);
+    return new Promise((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(target, this.opts.backlog, () => {
+        listener.off('error', reject);
+        listener.on('error', (err) => this.opts.logger.error({ err }, 'listening socket error'));
+        resolve();
+      });
+    });
+  }
+
+  /** A fresh copy of socket `index` arrived from the master after a pause. */
+  adopt(index: number, handle: object): void {
+    if (this.stopped || this.listeners.has(index)) {
+      (handle as { close?: () => void }).close?.();
+      return;
+    }
+    this.retained.push(handle);
+    this.listen(index, handle).catch((err: unknown) => this.opts.logger.error({ err }, 'cannot listen again'));
+  }
+
+  /** Stop accepting for good: the worker is stopping. Open connections stay. */
+  stop(): void {
+    this.stopped = true;
+    this.closeListeners();
+  }
+
+  private closeListeners(): void {
+    for (const listener of this.listeners.values()) listener.close();
+    this.listeners.clear();
+  }
+
+  private readonly onConnection = (socket: Socket): void => {
+    this.sockets.add(socket);
+    socket.once('close', this.onSocketClose.bind(this, socket));
+    if (!this.paused && this.sockets.size >= this.opts.maxConnections) {
+      this.paused = true;
+      this.closeListeners();
+      this.opts.logger.debug({ connections: this.sockets.size }, 'worker-connections reached: not accepting');
+    }
+    this.appServer.emit('connection', socket);
+  };
+
+  private onSocketClose(socket: Socket): void {
+    this.sockets.delete(socket);
+    if (this.paused && !this.stopped && this.sockets.size < this.opts.maxConnections) {
+      this.paused = false;
+      this.opts.logger.debug({ connections: this.sockets.size }, 'below worker-connections: accepting again');
+      this.opts.requestSockets();
+    }
+  }
+}

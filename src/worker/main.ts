@@ -1,0 +1,154 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as NetServer } from 'node:net';
+import type { Config } from '../config/registry.js';
+import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
+import { FIRST_LISTEN_FD, receiveFromMaster, WORKER_ENV, type WorkerMessage, workerMessage } from '../ipc/protocol.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { Acceptor } from './acceptor.js';
+import { type AccessLog, createAccessLog } from './access-log.js';
+import { drainConnections } from './drain.js';
+import { fetchListener } from './fetch-adapter.js';
+import { type AppTarget, loadApp } from './load-app.js';
+import { type GateState, installGate } from './request-gate.js';
+
+/**
+ * A worker: loads the app, listens on the sockets the master inherited to it, accepts directly,
+ * and reports to the master over IPC. Started by the master with `child_process.fork`.
+ */
+
+function send(message: WorkerMessage): void {
+  if (process.connected) process.send?.(message, undefined, undefined, () => {});
+}
+
+function readBoot(): { id: number; config: Config; check: boolean } {
+  const id = Number(process.env[WORKER_ENV.id]);
+  const config = JSON.parse(process.env[WORKER_ENV.config] ?? 'null') as Config;
+  const check = process.env[WORKER_ENV.check] === '1';
+  // The app's environment should look like the one the operator gave, not tsgun's plumbing.
+  delete process.env[WORKER_ENV.id];
+  delete process.env[WORKER_ENV.config];
+  delete process.env[WORKER_ENV.check];
+  return { id, config, check };
+}
+
+function bootFailed(err: unknown, logger: Logger): never {
+  const known = err instanceof TsgunError ? err : new TsgunError(ErrorCode.WORKER_BOOT, `worker failed to boot: ${String(err)}`);
+  logger.error({ code: known.code, err: err instanceof TsgunError ? undefined : err }, known.message);
+  send(workerMessage({ type: 'boot-error', code: known.code, message: known.message }));
+  process.exit(known.exitCode);
+}
+
+/** The server that receives accepted connections: the app's own, or one tsgun makes for it. */
+function appServer(target: AppTarget, logger: Logger): NetServer {
+  switch (target.kind) {
+    case 'listener':
+      return createServer(); // the gate adds the listener after tsgun's per-request step
+    case 'fetch':
+      return createServer(fetchListener(target.app, logger));
+    case 'server':
+      return target.server;
+  }
+}
+
+/** http and https servers (not a bare net.Server) get tsgun's request step. */
+function isHttpServer(server: NetServer): server is HttpServer {
+  return 'keepAliveTimeout' in server;
+}
+
+async function main(): Promise<void> {
+  const { id, config, check } = readBoot();
+  const log = createLogger({ level: config.logLevel, file: config.errorLogfile, role: 'worker', worker: id });
+  const logger = log.logger;
+  const ppid = process.ppid;
+
+  // Heartbeat first, so a blocked boot is caught by the master like a blocked request.
+  const beatMs = config.timeout > 0 ? Math.max(50, Math.min(1000, (config.timeout * 1000) / 4)) : 1000;
+  const beat = setInterval(() => {
+    if (process.ppid !== ppid) process.exit(0); // orphaned: the master is gone
+    send(workerMessage({ type: 'heartbeat' }));
+  }, beatMs);
+  beat.unref();
+  // The master died (even by SIGKILL): the IPC channel closes, and a worker must not outlive it.
+  process.on('disconnect', () => process.exit(0));
+
+  let target: AppTarget;
+  try {
+    if (!config.app) throw new TsgunError(ErrorCode.APP_NOT_FOUND, 'no app given');
+    target = await loadApp(config.app);
+  } catch (err) {
+    bootFailed(err, logger);
+  }
+  if (check) process.exit(ExitCode.OK);
+
+  const state: GateState = { requests: 0, draining: false };
+  const maxRequests = config.maxRequests > 0 ? config.maxRequests + Math.floor(Math.random() * (config.maxRequestsJitter + 1)) : 0;
+  const accessLog: AccessLog | null = config.accessLogfile ? createAccessLog(config.accessLogfile) : null;
+  const server = appServer(target, logger);
+  if (isHttpServer(server)) {
+    server.keepAliveTimeout = config.keepAlive * 1000;
+    installGate(server, target.kind === 'listener' ? target.listener : null, {
+      config,
+      state,
+      maxRequests,
+      accessLog,
+      onMaxRequests: () => {
+        logger.info({ requests: state.requests }, 'max-requests reached: asking to be replaced');
+        send(workerMessage({ type: 'retire', reason: 'max-requests', requests: state.requests }));
+      },
+    });
+  }
+
+  const acceptor = new Acceptor(server, {
+    backlog: config.backlog,
+    maxConnections: config.workerConnections,
+    requestSockets: () => send(workerMessage({ type: 'want-sockets' })),
+    logger,
+  });
+  process.on('message', (value: unknown, handle: unknown) => {
+    const received = receiveFromMaster(value);
+    if (received.kind === 'invalid') logger.warn({ reason: received.reason }, 'ignored a malformed message from the master');
+    if (received.kind !== 'ours') return;
+    if (received.message.type === 'socket' && handle) acceptor.adopt(received.message.index, handle as object);
+  });
+
+  let stopping = false;
+  const finish = (code: number) => {
+    accessLog?.flush();
+    process.exit(code);
+  };
+  const gracefulStop = () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ connections: acceptor.sockets.size }, 'worker stopping gracefully');
+    acceptor.stop();
+    state.draining = true;
+    drainConnections(acceptor.sockets, () => finish(ExitCode.OK));
+  };
+  const quickStop = () => finish(ExitCode.OK);
+  process.on('SIGTERM', gracefulStop);
+  process.on('SIGINT', quickStop);
+  process.on('SIGQUIT', quickStop);
+  // HUP, TTIN, TTOU and WINCH are for the master; a worker ignores them (Ctrl-Z groups and all).
+  for (const sig of ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const) process.on(sig, () => {});
+  // USR1 would start Node's inspector; tsgun uses it for log reopening, as Gunicorn does.
+  process.on('SIGUSR1', () => {
+    log.reopen();
+    accessLog?.reopen();
+  });
+
+  try {
+    const count = config.bind.length;
+    await Promise.all(Array.from({ length: count }, (_, i) => acceptor.listen(i, { fd: FIRST_LISTEN_FD + i })));
+  } catch (err) {
+    bootFailed(new TsgunError(ErrorCode.WORKER_LISTEN, `worker cannot listen: ${(err as Error).message}`), logger);
+  }
+  // Starts Node's header/request timeout checks, which an http.Server runs once it is listening.
+  server.emit('listening');
+  logger.debug({ kind: target.kind }, 'worker accepting');
+  send(workerMessage({ type: 'ready' }));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`tsgun worker: ${String((err as Error)?.stack ?? err)}\n`);
+  process.exit(ExitCode.WORKER_BOOT);
+});

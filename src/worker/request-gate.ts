@@ -1,0 +1,65 @@
+import type { IncomingMessage, Server as HttpServer, RequestListener, ServerResponse } from 'node:http';
+import type { Config } from '../config/registry.js';
+import type { AccessLog } from './access-log.js';
+
+/** The per-worker request state the gate updates; the rest of the worker reads it. */
+export interface GateState {
+  requests: number;
+  /** Set when the worker drains: every response from now on says Connection: close. */
+  draining: boolean;
+}
+
+export interface GateOptions {
+  readonly config: Pick<Config, 'keepAlive' | 'limitRequestLine' | 'limitRequestFields' | 'limitRequestFieldSize'>;
+  readonly state: GateState;
+  readonly maxRequests: number;
+  readonly onMaxRequests: () => void;
+  readonly accessLog: AccessLog | null;
+}
+
+function reject(res: ServerResponse, status: number, text: string): void {
+  res.shouldKeepAlive = false;
+  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Gunicorn's request limits; returns the status to answer with, or 0 when the request is fine. */
+export function checkLimits(req: IncomingMessage, config: GateOptions['config']): number {
+  const { limitRequestLine, limitRequestFields, limitRequestFieldSize } = config;
+  // "GET /path HTTP/1.1" is method + space + URL + space + 8.
+  if (limitRequestLine > 0 && (req.method?.length ?? 0) + (req.url?.length ?? 0) + 10 > limitRequestLine) return 414;
+  const raw = req.rawHeaders;
+  if (limitRequestFields > 0 && raw.length / 2 > limitRequestFields) return 431;
+  if (limitRequestFieldSize > 0) {
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i]!.length + raw[i + 1]!.length + 2 > limitRequestFieldSize) return 431;
+    }
+  }
+  return 0;
+}
+
+/**
+ * Put tsgun's per-request step in front of the app's request listeners: count, enforce limits,
+ * close keep-alive while draining, log access. It is the only work tsgun adds per request.
+ */
+export function installGate(server: HttpServer, app: RequestListener | null, opts: GateOptions): void {
+  const listeners = (server.listeners('request') as RequestListener[]).slice();
+  if (app) listeners.push(app);
+  server.removeAllListeners('request');
+  const { config, state, maxRequests, accessLog } = opts;
+  const noKeepAlive = config.keepAlive === 0;
+  // Node truncates headers past maxHeadersCount silently; keep one more so the limit can see it.
+  if (config.limitRequestFields > 0) server.maxHeadersCount = config.limitRequestFields + 1;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    state.requests++;
+    if (state.draining || noKeepAlive) res.shouldKeepAlive = false;
+    if (accessLog) accessLog.record(req, res);
+    const status = checkLimits(req, config);
+    if (status !== 0) {
+      reject(res, status, status === 414 ? 'Request-URI Too Long\n' : 'Request Header Fields Too Large\n');
+      return;
+    }
+    if (state.requests === maxRequests) opts.onMaxRequests();
+    for (const listener of listeners) listener.call(server, req, res);
+  });
+}
