@@ -44,7 +44,10 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
     exit: ExitCode.CONFIG,
     meaning: 'the pidfile names a running process or cannot be written',
   },
-  TSGUN_ERR_APP_NOT_FOUND: { exit: ExitCode.APP_LOAD, meaning: 'the app module file does not exist' },
+  TSGUN_ERR_APP_NOT_FOUND: {
+    exit: ExitCode.APP_LOAD,
+    meaning: 'the app module file does not exist',
+  },
   TSGUN_ERR_APP_LOAD: {
     exit: ExitCode.APP_LOAD,
     meaning: 'the app module threw while loading, or its factory threw',

@@ -28,11 +28,17 @@ function fail(err: unknown): number {
 
 /** --check-config: the settings resolved; now load the app in a throwaway worker. */
 async function checkApp(config: Config): Promise<number> {
-  const child = forkWorker({ id: 0, config: { ...config, logLevel: 'critical' }, sockets: [], check: true });
+  const child = forkWorker({
+    id: 0,
+    config: { ...config, logLevel: 'critical' },
+    sockets: [],
+    check: true,
+  });
   let problem: string | null = null;
   child.on('message', (value: unknown) => {
     const r = receiveFromWorker(value);
-    if (r.kind === 'ours' && r.message.type === 'boot-error') problem = `${r.message.message} [${r.message.code}]`;
+    if (r.kind === 'ours' && r.message.type === 'boot-error')
+      problem = `${r.message.message} [${r.message.code}]`;
   });
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code === 0) {
@@ -72,7 +78,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (config.pid) writePidfile(config.pid);
   const sockets = await bindAll(config.bind, logger);
-  for (const s of sockets) logger.info({ address: socketUrl(s), bind: formatBindAddress(s.address) }, `listening at: ${socketUrl(s)} (${process.pid})`);
+  for (const s of sockets)
+    logger.info(
+      { address: socketUrl(s), bind: formatBindAddress(s.address) },
+      `listening at: ${socketUrl(s)} (${process.pid})`,
+    );
   const result = await new Arbiter({ config, argv, log, sockets }).run();
   if (result.error) process.stderr.write(`tsgun: error: ${result.error}\n`);
   return result.exitCode;

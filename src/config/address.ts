@@ -27,12 +27,17 @@ export function parseBindAddress(spec: string): BindAddress {
   if (raw.startsWith('unix:')) {
     const path = raw.replace(/^unix:(\/\/)?/, '');
     if (path === '') throw new Error(`missing path in ${JSON.stringify(spec)}`);
-    return { kind: 'unix', path: raw.startsWith('unix://') ? `/${path.replace(/^\/+/, '')}` : path };
+    return {
+      kind: 'unix',
+      path: raw.startsWith('unix://') ? `/${path.replace(/^\/+/, '')}` : path,
+    };
   }
   if (raw.startsWith('fd://')) {
     const text = raw.slice(5);
     if (!/^\d+$/.test(text) || Number(text) < 3) {
-      throw new Error(`invalid file descriptor in ${JSON.stringify(spec)} (expected fd://N, N >= 3)`);
+      throw new Error(
+        `invalid file descriptor in ${JSON.stringify(spec)} (expected fd://N, N >= 3)`,
+      );
     }
     return { kind: 'fd', fd: Number(text) };
   }
@@ -45,7 +50,8 @@ export function parseBindAddress(spec: string): BindAddress {
     host = hostPort.slice(1, end);
     const rest = hostPort.slice(end + 1);
     if (rest !== '') {
-      if (!rest.startsWith(':')) throw new Error(`unexpected ${JSON.stringify(rest)} in ${JSON.stringify(spec)}`);
+      if (!rest.startsWith(':'))
+        throw new Error(`unexpected ${JSON.stringify(rest)} in ${JSON.stringify(spec)}`);
       port = parsePort(rest.slice(1), spec);
     }
     if (isIP(host) !== 6) throw new Error(`invalid IPv6 address in ${JSON.stringify(spec)}`);

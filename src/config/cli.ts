@@ -1,13 +1,20 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ErrorCode } from '../errors.js';
 import { VERSION } from '../version.js';
-import { REGISTRY, SECTIONS, SETTING_NAMES, type SettingDef, type SettingName } from './registry.js';
+import {
+  REGISTRY,
+  SECTIONS,
+  SETTING_NAMES,
+  type SettingDef,
+  type SettingName,
+} from './registry.js';
 
 export type CliValues = Partial<Record<SettingName, unknown>>;
 
 function defaultText(def: SettingDef<unknown>): string | undefined {
   if (def.defaultDoc) return def.defaultDoc;
-  if (typeof def.default === 'function' || def.default === null || def.arg === undefined) return undefined;
+  if (typeof def.default === 'function' || def.default === null || def.arg === undefined)
+    return undefined;
   const shown = def.format ? def.format(def.default) : def.default;
   return Array.isArray(shown) ? (shown.length ? shown.join(', ') : undefined) : String(shown);
 }
@@ -30,10 +37,12 @@ export function buildProgram(): Command {
       if (def.section !== section || def.flags.length === 0) continue;
       const flags = def.flags.join(', ') + (def.arg ? ` <${def.arg}>` : '');
       const shown = defaultText(def);
-      const option = new Option(flags, def.help + (shown ? ` [default: ${shown}]` : ''))
-        .helpGroup(`${section}:`);
+      const option = new Option(flags, def.help + (shown ? ` [default: ${shown}]` : '')).helpGroup(
+        `${section}:`,
+      );
       // commander derives the attribute from the first long flag: it must be the setting name.
-      if (option.attributeName() !== name) throw new Error(`flag ${def.flags.join(', ')} does not name ${name}`);
+      if (option.attributeName() !== name)
+        throw new Error(`flag ${def.flags.join(', ')} does not name ${name}`);
       if (def.repeatable) {
         option.argParser((value: string, previous: unknown) => [
           ...(Array.isArray(previous) ? previous : []),
@@ -61,8 +70,13 @@ export function parseArgs(argv: readonly string[], origin = 'the command line'):
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return { kind: 'exit', code: 0 };
-      const message = err.message.replace(/^error: /, '').replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)');
-      const code = err.code === 'commander.unknownOption' ? ErrorCode.CONFIG_UNKNOWN_KEY : ErrorCode.CONFIG_INVALID;
+      const message = err.message
+        .replace(/^error: /, '')
+        .replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)');
+      const code =
+        err.code === 'commander.unknownOption'
+          ? ErrorCode.CONFIG_UNKNOWN_KEY
+          : ErrorCode.CONFIG_INVALID;
       throw new ConfigError([`${message.split('\n').join(' ')} (in ${origin})`], code);
     }
     throw err;

@@ -19,7 +19,9 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
       if (typeof values === 'function') values = await (values as () => unknown)();
     }
   } catch (err) {
-    throw new ConfigError([`--config: cannot load ${path}: ${(err as Error).message.split('\n')[0]}`]);
+    throw new ConfigError([
+      `--config: cannot load ${path}: ${(err as Error).message.split('\n')[0]}`,
+    ]);
   }
   if (values === null || typeof values !== 'object' || Array.isArray(values)) {
     throw new ConfigError([`--config: ${path} must export an object of settings`]);
@@ -49,6 +51,11 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
       : undefined;
   return {
     kind: 'run',
-    resolved: resolveConfig({ env, cli: cli.values, ...(envArgs ? { envArgs } : {}), ...(file ? { file } : {}) }),
+    resolved: resolveConfig({
+      env,
+      cli: cli.values,
+      ...(envArgs ? { envArgs } : {}),
+      ...(file ? { file } : {}),
+    }),
   };
 }

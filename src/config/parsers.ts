@@ -12,7 +12,12 @@ function describe(value: unknown): string {
 export function int(opts: { min?: number; max?: number } = {}): Parser<number> {
   const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = opts;
   return (value) => {
-    const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+    const n =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)
+          ? Number(value)
+          : Number.NaN;
     if (!Number.isInteger(n)) throw new Error(`expected an integer, got ${describe(value)}`);
     if (n < min || n > max) {
       throw new Error(
@@ -29,8 +34,13 @@ export function seconds(opts: { min?: number } = {}): Parser<number> {
   const { min = 0 } = opts;
   return (value) => {
     const n =
-      typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isFinite(n)) throw new Error(`expected a number of seconds, got ${describe(value)}`);
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
+          ? Number(value)
+          : Number.NaN;
+    if (!Number.isFinite(n))
+      throw new Error(`expected a number of seconds, got ${describe(value)}`);
     if (n < min) throw new Error(`expected a number of seconds >= ${min}, got ${n}`);
     return n;
   };
@@ -47,7 +57,8 @@ export const bool: Parser<boolean> = (value) => {
 };
 
 export const string: Parser<string> = (value) => {
-  if (typeof value !== 'string' || value === '') throw new Error(`expected a non-empty string, got ${describe(value)}`);
+  if (typeof value !== 'string' || value === '')
+    throw new Error(`expected a non-empty string, got ${describe(value)}`);
   return value;
 };
 
@@ -70,7 +81,10 @@ export function list<T>(item: Parser<T>): Parser<readonly T[]> {
     const items = Array.isArray(value)
       ? value
       : typeof value === 'string'
-        ? value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+        ? value
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '')
         : [value];
     return items.map((v) => item(v));
   };

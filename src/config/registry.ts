@@ -1,5 +1,5 @@
-import { type AppSpec, formatAppSpec, parseAppSpec } from './app-spec.js';
 import { type BindAddress, formatBindAddress, parseBindAddress } from './address.js';
+import { type AppSpec, formatAppSpec, parseAppSpec } from './app-spec.js';
 import {
   bool,
   int,

@@ -75,7 +75,9 @@ export function resolveConfig(layers: Layers): Resolved {
           : def.default;
       sources[name] = 'default';
     } catch (err) {
-      problems.push(`${displayName(name)}: ${(err as Error).message} (from its default's variable)`);
+      problems.push(
+        `${displayName(name)}: ${(err as Error).message} (from its default's variable)`,
+      );
     }
   }
 
@@ -85,7 +87,9 @@ export function resolveConfig(layers: Layers): Resolved {
       const name = canonicalKey(key) as SettingName;
       if (!fileSettings.includes(name)) {
         unknownKeys = true;
-        problems.push(`unknown setting ${JSON.stringify(key)} in ${layers.file.path}${hint(key, fileSettings)}`);
+        problems.push(
+          `unknown setting ${JSON.stringify(key)} in ${layers.file.path}${hint(key, fileSettings)}`,
+        );
         continue;
       }
       apply(name, raw, 'file', layers.file.path);
@@ -103,7 +107,9 @@ export function resolveConfig(layers: Layers): Resolved {
     if (name === undefined) {
       if (INTERNAL_ENV.test(key)) continue;
       unknownKeys = true;
-      problems.push(`unknown environment variable ${key}${hint(key, [...envNames.keys(), 'TSGUN_CMD_ARGS'])}`);
+      problems.push(
+        `unknown environment variable ${key}${hint(key, [...envNames.keys(), 'TSGUN_CMD_ARGS'])}`,
+      );
       continue;
     }
     apply(name, raw, 'env', key);
@@ -125,14 +131,18 @@ export function resolveConfig(layers: Layers): Resolved {
   if (problems.length > 0) {
     throw new ConfigError(
       problems,
-      unknownKeys && problems.length === 1 ? ErrorCode.CONFIG_UNKNOWN_KEY : ErrorCode.CONFIG_INVALID,
+      unknownKeys && problems.length === 1
+        ? ErrorCode.CONFIG_UNKNOWN_KEY
+        : ErrorCode.CONFIG_INVALID,
     );
   }
   return { config: deepFreeze(values as Settings), sources: Object.freeze(sources) };
 }
 
 /** The resolved settings in their written form, for --print-config and the worker's boot. */
-export function describeConfig(resolved: Resolved): Record<string, { value: unknown; source: Source }> {
+export function describeConfig(
+  resolved: Resolved,
+): Record<string, { value: unknown; source: Source }> {
   const out: Record<string, { value: unknown; source: Source }> = {};
   for (const name of SETTING_NAMES) {
     const def = REGISTRY[name] as SettingDef<unknown>;

@@ -23,7 +23,9 @@ export function didYouMean(input: string, candidates: readonly string[]): string
       bestScore = d;
     }
   }
-  return best !== undefined && bestScore <= Math.max(2, Math.floor(input.length / 3)) ? best : undefined;
+  return best !== undefined && bestScore <= Math.max(2, Math.floor(input.length / 3))
+    ? best
+    : undefined;
 }
 
 export function hint(input: string, candidates: readonly string[]): string {

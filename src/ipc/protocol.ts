@@ -12,9 +12,19 @@ export type WorkerMessage =
   /** Sent on a timer from the event loop: its absence means the loop is blocked. */
   | { readonly tsgun: 1; readonly type: 'heartbeat' }
   /** The worker reached --max-requests and asks to be replaced (it keeps serving until then). */
-  | { readonly tsgun: 1; readonly type: 'retire'; readonly reason: 'max-requests'; readonly requests: number }
+  | {
+      readonly tsgun: 1;
+      readonly type: 'retire';
+      readonly reason: 'max-requests';
+      readonly requests: number;
+    }
   /** The worker cannot boot; it exits right after sending this. */
-  | { readonly tsgun: 1; readonly type: 'boot-error'; readonly code: ErrorCodeValue; readonly message: string }
+  | {
+      readonly tsgun: 1;
+      readonly type: 'boot-error';
+      readonly code: ErrorCodeValue;
+      readonly message: string;
+    }
   /** Below --worker-connections again: send the listening sockets so it can accept again. */
   | { readonly tsgun: 1; readonly type: 'want-sockets' };
 
@@ -29,7 +39,9 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
   heartbeat: () => true,
   retire: (m) => m['reason'] === 'max-requests' && typeof m['requests'] === 'number',
   'boot-error': (m) =>
-    typeof m['code'] === 'string' && m['code'].startsWith('TSGUN_ERR_') && typeof m['message'] === 'string',
+    typeof m['code'] === 'string' &&
+    m['code'].startsWith('TSGUN_ERR_') &&
+    typeof m['message'] === 'string',
   'want-sockets': () => true,
 };
 
@@ -43,9 +55,11 @@ export type Received<T> =
   | { readonly kind: 'invalid'; readonly reason: string };
 
 function receive<T>(value: unknown, checks: Record<string, Checker>): Received<T> {
-  if (value === null || typeof value !== 'object' || !(PROTOCOL_KEY in value)) return { kind: 'foreign' };
+  if (value === null || typeof value !== 'object' || !(PROTOCOL_KEY in value))
+    return { kind: 'foreign' };
   const m = value as Record<string, unknown>;
-  if (m[PROTOCOL_KEY] !== 1) return { kind: 'invalid', reason: `unknown protocol version ${String(m[PROTOCOL_KEY])}` };
+  if (m[PROTOCOL_KEY] !== 1)
+    return { kind: 'invalid', reason: `unknown protocol version ${String(m[PROTOCOL_KEY])}` };
   const type = m['type'];
   const check = typeof type === 'string' && Object.hasOwn(checks, type) ? checks[type] : undefined;
   if (!check) return { kind: 'invalid', reason: `unknown message type ${JSON.stringify(type)}` };
@@ -59,8 +73,10 @@ export const receiveFromMaster = (value: unknown): Received<MasterMessage> =>
   receive<MasterMessage>(value, MASTER_CHECKS);
 
 type Body<T> = T extends unknown ? Omit<T, 'tsgun'> : never;
-export const workerMessage = (body: Body<WorkerMessage>): WorkerMessage => ({ tsgun: 1, ...body }) as WorkerMessage;
-export const masterMessage = (body: Body<MasterMessage>): MasterMessage => ({ tsgun: 1, ...body }) as MasterMessage;
+export const workerMessage = (body: Body<WorkerMessage>): WorkerMessage =>
+  ({ tsgun: 1, ...body }) as WorkerMessage;
+export const masterMessage = (body: Body<MasterMessage>): MasterMessage =>
+  ({ tsgun: 1, ...body }) as MasterMessage;
 
 /** Environment variables the master hands each worker (removed from the app's process.env). */
 export const WORKER_ENV = {

@@ -29,10 +29,15 @@ export function createLogger(opts: {
   worker?: number;
 }): LogTarget {
   const dest =
-    opts.file === '-' ? pino.destination({ fd: 2, sync: true }) : pino.destination({ dest: opts.file, append: true, mkdir: true, sync: true });
+    opts.file === '-'
+      ? pino.destination({ fd: 2, sync: true })
+      : pino.destination({ dest: opts.file, append: true, mkdir: true, sync: true });
   const base: Record<string, unknown> = { pid: process.pid, role: opts.role };
   if (opts.worker !== undefined) base['worker'] = opts.worker;
-  const logger = pino({ level: PINO_LEVEL[opts.level], base, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+  const logger = pino(
+    { level: PINO_LEVEL[opts.level], base, timestamp: pino.stdTimeFunctions.isoTime },
+    dest,
+  );
   return {
     logger,
     reopen: () => {

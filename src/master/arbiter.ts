@@ -6,7 +6,13 @@ import { masterMessage, receiveFromWorker, type WorkerMessage } from '../ipc/pro
 import type { LogTarget } from '../log/logger.js';
 import { classifyExit } from './classify.js';
 import { removePidfile } from './pidfile.js';
-import { findOverdue, findTimedOut, planWorkers, type WorkerState, type WorkerView } from './plan.js';
+import {
+  findOverdue,
+  findTimedOut,
+  planWorkers,
+  type WorkerState,
+  type WorkerView,
+} from './plan.js';
 import { type BoundSocket, closeAll } from './sockets.js';
 import { forkWorker } from './spawn.js';
 
@@ -22,7 +28,15 @@ interface WorkerRecord extends WorkerView {
   murdered: boolean;
 }
 
-const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1'] as const;
+const SIGNALS = [
+  'SIGTERM',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGHUP',
+  'SIGTTIN',
+  'SIGTTOU',
+  'SIGUSR1',
+] as const;
 type Signal = (typeof SIGNALS)[number];
 type StopMode = 'graceful' | 'quick';
 
@@ -115,18 +129,24 @@ export class Arbiter {
   private handleSignal(sig: Signal): void {
     switch (sig) {
       case 'SIGTERM':
-        return this.stop(this.stopping === 'graceful' ? 'quick' : 'graceful');
+        this.stop(this.stopping === 'graceful' ? 'quick' : 'graceful');
+        break;
       case 'SIGINT':
       case 'SIGQUIT':
-        return this.stop('quick');
+        this.stop('quick');
+        break;
       case 'SIGHUP':
-        return void this.handleHup();
+        void this.handleHup();
+        break;
       case 'SIGTTIN':
-        return this.handleTtin();
+        this.handleTtin();
+        break;
       case 'SIGTTOU':
-        return this.handleTtou();
+        this.handleTtou();
+        break;
       case 'SIGUSR1':
-        return this.handleUsr1();
+        this.handleUsr1();
+        break;
     }
   }
 
@@ -138,13 +158,19 @@ export class Arbiter {
       const loaded = await loadConfig(this.opts.argv, process.env);
       if (loaded.kind === 'run') this.applyReloadedConfig(loaded.resolved.config);
     } catch (err) {
-      this.logger.error({ err: (err as Error).message }, 'reload: config is invalid, keeping the current one');
+      this.logger.error(
+        { err: (err as Error).message },
+        'reload: config is invalid, keeping the current one',
+      );
     }
     if (this.stopping) return;
     this.generation++;
     this.spawnAllowed = true;
     this.reloading = true;
-    this.logger.info({ generation: this.generation, workers: this.target }, 'reloading: replacing workers one at a time');
+    this.logger.info(
+      { generation: this.generation, workers: this.target },
+      'reloading: replacing workers one at a time',
+    );
     this.wake();
   }
 
@@ -153,7 +179,10 @@ export class Arbiter {
     for (const name of SETTING_NAMES) {
       if (REGISTRY[name].hup) continue;
       if (JSON.stringify(next[name]) !== JSON.stringify(this.config[name])) {
-        this.logger.warn({ setting: displayName(name) }, `reload: ${displayName(name)} changed but needs a restart; keeping the running value`);
+        this.logger.warn(
+          { setting: displayName(name) },
+          `reload: ${displayName(name)} changed but needs a restart; keeping the running value`,
+        );
       }
       merged[name] = this.config[name];
     }
@@ -191,7 +220,10 @@ export class Arbiter {
     const live = this.views().filter((w) => !w.murdered && w.state !== 'closing');
     for (const id of findTimedOut(live, now, this.config.timeout * 1000)) {
       const w = this.workers.get(id)!;
-      this.logger.error({ worker: w.id, workerPid: w.pid, timeout: this.config.timeout }, `WORKER TIMEOUT (pid:${w.pid}): event loop blocked, killing it`);
+      this.logger.error(
+        { worker: w.id, workerPid: w.pid, timeout: this.config.timeout },
+        `WORKER TIMEOUT (pid:${w.pid}): event loop blocked, killing it`,
+      );
       w.murdered = true;
       this.signal(w, 'SIGKILL');
     }
@@ -199,7 +231,10 @@ export class Arbiter {
     for (const id of findOverdue(this.views(), now, limitMs)) {
       const w = this.workers.get(id)!;
       if (w.murdered) continue;
-      this.logger.warn({ worker: w.id, workerPid: w.pid }, 'worker did not stop in time, killing it');
+      this.logger.warn(
+        { worker: w.id, workerPid: w.pid },
+        'worker did not stop in time, killing it',
+      );
       w.murdered = true;
       this.signal(w, 'SIGKILL');
     }
@@ -219,7 +254,10 @@ export class Arbiter {
         for (const id of action.ids) this.killWorker(this.workers.get(id)!, 'graceful');
       }
     }
-    if (this.reloading && !this.views().some((w) => w.state === 'booting' || w.generation < this.generation)) {
+    if (
+      this.reloading &&
+      !this.views().some((w) => w.state === 'booting' || w.generation < this.generation)
+    ) {
       this.reloading = false;
       this.logger.info({ generation: this.generation }, 'reload complete');
     }
@@ -246,7 +284,10 @@ export class Arbiter {
     child.on('message', (value: unknown) => this.onMessage(record, value));
     child.on('exit', (code, signal) => this.reap(record, code, signal));
     child.on('error', (err) => this.logger.error({ worker: id, err }, 'worker process error'));
-    this.logger.info({ worker: id, workerPid: record.pid, generation: this.generation }, 'booting worker');
+    this.logger.info(
+      { worker: id, workerPid: record.pid, generation: this.generation },
+      'booting worker',
+    );
   }
 
   private killWorker(w: WorkerRecord, mode: StopMode): void {
@@ -268,30 +309,39 @@ export class Arbiter {
   private onMessage(w: WorkerRecord, value: unknown): void {
     const received = receiveFromWorker(value);
     if (received.kind === 'invalid') {
-      this.logger.warn({ worker: w.id, reason: received.reason }, 'ignored a malformed message from a worker');
+      this.logger.warn(
+        { worker: w.id, reason: received.reason },
+        'ignored a malformed message from a worker',
+      );
     }
     if (received.kind !== 'ours') return;
     const message: WorkerMessage = received.message;
     w.lastHeartbeat = Date.now();
     switch (message.type) {
       case 'heartbeat':
-        return;
+        break;
       case 'ready':
         if (w.state === 'booting') w.state = 'ready';
         this.logger.info({ worker: w.id, workerPid: w.pid }, 'worker ready');
-        return this.wake();
+        this.wake();
+        break;
       case 'retire':
         w.retiring = true;
-        this.logger.info({ worker: w.id, workerPid: w.pid, requests: message.requests }, 'replacing worker after max-requests');
-        return this.wake();
+        this.logger.info(
+          { worker: w.id, workerPid: w.pid, requests: message.requests },
+          'replacing worker after max-requests',
+        );
+        this.wake();
+        break;
       case 'boot-error':
         w.bootError = { code: message.code, message: message.message };
-        return;
+        break;
       case 'want-sockets':
         this.opts.sockets.forEach((s, index) => {
-          if (w.child.connected) w.child.send(masterMessage({ type: 'socket', index }), s.handle as never);
+          if (w.child.connected)
+            w.child.send(masterMessage({ type: 'socket', index }), s.handle as never);
         });
-        return;
+        break;
     }
   }
 
@@ -321,7 +371,10 @@ export class Arbiter {
           break;
         }
         // Others still serve the old code: keep them, abort the reload, and wait for a fix.
-        this.logger.error({ ...fields, errorCode: verdict.code }, `${verdict.message}; keeping ${serving.length} serving worker(s), no more spawns until the next HUP`);
+        this.logger.error(
+          { ...fields, errorCode: verdict.code },
+          `${verdict.message}; keeping ${serving.length} serving worker(s), no more spawns until the next HUP`,
+        );
         this.spawnAllowed = false;
         this.reloading = false;
         for (const o of this.workers.values()) o.generation = this.generation;

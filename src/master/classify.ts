@@ -15,12 +15,18 @@ export interface ExitFacts {
 
 export type ExitClass =
   | { readonly kind: 'expected' }
-  | { readonly kind: 'boot-failure'; readonly exitCode: ExitCodeValue; readonly code: ErrorCodeValue; readonly message: string }
+  | {
+      readonly kind: 'boot-failure';
+      readonly exitCode: ExitCodeValue;
+      readonly code: ErrorCodeValue;
+      readonly message: string;
+    }
   | { readonly kind: 'crash'; readonly message: string };
 
 /** "exited with code 1", "was killed by SIGKILL (perhaps out of memory?)". */
 export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  if (signal) return `was killed by ${signal}${signal === 'SIGKILL' ? ' (perhaps out of memory?)' : ''}`;
+  if (signal)
+    return `was killed by ${signal}${signal === 'SIGKILL' ? ' (perhaps out of memory?)' : ''}`;
   return `exited with code ${code}`;
 }
 
@@ -33,7 +39,12 @@ export function classifyExit(facts: ExitFacts): ExitClass {
   if (facts.state === 'booting' && !facts.murdered) {
     if (facts.bootError) {
       const exitCode = facts.code === ExitCode.APP_LOAD ? ExitCode.APP_LOAD : ExitCode.WORKER_BOOT;
-      return { kind: 'boot-failure', exitCode, code: facts.bootError.code, message: facts.bootError.message };
+      return {
+        kind: 'boot-failure',
+        exitCode,
+        code: facts.bootError.code,
+        message: facts.bootError.message,
+      };
     }
     return {
       kind: 'boot-failure',
@@ -42,5 +53,10 @@ export function classifyExit(facts: ExitFacts): ExitClass {
       message: `worker ${describeExit(facts.code, facts.signal)} while booting`,
     };
   }
-  return { kind: 'crash', message: facts.murdered ? 'worker timed out and was killed' : `worker ${describeExit(facts.code, facts.signal)}` };
+  return {
+    kind: 'crash',
+    message: facts.murdered
+      ? 'worker timed out and was killed'
+      : `worker ${describeExit(facts.code, facts.signal)}`,
+  };
 }

@@ -19,12 +19,18 @@ export function writePidfile(path: string): void {
     // No pidfile yet.
   }
   if (existing && existing !== process.pid && isRunning(existing)) {
-    throw new TsgunError(ErrorCode.PIDFILE, `--pid: ${path} names running process ${existing}: is tsgun already running?`);
+    throw new TsgunError(
+      ErrorCode.PIDFILE,
+      `--pid: ${path} names running process ${existing}: is tsgun already running?`,
+    );
   }
   try {
     writeFileSync(path, `${process.pid}\n`);
   } catch (err) {
-    throw new TsgunError(ErrorCode.PIDFILE, `--pid: cannot write ${path}: ${(err as Error).message}`);
+    throw new TsgunError(
+      ErrorCode.PIDFILE,
+      `--pid: cannot write ${path}: ${(err as Error).message}`,
+    );
   }
 }
 

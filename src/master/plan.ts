@@ -25,7 +25,9 @@ export interface PlanInput {
   readonly spawnAllowed: boolean;
 }
 
-export type Action = { readonly kind: 'spawn'; readonly count: number } | { readonly kind: 'stop'; readonly ids: readonly number[] };
+export type Action =
+  | { readonly kind: 'spawn'; readonly count: number }
+  | { readonly kind: 'stop'; readonly ids: readonly number[] };
 
 const isStale = (w: WorkerView, generation: number) => w.generation < generation || w.retiring;
 const oldestFirst = (a: WorkerView, b: WorkerView) => a.spawnedAt - b.spawnedAt || a.id - b.id;
@@ -61,14 +63,24 @@ export function planWorkers(input: PlanInput): Action[] {
 }
 
 /** Workers whose event loop has not beaten for longer than the timeout (0 = never). */
-export function findTimedOut(workers: readonly WorkerView[], now: number, timeoutMs: number): number[] {
+export function findTimedOut(
+  workers: readonly WorkerView[],
+  now: number,
+  timeoutMs: number,
+): number[] {
   if (timeoutMs <= 0) return [];
   return workers.filter((w) => now - w.lastHeartbeat > timeoutMs).map((w) => w.id);
 }
 
 /** Stopping workers still alive after the graceful timeout: they get SIGKILL. */
-export function findOverdue(workers: readonly WorkerView[], now: number, gracefulMs: number): number[] {
+export function findOverdue(
+  workers: readonly WorkerView[],
+  now: number,
+  gracefulMs: number,
+): number[] {
   return workers
-    .filter((w) => w.state === 'closing' && w.closingSince !== null && now - w.closingSince > gracefulMs)
+    .filter(
+      (w) => w.state === 'closing' && w.closingSince !== null && now - w.closingSince > gracefulMs,
+    )
     .map((w) => w.id);
 }

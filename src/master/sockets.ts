@@ -13,14 +13,21 @@ export interface ServerHandle {
   close(callback?: () => void): void;
 }
 
-type CreateServerHandle = (address: string | null, port: number, addressType: number, fd?: number, flags?: number) => ServerHandle | number;
+type CreateServerHandle = (
+  address: string | null,
+  port: number,
+  addressType: number,
+  fd?: number,
+  flags?: number,
+) => ServerHandle | number;
 
 /**
  * What Node's cluster primary uses: it creates and binds a handle without listen(), so the master
  * never accepts. The first worker's listen(fd, backlog) puts the socket in LISTEN state; the
  * master's copy keeps it alive, with its queue, while no worker is running.
  */
-const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })
+  ._createServerHandle;
 
 export interface BoundSocket {
   readonly address: BindAddress;
@@ -77,13 +84,20 @@ async function bindOnce(address: BindAddress): Promise<BoundSocket> {
         handle.close();
         throw bindError(err, shown);
       }
-      const display = formatBindAddress({ kind: 'tcp', host: address.host, port: Number(out['port']) });
+      const display = formatBindAddress({
+        kind: 'tcp',
+        host: address.host,
+        port: Number(out['port']),
+      });
       return { address, display, handle, ownedPath: null };
     }
     case 'unix': {
       if (existsSync(address.path)) {
         if (!lstatSync(address.path).isSocket()) {
-          throw new TsgunError(ErrorCode.BIND_FAILED, `not a socket, refusing to replace it: ${shown}`);
+          throw new TsgunError(
+            ErrorCode.BIND_FAILED,
+            `not a socket, refusing to replace it: ${shown}`,
+          );
         }
         if (await probeUnixSocket(address.path)) throw bindError('EADDRINUSE', shown);
         unlinkSync(address.path); // stale socket file left by a process that died
@@ -122,9 +136,13 @@ export async function bindAll(
           bound.push(await bindOnce(address));
           break;
         } catch (err) {
-          const inUse = err instanceof TsgunError && err.message.startsWith(MESSAGES['EADDRINUSE']!);
+          const inUse =
+            err instanceof TsgunError && err.message.startsWith(MESSAGES['EADDRINUSE']!);
           if (!inUse || attempt >= retry.attempts) throw err;
-          logger.warn({ address: formatBindAddress(address) }, `${err.message}; retrying in ${retry.delayMs} ms`);
+          logger.warn(
+            { address: formatBindAddress(address) },
+            `${err.message}; retrying in ${retry.delayMs} ms`,
+          );
           await new Promise((r) => setTimeout(r, retry.delayMs));
         }
       }

@@ -58,7 +58,9 @@ export class Acceptor {
       return;
     }
     this.retained.push(handle);
-    this.listen(index, handle).catch((err: unknown) => this.opts.logger.error({ err }, 'cannot listen again'));
+    this.listen(index, handle).catch((err: unknown) =>
+      this.opts.logger.error({ err }, 'cannot listen again'),
+    );
   }
 
   /** Stop accepting for good: the worker is stopping. Open connections stay. */
@@ -78,7 +80,10 @@ export class Acceptor {
     if (!this.paused && this.sockets.size >= this.opts.maxConnections) {
       this.paused = true;
       this.closeListeners();
-      this.opts.logger.debug({ connections: this.sockets.size }, 'worker-connections reached: not accepting');
+      this.opts.logger.debug(
+        { connections: this.sockets.size },
+        'worker-connections reached: not accepting',
+      );
     }
     this.appServer.emit('connection', socket);
   };
@@ -87,7 +92,10 @@ export class Acceptor {
     this.sockets.delete(socket);
     if (this.paused && !this.stopped && this.sockets.size < this.opts.maxConnections) {
       this.paused = false;
-      this.opts.logger.debug({ connections: this.sockets.size }, 'below worker-connections: accepting again');
+      this.opts.logger.debug(
+        { connections: this.sockets.size },
+        'below worker-connections: accepting again',
+      );
       this.opts.requestSockets();
     }
   }

@@ -13,12 +13,23 @@ export function formatTime(d: Date): string {
 }
 
 /** Gunicorn's default: %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" */
+/**
+ * Gunicorn's %(b)s. Headers passed to writeHead() are not kept in the response's header map, so
+ * fall back to the header block Node wrote (`_header`, stable since Node 0.x).
+ */
+function responseLength(res: ServerResponse): string {
+  const declared = res.getHeader('content-length');
+  if (declared !== undefined) return String(declared);
+  const written = (res as ServerResponse & { _header?: string | null })._header;
+  return written ? (/\r\ncontent-length: *(\d+)/i.exec(written)?.[1] ?? '-') : '-';
+}
+
 export function formatAccessLine(req: IncomingMessage, res: ServerResponse, at: Date): string {
-  const length = res.getHeader('content-length');
+  const length = responseLength(res);
   const referer = req.headers.referer ?? '-';
   const agent = req.headers['user-agent'] ?? '-';
   const user = '-';
-  return `${req.socket.remoteAddress ?? '-'} - ${user} ${formatTime(at)} "${req.method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode} ${length ?? '-'} "${referer}" "${agent}"\n`;
+  return `${req.socket.remoteAddress ?? '-'} - ${user} ${formatTime(at)} "${req.method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode} ${length} "${referer}" "${agent}"\n`;
 }
 
 export interface AccessLog {
@@ -30,7 +41,9 @@ export interface AccessLog {
 /** Buffered writes (sonic-boom): the request path only formats a line and appends it. */
 export function createAccessLog(file: string): AccessLog {
   const dest =
-    file === '-' ? pino.destination({ fd: 1, sync: false, minLength: 4096 }) : pino.destination({ dest: file, append: true, mkdir: true, sync: false, minLength: 4096 });
+    file === '-'
+      ? pino.destination({ fd: 1, sync: false, minLength: 4096 })
+      : pino.destination({ dest: file, append: true, mkdir: true, sync: false, minLength: 4096 });
   const timer = setInterval(() => dest.flush(), 1000);
   timer.unref();
   return {

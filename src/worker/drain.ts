@@ -15,7 +15,11 @@ function currentResponse(socket: Socket): ServerResponse | null {
  * a whole sweep. A client sending requests back to back gets its next answer with
  * Connection: close and closes by itself. Calls onEmpty once every socket is gone.
  */
-export function drainConnections(sockets: Set<Socket>, onEmpty: () => void, sweepMs = 100): () => void {
+export function drainConnections(
+  sockets: Set<Socket>,
+  onEmpty: () => void,
+  sweepMs = 100,
+): () => void {
   const idleAt = new WeakMap<Socket, number>();
   const sweep = () => {
     if (sockets.size === 0) {

@@ -25,7 +25,10 @@ function findModule(module: string): string {
     const candidate = base + ext;
     if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
   }
-  throw new TsgunError(ErrorCode.APP_NOT_FOUND, `app module not found: ${module} (looked in ${process.cwd()})`);
+  throw new TsgunError(
+    ErrorCode.APP_NOT_FOUND,
+    `app module not found: ${module} (looked in ${process.cwd()})`,
+  );
 }
 
 function firstLine(err: unknown): string {
@@ -35,18 +38,25 @@ function firstLine(err: unknown): string {
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? `an object with keys ${Object.keys(value).join(', ') || '(none)'}` : `a ${typeof value}`;
+  return typeof value === 'object'
+    ? `an object with keys ${Object.keys(value).join(', ') || '(none)'}`
+    : `a ${typeof value}`;
 }
 
 function isFetchApp(value: unknown): value is FetchApp {
-  return value !== null && typeof value === 'object' && typeof (value as FetchApp).fetch === 'function';
+  return (
+    value !== null && typeof value === 'object' && typeof (value as FetchApp).fetch === 'function'
+  );
 }
 
 /** Which of the four forms an export is, or a TsgunError naming what it is instead. */
 export function classifyExport(value: unknown, label: string): AppTarget {
   if (value instanceof NetServer) {
     if (value.listening) {
-      throw new TsgunError(ErrorCode.APP_EXPORT_TYPE, `${label} is a server that is already listening: export it without calling listen()`);
+      throw new TsgunError(
+        ErrorCode.APP_EXPORT_TYPE,
+        `${label} is a server that is already listening: export it without calling listen()`,
+      );
     }
     return { kind: 'server', server: value };
   }
@@ -65,18 +75,26 @@ export async function loadApp(spec: AppSpec): Promise<AppTarget> {
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
-    const where = err instanceof SyntaxError && err.stack ? ` at ${err.stack.split('\n')[0]}` : '';
-    throw new TsgunError(ErrorCode.APP_LOAD, `cannot load app module ${spec.module}: ${firstLine(err)}${where === ` at ${firstLine(err)}` ? '' : where}`);
+    const kind = err instanceof Error && err.name !== 'Error' ? `${err.name}: ` : '';
+    throw new TsgunError(
+      ErrorCode.APP_LOAD,
+      `cannot load app module ${spec.module}: ${kind}${firstLine(err)}`,
+    );
   }
   // A CommonJS module's exports object arrives as `default`; its named exports may also be there.
-  const cjs = mod['default'] !== null && typeof mod['default'] === 'object' ? (mod['default'] as Record<string, unknown>) : {};
+  const cjs =
+    mod['default'] !== null && typeof mod['default'] === 'object'
+      ? (mod['default'] as Record<string, unknown>)
+      : {};
   let value: unknown;
   let label: string;
   if (spec.exportName !== null) {
     label = `export "${spec.exportName}" of ${spec.module}`;
     value = spec.exportName in mod ? mod[spec.exportName] : cjs[spec.exportName];
     if (value === undefined) {
-      const names = [...new Set([...Object.keys(mod), ...Object.keys(cjs)])].filter((n) => n !== 'default' && n !== 'module.exports');
+      const names = [...new Set([...Object.keys(mod), ...Object.keys(cjs)])].filter(
+        (n) => n !== 'default' && n !== 'module.exports',
+      );
       throw new TsgunError(
         ErrorCode.APP_EXPORT_MISSING,
         `export "${spec.exportName}" not found in ${spec.module} (it exports: ${names.join(', ') || 'nothing named'})`,
@@ -94,17 +112,26 @@ export async function loadApp(spec: AppSpec): Promise<AppTarget> {
       }
     }
     if (value === undefined) {
-      throw new TsgunError(ErrorCode.APP_EXPORT_MISSING, `${spec.module} has no default export and no export named "app"`);
+      throw new TsgunError(
+        ErrorCode.APP_EXPORT_MISSING,
+        `${spec.module} has no default export and no export named "app"`,
+      );
     }
   }
   if (spec.call) {
     if (typeof value !== 'function') {
-      throw new TsgunError(ErrorCode.APP_EXPORT_TYPE, `${label} is ${kindOf(value)}, so ${formatAppSpec(spec)} cannot call it`);
+      throw new TsgunError(
+        ErrorCode.APP_EXPORT_TYPE,
+        `${label} is ${kindOf(value)}, so ${formatAppSpec(spec)} cannot call it`,
+      );
     }
     try {
       value = await (value as () => unknown)();
     } catch (err) {
-      throw new TsgunError(ErrorCode.APP_LOAD, `factory ${formatAppSpec(spec)} threw: ${firstLine(err)}`);
+      throw new TsgunError(
+        ErrorCode.APP_LOAD,
+        `factory ${formatAppSpec(spec)} threw: ${firstLine(err)}`,
+      );
     }
     label = `the value returned by ${formatAppSpec(spec)}`;
   }

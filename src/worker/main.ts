@@ -2,7 +2,13 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
-import { FIRST_LISTEN_FD, receiveFromMaster, WORKER_ENV, type WorkerMessage, workerMessage } from '../ipc/protocol.js';
+import {
+  FIRST_LISTEN_FD,
+  receiveFromMaster,
+  WORKER_ENV,
+  type WorkerMessage,
+  workerMessage,
+} from '../ipc/protocol.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { Acceptor } from './acceptor.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
@@ -32,8 +38,14 @@ function readBoot(): { id: number; config: Config; check: boolean } {
 }
 
 function bootFailed(err: unknown, logger: Logger): never {
-  const known = err instanceof TsgunError ? err : new TsgunError(ErrorCode.WORKER_BOOT, `worker failed to boot: ${String(err)}`);
-  logger.error({ code: known.code, err: err instanceof TsgunError ? undefined : err }, known.message);
+  const known =
+    err instanceof TsgunError
+      ? err
+      : new TsgunError(ErrorCode.WORKER_BOOT, `worker failed to boot: ${String(err)}`);
+  logger.error(
+    { code: known.code, err: err instanceof TsgunError ? undefined : err },
+    known.message,
+  );
   send(workerMessage({ type: 'boot-error', code: known.code, message: known.message }));
   process.exit(known.exitCode);
 }
@@ -57,12 +69,18 @@ function isHttpServer(server: NetServer): server is HttpServer {
 
 async function main(): Promise<void> {
   const { id, config, check } = readBoot();
-  const log = createLogger({ level: config.logLevel, file: config.errorLogfile, role: 'worker', worker: id });
+  const log = createLogger({
+    level: config.logLevel,
+    file: config.errorLogfile,
+    role: 'worker',
+    worker: id,
+  });
   const logger = log.logger;
   const ppid = process.ppid;
 
   // Heartbeat first, so a blocked boot is caught by the master like a blocked request.
-  const beatMs = config.timeout > 0 ? Math.max(50, Math.min(1000, (config.timeout * 1000) / 4)) : 1000;
+  const beatMs =
+    config.timeout > 0 ? Math.max(50, Math.min(1000, (config.timeout * 1000) / 4)) : 1000;
   const beat = setInterval(() => {
     if (process.ppid !== ppid) process.exit(0); // orphaned: the master is gone
     send(workerMessage({ type: 'heartbeat' }));
@@ -81,8 +99,13 @@ async function main(): Promise<void> {
   if (check) process.exit(ExitCode.OK);
 
   const state: GateState = { requests: 0, draining: false };
-  const maxRequests = config.maxRequests > 0 ? config.maxRequests + Math.floor(Math.random() * (config.maxRequestsJitter + 1)) : 0;
-  const accessLog: AccessLog | null = config.accessLogfile ? createAccessLog(config.accessLogfile) : null;
+  const maxRequests =
+    config.maxRequests > 0
+      ? config.maxRequests + Math.floor(Math.random() * (config.maxRequestsJitter + 1))
+      : 0;
+  const accessLog: AccessLog | null = config.accessLogfile
+    ? createAccessLog(config.accessLogfile)
+    : null;
   const server = appServer(target, logger);
   if (isHttpServer(server)) {
     server.keepAliveTimeout = config.keepAlive * 1000;
@@ -106,9 +129,11 @@ async function main(): Promise<void> {
   });
   process.on('message', (value: unknown, handle: unknown) => {
     const received = receiveFromMaster(value);
-    if (received.kind === 'invalid') logger.warn({ reason: received.reason }, 'ignored a malformed message from the master');
+    if (received.kind === 'invalid')
+      logger.warn({ reason: received.reason }, 'ignored a malformed message from the master');
     if (received.kind !== 'ours') return;
-    if (received.message.type === 'socket' && handle) acceptor.adopt(received.message.index, handle as object);
+    if (received.message.type === 'socket' && handle)
+      acceptor.adopt(received.message.index, handle as object);
   });
 
   let stopping = false;
@@ -129,7 +154,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', quickStop);
   process.on('SIGQUIT', quickStop);
   // HUP, TTIN, TTOU and WINCH are for the master; a worker ignores them (Ctrl-Z groups and all).
-  for (const sig of ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const) process.on(sig, () => {});
+  for (const sig of ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const)
+    process.on(sig, () => {});
   // USR1 would start Node's inspector; tsgun uses it for log reopening, as Gunicorn does.
   process.on('SIGUSR1', () => {
     log.reopen();
@@ -138,9 +164,14 @@ async function main(): Promise<void> {
 
   try {
     const count = config.bind.length;
-    await Promise.all(Array.from({ length: count }, (_, i) => acceptor.listen(i, { fd: FIRST_LISTEN_FD + i })));
+    await Promise.all(
+      Array.from({ length: count }, (_, i) => acceptor.listen(i, { fd: FIRST_LISTEN_FD + i })),
+    );
   } catch (err) {
-    bootFailed(new TsgunError(ErrorCode.WORKER_LISTEN, `worker cannot listen: ${(err as Error).message}`), logger);
+    bootFailed(
+      new TsgunError(ErrorCode.WORKER_LISTEN, `worker cannot listen: ${(err as Error).message}`),
+      logger,
+    );
   }
   // Starts Node's header/request timeout checks, which an http.Server runs once it is listening.
   server.emit('listening');

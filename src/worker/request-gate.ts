@@ -1,4 +1,9 @@
-import type { IncomingMessage, Server as HttpServer, RequestListener, ServerResponse } from 'node:http';
+import type {
+  Server as HttpServer,
+  IncomingMessage,
+  RequestListener,
+  ServerResponse,
+} from 'node:http';
 import type { Config } from '../config/registry.js';
 import type { AccessLog } from './access-log.js';
 
@@ -10,7 +15,10 @@ export interface GateState {
 }
 
 export interface GateOptions {
-  readonly config: Pick<Config, 'keepAlive' | 'limitRequestLine' | 'limitRequestFields' | 'limitRequestFieldSize'>;
+  readonly config: Pick<
+    Config,
+    'keepAlive' | 'limitRequestLine' | 'limitRequestFields' | 'limitRequestFieldSize'
+  >;
   readonly state: GateState;
   readonly maxRequests: number;
   readonly onMaxRequests: () => void;
@@ -19,7 +27,10 @@ export interface GateOptions {
 
 function reject(res: ServerResponse, status: number, text: string): void {
   res.shouldKeepAlive = false;
-  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'text/plain',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -27,7 +38,11 @@ function reject(res: ServerResponse, status: number, text: string): void {
 export function checkLimits(req: IncomingMessage, config: GateOptions['config']): number {
   const { limitRequestLine, limitRequestFields, limitRequestFieldSize } = config;
   // "GET /path HTTP/1.1" is method + space + URL + space + 8.
-  if (limitRequestLine > 0 && (req.method?.length ?? 0) + (req.url?.length ?? 0) + 10 > limitRequestLine) return 414;
+  if (
+    limitRequestLine > 0 &&
+    (req.method?.length ?? 0) + (req.url?.length ?? 0) + 10 > limitRequestLine
+  )
+    return 414;
   const raw = req.rawHeaders;
   if (limitRequestFields > 0 && raw.length / 2 > limitRequestFields) return 431;
   if (limitRequestFieldSize > 0) {
@@ -42,21 +57,30 @@ export function checkLimits(req: IncomingMessage, config: GateOptions['config'])
  * Put tsgun's per-request step in front of the app's request listeners: count, enforce limits,
  * close keep-alive while draining, log access. It is the only work tsgun adds per request.
  */
-export function installGate(server: HttpServer, app: RequestListener | null, opts: GateOptions): void {
+export function installGate(
+  server: HttpServer,
+  app: RequestListener | null,
+  opts: GateOptions,
+): void {
   const listeners = (server.listeners('request') as RequestListener[]).slice();
   if (app) listeners.push(app);
   server.removeAllListeners('request');
   const { config, state, maxRequests, accessLog } = opts;
   const noKeepAlive = config.keepAlive === 0;
-  // Node truncates headers past maxHeadersCount silently; keep one more so the limit can see it.
-  if (config.limitRequestFields > 0) server.maxHeadersCount = config.limitRequestFields + 1;
+  // Node silently drops headers past maxHeadersCount (2000 by default), Host included: it must
+  // stay above the limit so that the limit, not a missing Host, decides the answer.
+  if (config.limitRequestFields >= 2000) server.maxHeadersCount = config.limitRequestFields + 1;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     state.requests++;
     if (state.draining || noKeepAlive) res.shouldKeepAlive = false;
     if (accessLog) accessLog.record(req, res);
     const status = checkLimits(req, config);
     if (status !== 0) {
-      reject(res, status, status === 414 ? 'Request-URI Too Long\n' : 'Request Header Fields Too Large\n');
+      reject(
+        res,
+        status,
+        status === 414 ? 'Request-URI Too Long\n' : 'Request Header Fields Too Large\n',
+      );
       return;
     }
     if (state.requests === maxRequests) opts.onMaxRequests();

@@ -1,0 +1,123 @@
+import { Agent, request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+export function request(
+  url: string,
+  opts: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    agent?: Agent | false;
+    socketPath?: string;
+  } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+        agent: opts.agent ?? false,
+        ...(opts.socketPath ? { socketPath: opts.socketPath } : {}),
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error('request timed out')));
+    req.end(opts.body);
+  });
+}
+
+export async function getJson<T = Record<string, unknown>>(url: string, agent?: Agent): Promise<T> {
+  const reply = await request(url, agent ? { agent } : {});
+  if (reply.status !== 200) throw new Error(`GET ${url}: ${reply.status} ${reply.body}`);
+  return JSON.parse(reply.body) as T;
+}
+
+export interface LoopStats {
+  sent: number;
+  ok: number;
+  failed: number;
+  errors: string[];
+  pids: Set<number>;
+}
+
+/**
+ * Concurrent clients sending GETs back to back until stop() (bounded by maxMs): half with
+ * keep-alive agents, half opening a connection per request. Every non-200 or error is a failure.
+ */
+export function clientLoop(
+  url: string,
+  opts: { concurrency?: number; keepAlive?: 'both' | 'yes' | 'no'; maxMs?: number } = {},
+) {
+  const stats: LoopStats = { sent: 0, ok: 0, failed: 0, errors: [], pids: new Set() };
+  const concurrency = opts.concurrency ?? 4;
+  let running = true;
+  const deadline = Date.now() + (opts.maxMs ?? 60_000);
+  const agents: Agent[] = [];
+  const loops = Array.from({ length: concurrency }, async (_, i) => {
+    const keepAlive = opts.keepAlive === 'yes' || (opts.keepAlive !== 'no' && i % 2 === 0);
+    const agent = keepAlive ? new Agent({ keepAlive: true, maxSockets: 1 }) : false;
+    if (agent) agents.push(agent);
+    while (running && Date.now() < deadline) {
+      stats.sent++;
+      try {
+        const reply = await request(url, { agent });
+        if (reply.status === 200) {
+          stats.ok++;
+          const pid = (JSON.parse(reply.body) as { pid?: number }).pid;
+          if (pid) stats.pids.add(pid);
+        } else {
+          stats.failed++;
+          stats.errors.push(`status ${reply.status}`);
+        }
+      } catch (err) {
+        stats.failed++;
+        stats.errors.push((err as Error).message);
+      }
+    }
+  });
+  return {
+    stats,
+    async stop(): Promise<LoopStats> {
+      running = false;
+      await Promise.all(loops);
+      for (const a of agents) a.destroy();
+      return stats;
+    },
+  };
+}
+
+/** Open a TCP connection and send a raw request; resolves with everything the server sent. */
+export function rawRequest(
+  port: number,
+  text: string,
+): Promise<{ data: string; error: string | null; socket: Socket }> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(text));
+    socket.on('data', (c: string) => {
+      data += c;
+    });
+    socket.on('error', (err) =>
+      resolve({ data, error: (err as NodeJS.ErrnoException).code ?? err.message, socket }),
+    );
+    socket.on('end', () => resolve({ data, error: null, socket }));
+  });
+}

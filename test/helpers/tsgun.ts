@@ -1,0 +1,183 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const BIN = `${ROOT}bin/tsgun`;
+export const fixture = (name: string) => `${ROOT}test/fixtures/${name}`;
+
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly role?: string;
+  readonly pid: number;
+  readonly [key: string]: unknown;
+}
+
+type Waiter = { predicate: (l: LogLine) => boolean; resolve: (l: LogLine) => void };
+
+const running = new Set<ChildProcess>();
+
+/** Kill every process group a test started; call from an `after` hook. */
+export function killAll(): void {
+  for (const child of running) killGroup(child, 'SIGKILL');
+  running.clear();
+}
+
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    // The group is gone already.
+  }
+}
+
+/** A running `bin/tsgun` in its own process group, with its JSON log lines parsed as they come. */
+export class Tsgun {
+  readonly child: ChildProcess;
+  readonly logs: LogLine[] = [];
+  stderrText = '';
+  stdoutText = '';
+  private waiters: Waiter[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
+    this.child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, ...opts.env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(this.child);
+    this.exited = once(this.child, 'exit').then(([code, signal]) => {
+      running.delete(this.child);
+      return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+    });
+    let buffer = '';
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderrText += chunk;
+      buffer += chunk;
+      let nl = buffer.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        nl = buffer.indexOf('\n');
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as LogLine;
+        this.logs.push(entry);
+        this.waiters = this.waiters.filter((w) => {
+          if (!w.predicate(entry)) return true;
+          w.resolve(entry);
+          return false;
+        });
+      }
+    });
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdoutText += chunk;
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resolves with the first log line (past or future) that matches; rejects after timeoutMs. */
+  waitForLog(predicate: (l: LogLine) => boolean, timeoutMs = 10_000, from = 0): Promise<LogLine> {
+    const seen = this.logs.slice(from).find(predicate);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(
+          new Error(
+            `timed out waiting for a log line; last lines:\n${this.stderrText.split('\n').slice(-8).join('\n')}`,
+          ),
+        );
+      }, timeoutMs);
+      const waiter: Waiter = {
+        predicate,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      };
+      this.waiters.push(waiter);
+      this.exited.then(() => {
+        if (this.waiters.includes(waiter)) {
+          clearTimeout(timer);
+          reject(
+            new Error(`tsgun exited before the log line; stderr:\n${this.stderrText.slice(-2000)}`),
+          );
+        }
+      });
+    });
+  }
+
+  /** Resolves once `n` workers have said ready since log line `from`. */
+  async waitForReady(n: number, from = 0, timeoutMs = 10_000): Promise<LogLine[]> {
+    const ready: LogLine[] = [];
+    let index = from;
+    while (ready.length < n) {
+      const line = await this.waitForLog((l) => l.msg === 'worker ready', timeoutMs, index);
+      ready.push(line);
+      index = this.logs.indexOf(line) + 1;
+    }
+    return ready;
+  }
+
+  /** The URL of the first bound address, from the master's "listening at" line. */
+  async url(): Promise<string> {
+    const line = await this.waitForLog((l) => l.msg.startsWith('listening at'));
+    return line['address'] as string;
+  }
+
+  async port(): Promise<number> {
+    return Number(new URL(await this.url()).port);
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    process.kill(this.pid, sig);
+  }
+
+  /** Pids of live workers, from the master's log: booted minus exited. */
+  liveWorkerPids(): number[] {
+    const live = new Set<number>();
+    for (const l of this.logs) {
+      if (l.role !== 'master' || typeof l['workerPid'] !== 'number') continue;
+      if (l.msg === 'worker ready') live.add(l['workerPid'] as number);
+      if (l.msg === 'worker exited' || String(l.msg).includes('respawning'))
+        live.delete(l['workerPid'] as number);
+    }
+    return [...live];
+  }
+
+  kill(): void {
+    killGroup(this.child, 'SIGKILL');
+  }
+}
+
+/** Run tsgun to completion (for commands that exit: --version, bad input). */
+export async function runTsgun(
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const t = new Tsgun(args, opts);
+  const timer = setTimeout(() => t.kill(), opts.timeoutMs ?? 15_000);
+  const { code } = await t.exited;
+  clearTimeout(timer);
+  return { code, stdout: t.stdoutText, stderr: t.stderrText };
+}
+
+/** The lines of stderr that are not JSON log lines: what a person reads. */
+export function plainLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{'));
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

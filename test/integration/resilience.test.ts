@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { getJson, rawRequest } from '../helpers/http.js';
+import { fixture, killAll, Tsgun } from '../helpers/tsgun.js';
+
+after(killAll);
+
+/** Connections waiting in the kernel's accept queue of a listening port (ss Recv-Q). */
+function acceptQueue(port: number): number {
+  const out = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim();
+  return Number(out.split(/\s+/)[1]);
+}
+
+/** Polls kernel state (there is no event for it) until the queue holds n connections. */
+async function waitForQueue(port: number, n: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (acceptQueue(port) !== n) {
+    if (Date.now() > deadline)
+      throw new Error(`accept queue is ${acceptQueue(port)}, expected ${n}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A keep-alive connection that got its first response and now sits idle in the worker. */
+function openIdleConnection(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+      if (/\r\n\r\n\{.*\}$/s.test(data)) resolve(socket);
+    });
+    socket.on('error', reject);
+  });
+}
+
+const GET = 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
+
+describe('the socket outlives every worker', () => {
+  it('SIGKILL of the only worker while connections are queued: the replacement serves all of them', async () => {
+    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-w', '1', '--timeout', '0']);
+    const [ready] = await t.waitForReady(1);
+    const port = await t.port();
+    const oldPid = ready!['workerPid'] as number;
+    await getJson(`http://127.0.0.1:${port}/block`);
+    await t.waitForLog((l) => l.msg === 'fixture: blocking');
+    const queued = Array.from({ length: 10 }, () => rawRequest(port, GET));
+    await waitForQueue(port, 10);
+    process.kill(oldPid, 'SIGKILL');
+    const results = await Promise.all(queued);
+    for (const r of results) {
+      assert.equal(r.error, null, 'a queued connection was reset or refused');
+      assert.match(r.data, /^HTTP\/1\.1 200/);
+      const pid = (JSON.parse(r.data.split('\r\n\r\n')[1]!) as { pid: number }).pid;
+      assert.notEqual(pid, oldPid);
+    }
+    const crash = await t.waitForLog(
+      (l) => l['workerPid'] === oldPid && String(l.msg).includes('SIGKILL'),
+    );
+    assert.match(crash.msg, /perhaps out of memory/);
+    t.kill();
+  });
+});
+
+describe('heartbeat', () => {
+  it('kills a worker whose event loop is blocked past --timeout, logs its pid, and replaces it', async () => {
+    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-w', '1', '--timeout', '1']);
+    const [ready] = await t.waitForReady(1);
+    const url = await t.url();
+    const oldPid = ready!['workerPid'] as number;
+    await getJson(`${url}/block`);
+    const timeout = await t.waitForLog((l) => String(l.msg).startsWith('WORKER TIMEOUT'));
+    assert.equal(timeout.level, 50);
+    assert.equal(timeout['workerPid'], oldPid);
+    assert.match(timeout.msg, new RegExp(`pid:${oldPid}`));
+    const mark = t.logs.indexOf(timeout);
+    await t.waitForReady(1, mark);
+    assert.notEqual((await getJson<{ pid: number }>(url)).pid, oldPid);
+    t.kill();
+  });
+});
+
+describe('recycling and limits', () => {
+  it('--max-requests replaces workers gracefully, with no failed request', async () => {
+    const t = new Tsgun([
+      fixture('app.mjs'),
+      '-b',
+      '127.0.0.1:0',
+      '-w',
+      '1',
+      '--max-requests',
+      '10',
+    ]);
+    await t.waitForReady(1);
+    const url = await t.url();
+    // The retiring worker serves until its replacement accepts, so keep asking (bounded) until
+    // three generations have answered; getJson throws on any failed request.
+    const pids = new Set<number>();
+    const deadline = Date.now() + 15_000;
+    while (pids.size < 3 && Date.now() < deadline)
+      pids.add((await getJson<{ pid: number }>(url)).pid);
+    assert.ok(pids.size >= 3, `only ${pids.size} worker(s) answered in 15 s`);
+    assert.ok(t.logs.some((l) => l.msg === 'replacing worker after max-requests'));
+    t.kill();
+  });
+
+  it('--worker-connections: a full worker leaves new connections in the queue instead of dropping them', async () => {
+    const t = new Tsgun([
+      fixture('app.mjs'),
+      '-b',
+      '127.0.0.1:0',
+      '-w',
+      '1',
+      '--worker-connections',
+      '2',
+      '--keep-alive',
+      '30',
+    ]);
+    await t.waitForReady(1);
+    const port = await t.port();
+    const held = [await openIdleConnection(port), await openIdleConnection(port)];
+    const third = rawRequest(port, GET);
+    // Node's own maxConnections would accept and close it; tsgun leaves it queued in the kernel.
+    await waitForQueue(port, 1);
+    held[0]!.destroy();
+    const r = await third;
+    assert.equal(r.error, null);
+    assert.match(r.data, /^HTTP\/1\.1 200/);
+    held[1]!.destroy();
+    t.kill();
+  });
+});
+
+describe('reload safety', () => {
+  it('a HUP whose new code does not load keeps the old workers serving', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsgun-'));
+    const app = join(dir, 'app.mjs');
+    copyFileSync(fixture('app.mjs'), app);
+    const t = new Tsgun([app, '-b', '127.0.0.1:0', '-w', '2']);
+    await t.waitForReady(2);
+    const url = await t.url();
+    const before = t.liveWorkerPids().sort();
+    writeFileSync(app, 'export default function (req, res) {\n  res.end(\n}\n');
+    const mark = t.logs.length;
+    t.signal('SIGHUP');
+    const error = await t.waitForLog(
+      (l) => String(l.msg).includes('keeping 2 serving worker(s)'),
+      10_000,
+      mark,
+    );
+    assert.equal(error.level, 50);
+    assert.deepEqual(t.liveWorkerPids().sort(), before);
+    const pid = (await getJson<{ pid: number }>(url)).pid;
+    assert.ok(before.includes(pid));
+    t.kill();
+  });
+});

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { clientLoop, request } from '../helpers/http.js';
+import { fixture, killAll, Tsgun } from '../helpers/tsgun.js';
+
+after(killAll);
+
+describe('signals', () => {
+  it('TTIN adds a worker, TTOU removes one, never below one', async () => {
+    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-w', '2']);
+    await t.waitForReady(2);
+    let mark = t.logs.length;
+    t.signal('SIGTTIN');
+    await t.waitForReady(1, mark);
+    assert.equal(t.liveWorkerPids().length, 3);
+    for (const expected of [2, 1]) {
+      mark = t.logs.length;
+      t.signal('SIGTTOU');
+      await t.waitForLog((l) => l.msg === 'worker exited', 10_000, mark);
+      assert.equal(t.liveWorkerPids().length, expected);
+    }
+    mark = t.logs.length;
+    t.signal('SIGTTOU');
+    await t.waitForLog((l) => l.msg === 'TTOU: already at one worker', 10_000, mark);
+    assert.equal(t.liveWorkerPids().length, 1);
+    t.kill();
+  });
+
+  for (const workers of ['1', '3']) {
+    it(`HUP replaces every worker under load with zero failed requests (-w ${workers}, keep-alive and not)`, async () => {
+      const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-w', workers]);
+      await t.waitForReady(Number(workers));
+      const url = await t.url();
+      const before = new Set(t.liveWorkerPids());
+      const load = clientLoop(url, { concurrency: 4 });
+      for (let i = 0; i < 3; i++) {
+        const mark = t.logs.length;
+        t.signal('SIGHUP');
+        await t.waitForLog((l) => l.msg === 'reload complete', 20_000, mark);
+      }
+      const stats = await load.stop();
+      assert.equal(stats.failed, 0, `failed requests: ${stats.errors.slice(0, 5).join(', ')}`);
+      assert.ok(stats.ok > 50, `too few requests to mean anything: ${stats.ok}`);
+      const afterPids = t.liveWorkerPids();
+      assert.equal(afterPids.length, Number(workers));
+      for (const pid of afterPids) assert.ok(!before.has(pid), 'a worker survived the reload');
+      t.kill();
+    });
+  }
+
+  it('TERM lets in-flight requests finish, closes keep-alive connections cleanly, exits 0', async () => {
+    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0']);
+    await t.waitForReady(1);
+    const url = await t.url();
+    const inflight = request(`${url}/slow?ms=500`);
+    await t.waitForLog((l) => l.msg === 'fixture: slow request started');
+    t.signal('SIGTERM');
+    const reply = await inflight;
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers.connection, 'close');
+    assert.equal((await t.exited).code, 0);
+  });
+
+  it('INT stops at once, without waiting for slow requests', async () => {
+    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '--graceful-timeout', '30']);
+    await t.waitForReady(1);
+    const url = await t.url();
+    const inflight = request(`${url}/slow?ms=20000`).catch((err: Error) => err);
+    const started = Date.now();
+    await t.waitForLog((l) => l.msg === 'fixture: slow request started');
+    t.signal('SIGINT');
+    assert.equal((await t.exited).code, 0);
+    assert.ok(Date.now() - started < 5000);
+    assert.ok((await inflight) instanceof Error);
+  });
+
+  it('a second TERM during a graceful stop turns it quick', async () => {
+    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '--graceful-timeout', '30']);
+    await t.waitForReady(1);
+    const url = await t.url();
+    void request(`${url}/slow?ms=20000`).catch(() => {});
+    await t.waitForLog((l) => l.msg === 'fixture: slow request started');
+    t.signal('SIGTERM');
+    await t.waitForLog((l) => l.msg === 'stopping gracefully');
+    t.signal('SIGTERM');
+    await t.waitForLog((l) => l.msg === 'stopping now');
+    assert.equal((await t.exited).code, 0);
+  });
+});

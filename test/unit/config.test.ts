@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatBindAddress, parseBindAddress } from '../../src/config/address.js';
+import { parseAppSpec } from '../../src/config/app-spec.js';
+import { splitArgs } from '../../src/config/cli.js';
+import { REGISTRY, SETTING_NAMES } from '../../src/config/registry.js';
+import { canonicalKey, resolveConfig } from '../../src/config/resolve.js';
+import { didYouMean } from '../../src/config/suggest.js';
+import { ConfigError } from '../../src/errors.js';
+
+describe('bind addresses', () => {
+  const ok: [string, string][] = [
+    ['127.0.0.1:8000', '127.0.0.1:8000'],
+    [':9000', '0.0.0.0:9000'],
+    ['localhost', 'localhost:8000'],
+    ['[::1]:8080', '[::1]:8080'],
+    ['[::]', '[::]:8000'],
+    ['tcp://10.0.0.1:81', '10.0.0.1:81'],
+    ['unix:/tmp/a.sock', 'unix:/tmp/a.sock'],
+    ['unix:///run/x.sock', 'unix:/run/x.sock'],
+    ['unix:rel.sock', 'unix:rel.sock'],
+    ['fd://3', 'fd://3'],
+    ['127.0.0.1:0', '127.0.0.1:0'],
+  ];
+  for (const [spec, shown] of ok) {
+    it(`parses ${spec}`, () => assert.equal(formatBindAddress(parseBindAddress(spec)), shown));
+  }
+  const bad: [string, RegExp][] = [
+    ['', /empty/],
+    ['127.0.0.1:99999', /invalid port/],
+    ['127.0.0.1:http', /invalid port/],
+    ['::1:80', /need brackets/],
+    ['[::1', /unclosed/],
+    ['[::g]:80', /invalid IPv6/],
+    ['fd://2', /N >= 3/],
+    ['unix:', /missing path/],
+    ['bad host!:80', /invalid host/],
+  ];
+  for (const [spec, message] of bad) {
+    it(`rejects ${JSON.stringify(spec)}`, () =>
+      assert.throws(() => parseBindAddress(spec), message));
+  }
+});
+
+describe('app specs', () => {
+  it('parses module, module:name and module:factory()', () => {
+    assert.deepEqual(parseAppSpec('app.js'), { module: 'app.js', exportName: null, call: false });
+    assert.deepEqual(parseAppSpec('src/app.mjs:server'), {
+      module: 'src/app.mjs',
+      exportName: 'server',
+      call: false,
+    });
+    assert.deepEqual(parseAppSpec('app.cjs:createApp()'), {
+      module: 'app.cjs',
+      exportName: 'createApp',
+      call: true,
+    });
+    assert.throws(() => parseAppSpec('app.js:not valid'), /invalid export/);
+  });
+});
+
+describe('the registry', () => {
+  it('declares every setting with help, a section and a parser; every env name is unique', () => {
+    const envs = new Set<string>();
+    for (const name of SETTING_NAMES) {
+      const def = REGISTRY[name];
+      assert.ok(def.help.length > 10, name);
+      assert.equal(typeof def.parse, 'function');
+      if (def.env) {
+        assert.ok(!envs.has(def.env), def.env);
+        envs.add(def.env);
+      }
+    }
+  });
+});
+
+describe('resolveConfig', () => {
+  const env = {};
+  it('layers defaults < file < env < TSGUN_CMD_ARGS < CLI', () => {
+    const { config, sources } = resolveConfig({
+      env: { TSGUN_WORKERS: '3', TSGUN_TIMEOUT: '7' },
+      file: { path: 'tsgun.json', values: { workers: 2, timeout: 5, keep_alive: 1, backlog: 10 } },
+      envArgs: { timeout: '8', backlog: '11' },
+      cli: { backlog: '12', app: 'a.js' },
+    });
+    assert.equal(config.workers, 3);
+    assert.equal(sources.workers, 'env');
+    assert.equal(config.timeout, 8);
+    assert.equal(sources.timeout, 'TSGUN_CMD_ARGS');
+    assert.equal(config.backlog, 12);
+    assert.equal(sources.backlog, 'cli');
+    assert.equal(config.keepAlive, 1);
+    assert.equal(sources.keepAlive, 'file');
+    assert.equal(sources.gracefulTimeout, 'default');
+  });
+
+  it('returns a deeply frozen config', () => {
+    const { config } = resolveConfig({ env, cli: { app: 'a.js' } });
+    assert.ok(Object.isFrozen(config));
+    assert.ok(Object.isFrozen(config.bind));
+    assert.ok(Object.isFrozen(config.bind[0]));
+  });
+
+  it('collects every problem, each naming the setting, the value and its origin', () => {
+    try {
+      resolveConfig({
+        env: { TSGUN_BACKLOG: '0' },
+        cli: { workers: 'x', app: 'a.js' },
+        file: { path: 'f.json', values: { timeot: 3 } },
+      });
+      assert.fail('expected a ConfigError');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems, [
+        'unknown setting "timeot" in f.json (did you mean timeout?)',
+        '--backlog: expected an integer between 1 and 65535, got 0 (from TSGUN_BACKLOG)',
+        '--workers: expected an integer, got "x" (from the command line)',
+      ]);
+    }
+  });
+
+  it('accepts camelCase, snake_case and kebab-case keys in a file', () => {
+    assert.equal(canonicalKey('worker_connections'), 'workerConnections');
+    assert.equal(canonicalKey('worker-connections'), 'workerConnections');
+    assert.equal(canonicalKey('workerConnections'), 'workerConnections');
+  });
+
+  it('refuses command-line-only switches in a file', () => {
+    assert.throws(
+      () =>
+        resolveConfig({
+          env,
+          cli: { app: 'a' },
+          file: { path: 'f', values: { checkConfig: true } },
+        }),
+      /unknown setting "checkConfig"/,
+    );
+  });
+
+  it('requires an app unless printing the config', () => {
+    assert.throws(() => resolveConfig({ env }), /APP: missing/);
+    assert.equal(resolveConfig({ env, cli: { printConfig: true } }).config.app, null);
+  });
+
+  it('reads PORT and WEB_CONCURRENCY for defaults', () => {
+    const { config } = resolveConfig({
+      env: { PORT: '5000', WEB_CONCURRENCY: '4' },
+      cli: { app: 'a' },
+    });
+    assert.deepEqual(config.bind, [{ kind: 'tcp', host: '0.0.0.0', port: 5000 }]);
+    assert.equal(config.workers, 4);
+  });
+
+  it('parses repeatable values from a file array, flags or a comma list', () => {
+    const fromFile = resolveConfig({
+      env,
+      cli: { app: 'a' },
+      file: { path: 'f', values: { bind: [':1', ':2'] } },
+    });
+    assert.equal(fromFile.config.bind.length, 2);
+    const fromEnv = resolveConfig({ env: { TSGUN_BIND: ':1,unix:/tmp/s' }, cli: { app: 'a' } });
+    assert.equal(fromEnv.config.bind[1]!.kind, 'unix');
+    const envPairs = resolveConfig({ env, cli: { app: 'a', env: ['A=1', 'B=x=y'] } });
+    assert.deepEqual(envPairs.config.env, [
+      ['A', '1'],
+      ['B', 'x=y'],
+    ]);
+  });
+});
+
+describe('helpers', () => {
+  it('suggests close names only', () => {
+    assert.equal(didYouMean('wokers', ['workers', 'backlog']), 'workers');
+    assert.equal(didYouMean('zzzzzz', ['workers', 'backlog']), undefined);
+  });
+  it('splits TSGUN_CMD_ARGS like a shell', () => {
+    assert.deepEqual(splitArgs(`-w 3 --bind "127.0.0.1:1" -e 'A=b c'`), [
+      '-w',
+      '3',
+      '--bind',
+      '127.0.0.1:1',
+      '-e',
+      'A=b c',
+    ]);
+  });
+});
+
+describe('the README', () => {
+  it('shows the settings and error tables as the registry generates them (npm run docs)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { renderReadme } = await import('../../src/config/docs.js');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    assert.equal(readme, renderReadme(readme), 'README tables are stale: run npm run docs');
+  });
+});

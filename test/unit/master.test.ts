@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { classifyExit, describeExit } from '../../src/master/classify.js';
+import { findOverdue, findTimedOut, planWorkers, type WorkerView } from '../../src/master/plan.js';
+
+let nextId = 1;
+function worker(over: Partial<WorkerView> = {}): WorkerView {
+  const id = nextId++;
+  return {
+    id,
+    generation: 1,
+    state: 'ready',
+    retiring: false,
+    spawnedAt: id,
+    lastHeartbeat: 1000,
+    closingSince: null,
+    ...over,
+  };
+}
+const plan = (workers: WorkerView[], target = 2, generation = 1, spawnAllowed = true) =>
+  planWorkers({ workers, target, generation, spawnAllowed });
+
+describe('planWorkers', () => {
+  it('spawns every missing worker at once at boot or after crashes', () => {
+    assert.deepEqual(plan([], 3), [{ kind: 'spawn', count: 3 }]);
+    assert.deepEqual(plan([worker()], 3), [{ kind: 'spawn', count: 2 }]);
+  });
+
+  it('does nothing when the count is right', () => {
+    assert.deepEqual(plan([worker(), worker()]), []);
+  });
+
+  it('counts booting workers, so it does not spawn twice', () => {
+    assert.deepEqual(plan([worker(), worker({ state: 'booting' })]), []);
+  });
+
+  it('ignores closing workers when counting', () => {
+    assert.deepEqual(plan([worker(), worker({ state: 'closing', closingSince: 1 })]), [
+      { kind: 'spawn', count: 1 },
+    ]);
+  });
+
+  it('TTOU: stops the oldest extra workers, but not while one boots', () => {
+    const a = worker({ spawnedAt: 1 });
+    const b = worker({ spawnedAt: 2 });
+    const c = worker({ spawnedAt: 3 });
+    assert.deepEqual(plan([c, b, a], 1), [{ kind: 'stop', ids: [a.id, b.id] }]);
+    assert.deepEqual(plan([a, b, worker({ state: 'booting' })], 1), []);
+  });
+
+  it('reload: one new worker at a time, and an old one stops only after the new one is ready', () => {
+    const old1 = worker({ generation: 1 });
+    const old2 = worker({ generation: 1 });
+    // Step 1: spawn one replacement.
+    assert.deepEqual(plan([old1, old2], 2, 2), [{ kind: 'spawn', count: 1 }]);
+    // Step 2: it is booting: wait.
+    const new1 = worker({ generation: 2, state: 'booting' });
+    assert.deepEqual(plan([old1, old2, new1], 2, 2), []);
+    // Step 3: it is ready: stop the oldest old worker.
+    const ready1 = { ...new1, state: 'ready' as const };
+    assert.deepEqual(plan([old1, old2, ready1], 2, 2), [{ kind: 'stop', ids: [old1.id] }]);
+    // Step 4: the old one is closing: spawn the next replacement.
+    const closing = { ...old1, state: 'closing' as const, closingSince: 5 };
+    assert.deepEqual(plan([closing, old2, ready1], 2, 2), [{ kind: 'spawn', count: 1 }]);
+  });
+
+  it('never lets capacity drop below target during a reload', () => {
+    const olds = [worker(), worker(), worker()];
+    for (const action of plan(olds, 3, 2)) assert.notEqual(action.kind, 'stop');
+  });
+
+  it('replaces a retiring (max-requests) worker like an old one', () => {
+    const retiring = worker({ retiring: true });
+    const other = worker();
+    assert.deepEqual(plan([retiring, other]), [{ kind: 'spawn', count: 1 }]);
+    const fresh = worker();
+    assert.deepEqual(plan([retiring, other, fresh]), [{ kind: 'stop', ids: [retiring.id] }]);
+  });
+
+  it('spawns nothing when spawning is suspended after a boot failure', () => {
+    assert.deepEqual(plan([worker()], 3, 1, false), []);
+  });
+});
+
+describe('findTimedOut and findOverdue', () => {
+  it('finds workers without a heartbeat for longer than the timeout; 0 disables', () => {
+    const late = worker({ lastHeartbeat: 0 });
+    const fine = worker({ lastHeartbeat: 900 });
+    assert.deepEqual(findTimedOut([late, fine], 1000, 500), [late.id]);
+    assert.deepEqual(findTimedOut([late, fine], 1000, 0), []);
+  });
+  it('finds closing workers past the graceful timeout', () => {
+    const overdue = worker({ state: 'closing', closingSince: 0 });
+    const recent = worker({ state: 'closing', closingSince: 900 });
+    assert.deepEqual(findOverdue([overdue, recent, worker()], 1000, 500), [overdue.id]);
+  });
+});
+
+describe('classifyExit', () => {
+  const base = {
+    code: 1,
+    signal: null,
+    bootError: null,
+    masterStopping: false,
+    murdered: false,
+  } as const;
+  it('an exit the master asked for is expected', () => {
+    assert.equal(classifyExit({ ...base, state: 'closing' }).kind, 'expected');
+    assert.equal(classifyExit({ ...base, state: 'ready', masterStopping: true }).kind, 'expected');
+  });
+  it('a ready worker that dies crashed', () => {
+    const v = classifyExit({ ...base, state: 'ready', code: null, signal: 'SIGKILL' });
+    assert.deepEqual(v, {
+      kind: 'crash',
+      message: 'worker was killed by SIGKILL (perhaps out of memory?)',
+    });
+  });
+  it('a booting worker that dies is a boot failure with its reported error and exit code', () => {
+    const v = classifyExit({
+      ...base,
+      state: 'booting',
+      code: 4,
+      bootError: { code: 'TSGUN_ERR_APP_LOAD', message: 'boom' },
+    });
+    assert.deepEqual(v, {
+      kind: 'boot-failure',
+      exitCode: 4,
+      code: 'TSGUN_ERR_APP_LOAD',
+      message: 'boom',
+    });
+    const silent = classifyExit({ ...base, state: 'booting', code: 7 });
+    assert.equal(silent.kind, 'boot-failure');
+    assert.equal(silent.kind === 'boot-failure' && silent.exitCode, 3);
+  });
+  it('a worker murdered while booting is a crash, not a halt', () => {
+    assert.equal(classifyExit({ ...base, state: 'booting', murdered: true }).kind, 'crash');
+  });
+  it('describes exits', () => {
+    assert.equal(describeExit(2, null), 'exited with code 2');
+    assert.equal(describeExit(null, 'SIGTERM'), 'was killed by SIGTERM');
+  });
+});
