@@ -181,3 +181,8 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** tsgun serving the standard fixture app on a free port, with extra arguments. */
+export function startApp(...args: string[]): Tsgun {
+  return new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', ...args]);
+}

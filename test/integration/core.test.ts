@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getJson, request } from '../helpers/http.js';
-import { fixture, isAlive, killAll, plainLines, runTsgun, Tsgun } from '../helpers/tsgun.js';
+import { fixture, isAlive, killAll, plainLines, runTsgun, startApp } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -18,7 +18,7 @@ function listenQueue(port: number): { recvQ: number; sendQ: number } {
 
 describe('the master binds, workers accept', () => {
   it('answers from a worker pid, never the master, and passes the backlog to the kernel', async () => {
-    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-w', '2', '--backlog', '1000']);
+    const t = startApp('-w', '2', '--backlog', '1000');
     await t.waitForReady(2);
     const url = await t.url();
     const pids = new Set<number>();
@@ -34,13 +34,7 @@ describe('the master binds, workers accept', () => {
 
   it('warns when --backlog exceeds somaxconn and says the effective value', async () => {
     const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
-    const t = new Tsgun([
-      fixture('app.mjs'),
-      '-b',
-      '127.0.0.1:0',
-      '--backlog',
-      String(somaxconn + 1),
-    ]);
+    const t = startApp('--backlog', String(somaxconn + 1));
     const warning = await t.waitForLog((l) => l.msg.includes('exceeds net.core.somaxconn'));
     assert.match(warning.msg, new RegExp(`the kernel uses ${somaxconn}`));
     await t.waitForReady(1);
@@ -51,7 +45,7 @@ describe('the master binds, workers accept', () => {
   it('binds several addresses, a unix socket among them, and removes the socket file on exit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsgun-'));
     const path = join(dir, 'app.sock');
-    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-b', `unix:${path}`]);
+    const t = startApp('-b', `unix:${path}`);
     await t.waitForReady(1);
     const tcp = await getJson<{ pid: number }>(await t.url());
     const unix = JSON.parse((await request('http://localhost/', { socketPath: path })).body) as {
@@ -80,7 +74,7 @@ describe('the master binds, workers accept', () => {
 
   it('writes and removes the pidfile, and refuses one that names a running process', async () => {
     const pidfile = join(mkdtempSync(join(tmpdir(), 'tsgun-')), 'tsgun.pid');
-    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-p', pidfile]);
+    const t = startApp('-p', pidfile);
     await t.waitForReady(1);
     assert.equal(Number(readFileSync(pidfile, 'utf8')), t.pid);
     const second = await runTsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-p', pidfile]);
@@ -92,20 +86,14 @@ describe('the master binds, workers accept', () => {
   });
 
   it('passes -e variables to the workers', async () => {
-    const t = new Tsgun([
-      fixture('app.mjs'),
-      '-b',
-      '127.0.0.1:0',
-      '-e',
-      'TSGUN_TEST_VALUE=hello=world',
-    ]);
+    const t = startApp('-e', 'TSGUN_TEST_VALUE=hello=world');
     await t.waitForReady(1);
     assert.equal((await getJson<{ env: string }>(await t.url())).env, 'hello=world');
     t.kill();
   });
 
   it('takes every worker down within 2 s when the master is SIGKILLed', async () => {
-    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-w', '3']);
+    const t = startApp('-w', '3');
     const ready = await t.waitForReady(3);
     const pids = ready.map((l) => l['workerPid'] as number);
     process.kill(t.pid, 'SIGKILL');

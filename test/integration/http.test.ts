@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { rawRequest, request } from '../helpers/http.js';
-import { fixture, killAll, Tsgun } from '../helpers/tsgun.js';
+import { killAll, startApp } from '../helpers/tsgun.js';
 
 after(killAll);
 
 describe('per-request behaviour', () => {
   it("writes the access log to stdout in Gunicorn's default format", async () => {
-    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '--access-logfile', '-']);
+    const t = startApp('--access-logfile', '-');
     await t.waitForReady(1);
     await request(`${await t.url()}/path?q=1`, {
       headers: { 'user-agent': 'test-agent', referer: 'http://ref/' },
@@ -21,15 +21,7 @@ describe('per-request behaviour', () => {
   });
 
   it('enforces --limit-request-line (414) and --limit-request-fields (431)', async () => {
-    const t = new Tsgun([
-      fixture('app.mjs'),
-      '-b',
-      '127.0.0.1:0',
-      '--limit-request-line',
-      '64',
-      '--limit-request-fields',
-      '3',
-    ]);
+    const t = startApp('--limit-request-line', '64', '--limit-request-fields', '3');
     await t.waitForReady(1);
     const url = await t.url();
     assert.equal((await request(`${url}/short`)).status, 200);
@@ -40,7 +32,7 @@ describe('per-request behaviour', () => {
   });
 
   it('--keep-alive 0 closes every connection after its response', async () => {
-    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '--keep-alive', '0']);
+    const t = startApp('--keep-alive', '0');
     await t.waitForReady(1);
     const r = await rawRequest(await t.port(), 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     assert.equal(r.error, null);

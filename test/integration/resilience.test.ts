@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getJson, rawRequest } from '../helpers/http.js';
-import { fixture, killAll, Tsgun } from '../helpers/tsgun.js';
+import { fixture, killAll, startApp, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -45,7 +45,7 @@ const GET = 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
 
 describe('the socket outlives every worker', () => {
   it('SIGKILL of the only worker while connections are queued: the replacement serves all of them', async () => {
-    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-w', '1', '--timeout', '0']);
+    const t = startApp('-w', '1', '--timeout', '0');
     const [ready] = await t.waitForReady(1);
     const port = await t.port();
     const oldPid = ready!['workerPid'] as number;
@@ -71,7 +71,7 @@ describe('the socket outlives every worker', () => {
 
 describe('heartbeat', () => {
   it('kills a worker whose event loop is blocked past --timeout, logs its pid, and replaces it', async () => {
-    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-w', '1', '--timeout', '1']);
+    const t = startApp('-w', '1', '--timeout', '1');
     const [ready] = await t.waitForReady(1);
     const url = await t.url();
     const oldPid = ready!['workerPid'] as number;
@@ -89,15 +89,7 @@ describe('heartbeat', () => {
 
 describe('recycling and limits', () => {
   it('--max-requests replaces workers gracefully, with no failed request', async () => {
-    const t = new Tsgun([
-      fixture('app.mjs'),
-      '-b',
-      '127.0.0.1:0',
-      '-w',
-      '1',
-      '--max-requests',
-      '10',
-    ]);
+    const t = startApp('-w', '1', '--max-requests', '10');
     await t.waitForReady(1);
     const url = await t.url();
     // The retiring worker serves until its replacement accepts, so keep asking (bounded) until
@@ -112,17 +104,7 @@ describe('recycling and limits', () => {
   });
 
   it('--worker-connections: a full worker leaves new connections in the queue instead of dropping them', async () => {
-    const t = new Tsgun([
-      fixture('app.mjs'),
-      '-b',
-      '127.0.0.1:0',
-      '-w',
-      '1',
-      '--worker-connections',
-      '2',
-      '--keep-alive',
-      '30',
-    ]);
+    const t = startApp('-w', '1', '--worker-connections', '2', '--keep-alive', '30');
     await t.waitForReady(1);
     const port = await t.port();
     const held = [await openIdleConnection(port), await openIdleConnection(port)];

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { clientLoop, request } from '../helpers/http.js';
-import { fixture, killAll, Tsgun } from '../helpers/tsgun.js';
+import { killAll, startApp } from '../helpers/tsgun.js';
 
 after(killAll);
 
 describe('signals', () => {
   it('TTIN adds a worker, TTOU removes one, never below one', async () => {
-    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-w', '2']);
+    const t = startApp('-w', '2');
     await t.waitForReady(2);
     let mark = t.logs.length;
     t.signal('SIGTTIN');
@@ -28,7 +28,7 @@ describe('signals', () => {
 
   for (const workers of ['1', '3']) {
     it(`HUP replaces every worker under load with zero failed requests (-w ${workers}, keep-alive and not)`, async () => {
-      const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-w', workers]);
+      const t = startApp('-w', workers);
       await t.waitForReady(Number(workers));
       const url = await t.url();
       const before = new Set(t.liveWorkerPids());
@@ -49,7 +49,7 @@ describe('signals', () => {
   }
 
   it('TERM lets in-flight requests finish, closes keep-alive connections cleanly, exits 0', async () => {
-    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0']);
+    const t = startApp();
     await t.waitForReady(1);
     const url = await t.url();
     const inflight = request(`${url}/slow?ms=500`);
@@ -62,7 +62,7 @@ describe('signals', () => {
   });
 
   it('INT stops at once, without waiting for slow requests', async () => {
-    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '--graceful-timeout', '30']);
+    const t = startApp('--graceful-timeout', '30');
     await t.waitForReady(1);
     const url = await t.url();
     const inflight = request(`${url}/slow?ms=20000`).catch((err: Error) => err);
@@ -75,7 +75,7 @@ describe('signals', () => {
   });
 
   it('a second TERM during a graceful stop turns it quick', async () => {
-    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '--graceful-timeout', '30']);
+    const t = startApp('--graceful-timeout', '30');
     await t.waitForReady(1);
     const url = await t.url();
     void request(`${url}/slow?ms=20000`).catch(() => {});
