@@ -27,6 +27,9 @@ export const ErrorCode = {
   APP_EXPORT_TYPE: 'TSGUN_ERR_APP_EXPORT_TYPE',
   WORKER_BOOT: 'TSGUN_ERR_WORKER_BOOT',
   WORKER_LISTEN: 'TSGUN_ERR_WORKER_LISTEN',
+  WORKER_NOT_READY: 'TSGUN_ERR_WORKER_NOT_READY',
+  USER: 'TSGUN_ERR_USER',
+  INHERITED_FD: 'TSGUN_ERR_INHERITED_FD',
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -67,6 +70,19 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   TSGUN_ERR_WORKER_LISTEN: {
     exit: ExitCode.WORKER_BOOT,
     meaning: 'a worker could not listen on an inherited socket',
+  },
+  TSGUN_ERR_WORKER_NOT_READY: {
+    exit: ExitCode.WORKER_BOOT,
+    meaning:
+      'a worker was not ready within --ready-timeout (at start; during a reload it aborts the reload)',
+  },
+  TSGUN_ERR_USER: {
+    exit: ExitCode.CONFIG,
+    meaning: '--user/--group names no such user or group, or tsgun is not root to switch to it',
+  },
+  TSGUN_ERR_INHERITED_FD: {
+    exit: ExitCode.CONFIG,
+    meaning: 'TSGUN_FD or LISTEN_FDS names a descriptor that is not an open socket',
   },
 };
 

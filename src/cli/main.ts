@@ -7,9 +7,17 @@ import { ConfigError, ExitCode, TsgunError } from '../errors.js';
 import { receiveFromWorker } from '../ipc/protocol.js';
 import { createLogger } from '../log/logger.js';
 import { Arbiter } from '../master/arbiter.js';
+import { findInherited, INHERITED_ENV } from '../master/inherited.js';
 import { writePidfile } from '../master/pidfile.js';
-import { bindAll, readSomaxconn, socketUrl } from '../master/sockets.js';
+import {
+  adoptInherited,
+  type BoundSocket,
+  bindAll,
+  readSomaxconn,
+  socketUrl,
+} from '../master/sockets.js';
 import { forkWorker } from '../master/spawn.js';
+import { resolveCredentials } from '../master/user.js';
 import { VERSION } from '../version.js';
 
 /** Fatal errors end with one plain line per problem on stderr, whatever the log format. */
@@ -57,6 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(describeConfig(loaded.resolved), null, 2)}\n`);
     return ExitCode.OK;
   }
+  const startCwd = process.cwd();
   if (config.chdir) {
     try {
       process.chdir(config.chdir);
@@ -76,14 +85,40 @@ export async function main(argv: readonly string[]): Promise<number> {
       `--backlog ${config.backlog} exceeds net.core.somaxconn ${somaxconn}: the kernel uses ${somaxconn} (raise it with sysctl -w net.core.somaxconn=${config.backlog})`,
     );
   }
-  if (config.pid) writePidfile(config.pid);
-  const sockets = await bindAll(config.bind, logger);
-  for (const s of sockets)
+  const credentials = resolveCredentials(config.user, config.group);
+  if (config.umask !== null) process.umask(config.umask);
+  const inherited = findInherited(process.env, process.pid);
+  for (const name of INHERITED_ENV) delete process.env[name];
+  let sockets: BoundSocket[];
+  if (inherited) {
+    sockets = adoptInherited(inherited.fds, config.bind, inherited.source);
+    logger.info(
+      { source: inherited.source, fds: inherited.fds },
+      `using ${sockets.length} inherited socket(s) from ${inherited.source}; --bind only names them`,
+    );
+  } else {
+    sockets = await bindAll(config.bind, logger);
+  }
+  // After the sockets, so a failed bind leaves no pidfile behind.
+  const pidfile = config.pid && inherited?.upgradeFrom ? `${config.pid}.2` : config.pid;
+  if (pidfile) writePidfile(pidfile);
+  for (const s of sockets) {
     logger.info(
       { address: socketUrl(s), bind: formatBindAddress(s.address) },
       `listening at: ${socketUrl(s)} (${process.pid})`,
     );
-  const result = await new Arbiter({ config, argv, log, sockets }).run();
+  }
+  const result = await new Arbiter({
+    config,
+    argv,
+    log,
+    sockets,
+    credentials,
+    startCwd,
+    upgradeFrom: inherited?.upgradeFrom ?? null,
+    pidfile,
+    ownsSocketFiles: inherited === null,
+  }).run();
   if (result.error) process.stderr.write(`tsgun: error: ${result.error}\n`);
   return result.exitCode;
 }

@@ -96,3 +96,20 @@ export const keyValue: Parser<readonly [string, string]> = (value) => {
   if (eq <= 0) throw new Error(`expected KEY=VALUE, got ${describe(value)}`);
   return [value.slice(0, eq), value.slice(eq + 1)];
 };
+
+/** A umask: `0o022`, `022` or `18`, as Gunicorn accepts. */
+export const octal: Parser<number> = (value) => {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^(0o?[0-7]+|[1-9]\d*|0)$/i.test(value.trim())
+        ? value.trim().startsWith('0')
+          ? Number.parseInt(value.trim().replace(/^0o?/i, '') || '0', 8)
+          : Number(value)
+        : Number.NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 0o777)
+    throw new Error(
+      `expected an octal mode such as 0o022, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
+    );
+  return n;
+};

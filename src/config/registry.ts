@@ -6,6 +6,7 @@ import {
   keyValue,
   list,
   nullable,
+  octal,
   oneOf,
   type Parser,
   seconds,
@@ -28,10 +29,20 @@ export interface Settings {
   keepAlive: number;
   maxRequests: number;
   maxRequestsJitter: number;
+  maxWorkerLifetime: number;
+  maxWorkerLifetimeJitter: number;
+  reloadOnRss: number;
+  requestTimeout: number;
+  waitReady: boolean;
+  readyTimeout: number;
+  reloadBatch: number;
   limitRequestLine: number;
   limitRequestFields: number;
   limitRequestFieldSize: number;
   pid: string | null;
+  user: string | null;
+  group: string | null;
+  umask: number | null;
   chdir: string | null;
   env: readonly (readonly [string, string])[];
   logLevel: LogLevel;
@@ -208,6 +219,75 @@ export const REGISTRY: Registry = {
     help: 'Add a random 0..N to each worker max-requests so workers do not recycle together.',
     hup: true,
   },
+  maxWorkerLifetime: {
+    section: 'Worker processes',
+    flags: ['--max-worker-lifetime'],
+    arg: 'SECONDS',
+    env: envName('maxWorkerLifetime'),
+    default: 0,
+    parse: seconds(),
+    help: 'Replace a worker gracefully after it has run this long. 0 = never.',
+    hup: true,
+  },
+  maxWorkerLifetimeJitter: {
+    section: 'Worker processes',
+    flags: ['--max-worker-lifetime-jitter'],
+    arg: 'SECONDS',
+    env: envName('maxWorkerLifetimeJitter'),
+    default: 0,
+    parse: seconds(),
+    help: 'Add a random 0..S to each worker lifetime so workers do not recycle together.',
+    hup: true,
+  },
+  reloadOnRss: {
+    section: 'Worker processes',
+    flags: ['--reload-on-rss'],
+    arg: 'MB',
+    env: envName('reloadOnRss'),
+    default: 0,
+    parse: int({ min: 0 }),
+    help: 'Replace a worker gracefully once its resident memory exceeds this many MiB. 0 = never.',
+    hup: true,
+  },
+  requestTimeout: {
+    section: 'Worker processes',
+    flags: ['--request-timeout'],
+    arg: 'SECONDS',
+    env: envName('requestTimeout'),
+    default: 0,
+    parse: seconds(),
+    help: 'Per-request deadline (uWSGI harakiri, without the kill): answer 504 and log. 0 = off.',
+    hup: true,
+  },
+  waitReady: {
+    section: 'Worker processes',
+    flags: ['--wait-ready'],
+    env: envName('waitReady'),
+    default: false,
+    parse: bool,
+    help: "A worker is ready only when the app calls tsgun's ready(), not when it accepts.",
+    hup: true,
+  },
+  readyTimeout: {
+    section: 'Worker processes',
+    flags: ['--ready-timeout'],
+    arg: 'SECONDS',
+    env: envName('readyTimeout'),
+    default: 60,
+    parse: seconds({ min: 0.1 }),
+    help: 'A worker not ready this long after spawn fails its boot (a reload is aborted).',
+    hup: true,
+  },
+  reloadBatch: {
+    section: 'Worker processes',
+    flags: ['--reload-batch'],
+    arg: 'INT',
+    env: envName('reloadBatch'),
+    default: 1,
+    parse: positive,
+    help: 'Workers replaced at once by a reload or recycling.',
+    hup: true,
+  },
   limitRequestLine: {
     section: 'Security',
     flags: ['--limit-request-line'],
@@ -246,6 +326,37 @@ export const REGISTRY: Registry = {
     default: null,
     parse: nullable(string),
     help: 'Write the master pid to this file (refused if it names a running process).',
+    hup: false,
+  },
+  user: {
+    section: 'Server mechanics',
+    flags: ['-u', '--user'],
+    arg: 'USER',
+    env: envName('user'),
+    default: null,
+    parse: nullable(string),
+    help: 'Run workers as this user (name or uid); the master binds first, so port 80 works.',
+    hup: false,
+  },
+  group: {
+    section: 'Server mechanics',
+    flags: ['-g', '--group'],
+    arg: 'GROUP',
+    env: envName('group'),
+    default: null,
+    parse: nullable(string),
+    help: "Run workers as this group (name or gid); default: the user's group.",
+    hup: false,
+  },
+  umask: {
+    section: 'Server mechanics',
+    flags: ['-m', '--umask'],
+    arg: 'OCTAL',
+    env: envName('umask'),
+    default: null,
+    parse: nullable(octal),
+    format: (v) => (v === null ? null : `0o${v.toString(8).padStart(3, '0')}`),
+    help: 'File mode creation mask (e.g. 0o007), applied before unix sockets are created.',
     hup: false,
   },
   chdir: {

@@ -30,7 +30,7 @@ export interface Resolved {
 }
 
 /** Names tsgun sets for itself, so an unknown-variable check must not trip on them. */
-const INTERNAL_ENV = /^TSGUN_(CMD_ARGS|WORKER_.*|FD|TEST_.*)$/;
+const INTERNAL_ENV = /^TSGUN_(CMD_ARGS|WORKER_.*|FD|MASTER_PID|TEST_.*)$/;
 
 /** Accepts `workerConnections`, `worker_connections` and `worker-connections` for one key. */
 export function canonicalKey(key: string): string {

@@ -6,17 +6,20 @@ import type { ErrorCodeValue } from '../errors.js';
  */
 export const PROTOCOL_KEY = 'tsgun';
 
+export const RETIRE_REASONS = ['max-requests', 'rss', 'lifetime'] as const;
+export type RetireReason = (typeof RETIRE_REASONS)[number];
+
 export type WorkerMessage =
   /** The worker is accepting on every inherited socket. */
   | { readonly tsgun: 1; readonly type: 'ready' }
   /** Sent on a timer from the event loop: its absence means the loop is blocked. */
   | { readonly tsgun: 1; readonly type: 'heartbeat' }
-  /** The worker reached --max-requests and asks to be replaced (it keeps serving until then). */
+  /** The worker asks to be replaced (it keeps serving until its replacement is ready). */
   | {
       readonly tsgun: 1;
       readonly type: 'retire';
-      readonly reason: 'max-requests';
-      readonly requests: number;
+      readonly reason: RetireReason;
+      readonly detail: string;
     }
   /** The worker cannot boot; it exits right after sending this. */
   | {
@@ -37,7 +40,8 @@ type Checker = (m: Record<string, unknown>) => boolean;
 const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
   ready: () => true,
   heartbeat: () => true,
-  retire: (m) => m['reason'] === 'max-requests' && typeof m['requests'] === 'number',
+  retire: (m) =>
+    (RETIRE_REASONS as readonly unknown[]).includes(m['reason']) && typeof m['detail'] === 'string',
   'boot-error': (m) =>
     typeof m['code'] === 'string' &&
     m['code'].startsWith('TSGUN_ERR_') &&

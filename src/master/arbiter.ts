@@ -5,16 +5,21 @@ import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js'
 import { masterMessage, receiveFromWorker, type WorkerMessage } from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
 import { classifyExit } from './classify.js';
-import { removePidfile } from './pidfile.js';
+import { promotePidfile, removePidfile } from './pidfile.js';
 import {
+  type CrashStreak,
+  findNotReady,
   findOverdue,
   findTimedOut,
+  nextCrashStreak,
   planWorkers,
   type WorkerState,
   type WorkerView,
 } from './plan.js';
 import { type BoundSocket, closeAll } from './sockets.js';
 import { forkWorker } from './spawn.js';
+import { reexecMaster } from './upgrade.js';
+import type { Credentials } from './user.js';
 
 interface WorkerRecord extends WorkerView {
   readonly child: ChildProcess;
@@ -26,6 +31,8 @@ interface WorkerRecord extends WorkerView {
   closingSince: number | null;
   bootError: { code: ErrorCodeValue; message: string } | null;
   murdered: boolean;
+  /** Set when killed for not being ready within --ready-timeout (its value, in seconds). */
+  notReadyAfter: number | null;
 }
 
 const SIGNALS = [
@@ -36,6 +43,8 @@ const SIGNALS = [
   'SIGTTIN',
   'SIGTTOU',
   'SIGUSR1',
+  'SIGUSR2',
+  'SIGWINCH',
 ] as const;
 type Signal = (typeof SIGNALS)[number];
 type StopMode = 'graceful' | 'quick';
@@ -48,6 +57,16 @@ export interface ArbiterOptions {
   readonly argv: readonly string[];
   readonly log: LogTarget;
   readonly sockets: readonly BoundSocket[];
+  /** --user/--group, resolved: workers are forked with these. */
+  readonly credentials: Credentials | null;
+  /** The directory tsgun started in (before --chdir): a re-executed master starts there too. */
+  readonly startCwd: string;
+  /** When this master is a USR2 upgrade, the pid of the master it upgrades (until promoted). */
+  readonly upgradeFrom: number | null;
+  /** The pidfile this master wrote (`<pid>.2` while it is an unpromoted upgrade), or null. */
+  readonly pidfile: string | null;
+  /** Whether unix socket files are this master's to remove (not systemd's, not inherited). */
+  readonly ownsSocketFiles: boolean;
 }
 
 /** What run() resolves with: the exit code and, for a halt, the one-line reason. */
@@ -76,10 +95,18 @@ export class Arbiter {
   private ticker: NodeJS.Timeout | null = null;
   private done: ((result: ArbiterResult) => void) | null = null;
   private readonly listeners = new Map<Signal, () => void>();
+  private crashStreak: CrashStreak = { count: 0, lastCrashAt: Number.NEGATIVE_INFINITY };
+  private nextSpawnAt = 0;
+  /** The new master a USR2 started, while it runs. */
+  private upgradeChild: ChildProcess | null = null;
+  private upgradeFrom: number | null;
+  private pidfile: string | null;
 
   constructor(private readonly opts: ArbiterOptions) {
     this.config = opts.config;
     this.target = opts.config.workers;
+    this.upgradeFrom = opts.upgradeFrom;
+    this.pidfile = opts.pidfile;
   }
 
   private get logger() {
@@ -118,6 +145,7 @@ export class Arbiter {
       this.logger.info({ signal: sig }, `handling signal ${sig}`);
       this.handleSignal(sig);
     }
+    this.maybePromote();
     this.murderWorkers();
     if (this.stopping) {
       this.finishIfStopped();
@@ -146,6 +174,12 @@ export class Arbiter {
         break;
       case 'SIGUSR1':
         this.handleUsr1();
+        break;
+      case 'SIGUSR2':
+        this.handleUsr2();
+        break;
+      case 'SIGWINCH':
+        this.handleWinch();
         break;
     }
   }
@@ -209,6 +243,54 @@ export class Arbiter {
     for (const w of this.workers.values()) this.signal(w, 'SIGUSR1');
   }
 
+  private handleUsr2(): void {
+    if (this.upgradeChild) {
+      this.logger.warn(
+        { childPid: this.upgradeChild.pid },
+        'USR2 ignored: an upgraded master already runs',
+      );
+      return;
+    }
+    if (this.upgradeFrom !== null) {
+      this.logger.warn(
+        { parentPid: this.upgradeFrom },
+        'USR2 ignored: this master is an upgrade not yet promoted',
+      );
+      return;
+    }
+    const child = reexecMaster({
+      sockets: this.opts.sockets,
+      argv: this.opts.argv,
+      cwd: this.opts.startCwd,
+    });
+    this.upgradeChild = child;
+    this.logger.info(
+      { childPid: child.pid },
+      'USR2: started a new master with the listening sockets',
+    );
+    child.on('exit', (code, signal) => {
+      this.upgradeChild = null;
+      this.logger.info({ childPid: child.pid, code, signal }, 'the upgraded master exited');
+    });
+  }
+
+  /** WINCH: stop every worker but keep the master (the old master during an upgrade). */
+  private handleWinch(): void {
+    this.target = 0;
+    this.logger.info('WINCH: stopping all workers gracefully; HUP starts them again');
+  }
+
+  /** An upgraded master whose parent (the old master) is gone takes over the pidfile. */
+  private maybePromote(): void {
+    if (this.upgradeFrom === null || process.ppid === this.upgradeFrom) return;
+    this.logger.info({ oldMasterPid: this.upgradeFrom }, 'master has been promoted');
+    this.upgradeFrom = null;
+    if (this.pidfile && this.config.pid) {
+      promotePidfile(this.pidfile, this.config.pid);
+      this.pidfile = this.config.pid;
+    }
+  }
+
   // --- the operator verbs ----------------------------------------------------------------------
 
   private views(): WorkerRecord[] {
@@ -225,6 +307,16 @@ export class Arbiter {
         `WORKER TIMEOUT (pid:${w.pid}): event loop blocked, killing it`,
       );
       w.murdered = true;
+      this.signal(w, 'SIGKILL');
+    }
+    for (const id of findNotReady(live, now, this.config.readyTimeout * 1000)) {
+      const w = this.workers.get(id)!;
+      this.logger.error(
+        { worker: w.id, workerPid: w.pid },
+        `worker not ready within --ready-timeout ${this.config.readyTimeout} s, killing it`,
+      );
+      w.murdered = true;
+      w.notReadyAfter = this.config.readyTimeout;
       this.signal(w, 'SIGKILL');
     }
     const limitMs = this.stopping === 'quick' ? QUICK_STOP_MS : this.config.gracefulTimeout * 1000;
@@ -245,7 +337,8 @@ export class Arbiter {
       workers: this.views(),
       target: this.target,
       generation: this.generation,
-      spawnAllowed: this.spawnAllowed,
+      spawnAllowed: this.spawnAllowed && Date.now() >= this.nextSpawnAt,
+      batch: this.config.reloadBatch,
     });
     for (const action of actions) {
       if (action.kind === 'spawn') {
@@ -265,7 +358,12 @@ export class Arbiter {
 
   private spawnWorker(): void {
     const id = this.nextId++;
-    const child = forkWorker({ id, config: this.config, sockets: this.opts.sockets });
+    const child = forkWorker({
+      id,
+      config: this.config,
+      sockets: this.opts.sockets,
+      credentials: this.opts.credentials,
+    });
     const now = Date.now();
     const record: WorkerRecord = {
       id,
@@ -279,6 +377,7 @@ export class Arbiter {
       closingSince: null,
       bootError: null,
       murdered: false,
+      notReadyAfter: null,
     };
     this.workers.set(id, record);
     child.on('message', (value: unknown) => this.onMessage(record, value));
@@ -328,8 +427,8 @@ export class Arbiter {
       case 'retire':
         w.retiring = true;
         this.logger.info(
-          { worker: w.id, workerPid: w.pid, requests: message.requests },
-          'replacing worker after max-requests',
+          { worker: w.id, workerPid: w.pid, reason: message.reason },
+          `replacing worker: ${message.detail}`,
         );
         this.wake();
         break;
@@ -355,15 +454,23 @@ export class Arbiter {
       bootError: w.bootError,
       masterStopping: this.stopping !== null,
       murdered: w.murdered,
+      notReadyAfter: w.notReadyAfter,
     });
     const fields = { worker: w.id, workerPid: w.pid, code, signal };
     switch (verdict.kind) {
       case 'expected':
         this.logger.info(fields, 'worker exited');
         break;
-      case 'crash':
-        this.logger.error(fields, `${verdict.message} (pid:${w.pid}); respawning`);
+      case 'crash': {
+        const { streak, delayMs } = nextCrashStreak(this.crashStreak, Date.now());
+        this.crashStreak = streak;
+        this.nextSpawnAt = Date.now() + delayMs;
+        if (delayMs > 0) setTimeout(() => this.wake(), delayMs);
+        const backoff =
+          delayMs > 0 ? ` (crash ${streak.count} in a row: waiting ${delayMs} ms)` : '';
+        this.logger.error(fields, `${verdict.message} (pid:${w.pid}); respawning${backoff}`);
         break;
+      }
       case 'boot-failure': {
         const serving = this.views().filter((o) => o.state === 'ready');
         if (serving.length === 0) {
@@ -394,7 +501,10 @@ export class Arbiter {
   private stop(mode: StopMode): void {
     if (this.stopping === 'quick' || this.stopping === mode) return;
     this.logger.info({ mode }, mode === 'graceful' ? 'stopping gracefully' : 'stopping now');
-    if (!this.stopping) closeAll(this.opts.sockets);
+    // During an upgrade the other master still serves on these sockets: leave their files.
+    const unlink =
+      this.opts.ownsSocketFiles && this.upgradeChild === null && this.upgradeFrom === null;
+    if (!this.stopping) closeAll(this.opts.sockets, unlink);
     this.stopping = mode;
     for (const w of this.workers.values()) this.killWorker(w, mode);
     this.wake();
@@ -404,7 +514,7 @@ export class Arbiter {
     if (this.workers.size > 0 || !this.done) return;
     if (this.ticker) clearInterval(this.ticker);
     for (const [sig, listener] of this.listeners) process.off(sig, listener);
-    if (this.config.pid) removePidfile(this.config.pid);
+    if (this.pidfile) removePidfile(this.pidfile);
     this.logger.info({ exitCode: this.result.exitCode }, 'shutdown complete');
     const done = this.done;
     this.done = null;

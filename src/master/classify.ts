@@ -11,6 +11,8 @@ export interface ExitFacts {
   readonly masterStopping: boolean;
   /** The master killed it for missing heartbeats. */
   readonly murdered: boolean;
+  /** The master killed it for not being ready within --ready-timeout (seconds), else null. */
+  readonly notReadyAfter: number | null;
 }
 
 export type ExitClass =
@@ -36,6 +38,14 @@ export function describeExit(code: number | null, signal: NodeJS.Signals | null)
  */
 export function classifyExit(facts: ExitFacts): ExitClass {
   if (facts.masterStopping || facts.state === 'closing') return { kind: 'expected' };
+  if (facts.notReadyAfter !== null) {
+    return {
+      kind: 'boot-failure',
+      exitCode: ExitCode.WORKER_BOOT,
+      code: ErrorCode.WORKER_NOT_READY,
+      message: `worker was not ready within --ready-timeout ${facts.notReadyAfter} s`,
+    };
+  }
   if (facts.state === 'booting' && !facts.murdered) {
     if (facts.bootError) {
       const exitCode = facts.code === ExitCode.APP_LOAD ? ExitCode.APP_LOAD : ExitCode.WORKER_BOOT;

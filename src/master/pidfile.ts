@@ -1,4 +1,4 @@
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { ErrorCode, TsgunError } from '../errors.js';
 
 function isRunning(pid: number): boolean {
@@ -39,5 +39,14 @@ export function removePidfile(path: string): void {
     if (Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid) unlinkSync(path);
   } catch {
     // Gone already.
+  }
+}
+
+/** An upgraded master, once the old one is gone, moves `<pidfile>.2` to the pidfile. */
+export function promotePidfile(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch {
+    writeFileSync(to, `${process.pid}\n`);
   }
 }

@@ -21,8 +21,10 @@ export interface PlanInput {
   readonly workers: readonly WorkerView[];
   readonly target: number;
   readonly generation: number;
-  /** False after a boot failure while others serve: wait for the operator instead of looping. */
+  /** False after a boot failure while others serve, or during a crash backoff. */
   readonly spawnAllowed: boolean;
+  /** How many stale workers are replaced at once (--reload-batch). */
+  readonly batch: number;
 }
 
 export type Action =
@@ -34,9 +36,9 @@ const oldestFirst = (a: WorkerView, b: WorkerView) => a.spawnedAt - b.spawnedAt 
 
 /**
  * Keep `target` current workers. Stale workers (older generation after HUP, or retiring after
- * max-requests) are replaced one at a time: spawn one, wait until it is accepting, then stop one
- * stale worker. So capacity never drops below target during a reload, and never more than one
- * extra worker boots at once. Extra workers (TTOU) are stopped oldest first, but not while a
+ * max-requests, lifetime or RSS) are replaced one batch at a time: spawn a batch, wait until every
+ * one is ready, then stop as many stale workers. So capacity never drops below target during a
+ * reload, and never more than one batch boots at once. Extra workers (TTOU) are stopped oldest first, but not while a
  * worker is booting, so a reload's spare capacity is not cut short.
  */
 export function planWorkers(input: PlanInput): Action[] {
@@ -57,7 +59,7 @@ export function planWorkers(input: PlanInput): Action[] {
   if (stale.length === 0) {
     actions.push({ kind: 'spawn', count: target - fresh.length });
   } else if (booting.length === 0 && alive.length <= target) {
-    actions.push({ kind: 'spawn', count: 1 });
+    actions.push({ kind: 'spawn', count: Math.min(input.batch, target - fresh.length) });
   }
   return actions;
 }
@@ -83,4 +85,39 @@ export function findOverdue(
       (w) => w.state === 'closing' && w.closingSince !== null && now - w.closingSince > gracefulMs,
     )
     .map((w) => w.id);
+}
+
+/** Workers still booting (not ready) longer than --ready-timeout. */
+export function findNotReady(
+  workers: readonly WorkerView[],
+  now: number,
+  readyTimeoutMs: number,
+): number[] {
+  return workers
+    .filter((w) => w.state === 'booting' && now - w.spawnedAt > readyTimeoutMs)
+    .map((w) => w.id);
+}
+
+export interface CrashStreak {
+  readonly count: number;
+  readonly lastCrashAt: number;
+}
+
+/** Crashes further apart than this start a new streak. */
+export const CRASH_WINDOW_MS = 10_000;
+const BACKOFF_BASE_MS = 100;
+export const BACKOFF_CAP_MS = 10_000;
+
+/**
+ * Crash-loop protection: the first crash is respawned at once, each further crash within the
+ * window doubles the wait (100 ms, 200 ms, ... capped at 10 s), so a worker that dies on every
+ * request cannot spin the CPU, and a rare crash still costs no delay.
+ */
+export function nextCrashStreak(
+  prev: CrashStreak,
+  now: number,
+): { streak: CrashStreak; delayMs: number } {
+  const count = now - prev.lastCrashAt > CRASH_WINDOW_MS ? 1 : prev.count + 1;
+  const delayMs = count <= 1 ? 0 : Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (count - 2));
+  return { streak: { count, lastCrashAt: now }, delayMs };
 }

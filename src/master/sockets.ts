@@ -109,7 +109,7 @@ async function bindOnce(address: BindAddress): Promise<BoundSocket> {
     case 'fd': {
       let handle: ServerHandle | number;
       try {
-        handle = createServerHandle(null, -1, -1, address.fd);
+        handle = createServerHandle(null, 0, 0, address.fd);
       } catch {
         throw new TsgunError(ErrorCode.BIND_FAILED, `not an open socket: ${shown}`);
       }
@@ -154,10 +154,42 @@ export async function bindAll(
   return bound;
 }
 
-export function closeAll(sockets: readonly BoundSocket[]): void {
+/**
+ * Sockets handed over by a parent: systemd socket activation (LISTEN_FDS) or an old master's
+ * USR2 (TSGUN_FD). They are already bound (and usually listening); the master only wraps them.
+ * Unix sockets among them are shown by the address configured at the same position.
+ */
+export function adoptInherited(
+  fds: readonly number[],
+  binds: readonly BindAddress[],
+  source: string,
+): BoundSocket[] {
+  return fds.map((fd, i) => {
+    let handle: ServerHandle | number;
+    try {
+      handle = createServerHandle(null, 0, 0, fd);
+    } catch {
+      throw new TsgunError(ErrorCode.INHERITED_FD, `${source}: fd ${fd} is not an open socket`);
+    }
+    if (typeof handle === 'number')
+      throw new TsgunError(
+        ErrorCode.INHERITED_FD,
+        `${source}: fd ${fd}: ${getSystemErrorName(handle)}`,
+      );
+    const out: Record<string, unknown> = {};
+    const configured = binds[i];
+    let display = configured?.kind === 'unix' ? formatBindAddress(configured) : `fd://${fd}`;
+    if (handle.getsockname && handle.getsockname(out) === 0 && typeof out['port'] === 'number') {
+      display = formatBindAddress({ kind: 'tcp', host: String(out['address']), port: out['port'] });
+    }
+    return { address: configured ?? { kind: 'fd', fd }, display, handle, ownedPath: null };
+  });
+}
+
+export function closeAll(sockets: readonly BoundSocket[], unlink = true): void {
   for (const s of sockets) {
     s.handle.close();
-    if (s.ownedPath) {
+    if (unlink && s.ownedPath) {
       try {
         unlinkSync(s.ownedPath);
       } catch {

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import type { Config } from '../config/registry.js';
 import { WORKER_ENV } from '../ipc/protocol.js';
 import type { BoundSocket } from './sockets.js';
+import type { Credentials } from './user.js';
 
 const WORKER_ENTRY = new URL('../worker/main.js', import.meta.url);
 
@@ -14,6 +15,7 @@ export function forkWorker(opts: {
   config: Config;
   sockets: readonly BoundSocket[];
   check?: boolean;
+  credentials?: Credentials | null;
 }): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [key, value] of opts.config.env) env[key] = value;
@@ -24,5 +26,6 @@ export function forkWorker(opts: {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...opts.sockets.map((s) => s.handle.fd)],
     env,
     serialization: 'json',
+    ...(opts.credentials ? { uid: opts.credentials.uid, gid: opts.credentials.gid } : {}),
   });
 }

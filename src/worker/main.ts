@@ -2,8 +2,10 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
+import { onAppReady } from '../index.js';
 import {
   FIRST_LISTEN_FD,
+  type RetireReason,
   receiveFromMaster,
   WORKER_ENV,
   type WorkerMessage,
@@ -15,6 +17,7 @@ import { type AccessLog, createAccessLog } from './access-log.js';
 import { drainConnections } from './drain.js';
 import { fetchListener } from './fetch-adapter.js';
 import { type AppTarget, loadApp } from './load-app.js';
+import { startRecycling } from './recycle.js';
 import { type GateState, installGate } from './request-gate.js';
 
 /**
@@ -89,6 +92,20 @@ async function main(): Promise<void> {
   // The master died (even by SIGKILL): the IPC channel closes, and a worker must not outlive it.
   process.on('disconnect', () => process.exit(0));
 
+  // Ready = accepting on every socket and, with --wait-ready, the app called ready().
+  let accepting = false;
+  let appReady = !config.waitReady;
+  let saidReady = false;
+  const maybeReady = () => {
+    if (saidReady || !accepting || !appReady) return;
+    saidReady = true;
+    send(workerMessage({ type: 'ready' }));
+  };
+  onAppReady(() => {
+    appReady = true;
+    maybeReady();
+  });
+
   let target: AppTarget;
   try {
     if (!config.app) throw new TsgunError(ErrorCode.APP_NOT_FOUND, 'no app given');
@@ -103,6 +120,13 @@ async function main(): Promise<void> {
     config.maxRequests > 0
       ? config.maxRequests + Math.floor(Math.random() * (config.maxRequestsJitter + 1))
       : 0;
+  let retired = false;
+  const retire = (reason: RetireReason, detail: string) => {
+    if (retired) return;
+    retired = true;
+    logger.info({ reason }, `asking to be replaced: ${detail}`);
+    send(workerMessage({ type: 'retire', reason, detail }));
+  };
   const accessLog: AccessLog | null = config.accessLogfile
     ? createAccessLog(config.accessLogfile)
     : null;
@@ -114,12 +138,11 @@ async function main(): Promise<void> {
       state,
       maxRequests,
       accessLog,
-      onMaxRequests: () => {
-        logger.info({ requests: state.requests }, 'max-requests reached: asking to be replaced');
-        send(workerMessage({ type: 'retire', reason: 'max-requests', requests: state.requests }));
-      },
+      logger,
+      onMaxRequests: () => retire('max-requests', `reached --max-requests ${maxRequests}`),
     });
   }
+  startRecycling(config, retire);
 
   const acceptor = new Acceptor(server, {
     backlog: config.backlog,
@@ -176,7 +199,8 @@ async function main(): Promise<void> {
   // Starts Node's header/request timeout checks, which an http.Server runs once it is listening.
   server.emit('listening');
   logger.debug({ kind: target.kind }, 'worker accepting');
-  send(workerMessage({ type: 'ready' }));
+  accepting = true;
+  maybeReady();
 }
 
 main().catch((err: unknown) => {

@@ -5,6 +5,7 @@ import type {
   ServerResponse,
 } from 'node:http';
 import type { Config } from '../config/registry.js';
+import type { Logger } from '../log/logger.js';
 import type { AccessLog } from './access-log.js';
 
 /** The per-worker request state the gate updates; the rest of the worker reads it. */
@@ -17,12 +18,17 @@ export interface GateState {
 export interface GateOptions {
   readonly config: Pick<
     Config,
-    'keepAlive' | 'limitRequestLine' | 'limitRequestFields' | 'limitRequestFieldSize'
+    | 'keepAlive'
+    | 'limitRequestLine'
+    | 'limitRequestFields'
+    | 'limitRequestFieldSize'
+    | 'requestTimeout'
   >;
   readonly state: GateState;
   readonly maxRequests: number;
   readonly onMaxRequests: () => void;
   readonly accessLog: AccessLog | null;
+  readonly logger: Logger;
 }
 
 function reject(res: ServerResponse, status: number, text: string): void {
@@ -34,8 +40,37 @@ function reject(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
+/**
+ * --request-timeout: answer 504 for a request the app has not finished in time, and make the
+ * app's late writes to that response harmless (a late writeHead would otherwise throw and crash
+ * the worker). Unlike uWSGI's harakiri the worker lives on; a blocked loop is the heartbeat's job.
+ */
+function armDeadline(req: IncomingMessage, res: ServerResponse, ms: number, logger: Logger): void {
+  const timer = setTimeout(() => {
+    if (res.writableEnded) return;
+    logger.warn(
+      { method: req.method, url: req.url, timeoutMs: ms },
+      'request timed out (--request-timeout)',
+    );
+    res.on('error', () => {});
+    if (res.headersSent) {
+      res.destroy();
+    } else {
+      reject(res, 504, 'Gateway Timeout: the app did not answer in time\n');
+    }
+    res.writeHead = () => res;
+    res.setHeader = () => res;
+    res.write = () => true;
+    res.end = () => res;
+  }, ms);
+  res.once('close', () => clearTimeout(timer));
+}
+
 /** Gunicorn's request limits; returns the status to answer with, or 0 when the request is fine. */
-export function checkLimits(req: IncomingMessage, config: GateOptions['config']): number {
+export function checkLimits(
+  req: IncomingMessage,
+  config: Pick<Config, 'limitRequestLine' | 'limitRequestFields' | 'limitRequestFieldSize'>,
+): number {
   const { limitRequestLine, limitRequestFields, limitRequestFieldSize } = config;
   // "GET /path HTTP/1.1" is method + space + URL + space + 8.
   if (
@@ -67,6 +102,7 @@ export function installGate(
   server.removeAllListeners('request');
   const { config, state, maxRequests, accessLog } = opts;
   const noKeepAlive = config.keepAlive === 0;
+  const deadlineMs = config.requestTimeout * 1000;
   // Node silently drops headers past maxHeadersCount (2000 by default), Host included: it must
   // stay above the limit so that the limit, not a missing Host, decides the answer.
   if (config.limitRequestFields >= 2000) server.maxHeadersCount = config.limitRequestFields + 1;
@@ -83,6 +119,7 @@ export function installGate(
       );
       return;
     }
+    if (deadlineMs > 0) armDeadline(req, res, deadlineMs, opts.logger);
     if (state.requests === maxRequests) opts.onMaxRequests();
     for (const listener of listeners) listener.call(server, req, res);
   });

@@ -18,7 +18,7 @@ function worker(over: Partial<WorkerView> = {}): WorkerView {
   };
 }
 const plan = (workers: WorkerView[], target = 2, generation = 1, spawnAllowed = true) =>
-  planWorkers({ workers, target, generation, spawnAllowed });
+  planWorkers({ workers, target, generation, spawnAllowed, batch: 1 });
 
 describe('planWorkers', () => {
   it('spawns every missing worker at once at boot or after crashes', () => {
@@ -98,6 +98,7 @@ describe('findTimedOut and findOverdue', () => {
 
 describe('classifyExit', () => {
   const base = {
+    notReadyAfter: null,
     code: 1,
     signal: null,
     bootError: null,
