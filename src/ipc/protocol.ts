@@ -13,7 +13,7 @@ export type WorkerMessage =
   /** The worker is accepting on every inherited socket. */
   | { readonly tsgun: 1; readonly type: 'ready' }
   /** Sent on a timer from the event loop: its absence means the loop is blocked. */
-  | { readonly tsgun: 1; readonly type: 'heartbeat' }
+  | { readonly tsgun: 1; readonly type: 'heartbeat'; readonly connections: number }
   /** The worker asks to be replaced (it keeps serving until its replacement is ready). */
   | {
       readonly tsgun: 1;
@@ -39,7 +39,7 @@ type Checker = (m: Record<string, unknown>) => boolean;
 
 const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
   ready: () => true,
-  heartbeat: () => true,
+  heartbeat: (m) => typeof m['connections'] === 'number',
   retire: (m) =>
     (RETIRE_REASONS as readonly unknown[]).includes(m['reason']) && typeof m['detail'] === 'string',
   'boot-error': (m) =>

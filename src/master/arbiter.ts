@@ -16,6 +16,7 @@ import {
   type WorkerState,
   type WorkerView,
 } from './plan.js';
+import { heldTcpConnections } from './proc-net.js';
 import { type BoundSocket, closeAll } from './sockets.js';
 import { forkWorker } from './spawn.js';
 import { reexecMaster } from './upgrade.js';
@@ -31,6 +32,8 @@ interface WorkerRecord extends WorkerView {
   closingSince: number | null;
   bootError: { code: ErrorCodeValue; message: string } | null;
   murdered: boolean;
+  /** Open connections at the last heartbeat: what a timeout kill will cut. */
+  connections: number;
   /** Set when killed for not being ready within --ready-timeout (its value, in seconds). */
   notReadyAfter: number | null;
 }
@@ -240,7 +243,9 @@ export class Arbiter {
 
   private handleUsr1(): void {
     this.opts.log.reopen();
-    for (const w of this.workers.values()) this.signal(w, 'SIGUSR1');
+    // Only to ready workers: before Node has installed the worker's handler, USR1 kills it, and a
+    // booting worker opens its log files fresh anyway.
+    for (const w of this.workers.values()) if (w.state === 'ready') this.signal(w, 'SIGUSR1');
   }
 
   private handleUsr2(): void {
@@ -302,9 +307,11 @@ export class Arbiter {
     const live = this.views().filter((w) => !w.murdered && w.state !== 'closing');
     for (const id of findTimedOut(live, now, this.config.timeout * 1000)) {
       const w = this.workers.get(id)!;
+      // What the kill will cut, for the log: exact from /proc, else the last heartbeat's count.
+      const connections = heldTcpConnections(w.pid) ?? w.connections;
       this.logger.error(
-        { worker: w.id, workerPid: w.pid, timeout: this.config.timeout },
-        `WORKER TIMEOUT (pid:${w.pid}): event loop blocked, killing it`,
+        { worker: w.id, workerPid: w.pid, timeout: this.config.timeout, connections },
+        `WORKER TIMEOUT (pid:${w.pid}): event loop blocked, killing it with ${connections} open connection(s)`,
       );
       w.murdered = true;
       this.signal(w, 'SIGKILL');
@@ -378,6 +385,7 @@ export class Arbiter {
       bootError: null,
       murdered: false,
       notReadyAfter: null,
+      connections: 0,
     };
     this.workers.set(id, record);
     child.on('message', (value: unknown) => this.onMessage(record, value));
@@ -418,6 +426,7 @@ export class Arbiter {
     w.lastHeartbeat = Date.now();
     switch (message.type) {
       case 'heartbeat':
+        w.connections = message.connections;
         break;
       case 'ready':
         if (w.state === 'booting') w.state = 'ready';

@@ -81,12 +81,13 @@ async function main(): Promise<void> {
   const logger = log.logger;
   const ppid = process.ppid;
 
+  let openConnections = () => 0;
   // Heartbeat first, so a blocked boot is caught by the master like a blocked request.
   const beatMs =
     config.timeout > 0 ? Math.max(50, Math.min(1000, (config.timeout * 1000) / 4)) : 1000;
   const beat = setInterval(() => {
     if (process.ppid !== ppid) process.exit(0); // orphaned: the master is gone
-    send(workerMessage({ type: 'heartbeat' }));
+    send(workerMessage({ type: 'heartbeat', connections: openConnections() }));
   }, beatMs);
   beat.unref();
   // The master died (even by SIGKILL): the IPC channel closes, and a worker must not outlive it.
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
     requestSockets: () => send(workerMessage({ type: 'want-sockets' })),
     logger,
   });
+  openConnections = () => acceptor.sockets.size;
   process.on('message', (value: unknown, handle: unknown) => {
     const received = receiveFromMaster(value);
     if (received.kind === 'invalid')

@@ -40,6 +40,8 @@ export class Tsgun {
   stdoutText = '';
   private waiters: Waiter[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Every process writing to tsgun's stderr (masters, workers) has closed it. */
+  private readonly stderrClosed: Promise<void>;
 
   constructor(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
     this.child = spawn(process.execPath, [BIN, ...args], {
@@ -53,6 +55,7 @@ export class Tsgun {
       running.delete(this.child);
       return { code: code as number | null, signal: signal as NodeJS.Signals | null };
     });
+    this.stderrClosed = once(this.child.stderr!, 'close').then(() => {});
     let buffer = '';
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderrText += chunk;
@@ -102,11 +105,14 @@ export class Tsgun {
         },
       };
       this.waiters.push(waiter);
-      this.exited.then(() => {
+      // Not the master's exit: after a USR2 upgrade the new master logs on the same stream.
+      this.stderrClosed.then(() => {
         if (this.waiters.includes(waiter)) {
           clearTimeout(timer);
           reject(
-            new Error(`tsgun exited before the log line; stderr:\n${this.stderrText.slice(-2000)}`),
+            new Error(
+              `tsgun's log closed before the line; stderr:\n${this.stderrText.slice(-2000)}`,
+            ),
           );
         }
       });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classifyExit, describeExit } from '../../src/master/classify.js';
 import { findOverdue, findTimedOut, planWorkers, type WorkerView } from '../../src/master/plan.js';
+import { parseProcNetTcp } from '../../src/master/proc-net.js';
 
 let nextId = 1;
 function worker(over: Partial<WorkerView> = {}): WorkerView {
@@ -139,5 +140,18 @@ describe('classifyExit', () => {
   it('describes exits', () => {
     assert.equal(describeExit(2, null), 'exited with code 2');
     assert.equal(describeExit(null, 'SIGTERM'), 'was killed by SIGTERM');
+  });
+});
+
+describe('parseProcNetTcp', () => {
+  it('reads state, accept queue and inode', () => {
+    const text = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000003 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:1F90 0100007F:D2A4 01 00000000:00000000 00:00000000 00000000     0        0 4343 1 0000000000000000 20 4 30 10 -1
+`;
+    assert.deepEqual(parseProcNetTcp(text), [
+      { state: '0A', rxQueue: 3, inode: '4242' },
+      { state: '01', rxQueue: 0, inode: '4343' },
+    ]);
   });
 });

@@ -9,6 +9,7 @@ import { checkLimits } from '../../src/worker/request-gate.js';
 describe('the IPC protocol', () => {
   it("accepts its own messages, ignores the app's, and flags malformed ones", () => {
     assert.equal(receiveFromWorker(workerMessage({ type: 'ready' })).kind, 'ours');
+    assert.equal(receiveFromWorker({ tsgun: 1, type: 'heartbeat' }).kind, 'invalid');
     assert.equal(receiveFromWorker({ hello: 'app message' }).kind, 'foreign');
     assert.equal(receiveFromWorker('a string').kind, 'foreign');
     assert.equal(receiveFromWorker({ tsgun: 1, type: 'nope' }).kind, 'invalid');
