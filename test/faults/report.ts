@@ -1,7 +1,9 @@
-import { killAll } from '../helpers/tsgun.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { killAll, ROOT } from '../helpers/tsgun.js';
 import { type Figures, SCENARIOS } from './scenarios.js';
 
 // `npm run faults`: run every fault scenario under load and print the figures as a table.
+// With --readme, also put the table in README.md between the faults markers.
 const rows: Figures[] = [];
 try {
   for (const scenario of SCENARIOS) {
@@ -17,5 +19,15 @@ for (const r of rows)
   lines.push(
     `| ${r.id} | ${r.scenario} | ${r.sent} | ${r.ok} | ${r.failed} | ${r.allowed} | ${r.note} |`,
   );
-process.stdout.write(`${lines.join('\n')}\n`);
+const table = lines.join('\n');
+process.stdout.write(`${table}\n`);
+if (process.argv.includes('--readme')) {
+  const file = `${ROOT}README.md`;
+  const readme = readFileSync(file, 'utf8');
+  const block = /(<!-- faults:start -->)[\s\S]*?(<!-- faults:end -->)/;
+  writeFileSync(
+    file,
+    readme.replace(block, (_, a: string, b: string) => `${a}\n${table}\n${b}`),
+  );
+}
 process.exitCode = rows.every((r) => r.failed <= r.allowed) ? 0 : 1;

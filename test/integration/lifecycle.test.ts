@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { getJson, request } from '../helpers/http.js';
+import {
+  BIN,
+  fixture,
+  killAll,
+  killGroup,
+  plainLines,
+  ROOT,
+  runTsgun,
+  startApp,
+  Tsgun,
+} from '../helpers/tsgun.js';
+
+after(killAll);
+
+const isRoot = process.getuid?.() === 0;
+
+/** Whether another user (nobody) can reach the checkout: every ancestor searchable by others. */
+function othersCanRead(path: string): boolean {
+  let dir = path;
+  for (;;) {
+    if ((statSync(dir).mode & 0o005) !== 0o005) return false;
+    const parent = join(dir, '..');
+    if (parent === dir) return true;
+    dir = parent;
+  }
+}
+const nobodySkip = !isRoot
+  ? 'needs root'
+  : !othersCanRead(ROOT)
+    ? 'the checkout is not readable by other users'
+    : false;
+
+describe('readiness gate', () => {
+  it('--wait-ready: a worker is ready only once the app calls ready()', async () => {
+    const t = new Tsgun([fixture('wait-ready.mjs'), '-b', '127.0.0.1:0', '--wait-ready']);
+    const [ready] = await t.waitForReady(1);
+    const called = t.logs.findIndex((l) => l.msg === 'fixture: calling ready');
+    assert.ok(called >= 0 && called < t.logs.indexOf(ready!), 'ready before the app said so');
+    assert.equal((await getJson<{ warm: boolean }>(await t.url())).warm, true);
+    t.kill();
+  });
+
+  it('--ready-timeout at start: stops with one line and exit code 3', async () => {
+    const r = await runTsgun(
+      [fixture('wait-ready.mjs'), '-b', '127.0.0.1:0', '--wait-ready', '--ready-timeout', '0.5'],
+      {
+        env: { TSGUN_TEST_NEVER_READY: '1' },
+      },
+    );
+    assert.equal(r.code, 3);
+    assert.match(
+      plainLines(r.stderr)[0]!,
+      /worker was not ready within --ready-timeout 0\.5 s \[TSGUN_ERR_WORKER_NOT_READY\]/,
+    );
+  });
+
+  it('--ready-timeout during a HUP: the reload is aborted and the old workers keep serving', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsgun-'));
+    const app = join(dir, 'app.mjs');
+    copyFileSync(fixture('app.mjs'), app);
+    const t = new Tsgun([app, '-b', '127.0.0.1:0', '-w', '2', '--ready-timeout', '1']);
+    await t.waitForReady(2);
+    const before = t.liveWorkerPids().sort();
+    // The new code never finishes booting.
+    writeFileSync(app, 'await new Promise(() => {});\nexport default () => {};\n');
+    const mark = t.logs.length;
+    t.signal('SIGHUP');
+    const aborted = await t.waitForLog(
+      (l) => l.msg.includes('not ready within --ready-timeout 1 s; keeping 2 serving'),
+      10_000,
+      mark,
+    );
+    assert.equal(aborted.level, 50);
+    assert.deepEqual(t.liveWorkerPids().sort(), before);
+    assert.ok(before.includes((await getJson<{ pid: number }>(await t.url())).pid));
+    t.kill();
+  });
+
+  it('--reload-batch 2 replaces two workers at a time', async () => {
+    const t = startApp('-w', '4', '--reload-batch', '2');
+    await t.waitForReady(4);
+    const mark = t.logs.length;
+    t.signal('SIGHUP');
+    await t.waitForLog((l) => l.msg === 'reload complete', 20_000, mark);
+    const events = t.logs
+      .slice(mark)
+      .filter((l) => l.msg === 'booting worker' || l.msg === 'worker exited');
+    // Two boots, then two old workers stop, then the next two boots.
+    assert.deepEqual(
+      events.slice(0, 2).map((l) => l.msg),
+      ['booting worker', 'booting worker'],
+    );
+    assert.equal(events.filter((l) => l.msg === 'booting worker').length, 4);
+    t.kill();
+  });
+});
+
+describe('keeping workers healthy', () => {
+  it('--request-timeout answers 504 and the worker lives on', async () => {
+    const t = startApp('--request-timeout', '0.3');
+    const [ready] = await t.waitForReady(1);
+    const url = await t.url();
+    const slow = await request(`${url}/slow?ms=1500`);
+    assert.equal(slow.status, 504);
+    await t.waitForLog((l) => l.msg === 'request timed out (--request-timeout)');
+    assert.equal((await getJson<{ pid: number }>(url)).pid, ready!['workerPid']);
+    t.kill();
+  });
+
+  it('a worker that keeps crashing is respawned with exponential backoff', async () => {
+    const t = new Tsgun([
+      fixture('crash-soon.mjs'),
+      '-b',
+      '127.0.0.1:0',
+      '-e',
+      'TSGUN_TEST_CRASH_MS=300',
+    ]);
+    const third = await t.waitForLog(
+      (l) => l.msg.includes('crash 3 in a row: waiting 200 ms'),
+      15_000,
+    );
+    const second = t.logs.find((l) => l.msg.includes('crash 2 in a row: waiting 100 ms'));
+    assert.ok(second && t.logs.indexOf(second) < t.logs.indexOf(third));
+    assert.match(third.msg, /^worker exited with code 1/);
+    t.kill();
+  });
+
+  it('--max-worker-lifetime recycles workers gracefully', async () => {
+    const t = startApp('--max-worker-lifetime', '0.5');
+    await t.waitForReady(2);
+    assert.ok(t.logs.some((l) => /^replacing worker: ran for 0\.5 s/.test(l.msg)));
+    t.kill();
+  });
+});
+
+describe('sockets from outside', () => {
+  /** A bound (not listening) TCP socket, as systemd or a shell would pass it. */
+  function boundHandle(): { fd: number; port: number; close(): void } {
+    const create = (
+      net as unknown as {
+        _createServerHandle: (
+          a: string,
+          p: number,
+          t: number,
+        ) => { fd: number; getsockname(o: Record<string, number>): number; close(): void };
+      }
+    )._createServerHandle;
+    const handle = create('127.0.0.1', 0, 4);
+    const out: Record<string, number> = {};
+    handle.getsockname(out);
+    return { fd: handle.fd, port: out['port']!, close: () => handle.close() };
+  }
+
+  it('systemd socket activation: LISTEN_FDS/LISTEN_PID sockets from fd 3', async () => {
+    const socket = boundHandle();
+    // LISTEN_PID must be tsgun's own pid: the shell execs node, so its pid is $$.
+    const child = spawn(
+      'sh',
+      [
+        '-c',
+        `LISTEN_PID=$$ LISTEN_FDS=1 exec "${process.execPath}" "${BIN}" "${fixture('app.mjs')}"`,
+      ],
+      {
+        cwd: ROOT,
+        detached: true,
+        stdio: ['ignore', 'ignore', 'pipe', socket.fd],
+      },
+    );
+    socket.close();
+    try {
+      let log = '';
+      child.stderr!.setEncoding('utf8');
+      await new Promise<void>((resolve) => {
+        child.stderr!.on('data', (c: string) => {
+          log += c;
+          if (log.includes('"worker ready"')) resolve();
+        });
+      });
+      assert.match(log, /inherited socket\(s\) from LISTEN_FDS/);
+      const reply = await getJson<{ pid: number }>(`http://127.0.0.1:${socket.port}/`);
+      assert.notEqual(reply.pid, child.pid);
+    } finally {
+      killGroup(child);
+    }
+  });
+
+  it('--bind fd://N serves on an inherited socket', async () => {
+    const socket = boundHandle();
+    const child = spawn(process.execPath, [BIN, fixture('app.mjs'), '-b', 'fd://3'], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe', socket.fd],
+    });
+    socket.close();
+    try {
+      let log = '';
+      child.stderr!.setEncoding('utf8');
+      await new Promise<void>((resolve) => {
+        child.stderr!.on('data', (c: string) => {
+          log += c;
+          if (log.includes('"worker ready"')) resolve();
+        });
+      });
+      assert.equal((await request(`http://127.0.0.1:${socket.port}/`)).status, 200);
+    } finally {
+      killGroup(child);
+    }
+  });
+
+  it('rejects an fd that is not a socket', async () => {
+    const r = await runTsgun([fixture('app.mjs'), '-b', 'fd://9']);
+    assert.equal(r.code, 2);
+    assert.match(plainLines(r.stderr)[0]!, /fd:\/\/9/);
+  });
+});
+
+describe('privileges', () => {
+  it('--umask applies to the unix socket the master creates', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tsgun-')), 's.sock');
+    const t = new Tsgun([fixture('app.mjs'), '-b', `unix:${path}`, '--umask', '0o077']);
+    await t.waitForReady(1);
+    assert.equal(statSync(path).mode & 0o777, 0o700);
+    t.kill();
+  });
+
+  it('--user nobody: workers run as nobody while the master stays root', {
+    skip: nobodySkip,
+  }, async () => {
+    const t = startApp('--user', 'nobody');
+    await t.waitForReady(1);
+    const reply = await getJson<{ uid: number; pid: number }>(await t.url());
+    assert.equal(reply.uid, 65534);
+    assert.notEqual(reply.pid, t.pid);
+    t.kill();
+  });
+
+  it('--user with an unknown name is a one-line config error', async () => {
+    const r = await runTsgun([
+      fixture('app.mjs'),
+      '-b',
+      '127.0.0.1:0',
+      '--user',
+      'no-such-user-xyz',
+    ]);
+    assert.equal(r.code, 2);
+    assert.match(
+      plainLines(r.stderr)[0]!,
+      /--user: no such user: no-such-user-xyz \[TSGUN_ERR_USER\]/,
+    );
+  });
+});
