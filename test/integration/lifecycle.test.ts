@@ -257,3 +257,82 @@ describe('privileges', () => {
     );
   });
 });
+
+describe('HUP re-reads the config', () => {
+  it('applies what may change, and reports what needs a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsgun-'));
+    const config = join(dir, 'tsgun.json');
+    writeFileSync(config, JSON.stringify({ workers: 1, bind: ['127.0.0.1:0'] }));
+    const t = new Tsgun([fixture('app.mjs'), '-c', config]);
+    await t.waitForReady(1);
+    writeFileSync(config, JSON.stringify({ workers: 3, bind: ['127.0.0.1:1'] }));
+    const mark = t.logs.length;
+    t.signal('SIGHUP');
+    const warning = await t.waitForLog(
+      (l) => l.msg.startsWith('reload: --bind changed but needs a restart'),
+      10_000,
+      mark,
+    );
+    assert.equal(warning.level, 40);
+    await t.waitForLog((l) => l.msg === 'reload complete', 10_000, mark);
+    assert.equal(t.liveWorkerPids().length, 3);
+    t.kill();
+  });
+
+  it('keeps the running config when the new one is invalid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsgun-'));
+    const config = join(dir, 'tsgun.json');
+    writeFileSync(config, JSON.stringify({ workers: 2, bind: ['127.0.0.1:0'] }));
+    const t = new Tsgun([fixture('app.mjs'), '-c', config]);
+    await t.waitForReady(2);
+    writeFileSync(config, JSON.stringify({ workers: 'many' }));
+    const mark = t.logs.length;
+    t.signal('SIGHUP');
+    const error = await t.waitForLog(
+      (l) => l.msg.startsWith('reload: config is invalid'),
+      10_000,
+      mark,
+    );
+    assert.match(String(error['err']), /--workers: expected an integer, got "many"/);
+    await t.waitForLog((l) => l.msg === 'reload complete', 10_000, mark);
+    assert.equal(t.liveWorkerPids().length, 2);
+    t.kill();
+  });
+});
+
+describe('binary upgrade rollback', () => {
+  it('USR2, WINCH, then HUP the old master and TERM the new one: the old serves again', async () => {
+    const t = startApp('-w', '1');
+    await t.waitForReady(1);
+    const url = await t.url();
+    let mark = t.logs.length;
+    t.signal('SIGUSR2');
+    const started = await t.waitForLog(
+      (l) => l.msg.startsWith('USR2: started a new master'),
+      10_000,
+      mark,
+    );
+    const newMaster = started['childPid'] as number;
+    await t.waitForLog((l) => l.pid === newMaster && l.msg === 'worker ready', 10_000, mark);
+    t.signal('SIGWINCH');
+    await t.waitForLog((l) => l.pid === t.pid && l.msg === 'worker exited', 10_000, mark);
+    mark = t.logs.length;
+    t.signal('SIGHUP');
+    await t.waitForLog((l) => l.pid === t.pid && l.msg === 'worker ready', 10_000, mark);
+    process.kill(newMaster, 'SIGTERM');
+    await t.waitForLog(
+      (l) => l.pid === t.pid && l.msg === 'the upgraded master exited',
+      10_000,
+      mark,
+    );
+    const oldWorkers = t.liveWorkerPids();
+    const reply = await getJson<{ pid: number }>(url);
+    assert.ok(
+      t.logs.some(
+        (l) => l.pid === t.pid && l['workerPid'] === reply.pid && l.msg === 'worker ready',
+      ),
+    );
+    assert.ok(oldWorkers.length >= 1);
+    t.kill();
+  });
+});
