@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { barChart } from '../../bench/chart.js';
+import { parseHttperf, parseWrk, summarize } from '../../bench/parse.js';
+
+const WRK = `Running 1s test @ http://127.0.0.1:8000/v1/channels/bench/events
+  1 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    12.34ms    5.00ms  41.37ms   80.00%
+  Latency Distribution
+     50%   11.50ms
+     75%   13.00ms
+     90%   20.00ms
+     99%  850.00us
+  4416 requests in 1.00s, 4.63MB read
+  Socket errors: connect 1, read 7, write 2, timeout 3
+  Non-2xx or 3xx responses: 4
+Requests/sec:   4416.50
+Transfer/sec:      4.63MB
+`;
+
+const HTTPERF = `Total: connections 300 requests 300 replies 300 test-duration 0.997 s
+Request rate: 300.9 req/s (3.3 ms/req)
+Reply time [ms]: response 1.2 transfer 0.0
+Errors: total 2 client-timo 0 socket-timo 0 connrefused 2 connreset 0
+`;
+
+describe('bench parsers', () => {
+  it('reads wrk: rate, percentiles in any unit, failures apart from read errors', () => {
+    assert.deepEqual(parseWrk(WRK), {
+      requestsPerSec: 4416.5,
+      requests: 4416,
+      p50Ms: 11.5,
+      p99Ms: 0.85,
+      errors: 10,
+      readErrors: 7,
+    });
+    assert.throws(() => parseWrk('garbage'), /no Requests\/sec/);
+  });
+  it('reads httperf', () => {
+    assert.deepEqual(parseHttperf(HTTPERF), { requestsPerSec: 300.9, responseMs: 1.2, errors: 2 });
+  });
+  it('summarizes runs: median, min, max, population standard deviation', () => {
+    assert.deepEqual(summarize([3, 1, 2]), { median: 2, min: 1, max: 3, stddev: Math.sqrt(2 / 3) });
+    assert.equal(summarize([1, 2, 3, 4]).median, 2.5);
+  });
+  it('draws one bar per row', () => {
+    const svg = barChart('t', 'req/s', [
+      { label: 'a<b', value: 10, low: 8, high: 12 },
+      { label: 'c', value: 5 },
+    ]);
+    assert.equal(svg.match(/<rect x=/g)?.length, 2);
+    assert.ok(svg.includes('a&lt;b'));
+  });
+});
+
+describe('bench quick smoke', () => {
+  it('runs the tsgun and bare Node rows end to end with identical bodies', async (t) => {
+    const { spawnSync } = await import('node:child_process');
+    if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) {
+      t.skip('wrk is not installed (.ci/run installs it)');
+      return;
+    }
+    const { fileURLToPath } = await import('node:url');
+    const { readFileSync } = await import('node:fs');
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const run = spawnSync(
+      process.execPath,
+      [`${root}dist/bench/run.js`, '--quick', '--only', 'tsgun,node'],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(readFileSync(`${root}bench/results/quick.json`, 'utf8')) as {
+      rows: {
+        id: string;
+        skipped: string | null;
+        throughput: { median: number };
+        errors: number;
+        bodySha256: string;
+      }[];
+    };
+    assert.deepEqual(
+      result.rows.map((r) => r.id),
+      ['tsgun', 'node'],
+    );
+    for (const row of result.rows) {
+      assert.equal(row.skipped, null);
+      assert.ok(row.throughput.median > 0);
+      assert.equal(row.errors, 0);
+    }
+    assert.equal(result.rows[0]!.bodySha256, result.rows[1]!.bodySha256);
+  });
+});
