@@ -125,6 +125,29 @@ const ROWS: readonly RowDef[] = [
     }),
   },
   {
+    id: 'tsgun-stats',
+    label: 'tsgun, same, with --stats (per-request counters on)',
+    command: (port) => ({
+      argv: [
+        process.execPath,
+        join(ROOT, 'bin/tsgun'),
+        join(ROOT, 'examples/event-queue/app.js'),
+        '-w',
+        '1',
+        '--backlog',
+        '1000',
+        '--worker-connections',
+        '2000',
+        '-b',
+        `127.0.0.1:${port}`,
+        '--log-level',
+        'error',
+        '--stats',
+        `unix:${join(mkdtempSync(join(tmpdir(), 'tsgun-stats-')), 'stats.sock')}`,
+      ],
+    }),
+  },
+  {
     id: 'node',
     label: 'bare Node http.createServer (1 process)',
     command: (port) => ({
@@ -409,6 +432,7 @@ interface Result {
   readonly date: string;
   readonly machine: Record<string, string | number>;
   readonly headline: number | null;
+  readonly statsCost?: number | null;
   readonly table: string;
   readonly rows: readonly RowResult[];
 }
@@ -425,6 +449,9 @@ function writeReadme(result: Result): void {
     result.headline === null
       ? ''
       : `**tsgun / bare Node throughput: ${result.headline.toFixed(3)}** (same run, same machine).`,
+    result.statsCost === null || result.statsCost === undefined
+      ? ''
+      : `Cost of \`--stats\` (per-request counters, one report a second): ${(result.statsCost * 100).toFixed(1)}% of throughput (tsgun --stats against tsgun in the same run; a negative figure is noise).`,
   ].join('\n');
   const readme = readFileSync(file, 'utf8');
   writeFileSync(
@@ -480,6 +507,10 @@ async function main(): Promise<void> {
   const headline = tsgun && node ? tsgun / node : null;
   if (headline !== null)
     process.stdout.write(`\ntsgun / bare Node throughput: ${headline.toFixed(3)}\n`);
+  const withStats = rows.find((r) => r.id === 'tsgun-stats')?.throughput?.median;
+  const statsCost = tsgun && withStats ? 1 - withStats / tsgun : null;
+  if (statsCost !== null)
+    process.stdout.write(`cost of --stats: ${(statsCost * 100).toFixed(1)}% of throughput\n`);
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
   const result = {
@@ -488,6 +519,7 @@ async function main(): Promise<void> {
     options: opts,
     bodyBytes: Buffer.byteLength(expected),
     headline,
+    statsCost,
     rows,
     table: out,
   };

@@ -17,8 +17,11 @@ import {
   socketUrl,
 } from '../master/sockets.js';
 import { forkWorker } from '../master/spawn.js';
+import { statsDocument } from '../master/stats.js';
+import { startStatsServer } from '../master/stats-server.js';
 import { resolveCredentials } from '../master/user.js';
 import { VERSION } from '../version.js';
+import { statsCommand, topCommand } from './stats-client.js';
 
 /** Fatal errors end with one plain line per problem on stderr, whatever the log format. */
 function fail(err: unknown): number {
@@ -58,6 +61,9 @@ async function checkApp(config: Config): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // Client subcommands of a running master; anything else is `tsgun [options] APP`.
+  if (argv[0] === 'stats') return statsCommand(argv.slice(1));
+  if (argv[0] === 'top') return topCommand(argv.slice(1));
   const loaded = await loadConfig(argv, process.env);
   if (loaded.kind === 'exit') return loaded.code;
   const { config } = loaded.resolved;
@@ -108,7 +114,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       `listening at: ${socketUrl(s)} (${process.pid})`,
     );
   }
-  const result = await new Arbiter({
+  const arbiter = new Arbiter({
     config,
     argv,
     log,
@@ -118,7 +124,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     upgradeFrom: inherited?.upgradeFrom ?? null,
     pidfile,
     ownsSocketFiles: inherited === null,
-  }).run();
+    maxBacklog: somaxconn === null ? config.backlog : Math.min(config.backlog, somaxconn),
+  });
+  const statsServer = config.stats
+    ? await startStatsServer(config.stats, {
+        document: () => statsDocument(arbiter.snapshot()),
+        ready: () => arbiter.ready(),
+      })
+    : null;
+  if (config.stats)
+    logger.info(
+      { stats: formatBindAddress(config.stats) },
+      `stats at: ${formatBindAddress(config.stats)}`,
+    );
+  const result = await arbiter.run();
+  statsServer?.close();
   if (result.error) process.stderr.write(`tsgun: error: ${result.error}\n`);
   return result.exitCode;
 }

@@ -1,3 +1,4 @@
+import { compileFormat } from '../log/access-format.js';
 import { type BindAddress, formatBindAddress, parseBindAddress } from './address.js';
 import { type AppSpec, formatAppSpec, parseAppSpec } from './app-spec.js';
 import {
@@ -48,6 +49,12 @@ export interface Settings {
   logLevel: LogLevel;
   errorLogfile: string;
   accessLogfile: string | null;
+  accessLogformat: string | null;
+  accessLogJson: boolean;
+  stats: BindAddress | null;
+  statsAllowRemote: boolean;
+  statsdHost: string | null;
+  statsdPrefix: string;
   checkConfig: boolean;
   printConfig: boolean;
 }
@@ -61,6 +68,7 @@ export const SECTIONS = [
   'Security',
   'Server mechanics',
   'Logging',
+  'Stats',
   'Debugging',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -410,6 +418,78 @@ export const REGISTRY: Registry = {
     parse: nullable(string),
     help: "Access log in Gunicorn's format ('-' = stdout). Off by default.",
     hup: true,
+  },
+  accessLogformat: {
+    section: 'Logging',
+    flags: ['--access-logformat'],
+    arg: 'FORMAT',
+    env: envName('accessLogformat'),
+    default: null,
+    defaultDoc: 'Gunicorn\'s: %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"',
+    parse: nullable((v) => {
+      const format = string(v);
+      compileFormat(format); // an unknown atom fails here, at start, not on the first request
+      return format;
+    }),
+    help: "Access log line with Gunicorn's atoms: %(h)s %(r)s %(s)s %(D)s %({header}i)s ... (see Logs).",
+    hup: true,
+  },
+  accessLogJson: {
+    section: 'Logging',
+    flags: ['--access-log-json'],
+    env: envName('accessLogJson'),
+    default: false,
+    parse: bool,
+    help: 'Write the access log as JSON lines (one object per request) instead of text.',
+    hup: true,
+  },
+  stats: {
+    section: 'Stats',
+    flags: ['--stats'],
+    arg: 'ADDRESS',
+    env: envName('stats'),
+    default: null,
+    parse: nullable((v) => {
+      const address = parseBindAddress(string(v));
+      if (address.kind === 'fd') throw new Error('expected HOST:PORT or unix:PATH');
+      return address;
+    }),
+    format: (v) => (v === null ? null : formatBindAddress(v)),
+    help: 'Serve stats over HTTP here (JSON at /, Prometheus at /metrics, /healthz, /readyz). Off by default.',
+    hup: false,
+  },
+  statsAllowRemote: {
+    section: 'Stats',
+    flags: ['--stats-allow-remote'],
+    env: envName('statsAllowRemote'),
+    default: false,
+    parse: bool,
+    help: 'Allow --stats on a non-loopback address (it exposes pids and counters).',
+    hup: false,
+  },
+  statsdHost: {
+    section: 'Stats',
+    flags: ['--statsd-host'],
+    arg: 'HOST:PORT',
+    env: envName('statsdHost'),
+    default: null,
+    parse: nullable((v) => {
+      const address = parseBindAddress(string(v));
+      if (address.kind !== 'tcp' || address.port === 0) throw new Error('expected HOST:PORT');
+      return formatBindAddress(address);
+    }),
+    help: "Send Gunicorn's metrics (requests, request.duration, request.status.N, workers) over UDP.",
+    hup: false,
+  },
+  statsdPrefix: {
+    section: 'Stats',
+    flags: ['--statsd-prefix'],
+    arg: 'PREFIX',
+    env: envName('statsdPrefix'),
+    default: 'tsgun',
+    parse: (v) => string(v).replace(/\.$/, ''),
+    help: 'Prefix of every statsd metric name.',
+    hup: false,
   },
   checkConfig: {
     section: 'Debugging',

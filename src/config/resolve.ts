@@ -32,6 +32,10 @@ export interface Resolved {
 /** Names tsgun sets for itself, so an unknown-variable check must not trip on them. */
 const INTERNAL_ENV = /^TSGUN_(CMD_ARGS|WORKER_.*|FD|MASTER_PID|TEST_.*)$/;
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** Accepts `workerConnections`, `worker_connections` and `worker-connections` for one key. */
 export function canonicalKey(key: string): string {
   return key.replace(/[-_]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -125,6 +129,12 @@ export function resolveConfig(layers: Layers): Resolved {
     }
   }
 
+  const stats = values.stats as Settings['stats'];
+  if (stats?.kind === 'tcp' && !values.statsAllowRemote && !isLoopback(stats.host)) {
+    problems.push(
+      `--stats: ${stats.host} is not a loopback address; add --stats-allow-remote to serve stats there`,
+    );
+  }
   if (!values.printConfig && values.app === null) {
     problems.push('APP: missing (usage: tsgun [options] path/to/module[:export])');
   }

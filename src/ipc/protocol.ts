@@ -6,6 +6,23 @@ import type { ErrorCodeValue } from '../errors.js';
  */
 export const PROTOCOL_KEY = 'tsgun';
 
+/** What a worker reports about itself. Totals are since the worker started. */
+export interface WorkerCounters {
+  readonly requests: number;
+  readonly inflight: number;
+  readonly connections: number;
+  readonly bytesOut: number;
+  /** Sum of response times (ms) of finished requests: average = this / finished. */
+  readonly responseMsTotal: number;
+  readonly finished: number;
+  readonly status5xx: number;
+  /** Responses per status code since the previous report (for statsd). */
+  readonly statusDelta: Readonly<Record<string, number>>;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly loopLagP99Ms: number;
+}
+
 export const RETIRE_REASONS = ['max-requests', 'rss', 'lifetime'] as const;
 export type RetireReason = (typeof RETIRE_REASONS)[number];
 
@@ -28,6 +45,8 @@ export type WorkerMessage =
       readonly code: ErrorCodeValue;
       readonly message: string;
     }
+  /** Counters, once a second when --stats or --statsd-host is on (batched: never per request). */
+  | ({ readonly tsgun: 1; readonly type: 'stats' } & WorkerCounters)
   /** Below --worker-connections again: send the listening sockets so it can accept again. */
   | { readonly tsgun: 1; readonly type: 'want-sockets' };
 
@@ -47,6 +66,21 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
     m['code'].startsWith('TSGUN_ERR_') &&
     typeof m['message'] === 'string',
   'want-sockets': () => true,
+  stats: (m) =>
+    [
+      'requests',
+      'inflight',
+      'connections',
+      'bytesOut',
+      'responseMsTotal',
+      'finished',
+      'status5xx',
+      'rssBytes',
+      'heapUsedBytes',
+      'loopLagP99Ms',
+    ].every((k) => typeof m[k] === 'number') &&
+    m['statusDelta'] !== null &&
+    typeof m['statusDelta'] === 'object',
 };
 
 const MASTER_CHECKS: Record<MasterMessage['type'], Checker> = {

@@ -2,9 +2,16 @@ import type { ChildProcess } from 'node:child_process';
 import { loadConfig } from '../config/load.js';
 import { type Config, displayName, REGISTRY, SETTING_NAMES } from '../config/registry.js';
 import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
-import { masterMessage, receiveFromWorker, type WorkerMessage } from '../ipc/protocol.js';
+import {
+  masterMessage,
+  receiveFromWorker,
+  type WorkerCounters,
+  type WorkerMessage,
+} from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
+import { VERSION } from '../version.js';
 import { classifyExit } from './classify.js';
+import { readListenQueues } from './listen-queue.js';
 import { promotePidfile, removePidfile } from './pidfile.js';
 import {
   type CrashStreak,
@@ -19,6 +26,8 @@ import {
 import { heldTcpConnections } from './proc-net.js';
 import { type BoundSocket, closeAll } from './sockets.js';
 import { forkWorker } from './spawn.js';
+import type { StatsSnapshot } from './stats.js';
+import { Statsd } from './statsd.js';
 import { reexecMaster } from './upgrade.js';
 import type { Credentials } from './user.js';
 
@@ -34,6 +43,10 @@ interface WorkerRecord extends WorkerView {
   murdered: boolean;
   /** Open connections at the last heartbeat: what a timeout kill will cut. */
   connections: number;
+  /** The last stats report (--stats/--statsd-host), and the rate derived from the one before. */
+  counters: WorkerCounters | null;
+  countersAt: number;
+  requestsPerSec: number;
   /** Set when killed for not being ready within --ready-timeout (its value, in seconds). */
   notReadyAfter: number | null;
 }
@@ -68,6 +81,8 @@ export interface ArbiterOptions {
   readonly upgradeFrom: number | null;
   /** The pidfile this master wrote (`<pid>.2` while it is an unpromoted upgrade), or null. */
   readonly pidfile: string | null;
+  /** min(--backlog, somaxconn): when a listen queue holds this many, it is full. */
+  readonly maxBacklog: number;
   /** Whether unix socket files are this master's to remove (not systemd's, not inherited). */
   readonly ownsSocketFiles: boolean;
 }
@@ -104,12 +119,27 @@ export class Arbiter {
   private upgradeChild: ChildProcess | null = null;
   private upgradeFrom: number | null;
   private pidfile: string | null;
+  private readonly startedAt = Date.now();
+  private readonly counts = {
+    spawned: 0,
+    exited: 0,
+    killed: 0,
+    respawns: 0,
+    reloads: 0,
+    listenQueueFull: 0,
+  };
+  private lastQueueWarning = 0;
+  private readonly statsd: Statsd | null;
+  private statsTicker: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: ArbiterOptions) {
     this.config = opts.config;
     this.target = opts.config.workers;
     this.upgradeFrom = opts.upgradeFrom;
     this.pidfile = opts.pidfile;
+    this.statsd = opts.config.statsdHost
+      ? new Statsd(opts.config.statsdHost, opts.config.statsdPrefix)
+      : null;
   }
 
   private get logger() {
@@ -125,6 +155,8 @@ export class Arbiter {
     const timeoutMs = this.config.timeout * 1000;
     const tickMs = timeoutMs > 0 ? Math.max(50, Math.min(1000, timeoutMs / 4)) : 1000;
     this.ticker = setInterval(() => this.wake(), tickMs);
+    if (this.config.stats || this.statsd)
+      this.statsTicker = setInterval(() => this.statsTick(), 1000);
     this.wake();
     return new Promise((resolve) => {
       this.done = resolve;
@@ -202,6 +234,7 @@ export class Arbiter {
     }
     if (this.stopping) return;
     this.generation++;
+    this.counts.reloads++;
     this.spawnAllowed = true;
     this.reloading = true;
     this.logger.info(
@@ -243,6 +276,7 @@ export class Arbiter {
 
   private handleUsr1(): void {
     this.opts.log.reopen();
+    this.logger.info('reopened log files (USR1)');
     // Only to ready workers: before Node has installed the worker's handler, USR1 kills it, and a
     // booting worker opens its log files fresh anyway.
     for (const w of this.workers.values()) if (w.state === 'ready') this.signal(w, 'SIGUSR1');
@@ -296,6 +330,60 @@ export class Arbiter {
     }
   }
 
+  // --- stats ----------------------------------------------------------------------------------
+
+  /** Once a second with --stats or --statsd-host: the listen queues and the worker gauge. */
+  private statsTick(): void {
+    const queues = readListenQueues(this.opts.sockets);
+    queues.forEach((queue, i) => {
+      if (queue === null || queue < this.opts.maxBacklog) return;
+      this.counts.listenQueueFull++;
+      const now = Date.now();
+      if (now - this.lastQueueWarning < 10_000) return;
+      this.lastQueueWarning = now;
+      this.logger.warn(
+        { socket: this.opts.sockets[i]!.display, queue, maxBacklog: this.opts.maxBacklog },
+        `listen queue full on ${this.opts.sockets[i]!.display}: ${queue}/${this.opts.maxBacklog} connections waiting (raise -w, --backlog or somaxconn)`,
+      );
+    });
+    this.statsd?.workers(this.views().filter((w) => w.state !== 'closing').length);
+  }
+
+  /** Everything --stats shows, read now. */
+  snapshot(): StatsSnapshot {
+    const queues = readListenQueues(this.opts.sockets);
+    return {
+      version: VERSION,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      now: Date.now(),
+      targetWorkers: this.target,
+      counters: { ...this.counts },
+      sockets: this.opts.sockets.map((s, i) => ({
+        address: s.display,
+        queue: queues[i] ?? null,
+        maxBacklog: this.opts.maxBacklog,
+      })),
+      workers: this.views()
+        .sort((a, b) => a.id - b.id)
+        .map((w) => ({
+          id: w.id,
+          pid: w.pid,
+          state: w.state,
+          generation: w.generation,
+          startedAt: w.spawnedAt,
+          lastHeartbeat: w.lastHeartbeat,
+          requestsPerSec: w.requestsPerSec,
+          counters: w.counters,
+        })),
+    };
+  }
+
+  /** /readyz: at least one worker accepting, and not stopping. */
+  ready(): boolean {
+    return this.stopping === null && this.views().some((w) => w.state === 'ready');
+  }
+
   // --- the operator verbs ----------------------------------------------------------------------
 
   private views(): WorkerRecord[] {
@@ -314,6 +402,7 @@ export class Arbiter {
         `WORKER TIMEOUT (pid:${w.pid}): event loop blocked, killing it with ${connections} open connection(s)`,
       );
       w.murdered = true;
+      this.counts.killed++;
       this.signal(w, 'SIGKILL');
     }
     for (const id of findNotReady(live, now, this.config.readyTimeout * 1000)) {
@@ -335,6 +424,7 @@ export class Arbiter {
         'worker did not stop in time, killing it',
       );
       w.murdered = true;
+      this.counts.killed++;
       this.signal(w, 'SIGKILL');
     }
   }
@@ -386,7 +476,11 @@ export class Arbiter {
       murdered: false,
       notReadyAfter: null,
       connections: 0,
+      counters: null,
+      countersAt: now,
+      requestsPerSec: 0,
     };
+    this.counts.spawned++;
     this.workers.set(id, record);
     child.on('message', (value: unknown) => this.onMessage(record, value));
     child.on('exit', (code, signal) => this.reap(record, code, signal));
@@ -428,6 +522,19 @@ export class Arbiter {
       case 'heartbeat':
         w.connections = message.connections;
         break;
+      case 'stats': {
+        const { tsgun: _, type: __, ...current } = message;
+        const now = Date.now();
+        const previous = w.counters;
+        w.requestsPerSec = previous
+          ? ((current.requests - previous.requests) * 1000) / Math.max(1, now - w.countersAt)
+          : 0;
+        w.counters = current;
+        w.countersAt = now;
+        w.connections = current.connections;
+        this.statsd?.report(current, previous);
+        break;
+      }
       case 'ready':
         if (w.state === 'booting') w.state = 'ready';
         this.logger.info({ worker: w.id, workerPid: w.pid }, 'worker ready');
@@ -456,6 +563,7 @@ export class Arbiter {
   /** A worker is gone: decide, from why, whether that is fine, a crash to respawn, or a halt. */
   private reap(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     this.workers.delete(w.id);
+    this.counts.exited++;
     const verdict = classifyExit({
       state: w.state,
       code,
@@ -471,6 +579,7 @@ export class Arbiter {
         this.logger.info(fields, 'worker exited');
         break;
       case 'crash': {
+        this.counts.respawns++;
         const { streak, delayMs } = nextCrashStreak(this.crashStreak, Date.now());
         this.crashStreak = streak;
         this.nextSpawnAt = Date.now() + delayMs;
@@ -522,6 +631,8 @@ export class Arbiter {
   private finishIfStopped(): void {
     if (this.workers.size > 0 || !this.done) return;
     if (this.ticker) clearInterval(this.ticker);
+    if (this.statsTicker) clearInterval(this.statsTicker);
+    this.statsd?.close();
     for (const [sig, listener] of this.listeners) process.off(sig, listener);
     if (this.pidfile) removePidfile(this.pidfile);
     this.logger.info({ exitCode: this.result.exitCode }, 'shutdown complete');

@@ -14,6 +14,7 @@ import {
 import { createLogger, type Logger } from '../log/logger.js';
 import { Acceptor } from './acceptor.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
+import { Counters } from './counters.js';
 import { drainConnections } from './drain.js';
 import { fetchListener } from './fetch-adapter.js';
 import { type AppTarget, loadApp } from './load-app.js';
@@ -128,8 +129,13 @@ async function main(): Promise<void> {
     logger.info({ reason }, `asking to be replaced: ${detail}`);
     send(workerMessage({ type: 'retire', reason, detail }));
   };
+  const counters = config.stats || config.statsdHost ? new Counters() : null;
   const accessLog: AccessLog | null = config.accessLogfile
-    ? createAccessLog(config.accessLogfile)
+    ? createAccessLog({
+        file: config.accessLogfile,
+        format: config.accessLogformat,
+        json: config.accessLogJson,
+      })
     : null;
   const server = appServer(target, logger);
   if (isHttpServer(server)) {
@@ -139,6 +145,7 @@ async function main(): Promise<void> {
       state,
       maxRequests,
       accessLog,
+      counters,
       logger,
       onMaxRequests: () => retire('max-requests', `reached --max-requests ${maxRequests}`),
     });
@@ -152,6 +159,12 @@ async function main(): Promise<void> {
     logger,
   });
   openConnections = () => acceptor.sockets.size;
+  if (counters) {
+    setInterval(() => {
+      counters.requests = state.requests;
+      send(workerMessage({ type: 'stats', ...counters.report(acceptor.sockets.size) }));
+    }, 1000).unref();
+  }
   process.on('message', (value: unknown, handle: unknown) => {
     const received = receiveFromMaster(value);
     if (received.kind === 'invalid')

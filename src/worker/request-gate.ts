@@ -7,6 +7,7 @@ import type {
 import type { Config } from '../config/registry.js';
 import type { Logger } from '../log/logger.js';
 import type { AccessLog } from './access-log.js';
+import type { Counters } from './counters.js';
 
 /** The per-worker request state the gate updates; the rest of the worker reads it. */
 export interface GateState {
@@ -28,6 +29,7 @@ export interface GateOptions {
   readonly maxRequests: number;
   readonly onMaxRequests: () => void;
   readonly accessLog: AccessLog | null;
+  readonly counters: Counters | null;
   readonly logger: Logger;
 }
 
@@ -100,7 +102,7 @@ export function installGate(
   const listeners = (server.listeners('request') as RequestListener[]).slice();
   if (app) listeners.push(app);
   server.removeAllListeners('request');
-  const { config, state, maxRequests, accessLog } = opts;
+  const { config, state, maxRequests, accessLog, counters } = opts;
   const noKeepAlive = config.keepAlive === 0;
   const deadlineMs = config.requestTimeout * 1000;
   // Node silently drops headers past maxHeadersCount (2000 by default), Host included: it must
@@ -110,6 +112,7 @@ export function installGate(
     state.requests++;
     if (state.draining || noKeepAlive) res.shouldKeepAlive = false;
     if (accessLog) accessLog.record(req, res);
+    if (counters) counters.track(req, res);
     const status = checkLimits(req, config);
     if (status !== 0) {
       reject(

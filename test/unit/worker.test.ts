@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import { receiveFromMaster, receiveFromWorker, workerMessage } from '../../src/ipc/protocol.js';
-import { formatTime } from '../../src/worker/access-log.js';
+import { compileFormat, formatTime } from '../../src/log/access-format.js';
 import { classifyExport } from '../../src/worker/load-app.js';
 import { checkLimits } from '../../src/worker/request-gate.js';
 
@@ -66,5 +66,47 @@ describe('access log', () => {
       formatTime(new Date(Date.UTC(2026, 10, 25, 1, 2, 3))),
       /^\[\d\d\/Nov\/2026:\d\d:\d\d:03 [+-]\d{4}\]$/,
     );
+  });
+});
+
+describe('access log formats', () => {
+  const entry = {
+    req: {
+      method: 'GET',
+      url: '/a/b?x=1',
+      httpVersion: '1.1',
+      headers: {
+        'user-agent': 'ua',
+        'x-id': '42',
+        authorization: `Basic ${Buffer.from('ann:pw').toString('base64')}`,
+      },
+      socket: { remoteAddress: '10.1.2.3' },
+    },
+    res: {
+      statusCode: 201,
+      getHeader: (k: string) => (k === 'content-length' ? 7 : k === 'x-out' ? 'yes' : undefined),
+    },
+    at: new Date(),
+    durationMs: 1234.5678,
+  } as unknown as Parameters<ReturnType<typeof compileFormat>>[0];
+
+  it("compiles Gunicorn's atoms", () => {
+    const line = compileFormat(
+      '%(h)s %(u)s "%(r)s" %(m)s %(U)s %(q)s %(H)s %(s)s %(B)s %(b)s %(a)s %(T)s %(M)s %(D)s %(L)s',
+    );
+    assert.equal(
+      line(entry),
+      '10.1.2.3 ann "GET /a/b?x=1 HTTP/1.1" GET /a/b x=1 HTTP/1.1 201 7 7 ua 1 1235 1234568 1.234568',
+    );
+  });
+  it('reads request and response headers and the environment', () => {
+    process.env['TSGUN_TEST_ATOM'] = 'env!';
+    assert.equal(
+      compileFormat('%({x-id}i)s %({X-Out}o)s %({TSGUN_TEST_ATOM}e)s %({nope}i)s')(entry),
+      '42 yes env! -',
+    );
+  });
+  it('rejects an unknown atom', () => {
+    assert.throws(() => compileFormat('%(z)s'), /unknown atom %\(z\)s/);
   });
 });

@@ -1,0 +1,60 @@
+import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { type BindAddress, formatBindAddress } from '../config/address.js';
+import { ErrorCode, TsgunError } from '../errors.js';
+import { renderPrometheus, type StatsDocument } from './stats.js';
+
+/**
+ * --stats: a small HTTP server in the master. It is not the app's data path (its own address),
+ * and every answer is built from what the master already holds.
+ */
+export async function startStatsServer(
+  address: BindAddress,
+  source: { document(): StatsDocument; ready(): boolean },
+): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (status: number, type: string, body: string) => {
+      res.writeHead(status, {
+        'content-type': type,
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'GET only\n');
+    switch (path) {
+      case '/':
+        return send(200, 'application/json', `${JSON.stringify(source.document())}\n`);
+      case '/metrics':
+        return send(
+          200,
+          'text/plain; version=0.0.4; charset=utf-8',
+          renderPrometheus(source.document()),
+        );
+      case '/healthz':
+        return send(200, 'application/json', '{"status":"ok"}\n');
+      case '/readyz':
+        return source.ready()
+          ? send(200, 'application/json', '{"status":"ready"}\n')
+          : send(503, 'application/json', '{"status":"not ready"}\n');
+      default:
+        return send(404, 'text/plain', 'not found: try /, /metrics, /healthz, /readyz\n');
+    }
+  });
+  if (address.kind === 'unix' && existsSync(address.path) && lstatSync(address.path).isSocket())
+    unlinkSync(address.path);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new TsgunError(
+          ErrorCode.BIND_FAILED,
+          `--stats: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}: ${formatBindAddress(address)}`,
+        ),
+      ),
+    );
+    if (address.kind === 'tcp') server.listen(address.port, address.host, resolve);
+    else if (address.kind === 'unix') server.listen(address.path, resolve);
+  });
+  return server;
+}

@@ -1,0 +1,168 @@
+import type { WorkerCounters } from '../ipc/protocol.js';
+import type { WorkerState } from './plan.js';
+
+/** What the arbiter knows, handed to the pure renderers below. */
+export interface StatsSnapshot {
+  readonly version: string;
+  readonly pid: number;
+  readonly startedAt: number;
+  readonly now: number;
+  readonly targetWorkers: number;
+  readonly counters: {
+    readonly spawned: number;
+    readonly exited: number;
+    readonly killed: number;
+    readonly respawns: number;
+    readonly reloads: number;
+    readonly listenQueueFull: number;
+  };
+  readonly sockets: readonly {
+    readonly address: string;
+    readonly queue: number | null;
+    readonly maxBacklog: number;
+  }[];
+  readonly workers: readonly {
+    readonly id: number;
+    readonly pid: number;
+    readonly state: WorkerState;
+    readonly generation: number;
+    readonly startedAt: number;
+    readonly lastHeartbeat: number;
+    readonly requestsPerSec: number;
+    readonly counters: WorkerCounters | null;
+  }[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** GET / : uWSGI-style stats, one JSON document. */
+export function statsDocument(s: StatsSnapshot) {
+  return {
+    version: s.version,
+    pid: s.pid,
+    uptimeSeconds: Math.round((s.now - s.startedAt) / 1000),
+    workers: {
+      target: s.targetWorkers,
+      current: s.workers.filter((w) => w.state !== 'closing').length,
+    },
+    counters: s.counters,
+    sockets: s.sockets,
+    worker: s.workers.map((w) => {
+      const c = w.counters;
+      return {
+        id: w.id,
+        pid: w.pid,
+        state: w.state,
+        generation: w.generation,
+        requests: c?.requests ?? 0,
+        requestsPerSec: w.requestsPerSec,
+        inflight: c?.inflight ?? 0,
+        connections: c?.connections ?? 0,
+        bytesOut: c?.bytesOut ?? 0,
+        avgResponseMs: c && c.finished > 0 ? c.responseMsTotal / c.finished : 0,
+        status5xx: c?.status5xx ?? 0,
+        rssBytes: c?.rssBytes ?? 0,
+        heapUsedBytes: c?.heapUsedBytes ?? 0,
+        loopLagP99Ms: c?.loopLagP99Ms ?? 0,
+        startedAt: iso(w.startedAt),
+        lastHeartbeat: iso(w.lastHeartbeat),
+      };
+    }),
+  };
+}
+export type StatsDocument = ReturnType<typeof statsDocument>;
+
+const escapeLabel = (v: string) =>
+  v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const labels = (l: Record<string, string | number>) =>
+  `{${Object.entries(l)
+    .map(([k, v]) => `${k}="${escapeLabel(String(v))}"`)
+    .join(',')}}`;
+
+/** GET /metrics : the same, in Prometheus text exposition format (version 0.0.4). */
+export function renderPrometheus(doc: StatsDocument): string {
+  const out: string[] = [];
+  const metric = (
+    name: string,
+    type: 'gauge' | 'counter',
+    help: string,
+    samples: [Record<string, string | number>, number][],
+  ) => {
+    out.push(`# HELP tsgun_${name} ${help}`, `# TYPE tsgun_${name} ${type}`);
+    for (const [l, v] of samples)
+      out.push(
+        `tsgun_${name}${Object.keys(l).length ? labels(l) : ''} ${Number.isFinite(v) ? v : 0}`,
+      );
+  };
+  metric('uptime_seconds', 'gauge', 'Seconds since the master started.', [[{}, doc.uptimeSeconds]]);
+  metric('workers_target', 'gauge', 'Workers the master keeps (-w, TTIN/TTOU).', [
+    [{}, doc.workers.target],
+  ]);
+  const states = ['booting', 'ready', 'closing'] as const;
+  metric(
+    'workers',
+    'gauge',
+    'Worker processes by state.',
+    states.map((st) => [{ state: st }, doc.worker.filter((w) => w.state === st).length]),
+  );
+  metric('workers_spawned_total', 'counter', 'Workers forked.', [[{}, doc.counters.spawned]]);
+  metric('workers_exited_total', 'counter', 'Workers that exited, for any reason.', [
+    [{}, doc.counters.exited],
+  ]);
+  metric('workers_killed_total', 'counter', 'Workers SIGKILLed by the master (timeouts).', [
+    [{}, doc.counters.killed],
+  ]);
+  metric('worker_respawns_total', 'counter', 'Workers respawned after a crash.', [
+    [{}, doc.counters.respawns],
+  ]);
+  metric('reloads_total', 'counter', 'HUP reloads.', [[{}, doc.counters.reloads]]);
+  metric('listen_queue_full_total', 'counter', 'Times a listen queue was found full.', [
+    [{}, doc.counters.listenQueueFull],
+  ]);
+  const sockets = doc.sockets.filter((s) => s.queue !== null);
+  metric(
+    'listen_queue',
+    'gauge',
+    'Connections waiting in the kernel accept queue.',
+    sockets.map((s) => [{ socket: s.address }, s.queue!]),
+  );
+  metric(
+    'listen_queue_max',
+    'gauge',
+    'Effective backlog: min(--backlog, somaxconn).',
+    doc.sockets.map((s) => [{ socket: s.address }, s.maxBacklog]),
+  );
+  const per = (
+    name: string,
+    type: 'gauge' | 'counter',
+    help: string,
+    pick: (w: StatsDocument['worker'][number]) => number,
+  ) =>
+    metric(
+      name,
+      type,
+      help,
+      doc.worker.map((w) => [{ worker: w.id, pid: w.pid }, pick(w)]),
+    );
+  per('worker_requests_total', 'counter', 'Requests a worker received.', (w) => w.requests);
+  per(
+    'worker_requests_per_second',
+    'gauge',
+    'Requests in the last second.',
+    (w) => w.requestsPerSec,
+  );
+  per('worker_inflight_requests', 'gauge', 'Requests being answered.', (w) => w.inflight);
+  per('worker_connections', 'gauge', 'Open connections.', (w) => w.connections);
+  per('worker_bytes_out_total', 'counter', 'Bytes written to clients.', (w) => w.bytesOut);
+  per('worker_response_time_avg_ms', 'gauge', 'Average response time.', (w) => w.avgResponseMs);
+  per('worker_responses_5xx_total', 'counter', 'Responses with a 5xx status.', (w) => w.status5xx);
+  per('worker_rss_bytes', 'gauge', 'Resident memory.', (w) => w.rssBytes);
+  per('worker_heap_used_bytes', 'gauge', 'V8 heap used.', (w) => w.heapUsedBytes);
+  per(
+    'worker_event_loop_lag_p99_ms',
+    'gauge',
+    'Event-loop delay, 99th percentile over the last second.',
+    (w) => w.loopLagP99Ms,
+  );
+  return `${out.join('\n')}\n`;
+}
