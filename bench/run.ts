@@ -8,11 +8,20 @@
  *   --only a,b       only these rows (ids: tsgun, node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket)
  *   --runs N --duration S --connections C
  *   --readme         after the run, put the table into README.md (between the bench markers)
+ *   --compare a,b [--pairs N]  A/B: both servers up, wrk runs alternating a, b, a, b...; the
+ *                    median of the pairwise ratios b/a (drift on a noisy machine cancels out)
  *   --render-readme  only put bench/results/latest.json's table into README.md
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, release, tmpdir } from 'node:os';
@@ -267,6 +276,26 @@ function rssMiB(pid: number): number | null {
   }
 }
 
+/** Linux clock ticks per second, the unit of utime/stime in /proc/PID/stat. */
+const CLOCK_TICKS = 100;
+
+/** User + system CPU ticks of every process in a process group (a server and its workers). */
+function groupCpuTicks(pgid: number): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After the command: state(0) ppid(1) pgrp(2) ... utime(11) stime(12) cutime(13) cstime(14)
+      if (Number(fields[2]) === pgid) total += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended while we read.
+    }
+  }
+  return total;
+}
+
 function runWrk(url: string, seconds: number, connections: number): WrkResult {
   const argv = pin(1, [
     'wrk',
@@ -449,9 +478,6 @@ function writeReadme(result: Result): void {
     result.headline === null
       ? ''
       : `**tsgun / bare Node throughput: ${result.headline.toFixed(3)}** (same run, same machine).`,
-    result.statsCost === null || result.statsCost === undefined
-      ? ''
-      : `Cost of \`--stats\` (per-request counters, one report a second): ${(result.statsCost * 100).toFixed(1)}% of throughput (tsgun --stats against tsgun in the same run; a negative figure is noise).`,
   ].join('\n');
   const readme = readFileSync(file, 'utf8');
   writeFileSync(
@@ -461,6 +487,93 @@ function writeReadme(result: Result): void {
       (_, a: string, b: string) => `${a}\n${block}\n${b}`,
     ),
   );
+}
+
+/** Start a row's server and wait for its first 200 with the expected body. */
+async function startRow(
+  row: RowDef,
+  expectedSha: string,
+): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const command = row.command(port);
+  if (typeof command === 'string') throw new Error(`${row.id}: ${command}`);
+  const argv = pin(0, command.argv);
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env: { ...process.env, ...command.env },
+    detached: true,
+    stdio: 'ignore',
+  });
+  const url = `http://127.0.0.1:${port}${PATH}`;
+  const body = await firstResponse(url, child);
+  if (createHash('sha256').update(body).digest('hex') !== expectedSha)
+    throw new Error(`${row.id} serves a different body`);
+  return { url, child };
+}
+
+async function compare(
+  ids: string[],
+  pairs: number,
+  opts: Options,
+  expectedSha: string,
+): Promise<void> {
+  const rows = ids.map((id) => {
+    const row = ROWS.find((r) => r.id === id);
+    if (!row) throw new Error(`no row ${id}`);
+    return row;
+  });
+  const servers: { url: string; child: ChildProcess }[] = [];
+  try {
+    for (const row of rows) servers.push(await startRow(row, expectedSha));
+    for (const s of servers) runWrk(s.url, 1, opts.connections);
+    const a: number[] = [];
+    const b: number[] = [];
+    const cpuA: number[] = [];
+    const cpuB: number[] = [];
+    // Throughput on a shared VM drifts by tens of percent; CPU time per request of the server's
+    // processes (all of its process group) is far steadier, so both are reported.
+    const run = (i: 0 | 1, rates: number[], cpu: number[]) => {
+      const pgid = servers[i]!.child.pid!;
+      const before = groupCpuTicks(pgid);
+      const r = runWrk(servers[i]!.url, opts.duration, opts.connections);
+      rates.push(r.requestsPerSec);
+      cpu.push(((groupCpuTicks(pgid) - before) * 1e6) / CLOCK_TICKS / Math.max(1, r.requests));
+    };
+    for (let i = 0; i < pairs; i++) {
+      run(0, a, cpuA);
+      run(1, b, cpuB);
+    }
+    const ratios = summarize(a.map((x, i) => b[i]! / x));
+    const cpuRatios = summarize(cpuA.map((x, i) => cpuB[i]! / x));
+    const text = `${ids[1]} / ${ids[0]}, ${pairs} alternating pairs of ${opts.duration} s runs: throughput ratio ${ratios.median.toFixed(3)} (median; min ${ratios.min.toFixed(3)}, max ${ratios.max.toFixed(3)}), CPU time per request ratio ${cpuRatios.median.toFixed(3)} (median; min ${cpuRatios.min.toFixed(3)}, max ${cpuRatios.max.toFixed(3)}; ${summarize(cpuA).median.toFixed(1)} vs ${summarize(cpuB).median.toFixed(1)} µs per request)`;
+    process.stdout.write(`${text}\n`);
+    const dir = join(ROOT, 'bench/results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, `compare-${ids.join('-')}.json`),
+      `${JSON.stringify({ date: new Date().toISOString(), ids, pairs, a, b, cpuA, cpuB, ratios, cpuRatios, text }, null, 2)}\n`,
+    );
+    if (process.argv.includes('--readme')) {
+      const file = join(ROOT, 'README.md');
+      const block = new RegExp(
+        `(<!-- compare:${ids.join('-')}:start -->)[\\s\\S]*?(<!-- compare:${ids.join('-')}:end -->)`,
+      );
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8').replace(
+          block,
+          (_, x: string, y: string) => `${x}\n${text}.\n${y}`,
+        ),
+      );
+    }
+  } finally {
+    for (const s of servers) {
+      try {
+        process.kill(-s.child.pid!, 'SIGKILL');
+      } catch {
+        // Gone.
+      }
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -482,6 +595,19 @@ async function main(): Promise<void> {
   };
   const expected = JSON.stringify(app.BENCH_EVENTS.map((data, i) => ({ id: i + 1, data })));
   const expectedSha = createHash('sha256').update(expected).digest('hex');
+  const compareIds = process.argv.includes('--compare')
+    ? process.argv[process.argv.indexOf('--compare') + 1]?.split(',')
+    : undefined;
+  if (compareIds) {
+    const pairsArg = process.argv.indexOf('--pairs');
+    await compare(
+      compareIds,
+      pairsArg >= 0 ? Number(process.argv[pairsArg + 1]) : 10,
+      opts,
+      expectedSha,
+    );
+    return;
+  }
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,

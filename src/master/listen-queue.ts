@@ -1,5 +1,5 @@
-import { readFileSync, readlinkSync } from 'node:fs';
-import { parseProcNetTcp } from './proc-net.js';
+import { readlinkSync } from 'node:fs';
+import { readListeningRows } from './proc-net.js';
 import type { BoundSocket } from './sockets.js';
 
 /**
@@ -19,9 +19,7 @@ export function readListenQueues(sockets: readonly BoundSocket[]): (number | nul
   const listening = new Map<string, number>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     try {
-      for (const row of parseProcNetTcp(readFileSync(file, 'utf8'))) {
-        if (row.state === '0A') listening.set(row.inode, row.rxQueue);
-      }
+      for (const row of readListeningRows(file)) listening.set(row.inode, row.rxQueue);
     } catch {
       // No IPv6, or not Linux.
     }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 
 /** One row of /proc/net/tcp or /proc/net/tcp6. */
 export interface TcpRow {
@@ -9,24 +9,59 @@ export interface TcpRow {
   readonly inode: string;
 }
 
+export const LISTEN = '0A';
+const CONNECTED = new Set(['01', '08']);
+
+/** One data line of /proc/net/tcp{,6}, or null for the header or a short line. */
+export function parseProcNetTcpLine(line: string): TcpRow | null {
+  const f = line.trim().split(/\s+/);
+  if (f.length < 10 || f[0] === 'sl') return null;
+  const rx = f[4]!.split(':')[1] ?? '0';
+  return { state: f[3]!, rxQueue: Number.parseInt(rx, 16), inode: f[9]! };
+}
+
 /** Parse /proc/net/tcp{,6} text (pure, so it has a unit test). */
 export function parseProcNetTcp(text: string): TcpRow[] {
   const rows: TcpRow[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10) continue;
-    const rx = f[4]!.split(':')[1] ?? '0';
-    rows.push({ state: f[3]!, rxQueue: Number.parseInt(rx, 16), inode: f[9]! });
+  for (const line of text.split('\n')) {
+    const row = parseProcNetTcpLine(line);
+    if (row) rows.push(row);
   }
   return rows;
 }
 
-const CONNECTED = new Set(['01', '08']);
+/**
+ * The LISTEN rows only. The kernel prints the listening sockets first, then every other one (a
+ * busy server without keep-alive has tens of thousands in TIME_WAIT: megabytes), so reading stops
+ * at the first row that is not listening. Read once a second by the master: it must stay cheap.
+ */
+export function readListeningRows(file: string): TcpRow[] {
+  const rows: TcpRow[] = [];
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    let carry = '';
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, null);
+      if (n === 0) return rows;
+      const lines = (carry + buffer.toString('latin1', 0, n)).split('\n');
+      carry = lines.pop() ?? '';
+      for (const line of lines) {
+        const row = parseProcNetTcpLine(line);
+        if (!row) continue;
+        if (row.state !== LISTEN) return rows;
+        rows.push(row);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * How many TCP connections a process holds, read from the kernel (Linux). A murdered worker's
  * heartbeat count can be stale by a heartbeat interval; this is exact at the moment of the kill.
- * Returns null where /proc cannot tell (another OS, a process that is gone).
+ * It reads every row, so it is only for rare events. Returns null where /proc cannot tell.
  */
 export function heldTcpConnections(pid: number): number | null {
   try {

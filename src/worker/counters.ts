@@ -2,6 +2,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { WorkerCounters } from '../ipc/protocol.js';
 
+const STARTED = Symbol('tsgun.started');
+const BYTES_BEFORE = Symbol('tsgun.bytesBefore');
+const COUNTERS = Symbol('tsgun.counters');
+const SOCKET = Symbol('tsgun.socket');
+
+interface Tracked extends ServerResponse {
+  [STARTED]: number;
+  [BYTES_BEFORE]: number;
+  [COUNTERS]: Counters;
+  /** The response leaves its socket when it finishes; the byte count needs it after that. */
+  [SOCKET]: IncomingMessage['socket'];
+}
+
+function onClose(this: Tracked): void {
+  this[COUNTERS].finish(this);
+}
+
 /**
  * Per-worker request counters for --stats and --statsd-host. The request path only bumps numbers;
  * the report (memory, loop lag) is built once a second and sent over IPC in one message.
@@ -22,19 +39,26 @@ export class Counters {
 
   track(req: IncomingMessage, res: ServerResponse): void {
     this.inflight++;
-    const started = performance.now();
-    const socket = req.socket;
-    const bytesBefore = socket.bytesWritten;
-    res.once('close', () => {
-      this.inflight--;
-      if (!res.writableFinished) return;
-      this.finished++;
-      this.responseMsTotal += performance.now() - started;
-      this.bytesOut += socket.bytesWritten - bytesBefore;
-      const status = res.statusCode;
-      if (status >= 500) this.status5xx++;
-      this.statusDelta[status] = (this.statusDelta[status] ?? 0) + 1;
-    });
+    // Start time and byte count ride on the response, and one shared listener reads them back:
+    // no closure is allocated per request.
+    const tracked = res as Tracked;
+    tracked[STARTED] = performance.now();
+    tracked[SOCKET] = req.socket;
+    tracked[BYTES_BEFORE] = req.socket.bytesWritten;
+    tracked[COUNTERS] = this;
+    res.once('close', onClose);
+  }
+
+  /** Called by onClose with the response that just closed. */
+  finish(res: Tracked): void {
+    this.inflight--;
+    if (!res.writableFinished) return;
+    this.finished++;
+    this.responseMsTotal += performance.now() - res[STARTED];
+    this.bytesOut += res[SOCKET].bytesWritten - res[BYTES_BEFORE];
+    const status = res.statusCode;
+    if (status >= 500) this.status5xx++;
+    this.statusDelta[status] = (this.statusDelta[status] ?? 0) + 1;
   }
 
   report(connections: number): WorkerCounters {

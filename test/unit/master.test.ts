@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classifyExit, describeExit } from '../../src/master/classify.js';
 import { findOverdue, findTimedOut, planWorkers, type WorkerView } from '../../src/master/plan.js';
-import { parseProcNetTcp } from '../../src/master/proc-net.js';
+import { parseProcNetTcp, readListeningRows } from '../../src/master/proc-net.js';
 
 let nextId = 1;
 function worker(over: Partial<WorkerView> = {}): WorkerView {
@@ -152,6 +152,32 @@ describe('parseProcNetTcp', () => {
     assert.deepEqual(parseProcNetTcp(text), [
       { state: '0A', rxQueue: 3, inode: '4242' },
       { state: '01', rxQueue: 0, inode: '4343' },
+    ]);
+  });
+});
+
+describe('readListeningRows', () => {
+  it('reads the LISTEN rows the kernel prints first, and stops at the first other row', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const header =
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+    const row = (st: string, rx: string, inode: number) =>
+      `   0: 0100007F:1F90 00000000:0000 ${st} 00000000:${rx} 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`;
+    // Many rows after the listening ones, as on a busy server: none of them may be parsed.
+    const file = join(mkdtempSync(join(tmpdir(), 'tsgun-')), 'tcp');
+    writeFileSync(
+      file,
+      header +
+        row('0A', '00000002', 1) +
+        row('0A', '00000000', 2) +
+        row('06', '00000000', 3).repeat(5000) +
+        row('0A', '00000009', 4),
+    );
+    assert.deepEqual(readListeningRows(file), [
+      { state: '0A', rxQueue: 2, inode: '1' },
+      { state: '0A', rxQueue: 0, inode: '2' },
     ]);
   });
 });
