@@ -111,49 +111,30 @@ const uwsgiArgs = (mode: '--http' | '--http-socket', port: number) => [
   '--master',
 ];
 
+/** The reference conditions: one worker, backlog 1000, 2000 connections, access log off. */
+const tsgunArgv = (port: number, ...extra: string[]) => [
+  process.execPath,
+  join(ROOT, 'bin/tsgun'),
+  join(ROOT, 'examples/event-queue/app.js'),
+  ...['-w', '1', '--backlog', '1000', '--worker-connections', '2000', '--log-level', 'error'],
+  ...['-b', `127.0.0.1:${port}`, ...extra],
+];
+
 const ROWS: readonly RowDef[] = [
   {
     id: 'tsgun',
     label: 'tsgun -w 1 --backlog 1000 --worker-connections 2000',
-    command: (port) => ({
-      argv: [
-        process.execPath,
-        join(ROOT, 'bin/tsgun'),
-        join(ROOT, 'examples/event-queue/app.js'),
-        '-w',
-        '1',
-        '--backlog',
-        '1000',
-        '--worker-connections',
-        '2000',
-        '-b',
-        `127.0.0.1:${port}`,
-        '--log-level',
-        'error',
-      ],
-    }),
+    command: (port) => ({ argv: tsgunArgv(port) }),
   },
   {
     id: 'tsgun-stats',
     label: 'tsgun, same, with --stats (per-request counters on)',
     command: (port) => ({
-      argv: [
-        process.execPath,
-        join(ROOT, 'bin/tsgun'),
-        join(ROOT, 'examples/event-queue/app.js'),
-        '-w',
-        '1',
-        '--backlog',
-        '1000',
-        '--worker-connections',
-        '2000',
-        '-b',
-        `127.0.0.1:${port}`,
-        '--log-level',
-        'error',
+      argv: tsgunArgv(
+        port,
         '--stats',
         `unix:${join(mkdtempSync(join(tmpdir(), 'tsgun-stats-')), 'stats.sock')}`,
-      ],
+      ),
     }),
   },
   {
