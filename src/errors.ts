@@ -30,6 +30,8 @@ export const ErrorCode = {
   WORKER_NOT_READY: 'TSGUN_ERR_WORKER_NOT_READY',
   USER: 'TSGUN_ERR_USER',
   INHERITED_FD: 'TSGUN_ERR_INHERITED_FD',
+  HOOK: 'TSGUN_ERR_HOOK',
+  JOBS: 'TSGUN_ERR_JOBS',
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -79,6 +81,15 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   TSGUN_ERR_USER: {
     exit: ExitCode.CONFIG,
     meaning: '--user/--group names no such user or group, or tsgun is not root to switch to it',
+  },
+  TSGUN_ERR_HOOK: {
+    exit: ExitCode.CONFIG,
+    meaning: 'the onStarting hook threw: the start is aborted',
+  },
+  TSGUN_ERR_JOBS: {
+    exit: ExitCode.APP_LOAD,
+    meaning:
+      'the app exports `jobs` that are not [{ name, schedule, run }] with valid cron schedules',
   },
   TSGUN_ERR_INHERITED_FD: {
     exit: ExitCode.CONFIG,

@@ -3,7 +3,7 @@ import { formatBindAddress } from '../config/address.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/registry.js';
 import { describeConfig } from '../config/resolve.js';
-import { ConfigError, ExitCode, TsgunError } from '../errors.js';
+import { ConfigError, ErrorCode, ExitCode, TsgunError } from '../errors.js';
 import { receiveFromWorker } from '../ipc/protocol.js';
 import { createLogger } from '../log/logger.js';
 import { Arbiter } from '../master/arbiter.js';
@@ -90,6 +90,21 @@ export async function main(argv: readonly string[]): Promise<number> {
       { backlog: config.backlog, somaxconn },
       `--backlog ${config.backlog} exceeds net.core.somaxconn ${somaxconn}: the kernel uses ${somaxconn} (raise it with sysctl -w net.core.somaxconn=${config.backlog})`,
     );
+  }
+  if (config.onStarting) {
+    try {
+      await config.onStarting({
+        pid: process.pid,
+        config,
+        log: logger,
+        workers: () => [],
+      } as never);
+    } catch (err) {
+      throw new TsgunError(
+        ErrorCode.HOOK,
+        `onStarting hook failed: ${(err as Error)?.message ?? String(err)}`,
+      );
+    }
   }
   const credentials = resolveCredentials(config.user, config.group);
   if (config.umask !== null) process.umask(config.umask);

@@ -27,7 +27,9 @@ export function settingsTable(): string {
       if (def.section !== section) continue;
       const cli = def.flags.length
         ? def.flags.map((f) => `\`${f}\``).join(' ')
-        : `\`${def.arg}\` (positional)`;
+        : def.fileOnly
+          ? '(config file only)'
+          : `\`${def.arg}\` (positional)`;
       const key = def.cliOnly ? '(CLI only)' : `\`${name}\``;
       rows.push(
         `| ${key} | ${cli} | ${def.env && !def.cliOnly ? `\`${def.env}\`` : ''} | ${cell(defaultCell(def))} | ${def.hup ? 'yes' : 'restart'} | ${cell(def.help)} |`,

@@ -6,7 +6,7 @@ import { parseArgs, splitArgs } from './cli.js';
 import type { Env } from './registry.js';
 import { type Resolved, resolveConfig } from './resolve.js';
 
-async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   const full = resolvePath(path);
   if (!existsSync(full)) throw new ConfigError([`--config: file not found: ${path}`]);
   let values: unknown;
@@ -29,6 +29,18 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   return values as Record<string, unknown>;
 }
 
+/** Gunicorn reads ./gunicorn.conf.py when no -c is given; tsgun reads the first of these. */
+export const CONFIG_FILES = [
+  'tsgun.config.js',
+  'tsgun.config.mjs',
+  'tsgun.config.cjs',
+  'tsgun.config.json',
+];
+
+function discoverConfig(): string | undefined {
+  return CONFIG_FILES.find((name) => existsSync(name));
+}
+
 export type LoadResult =
   | { readonly kind: 'run'; readonly resolved: Resolved }
   | { readonly kind: 'exit'; readonly code: number };
@@ -44,10 +56,11 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
     if (parsed.kind === 'exit') return parsed;
     envArgs = parsed.values;
   }
-  const configPath = cli.values.config ?? envArgs?.['config'] ?? env['TSGUN_CONFIG'];
+  const configPath =
+    cli.values.config ?? envArgs?.['config'] ?? env['TSGUN_CONFIG'] ?? discoverConfig();
   const file =
     typeof configPath === 'string'
-      ? { path: configPath, values: await readConfigFile(configPath) }
+      ? { path: resolvePath(configPath), values: await readConfigFile(configPath) }
       : undefined;
   return {
     kind: 'run',

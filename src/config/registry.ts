@@ -1,3 +1,4 @@
+import { validate as cronValidate } from 'node-cron';
 import { compileFormat } from '../log/access-format.js';
 import { type BindAddress, formatBindAddress, parseBindAddress } from './address.js';
 import { type AppSpec, formatAppSpec, parseAppSpec } from './app-spec.js';
@@ -57,6 +58,37 @@ export interface Settings {
   statsdPrefix: string;
   checkConfig: boolean;
   printConfig: boolean;
+  cron: readonly CronEntry[];
+  cronTimezone: string | null;
+  reload: boolean;
+  reloadExtraFile: readonly string[];
+  onStarting: Hook | null;
+  onReload: Hook | null;
+  whenReady: Hook | null;
+  preFork: Hook | null;
+  postFork: Hook | null;
+  postWorkerInit: Hook | null;
+  workerInt: Hook | null;
+  workerAbort: Hook | null;
+  preExec: Hook | null;
+  childExit: Hook | null;
+  workerExit: Hook | null;
+  nworkersChanged: Hook | null;
+  onExit: Hook | null;
+  preRequest: Hook | null;
+  postRequest: Hook | null;
+}
+
+/** A server hook from the config file (Gunicorn's, in camelCase). May return a promise. */
+export type Hook = (...args: never[]) => unknown;
+
+/** `--cron "SPEC ACTION"`: a 5- or 6-field cron expression and what the master does then. */
+export interface CronEntry {
+  readonly spec: string;
+  readonly action:
+    | { readonly kind: 'reload' }
+    | { readonly kind: 'restart-workers' }
+    | { readonly kind: 'exec'; readonly command: string };
 }
 export type SettingName = keyof Settings;
 export type Config = Readonly<Settings>;
@@ -69,6 +101,9 @@ export const SECTIONS = [
   'Server mechanics',
   'Logging',
   'Stats',
+  'Scheduled jobs',
+  'Development',
+  'Server hooks',
   'Debugging',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -85,6 +120,8 @@ export interface SettingDef<T> {
   readonly env?: string;
   /** Switches that only make sense on a command line (--check-config) have no file/env form. */
   readonly cliOnly?: boolean;
+  /** Only a config file can give it (functions: the server hooks). */
+  readonly fileOnly?: boolean;
   readonly repeatable?: boolean;
   readonly default: T | ((env: Env) => T);
   /** How the default reads in --help and the README when it is computed. */
@@ -99,6 +136,36 @@ export interface SettingDef<T> {
 export type Registry = { readonly [K in SettingName]: SettingDef<Settings[K]> };
 
 const positive = int({ min: 1 });
+
+const hook: Parser<Hook | null> = (value) => {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'function') throw new Error(`expected a function, got ${typeof value}`);
+  return value as Hook;
+};
+
+/** `SPEC ACTION`: the action is the last word; the spec (5 or 6 fields) is everything before. */
+export function parseCron(text: string): CronEntry {
+  const words = text.trim().split(/\s+/);
+  const actionIndex = words.findIndex(
+    (w, i) => i >= 5 && (w === 'reload' || w === 'restart-workers' || w.startsWith('exec:')),
+  );
+  if (actionIndex < 0)
+    throw new Error(
+      `expected "SPEC ACTION" with ACTION reload, restart-workers or exec:COMMAND, got ${JSON.stringify(text)}`,
+    );
+  const spec = words.slice(0, actionIndex).join(' ');
+  if (actionIndex > 6 || !cronValidate(spec))
+    throw new Error(`invalid cron expression ${JSON.stringify(spec)} in ${JSON.stringify(text)}`);
+  const word = words[actionIndex]!;
+  if (word.startsWith('exec:')) {
+    const command = [word.slice(5), ...words.slice(actionIndex + 1)].join(' ').trim();
+    if (!command) throw new Error(`exec: needs a command in ${JSON.stringify(text)}`);
+    return { spec, action: { kind: 'exec', command } };
+  }
+  if (actionIndex !== words.length - 1)
+    throw new Error(`unexpected text after ${word} in ${JSON.stringify(text)}`);
+  return { spec, action: { kind: word as 'reload' | 'restart-workers' } };
+}
 const nonNegative = int({ min: 0 });
 
 function envName(name: string): string {
@@ -490,6 +557,210 @@ export const REGISTRY: Registry = {
     parse: (v) => string(v).replace(/\.$/, ''),
     help: 'Prefix of every statsd metric name.',
     hup: false,
+  },
+  cron: {
+    section: 'Scheduled jobs',
+    flags: ['--cron'],
+    arg: 'SPEC ACTION',
+    env: envName('cron'),
+    repeatable: true,
+    default: [],
+    parse: (v) =>
+      (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((x) => parseCron(string(x))),
+    format: (v) =>
+      v.map(
+        (e) => `${e.spec} ${e.action.kind === 'exec' ? `exec:${e.action.command}` : e.action.kind}`,
+      ),
+    help: 'Repeatable: "SPEC ACTION", SPEC a 5- or 6-field cron expression, ACTION reload, restart-workers or exec:COMMAND.',
+    hup: true,
+  },
+  cronTimezone: {
+    section: 'Scheduled jobs',
+    flags: ['--cron-timezone'],
+    arg: 'TZ',
+    env: envName('cronTimezone'),
+    default: null,
+    parse: nullable((v) => {
+      const tz = string(v);
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+      } catch {
+        throw new Error(`unknown time zone ${JSON.stringify(tz)}`);
+      }
+      return tz;
+    }),
+    help: 'Time zone of --cron and app job schedules (default: the system time zone).',
+    hup: true,
+  },
+  reload: {
+    section: 'Development',
+    flags: ['--reload'],
+    env: envName('reload'),
+    default: false,
+    parse: bool,
+    help: "Rolling reload when a file under the app's directory changes (debounced). For development.",
+    hup: false,
+  },
+  reloadExtraFile: {
+    section: 'Development',
+    flags: ['--reload-extra-file'],
+    arg: 'GLOB',
+    env: envName('reloadExtraFile'),
+    repeatable: true,
+    default: [],
+    parse: list(string),
+    help: 'Also reload when these change (repeatable; *, ** and ? globs).',
+    hup: false,
+  },
+  onStarting: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the master, before the sockets are bound: (server). Throwing aborts the start (exit 2).',
+    hup: true,
+  },
+  onReload: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the master, on HUP: (server).',
+    hup: true,
+  },
+  whenReady: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the master, once, when the first workers are all ready: (server).',
+    hup: true,
+  },
+  preFork: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the master, before a worker is forked: (server, worker).',
+    hup: true,
+  },
+  postFork: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the master, after a worker is forked: (server, worker).',
+    hup: true,
+  },
+  postWorkerInit: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the worker, after the app is loaded, before it accepts: (worker).',
+    hup: true,
+  },
+  workerInt: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the worker, on INT or QUIT, before it exits: (worker).',
+    hup: true,
+  },
+  workerAbort: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the worker, on ABRT (a heartbeat timeout), if its loop can still run: (worker).',
+    hup: true,
+  },
+  preExec: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the master, before a USR2 upgrade starts the new master: (server).',
+    hup: true,
+  },
+  childExit: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the master, after a worker exited: (server, worker).',
+    hup: true,
+  },
+  workerExit: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the worker, just before it exits: (worker).',
+    hup: true,
+  },
+  nworkersChanged: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the master, when the worker count changes (TTIN, TTOU, HUP): (server, newValue, oldValue).',
+    hup: true,
+  },
+  onExit: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the master, just before it exits: (server).',
+    hup: true,
+  },
+  preRequest: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the worker, before the app sees a request: (worker, req).',
+    hup: true,
+  },
+  postRequest: {
+    section: 'Server hooks',
+    flags: [],
+    fileOnly: true,
+    default: null,
+    parse: hook,
+    format: (v) => (v === null ? null : '[function]'),
+    help: 'Hook in the worker, after a response finished: (worker, req, res).',
+    hup: true,
   },
   checkConfig: {
     section: 'Debugging',

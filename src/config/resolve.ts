@@ -129,6 +129,12 @@ export function resolveConfig(layers: Layers): Resolved {
     }
   }
 
+  // The file actually read, as an absolute path (also when discovered without -c), so workers,
+  // which run after --chdir, and HUP read the same one.
+  if (layers.file) {
+    values.config = layers.file.path;
+    if (sources.config === 'default') sources.config = 'file';
+  }
   const stats = values.stats as Settings['stats'];
   if (stats?.kind === 'tcp' && !values.statsAllowRemote && !isLoopback(stats.host)) {
     problems.push(

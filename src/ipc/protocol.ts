@@ -47,12 +47,29 @@ export type WorkerMessage =
     }
   /** Counters, once a second when --stats or --statsd-host is on (batched: never per request). */
   | ({ readonly tsgun: 1; readonly type: 'stats' } & WorkerCounters)
+  /** The app's scheduled jobs (sent before ready): the master schedules them. */
+  | {
+      readonly tsgun: 1;
+      readonly type: 'jobs';
+      readonly jobs: readonly { readonly name: string; readonly schedule: string }[];
+    }
+  /** A job the master asked for has finished. */
+  | {
+      readonly tsgun: 1;
+      readonly type: 'job-done';
+      readonly runId: number;
+      readonly ok: boolean;
+      readonly error: string | null;
+      readonly durationMs: number;
+    }
   /** Below --worker-connections again: send the listening sockets so it can accept again. */
   | { readonly tsgun: 1; readonly type: 'want-sockets' };
 
 export type MasterMessage =
   /** Carries one listening socket as the IPC handle. */
-  { readonly tsgun: 1; readonly type: 'socket'; readonly index: number };
+  | { readonly tsgun: 1; readonly type: 'socket'; readonly index: number }
+  /** Run this app job now (this worker was chosen for this tick). */
+  | { readonly tsgun: 1; readonly type: 'run-job'; readonly name: string; readonly runId: number };
 
 type Checker = (m: Record<string, unknown>) => boolean;
 
@@ -66,6 +83,18 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
     m['code'].startsWith('TSGUN_ERR_') &&
     typeof m['message'] === 'string',
   'want-sockets': () => true,
+  jobs: (m) =>
+    Array.isArray(m['jobs']) &&
+    (m['jobs'] as unknown[]).every(
+      (j) =>
+        typeof (j as { name?: unknown })?.name === 'string' &&
+        typeof (j as { schedule?: unknown }).schedule === 'string',
+    ),
+  'job-done': (m) =>
+    typeof m['runId'] === 'number' &&
+    typeof m['ok'] === 'boolean' &&
+    (m['error'] === null || typeof m['error'] === 'string') &&
+    typeof m['durationMs'] === 'number',
   stats: (m) =>
     [
       'requests',
@@ -85,6 +114,7 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
 
 const MASTER_CHECKS: Record<MasterMessage['type'], Checker> = {
   socket: (m) => Number.isInteger(m['index']),
+  'run-job': (m) => typeof m['name'] === 'string' && Number.isInteger(m['runId']),
 };
 
 export type Received<T> =

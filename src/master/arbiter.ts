@@ -1,7 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { loadConfig } from '../config/load.js';
-import { type Config, displayName, REGISTRY, SETTING_NAMES } from '../config/registry.js';
+import {
+  type Config,
+  type CronEntry,
+  displayName,
+  REGISTRY,
+  SETTING_NAMES,
+} from '../config/registry.js';
 import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
+import { type HookName, runHook, type ServerFacade, type WorkerFacade } from '../hooks.js';
 import {
   masterMessage,
   receiveFromWorker,
@@ -11,6 +18,7 @@ import {
 import type { LogTarget } from '../log/logger.js';
 import { VERSION } from '../version.js';
 import { classifyExit } from './classify.js';
+import { runExec } from './exec.js';
 import { readListenQueues } from './listen-queue.js';
 import { promotePidfile, removePidfile } from './pidfile.js';
 import {
@@ -24,6 +32,8 @@ import {
   type WorkerView,
 } from './plan.js';
 import { heldTcpConnections } from './proc-net.js';
+import { watchForReload } from './reloader.js';
+import { Scheduler } from './scheduler.js';
 import { type BoundSocket, closeAll } from './sockets.js';
 import { forkWorker } from './spawn.js';
 import type { StatsSnapshot } from './stats.js';
@@ -41,6 +51,8 @@ interface WorkerRecord extends WorkerView {
   closingSince: number | null;
   bootError: { code: ErrorCodeValue; message: string } | null;
   murdered: boolean;
+  /** When a timed-out worker was sent SIGABRT (its workerAbort hook); SIGKILL follows next pass. */
+  abortedAt: number | null;
   /** Open connections at the last heartbeat: what a timeout kill will cut. */
   connections: number;
   /** The last stats report (--stats/--statsd-host), and the rate derived from the one before. */
@@ -131,12 +143,19 @@ export class Arbiter {
   private lastQueueWarning = 0;
   private readonly statsd: Statsd | null;
   private statsTicker: NodeJS.Timeout | null = null;
+  private readonly scheduler: Scheduler;
+  private stopWatching: (() => void) | null = null;
+  /** App job runs handed to a worker and not reported done yet. */
+  private readonly jobRuns = new Map<number, { name: string; workerId: number }>();
+  private nextRunId = 1;
+  private nextJobWorker = 0;
 
   constructor(private readonly opts: ArbiterOptions) {
     this.config = opts.config;
     this.target = opts.config.workers;
     this.upgradeFrom = opts.upgradeFrom;
     this.pidfile = opts.pidfile;
+    this.scheduler = new Scheduler(opts.config.cronTimezone, opts.log.logger);
     this.statsd = opts.config.statsdHost
       ? new Statsd(opts.config.statsdHost, opts.config.statsdPrefix)
       : null;
@@ -155,6 +174,18 @@ export class Arbiter {
     const timeoutMs = this.config.timeout * 1000;
     const tickMs = timeoutMs > 0 ? Math.max(50, Math.min(1000, timeoutMs / 4)) : 1000;
     this.ticker = setInterval(() => this.wake(), tickMs);
+    this.scheduler.setCron(this.config.cron, (entry) => this.runCronAction(entry));
+    if (this.config.reload && this.config.app) {
+      this.stopWatching = watchForReload({
+        appModule: this.config.app.module,
+        extra: this.config.reloadExtraFile,
+        logger: this.logger,
+        onChange: (file) => {
+          this.logger.info({ file }, `--reload: ${file} changed`);
+          this.enqueue('SIGHUP');
+        },
+      });
+    }
     if (this.config.stats || this.statsd)
       this.statsTicker = setInterval(() => this.statsTick(), 1000);
     this.wake();
@@ -223,6 +254,7 @@ export class Arbiter {
 
   private async handleHup(): Promise<void> {
     if (this.stopping) return;
+    this.hook('onReload', this.server);
     try {
       const loaded = await loadConfig(this.opts.argv, process.env);
       if (loaded.kind === 'run') this.applyReloadedConfig(loaded.resolved.config);
@@ -257,11 +289,12 @@ export class Arbiter {
       merged[name] = this.config[name];
     }
     this.config = Object.freeze(merged) as Config;
-    this.target = this.config.workers;
+    this.setTarget(this.config.workers);
+    this.scheduler.setCron(this.config.cron, (entry) => this.runCronAction(entry));
   }
 
   private handleTtin(): void {
-    this.target++;
+    this.setTarget(this.target + 1);
     this.logger.info({ workers: this.target }, 'TTIN: one more worker');
   }
 
@@ -270,7 +303,7 @@ export class Arbiter {
       this.logger.info({ workers: this.target }, 'TTOU: already at one worker');
       return;
     }
-    this.target--;
+    this.setTarget(this.target - 1);
     this.logger.info({ workers: this.target }, 'TTOU: one worker fewer');
   }
 
@@ -297,6 +330,7 @@ export class Arbiter {
       );
       return;
     }
+    this.hook('preExec', this.server);
     const child = reexecMaster({
       sockets: this.opts.sockets,
       argv: this.opts.argv,
@@ -315,7 +349,7 @@ export class Arbiter {
 
   /** WINCH: stop every worker but keep the master (the old master during an upgrade). */
   private handleWinch(): void {
-    this.target = 0;
+    this.setTarget(0);
     this.logger.info('WINCH: stopping all workers gracefully; HUP starts them again');
   }
 
@@ -327,6 +361,65 @@ export class Arbiter {
     if (this.pidfile && this.config.pid) {
       promotePidfile(this.pidfile, this.config.pid);
       this.pidfile = this.config.pid;
+    }
+  }
+
+  // --- hooks ----------------------------------------------------------------------------------
+
+  private saidReady = false;
+
+  /** What master hooks get as `server`, like Gunicorn's arbiter: config and log stay current. */
+  readonly server: ServerFacade = Object.defineProperties(
+    { pid: process.pid, workers: () => this.views().map((w) => this.facade(w)) },
+    {
+      config: { get: () => this.config, enumerable: true },
+      log: { get: () => this.logger, enumerable: true },
+    },
+  ) as ServerFacade;
+
+  private facade(w: WorkerRecord): WorkerFacade & { state: string } {
+    return { id: w.id, pid: w.pid, generation: w.generation, state: w.state };
+  }
+
+  private hook(name: HookName, ...args: unknown[]): void {
+    runHook(this.config, name, this.logger, ...args);
+  }
+
+  private setTarget(next: number): void {
+    const previous = this.target;
+    this.target = next;
+    if (next !== previous) this.hook('nworkersChanged', this.server, next, previous);
+  }
+
+  // --- scheduled jobs ---------------------------------------------------------------------------
+
+  /** One tick of an app job: one ready worker of the current code runs it (round-robin). */
+  private dispatchJob(name: string): boolean {
+    const ready = this.views().filter(
+      (w) => w.state === 'ready' && w.generation === this.generation && w.child.connected,
+    );
+    if (ready.length === 0) return false;
+    const w = ready[this.nextJobWorker++ % ready.length]!;
+    const runId = this.nextRunId++;
+    this.jobRuns.set(runId, { name, workerId: w.id });
+    w.child.send(masterMessage({ type: 'run-job', name, runId }));
+    return true;
+  }
+
+  /** A --cron action, run by the master. */
+  private runCronAction(entry: CronEntry): Promise<{ ok: boolean; error: string | null }> {
+    switch (entry.action.kind) {
+      case 'reload':
+        this.enqueue('SIGHUP');
+        return Promise.resolve({ ok: true, error: null });
+      case 'restart-workers':
+        // Replaced like max-requests recycling: one batch at a time, each after its replacement.
+        for (const w of this.views()) if (w.state !== 'closing') w.retiring = true;
+        this.logger.info('cron: restarting every worker, one batch at a time');
+        this.wake();
+        return Promise.resolve({ ok: true, error: null });
+      case 'exec':
+        return runExec(entry.action.command, this.logger);
     }
   }
 
@@ -358,6 +451,7 @@ export class Arbiter {
       startedAt: this.startedAt,
       now: Date.now(),
       targetWorkers: this.target,
+      jobs: this.scheduler.views(),
       counters: { ...this.counts },
       sockets: this.opts.sockets.map((s, i) => ({
         address: s.display,
@@ -392,6 +486,14 @@ export class Arbiter {
 
   private murderWorkers(): void {
     const now = Date.now();
+    // Gunicorn's order: ABRT first (a worker whose loop still runs gets its workerAbort hook),
+    // SIGKILL on the next pass.
+    for (const w of this.views()) {
+      if (w.abortedAt !== null && now > w.abortedAt) {
+        w.abortedAt = null;
+        this.signal(w, 'SIGKILL');
+      }
+    }
     const live = this.views().filter((w) => !w.murdered && w.state !== 'closing');
     for (const id of findTimedOut(live, now, this.config.timeout * 1000)) {
       const w = this.workers.get(id)!;
@@ -402,11 +504,13 @@ export class Arbiter {
         `WORKER TIMEOUT (pid:${w.pid}): event loop blocked, killing it with ${connections} open connection(s)`,
       );
       w.murdered = true;
+      w.abortedAt = now;
       this.counts.killed++;
-      this.signal(w, 'SIGKILL');
+      this.signal(w, 'SIGABRT');
     }
     for (const id of findNotReady(live, now, this.config.readyTimeout * 1000)) {
       const w = this.workers.get(id)!;
+      if (w.murdered) continue;
       this.logger.error(
         { worker: w.id, workerPid: w.pid },
         `worker not ready within --ready-timeout ${this.config.readyTimeout} s, killing it`,
@@ -455,6 +559,7 @@ export class Arbiter {
 
   private spawnWorker(): void {
     const id = this.nextId++;
+    this.hook('preFork', this.server, { id, pid: -1, generation: this.generation });
     const child = forkWorker({
       id,
       config: this.config,
@@ -474,6 +579,7 @@ export class Arbiter {
       closingSince: null,
       bootError: null,
       murdered: false,
+      abortedAt: null,
       notReadyAfter: null,
       connections: 0,
       counters: null,
@@ -482,6 +588,7 @@ export class Arbiter {
     };
     this.counts.spawned++;
     this.workers.set(id, record);
+    this.hook('postFork', this.server, this.facade(record));
     child.on('message', (value: unknown) => this.onMessage(record, value));
     child.on('exit', (code, signal) => this.reap(record, code, signal));
     child.on('error', (err) => this.logger.error({ worker: id, err }, 'worker process error'));
@@ -538,6 +645,13 @@ export class Arbiter {
       case 'ready':
         if (w.state === 'booting') w.state = 'ready';
         this.logger.info({ worker: w.id, workerPid: w.pid }, 'worker ready');
+        if (
+          !this.saidReady &&
+          this.views().filter((o) => o.state === 'ready').length >= this.target
+        ) {
+          this.saidReady = true;
+          this.hook('whenReady', this.server);
+        }
         this.wake();
         break;
       case 'retire':
@@ -548,6 +662,17 @@ export class Arbiter {
         );
         this.wake();
         break;
+      case 'jobs':
+        if (w.generation === this.generation)
+          this.scheduler.setAppJobs(message.jobs, (name) => this.dispatchJob(name));
+        break;
+      case 'job-done': {
+        const run = this.jobRuns.get(message.runId);
+        if (!run) break;
+        this.jobRuns.delete(message.runId);
+        this.scheduler.finish(run.name, message.ok, message.error, message.durationMs);
+        break;
+      }
       case 'boot-error':
         w.bootError = { code: message.code, message: message.message };
         break;
@@ -564,6 +689,12 @@ export class Arbiter {
   private reap(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     this.workers.delete(w.id);
     this.counts.exited++;
+    this.hook('childExit', this.server, this.facade(w));
+    for (const [runId, run] of this.jobRuns) {
+      if (run.workerId !== w.id) continue;
+      this.jobRuns.delete(runId);
+      this.scheduler.finish(run.name, false, `worker ${w.pid} exited during the job`, 0);
+    }
     const verdict = classifyExit({
       state: w.state,
       code,
@@ -632,9 +763,12 @@ export class Arbiter {
     if (this.workers.size > 0 || !this.done) return;
     if (this.ticker) clearInterval(this.ticker);
     if (this.statsTicker) clearInterval(this.statsTicker);
+    this.scheduler.stop();
+    this.stopWatching?.();
     this.statsd?.close();
     for (const [sig, listener] of this.listeners) process.off(sig, listener);
     if (this.pidfile) removePidfile(this.pidfile);
+    this.hook('onExit', this.server);
     this.logger.info({ exitCode: this.result.exitCode }, 'shutdown complete');
     const done = this.done;
     this.done = null;

@@ -1,5 +1,6 @@
 import type { WorkerCounters } from '../ipc/protocol.js';
 import type { WorkerState } from './plan.js';
+import type { JobView } from './scheduler.js';
 
 /** What the arbiter knows, handed to the pure renderers below. */
 export interface StatsSnapshot {
@@ -8,6 +9,7 @@ export interface StatsSnapshot {
   readonly startedAt: number;
   readonly now: number;
   readonly targetWorkers: number;
+  readonly jobs: readonly JobView[];
   readonly counters: {
     readonly spawned: number;
     readonly exited: number;
@@ -47,6 +49,7 @@ export function statsDocument(s: StatsSnapshot) {
     },
     counters: s.counters,
     sockets: s.sockets,
+    jobs: s.jobs,
     worker: s.workers.map((w) => {
       const c = w.counters;
       return {

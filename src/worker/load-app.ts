@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { AppSpec } from '../config/app-spec.js';
 import { formatAppSpec } from '../config/app-spec.js';
 import { ErrorCode, TsgunError } from '../errors.js';
+import { type AppJob, readJobs } from './jobs.js';
 
 export interface FetchApp {
   fetch(request: Request): Response | Promise<Response>;
@@ -69,7 +70,7 @@ export function classifyExport(value: unknown, label: string): AppTarget {
 }
 
 /** Import the app module (ESM or CommonJS), pick the export and call the factory if asked. */
-export async function loadApp(spec: AppSpec): Promise<AppTarget> {
+export async function loadApp(spec: AppSpec): Promise<{ target: AppTarget; jobs: AppJob[] }> {
   const file = findModule(spec.module);
   let mod: Record<string, unknown>;
   try {
@@ -135,5 +136,6 @@ export async function loadApp(spec: AppSpec): Promise<AppTarget> {
     }
     label = `the value returned by ${formatAppSpec(spec)}`;
   }
-  return classifyExport(value, label);
+  const jobs = readJobs(mod['jobs'] ?? cjs['jobs'], spec.module);
+  return { target: classifyExport(value, label), jobs };
 }

@@ -1,7 +1,9 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { Server as NetServer } from 'node:net';
-import type { Config } from '../config/registry.js';
+import { readConfigFile } from '../config/load.js';
+import type { Config, Hook } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
+import { callHook, WORKER_HOOKS, type WorkerFacade, type WorkerHooks } from '../hooks.js';
 import { onAppReady } from '../index.js';
 import {
   FIRST_LISTEN_FD,
@@ -17,6 +19,7 @@ import { type AccessLog, createAccessLog } from './access-log.js';
 import { Counters } from './counters.js';
 import { drainConnections } from './drain.js';
 import { fetchListener } from './fetch-adapter.js';
+import type { AppJob } from './jobs.js';
 import { type AppTarget, loadApp } from './load-app.js';
 import { startRecycling } from './recycle.js';
 import { type GateState, installGate } from './request-gate.js';
@@ -52,6 +55,52 @@ function bootFailed(err: unknown, logger: Logger): never {
   );
   send(workerMessage({ type: 'boot-error', code: known.code, message: known.message }));
   process.exit(known.exitCode);
+}
+
+/** Run an app job the master chose this worker for, and report how it went. */
+async function runJob(
+  jobs: readonly AppJob[],
+  name: string,
+  runId: number,
+  logger: Logger,
+): Promise<void> {
+  const job = jobs.find((j) => j.name === name);
+  const started = performance.now();
+  let error: string | null = job ? null : `no job named ${name} in this worker`;
+  if (job) {
+    try {
+      await job.run();
+    } catch (err) {
+      error = (err as Error)?.message ?? String(err);
+      logger.error({ job: name, err }, `job ${name} failed`);
+    }
+  }
+  send(
+    workerMessage({
+      type: 'job-done',
+      runId,
+      ok: error === null,
+      error,
+      durationMs: performance.now() - started,
+    }),
+  );
+}
+
+/** The worker's own hooks, read again from the config file (functions do not cross IPC). */
+async function loadWorkerHooks(file: string | null, logger: Logger): Promise<WorkerHooks> {
+  if (!file) return {};
+  try {
+    const values = await readConfigFile(file);
+    const hooks: WorkerHooks = {};
+    for (const name of WORKER_HOOKS) {
+      const value = values[name] ?? values[name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)];
+      if (typeof value === 'function') hooks[name] = value as Hook;
+    }
+    return hooks;
+  } catch (err) {
+    logger.error({ err }, 'cannot read the config file for worker hooks');
+    return {};
+  }
 }
 
 /** The server that receives accepted connections: the app's own, or one tsgun makes for it. */
@@ -101,6 +150,13 @@ async function main(): Promise<void> {
   const maybeReady = () => {
     if (saidReady || !accepting || !appReady) return;
     saidReady = true;
+    if (jobs.length > 0)
+      send(
+        workerMessage({
+          type: 'jobs',
+          jobs: jobs.map((j) => ({ name: j.name, schedule: j.schedule })),
+        }),
+      );
     send(workerMessage({ type: 'ready' }));
   };
   onAppReady(() => {
@@ -108,14 +164,19 @@ async function main(): Promise<void> {
     maybeReady();
   });
 
+  const hooks = await loadWorkerHooks(config.config, logger);
+  const self: WorkerFacade = { id, pid: process.pid };
+
   let target: AppTarget;
+  let jobs: AppJob[];
   try {
     if (!config.app) throw new TsgunError(ErrorCode.APP_NOT_FOUND, 'no app given');
-    target = await loadApp(config.app);
+    ({ target, jobs } = await loadApp(config.app));
   } catch (err) {
     bootFailed(err, logger);
   }
   if (check) process.exit(ExitCode.OK);
+  callHook(hooks.postWorkerInit, 'postWorkerInit', logger, self);
 
   const state: GateState = { requests: 0, draining: false };
   const maxRequests =
@@ -147,6 +208,8 @@ async function main(): Promise<void> {
       accessLog,
       counters,
       logger,
+      hooks,
+      worker: self,
       onMaxRequests: () => retire('max-requests', `reached --max-requests ${maxRequests}`),
     });
   }
@@ -170,12 +233,14 @@ async function main(): Promise<void> {
     if (received.kind === 'invalid')
       logger.warn({ reason: received.reason }, 'ignored a malformed message from the master');
     if (received.kind !== 'ours') return;
-    if (received.message.type === 'socket' && handle)
-      acceptor.adopt(received.message.index, handle as object);
+    const message = received.message;
+    if (message.type === 'socket' && handle) acceptor.adopt(message.index, handle as object);
+    if (message.type === 'run-job') void runJob(jobs, message.name, message.runId, logger);
   });
 
   let stopping = false;
   const finish = (code: number) => {
+    callHook(hooks.workerExit, 'workerExit', logger, self);
     accessLog?.flush();
     process.exit(code);
   };
@@ -187,10 +252,18 @@ async function main(): Promise<void> {
     state.draining = true;
     drainConnections(acceptor.sockets, () => finish(ExitCode.OK));
   };
-  const quickStop = () => finish(ExitCode.OK);
+  const quickStop = () => {
+    callHook(hooks.workerInt, 'workerInt', logger, self);
+    finish(ExitCode.OK);
+  };
   process.on('SIGTERM', gracefulStop);
   process.on('SIGINT', quickStop);
   process.on('SIGQUIT', quickStop);
+  // The master's heartbeat timeout sends ABRT first: if this loop can still run, say so and go.
+  process.on('SIGABRT', () => {
+    callHook(hooks.workerAbort, 'workerAbort', logger, self);
+    finish(ExitCode.INTERNAL);
+  });
   // HUP, TTIN, TTOU and WINCH are for the master; a worker ignores them (Ctrl-Z groups and all).
   for (const sig of ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const)
     process.on(sig, () => {});

@@ -5,6 +5,7 @@ import type {
   ServerResponse,
 } from 'node:http';
 import type { Config } from '../config/registry.js';
+import { callHook, type WorkerFacade, type WorkerHooks } from '../hooks.js';
 import type { Logger } from '../log/logger.js';
 import type { AccessLog } from './access-log.js';
 import type { Counters } from './counters.js';
@@ -31,6 +32,9 @@ export interface GateOptions {
   readonly accessLog: AccessLog | null;
   readonly counters: Counters | null;
   readonly logger: Logger;
+  /** preRequest/postRequest from the config file, and the worker they are told about. */
+  readonly hooks: WorkerHooks;
+  readonly worker: WorkerFacade;
 }
 
 function reject(res: ServerResponse, status: number, text: string): void {
@@ -103,6 +107,7 @@ export function installGate(
   if (app) listeners.push(app);
   server.removeAllListeners('request');
   const { config, state, maxRequests, accessLog, counters } = opts;
+  const { preRequest, postRequest } = opts.hooks;
   const noKeepAlive = config.keepAlive === 0;
   const deadlineMs = config.requestTimeout * 1000;
   // Node silently drops headers past maxHeadersCount (2000 by default), Host included: it must
@@ -123,6 +128,11 @@ export function installGate(
       return;
     }
     if (deadlineMs > 0) armDeadline(req, res, deadlineMs, opts.logger);
+    if (preRequest) callHook(preRequest, 'preRequest', opts.logger, opts.worker, req);
+    if (postRequest)
+      res.once('finish', () =>
+        callHook(postRequest, 'postRequest', opts.logger, opts.worker, req, res),
+      );
     if (state.requests === maxRequests) opts.onMaxRequests();
     for (const listener of listeners) listener.call(server, req, res);
   });

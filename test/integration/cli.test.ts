@@ -127,3 +127,11 @@ describe('the command line', () => {
     assert.match(plainLines(missing.stderr)[0]!, /--chdir: no such directory: \/nonexistent-dir/);
   });
 });
+
+describe('the shipped examples', () => {
+  it('the production config checks out', async () => {
+    const r = await runTsgun(['--check-config', '-c', 'examples/production/tsgun.config.mjs']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /config OK/);
+  });
+});
