@@ -24,7 +24,8 @@ export interface Settings {
   config: string | null;
   bind: readonly BindAddress[];
   backlog: number;
-  workers: number;
+  workers: number | 'auto';
+  shutdownDelay: number;
   workerConnections: number;
   timeout: number;
   gracefulTimeout: number;
@@ -264,12 +265,23 @@ export const REGISTRY: Registry = {
   workers: {
     section: 'Worker processes',
     flags: ['-w', '--workers'],
-    arg: 'INT',
+    arg: 'INT|auto',
     env: envName('workers'),
     default: (env) => (env['WEB_CONCURRENCY'] ? positive(env['WEB_CONCURRENCY']) : 1),
     defaultDoc: '$WEB_CONCURRENCY, else 1',
-    parse: positive,
-    help: 'Number of worker processes. TTIN/TTOU change it while running.',
+    parse: (v) =>
+      typeof v === 'string' && v.trim().toLowerCase() === 'auto' ? 'auto' : positive(v),
+    help: 'Number of worker processes, or auto (the CPU quota of the container, see README). TTIN/TTOU change it while running.',
+    hup: true,
+  },
+  shutdownDelay: {
+    section: 'Worker processes',
+    flags: ['--shutdown-delay'],
+    arg: 'SECONDS',
+    env: envName('shutdownDelay'),
+    default: 0,
+    parse: seconds(),
+    help: 'On TERM, /readyz turns 503 at once and workers keep serving this long (load balancers deregister), then the graceful stop.',
     hup: true,
   },
   workerConnections: {

@@ -18,6 +18,7 @@ import {
 import type { LogTarget } from '../log/logger.js';
 import { VERSION } from '../version.js';
 import { classifyExit } from './classify.js';
+import { autoWorkers, readCpuFacts } from './cpus.js';
 import { runExec } from './exec.js';
 import { readListenQueues } from './listen-queue.js';
 import { promotePidfile, removePidfile } from './pidfile.js';
@@ -145,6 +146,8 @@ export class Arbiter {
   private statsTicker: NodeJS.Timeout | null = null;
   private readonly scheduler: Scheduler;
   private stopWatching: (() => void) | null = null;
+  private deregistering = false;
+  private deregisterTimer: NodeJS.Timeout | null = null;
   /** App job runs handed to a worker and not reported done yet. */
   private readonly jobRuns = new Map<number, { name: string; workerId: number }>();
   private nextRunId = 1;
@@ -152,7 +155,7 @@ export class Arbiter {
 
   constructor(private readonly opts: ArbiterOptions) {
     this.config = opts.config;
-    this.target = opts.config.workers;
+    this.target = this.workerCount(opts.config);
     this.upgradeFrom = opts.upgradeFrom;
     this.pidfile = opts.pidfile;
     this.scheduler = new Scheduler(opts.config.cronTimezone, opts.log.logger);
@@ -223,7 +226,9 @@ export class Arbiter {
   private handleSignal(sig: Signal): void {
     switch (sig) {
       case 'SIGTERM':
-        this.stop(this.stopping === 'graceful' ? 'quick' : 'graceful');
+        if (this.stopping === 'graceful' || this.deregistering) this.stop('quick');
+        else if (!this.stopping && this.config.shutdownDelay > 0) this.deregister();
+        else this.stop('graceful');
         break;
       case 'SIGINT':
       case 'SIGQUIT':
@@ -289,7 +294,7 @@ export class Arbiter {
       merged[name] = this.config[name];
     }
     this.config = Object.freeze(merged) as Config;
-    this.setTarget(this.config.workers);
+    this.setTarget(this.workerCount(this.config));
     this.scheduler.setCron(this.config.cron, (entry) => this.runCronAction(entry));
   }
 
@@ -385,6 +390,14 @@ export class Arbiter {
     runHook(this.config, name, this.logger, ...args);
   }
 
+  /** -w auto is resolved here, from the kernel's view of this process, and the log says how. */
+  private workerCount(config: Config): number {
+    if (config.workers !== 'auto') return config.workers;
+    const { workers, how } = autoWorkers(readCpuFacts(process.env));
+    this.opts.log.logger.info({ workers, how }, `-w auto: ${workers} worker(s) (${how})`);
+    return workers;
+  }
+
   private setTarget(next: number): void {
     const previous = this.target;
     this.target = next;
@@ -475,7 +488,9 @@ export class Arbiter {
 
   /** /readyz: at least one worker accepting, and not stopping. */
   ready(): boolean {
-    return this.stopping === null && this.views().some((w) => w.state === 'ready');
+    return (
+      this.stopping === null && !this.deregistering && this.views().some((w) => w.state === 'ready')
+    );
   }
 
   // --- the operator verbs ----------------------------------------------------------------------
@@ -747,8 +762,25 @@ export class Arbiter {
   }
 
   /** TERM: stop accepting, let workers finish (graceful); INT/QUIT: stop now (quick). */
+  /**
+   * --shutdown-delay: /readyz says 503 at once while the workers keep serving, so a load balancer
+   * (or Kubernetes) takes this instance out before anything stops: the preStop-sleep pattern.
+   */
+  private deregister(): void {
+    this.deregistering = true;
+    this.logger.info(
+      { delay: this.config.shutdownDelay },
+      `TERM: not ready any more; serving ${this.config.shutdownDelay} s more before stopping`,
+    );
+    this.deregisterTimer = setTimeout(
+      () => this.stop('graceful'),
+      this.config.shutdownDelay * 1000,
+    );
+  }
+
   private stop(mode: StopMode): void {
     if (this.stopping === 'quick' || this.stopping === mode) return;
+    if (this.deregisterTimer) clearTimeout(this.deregisterTimer);
     this.logger.info({ mode }, mode === 'graceful' ? 'stopping gracefully' : 'stopping now');
     // During an upgrade the other master still serves on these sockets: leave their files.
     const unlink =

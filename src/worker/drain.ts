@@ -6,39 +6,45 @@ function currentResponse(socket: Socket): ServerResponse | null {
   return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
 }
 
+const SWEEP_MS = 100;
+
 /**
  * Drain open connections without resetting a keep-alive client.
  *
- * Closing idle sockets at once (what http.Server.close() does) races with a client that is just
- * sending its next request on that socket. Instead: every response not yet started says
- * `Connection: close`, and a socket is closed only once it has been idle, with no byte read, for
- * a whole sweep. A client sending requests back to back gets its next answer with
- * Connection: close and closes by itself. Calls onEmpty once every socket is gone.
+ * Closing an idle keep-alive socket races with a client that is just sending its next request on
+ * it (what http.Server.close() does at once). Instead: every response not yet started says
+ * `Connection: close`, so a client sending requests closes by itself after its next answer; a
+ * socket is closed only once it has been idle, with no byte read, for `idleMs`: the keep-alive
+ * timeout, the same moment the server would close it anyway, which clients that honour the
+ * `Keep-Alive: timeout` hint have stopped using by then. Calls onEmpty once every socket is gone.
  */
 export function drainConnections(
   sockets: Set<Socket>,
   onEmpty: () => void,
-  sweepMs = 100,
+  idleMs: number,
 ): () => void {
-  const idleAt = new WeakMap<Socket, number>();
+  const idleSince = new WeakMap<Socket, { at: number; bytesRead: number }>();
   const sweep = () => {
     if (sockets.size === 0) {
       clearInterval(timer);
       onEmpty();
       return;
     }
+    const now = Date.now();
     for (const socket of sockets) {
       const res = currentResponse(socket);
       if (res) {
         if (!res.headersSent) res.shouldKeepAlive = false;
-        idleAt.delete(socket);
+        idleSince.delete(socket);
         continue;
       }
-      if (idleAt.get(socket) === socket.bytesRead) socket.destroy();
-      else idleAt.set(socket, socket.bytesRead);
+      const seen = idleSince.get(socket);
+      if (!seen || seen.bytesRead !== socket.bytesRead)
+        idleSince.set(socket, { at: now, bytesRead: socket.bytesRead });
+      else if (now - seen.at >= idleMs) socket.destroy();
     }
   };
-  const timer = setInterval(sweep, sweepMs);
+  const timer = setInterval(sweep, SWEEP_MS);
   sweep();
   return () => clearInterval(timer);
 }

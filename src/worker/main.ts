@@ -250,7 +250,12 @@ async function main(): Promise<void> {
     logger.info({ connections: acceptor.sockets.size }, 'worker stopping gracefully');
     acceptor.stop();
     state.draining = true;
-    drainConnections(acceptor.sockets, () => finish(ExitCode.OK));
+    // Idle keep-alive sockets are closed when the keep-alive timeout would close them anyway.
+    drainConnections(
+      acceptor.sockets,
+      () => finish(ExitCode.OK),
+      Math.max(100, config.keepAlive * 1000),
+    );
   };
   const quickStop = () => {
     callHook(hooks.workerInt, 'workerInt', logger, self);

@@ -1,5 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 
 export interface Reply {
   readonly status: number;
@@ -120,4 +120,29 @@ export function rawRequest(
     );
     socket.on('end', () => resolve({ data, error: null, socket }));
   });
+}
+
+/** A free port for an address given on a command line (stats, proxies): probed, then released. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Polls a URL until it answers 200 (for programs that have no readiness event: nginx, haproxy). */
+export async function waitFor200(url: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await request(url)).status === 200) return;
+    } catch {
+      // Not accepting yet.
+    }
+    if (Date.now() > deadline) throw new Error(`${url} never answered 200`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -2,22 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { getJson, rawRequest, request } from '../helpers/http.js';
+import { freePort, getJson, rawRequest, request } from '../helpers/http.js';
 import { BIN, killAll, killGroup, plainLines, ROOT, runTsgun, startApp } from '../helpers/tsgun.js';
 
 after(killAll);
-
-/** A free port for the stats server: probed, since the address is given on the command line. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Waits for the master's stats tick to have the workers' first reports. */
 async function statsWith(statsUrl: string, predicate: (doc: Doc) => boolean): Promise<Doc> {
