@@ -31,6 +31,7 @@ export const ErrorCode = {
   USER: 'TSGUN_ERR_USER',
   INHERITED_FD: 'TSGUN_ERR_INHERITED_FD',
   HOOK: 'TSGUN_ERR_HOOK',
+  TLS: 'TSGUN_ERR_TLS',
   JOBS: 'TSGUN_ERR_JOBS',
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -81,6 +82,10 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   TSGUN_ERR_USER: {
     exit: ExitCode.CONFIG,
     meaning: '--user/--group names no such user or group, or tsgun is not root to switch to it',
+  },
+  TSGUN_ERR_TLS: {
+    exit: ExitCode.CONFIG,
+    meaning: '--certfile/--keyfile/--ca-certs cannot be read, or do not make a valid TLS context',
   },
   TSGUN_ERR_HOOK: {
     exit: ExitCode.CONFIG,

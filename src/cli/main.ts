@@ -19,6 +19,7 @@ import {
 import { forkWorker } from '../master/spawn.js';
 import { statsDocument } from '../master/stats.js';
 import { startStatsServer } from '../master/stats-server.js';
+import { loadTls } from '../master/tls.js';
 import { resolveCredentials } from '../master/user.js';
 import { VERSION } from '../version.js';
 import { statsCommand, topCommand } from './stats-client.js';
@@ -107,6 +108,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   const credentials = resolveCredentials(config.user, config.group);
+  const tls = loadTls(config);
   if (config.umask !== null) process.umask(config.umask);
   const inherited = findInherited(process.env, process.pid);
   for (const name of INHERITED_ENV) delete process.env[name];
@@ -125,8 +127,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (pidfile) writePidfile(pidfile);
   for (const s of sockets) {
     logger.info(
-      { address: socketUrl(s), bind: formatBindAddress(s.address) },
-      `listening at: ${socketUrl(s)} (${process.pid})`,
+      { address: socketUrl(s, tls !== null), bind: formatBindAddress(s.address) },
+      `listening at: ${socketUrl(s, tls !== null)} (${process.pid})`,
     );
   }
   const arbiter = new Arbiter({
@@ -139,6 +141,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     upgradeFrom: inherited?.upgradeFrom ?? null,
     pidfile,
     ownsSocketFiles: inherited === null,
+    tls,
     maxBacklog: somaxconn === null ? config.backlog : Math.min(config.backlog, somaxconn),
   });
   const statsServer = config.stats

@@ -26,6 +26,9 @@ export interface Settings {
   backlog: number;
   workers: number | 'auto';
   shutdownDelay: number;
+  certfile: string | null;
+  keyfile: string | null;
+  caCerts: string | null;
   workerConnections: number;
   timeout: number;
   gracefulTimeout: number;
@@ -100,6 +103,7 @@ export const SECTIONS = [
   'Worker processes',
   'Security',
   'Server mechanics',
+  'TLS',
   'Logging',
   'Stats',
   'Scheduled jobs',
@@ -534,6 +538,36 @@ export const REGISTRY: Registry = {
     default: null,
     parse: nullable(string),
     help: "Access log in Gunicorn's format ('-' = stdout). Off by default.",
+    hup: true,
+  },
+  certfile: {
+    section: 'TLS',
+    flags: ['--certfile'],
+    arg: 'FILE',
+    env: envName('certfile'),
+    default: null,
+    parse: nullable(string),
+    help: 'PEM certificate (chain): workers serve HTTPS. HUP reloads it; a bad file keeps the old one.',
+    hup: true,
+  },
+  keyfile: {
+    section: 'TLS',
+    flags: ['--keyfile'],
+    arg: 'FILE',
+    env: envName('keyfile'),
+    default: null,
+    parse: nullable(string),
+    help: 'PEM private key for --certfile.',
+    hup: true,
+  },
+  caCerts: {
+    section: 'TLS',
+    flags: ['--ca-certs'],
+    arg: 'FILE',
+    env: envName('caCerts'),
+    default: null,
+    parse: nullable(string),
+    help: 'PEM CA (intermediate) certificates the server presents with its certificate.',
     hup: true,
   },
   accessLogformat: {

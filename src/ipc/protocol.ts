@@ -68,6 +68,14 @@ export type WorkerMessage =
 export type MasterMessage =
   /** Carries one listening socket as the IPC handle. */
   | { readonly tsgun: 1; readonly type: 'socket'; readonly index: number }
+  /** The TLS certificate and key (PEM), sent right after fork when --certfile is set. */
+  | {
+      readonly tsgun: 1;
+      readonly type: 'tls';
+      readonly cert: string;
+      readonly key: string;
+      readonly ca: string | null;
+    }
   /** Run this app job now (this worker was chosen for this tick). */
   | { readonly tsgun: 1; readonly type: 'run-job'; readonly name: string; readonly runId: number };
 
@@ -114,6 +122,10 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
 
 const MASTER_CHECKS: Record<MasterMessage['type'], Checker> = {
   socket: (m) => Number.isInteger(m['index']),
+  tls: (m) =>
+    typeof m['cert'] === 'string' &&
+    typeof m['key'] === 'string' &&
+    (m['ca'] === null || typeof m['ca'] === 'string'),
   'run-job': (m) => typeof m['name'] === 'string' && Number.isInteger(m['runId']),
 };
 

@@ -39,6 +39,7 @@ import { type BoundSocket, closeAll } from './sockets.js';
 import { forkWorker } from './spawn.js';
 import type { StatsSnapshot } from './stats.js';
 import { Statsd } from './statsd.js';
+import { loadTls, type TlsMaterial } from './tls.js';
 import { reexecMaster } from './upgrade.js';
 import type { Credentials } from './user.js';
 
@@ -94,6 +95,8 @@ export interface ArbiterOptions {
   readonly upgradeFrom: number | null;
   /** The pidfile this master wrote (`<pid>.2` while it is an unpromoted upgrade), or null. */
   readonly pidfile: string | null;
+  /** The TLS certificate and key read (and checked) at start, or null for plain HTTP. */
+  readonly tls: TlsMaterial | null;
   /** min(--backlog, somaxconn): when a listen queue holds this many, it is full. */
   readonly maxBacklog: number;
   /** Whether unix socket files are this master's to remove (not systemd's, not inherited). */
@@ -147,6 +150,7 @@ export class Arbiter {
   private readonly scheduler: Scheduler;
   private stopWatching: (() => void) | null = null;
   private deregistering = false;
+  private tls: TlsMaterial | null;
   private deregisterTimer: NodeJS.Timeout | null = null;
   /** App job runs handed to a worker and not reported done yet. */
   private readonly jobRuns = new Map<number, { name: string; workerId: number }>();
@@ -157,6 +161,7 @@ export class Arbiter {
     this.config = opts.config;
     this.target = this.workerCount(opts.config);
     this.upgradeFrom = opts.upgradeFrom;
+    this.tls = opts.tls;
     this.pidfile = opts.pidfile;
     this.scheduler = new Scheduler(opts.config.cronTimezone, opts.log.logger);
     this.statsd = opts.config.statsdHost
@@ -283,6 +288,18 @@ export class Arbiter {
 
   private applyReloadedConfig(next: Config): void {
     const merged: Record<string, unknown> = { ...next };
+    // Certificate rotation: new workers get the new files, but only if they make a valid context.
+    try {
+      this.tls = loadTls(next);
+    } catch (err) {
+      this.logger.error(
+        { err: (err as Error).message },
+        `reload: ${(err as Error).message}; keeping the current certificate`,
+      );
+      merged['certfile'] = this.config.certfile;
+      merged['keyfile'] = this.config.keyfile;
+      merged['caCerts'] = this.config.caCerts;
+    }
     for (const name of SETTING_NAMES) {
       if (REGISTRY[name].hup) continue;
       if (JSON.stringify(next[name]) !== JSON.stringify(this.config[name])) {
@@ -603,6 +620,7 @@ export class Arbiter {
     };
     this.counts.spawned++;
     this.workers.set(id, record);
+    if (this.tls) child.send(masterMessage({ type: 'tls', ...this.tls }));
     this.hook('postFork', this.server, this.facade(record));
     child.on('message', (value: unknown) => this.onMessage(record, value));
     child.on('exit', (code, signal) => this.reap(record, code, signal));

@@ -208,6 +208,6 @@ export function readSomaxconn(): number | null {
   }
 }
 
-export function socketUrl(s: BoundSocket): string {
-  return s.address.kind === 'tcp' ? `http://${s.display}` : s.display;
+export function socketUrl(s: BoundSocket, https = false): string {
+  return s.address.kind === 'tcp' ? `${https ? 'https' : 'http'}://${s.display}` : s.display;
 }

@@ -1,9 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
+/** With TLS, HTTP runs on the TLS socket over the accepted one: raw socket -> TLS socket. */
+export const secureSocketOf = new WeakMap<Socket, Socket>();
+
 /** The response an http.Server socket is writing now; Node keeps it there until it finishes. */
 function currentResponse(socket: Socket): ServerResponse | null {
-  return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+  const http = secureSocketOf.get(socket) ?? socket;
+  return (http as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
 }
 
 const SWEEP_MS = 100;

@@ -1,5 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { Server as NetServer } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { readConfigFile } from '../config/load.js';
 import type { Config, Hook } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
@@ -14,10 +15,11 @@ import {
   workerMessage,
 } from '../ipc/protocol.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import type { TlsMaterial } from '../master/tls.js';
 import { Acceptor } from './acceptor.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { Counters } from './counters.js';
-import { drainConnections } from './drain.js';
+import { drainConnections, secureSocketOf } from './drain.js';
 import { fetchListener } from './fetch-adapter.js';
 import type { AppJob } from './jobs.js';
 import { type AppTarget, loadApp } from './load-app.js';
@@ -55,6 +57,23 @@ function bootFailed(err: unknown, logger: Logger): never {
   );
   send(workerMessage({ type: 'boot-error', code: known.code, message: known.message }));
   process.exit(known.exitCode);
+}
+
+/** A TLS front for the app's server; secure sockets are recorded against their raw socket. */
+function tlsFront(material: TlsMaterial, app: NetServer, logger: Logger): NetServer {
+  const front = createTlsServer({
+    cert: material.cert,
+    key: material.key,
+    ...(material.ca ? { ca: material.ca } : {}),
+    ALPNProtocols: ['http/1.1'],
+  });
+  front.on('secureConnection', (socket: TLSSocket) => {
+    const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
+    if (raw) secureSocketOf.set(raw, socket);
+    app.emit('connection', socket);
+  });
+  front.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
+  return front;
 }
 
 /** Run an app job the master chose this worker for, and report how it went. */
@@ -143,6 +162,26 @@ async function main(): Promise<void> {
   // The master died (even by SIGKILL): the IPC channel closes, and a worker must not outlive it.
   process.on('disconnect', () => process.exit(0));
 
+  // Installed first: a message that arrives while no listener exists is lost (the master sends
+  // the TLS material right after forking).
+  let acceptor: Acceptor | null = null;
+  let jobs: AppJob[] = [];
+  let receiveTls: (material: TlsMaterial) => void = () => {};
+  const tlsMaterial = new Promise<TlsMaterial>((resolve) => {
+    receiveTls = resolve;
+  });
+  process.on('message', (value: unknown, handle: unknown) => {
+    const received = receiveFromMaster(value);
+    if (received.kind === 'invalid')
+      logger.warn({ reason: received.reason }, 'ignored a malformed message from the master');
+    if (received.kind !== 'ours') return;
+    const message = received.message;
+    if (message.type === 'tls')
+      receiveTls({ cert: message.cert, key: message.key, ca: message.ca });
+    if (message.type === 'socket' && handle) acceptor?.adopt(message.index, handle as object);
+    if (message.type === 'run-job') void runJob(jobs, message.name, message.runId, logger);
+  });
+
   // Ready = accepting on every socket and, with --wait-ready, the app called ready().
   let accepting = false;
   let appReady = !config.waitReady;
@@ -168,7 +207,6 @@ async function main(): Promise<void> {
   const self: WorkerFacade = { id, pid: process.pid };
 
   let target: AppTarget;
-  let jobs: AppJob[];
   try {
     if (!config.app) throw new TsgunError(ErrorCode.APP_NOT_FOUND, 'no app given');
     ({ target, jobs } = await loadApp(config.app));
@@ -215,28 +253,23 @@ async function main(): Promise<void> {
   }
   startRecycling(config, retire);
 
-  const acceptor = new Acceptor(server, {
+  // HTTPS: TLS is terminated in a tls.Server of tsgun's, which hands each secure connection to
+  // the app's server like a plain one, whatever the export form.
+  const front = config.certfile ? tlsFront(await tlsMaterial, server, logger) : server;
+  acceptor = new Acceptor(front, {
     backlog: config.backlog,
     maxConnections: config.workerConnections,
     requestSockets: () => send(workerMessage({ type: 'want-sockets' })),
     logger,
   });
-  openConnections = () => acceptor.sockets.size;
+  const accepted = acceptor;
+  openConnections = () => accepted.sockets.size;
   if (counters) {
     setInterval(() => {
       counters.requests = state.requests;
-      send(workerMessage({ type: 'stats', ...counters.report(acceptor.sockets.size) }));
+      send(workerMessage({ type: 'stats', ...counters.report(accepted.sockets.size) }));
     }, 1000).unref();
   }
-  process.on('message', (value: unknown, handle: unknown) => {
-    const received = receiveFromMaster(value);
-    if (received.kind === 'invalid')
-      logger.warn({ reason: received.reason }, 'ignored a malformed message from the master');
-    if (received.kind !== 'ours') return;
-    const message = received.message;
-    if (message.type === 'socket' && handle) acceptor.adopt(message.index, handle as object);
-    if (message.type === 'run-job') void runJob(jobs, message.name, message.runId, logger);
-  });
 
   let stopping = false;
   const finish = (code: number) => {
@@ -247,8 +280,8 @@ async function main(): Promise<void> {
   const gracefulStop = () => {
     if (stopping) return;
     stopping = true;
-    logger.info({ connections: acceptor.sockets.size }, 'worker stopping gracefully');
-    acceptor.stop();
+    logger.info({ connections: accepted.sockets.size }, 'worker stopping gracefully');
+    accepted.stop();
     state.draining = true;
     // Idle keep-alive sockets are closed when the keep-alive timeout would close them anyway.
     drainConnections(
@@ -281,7 +314,7 @@ async function main(): Promise<void> {
   try {
     const count = config.bind.length;
     await Promise.all(
-      Array.from({ length: count }, (_, i) => acceptor.listen(i, { fd: FIRST_LISTEN_FD + i })),
+      Array.from({ length: count }, (_, i) => accepted.listen(i, { fd: FIRST_LISTEN_FD + i })),
     );
   } catch (err) {
     bootFailed(

@@ -1,4 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { connect, createServer, type Socket } from 'node:net';
 
 export interface Reply {
@@ -18,12 +19,15 @@ export function request(
   } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(
+    // https: test certificates are self-signed.
+    const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const req = send(
       url,
       {
         method: opts.method ?? 'GET',
         headers: opts.headers,
         agent: opts.agent ?? false,
+        rejectUnauthorized: false,
         ...(opts.socketPath ? { socketPath: opts.socketPath } : {}),
       },
       (res) => {
@@ -71,7 +75,11 @@ export function clientLoop(
   const agents: Agent[] = [];
   const loops = Array.from({ length: concurrency }, async (_, i) => {
     const keepAlive = opts.keepAlive === 'yes' || (opts.keepAlive !== 'no' && i % 2 === 0);
-    const agent = keepAlive ? new Agent({ keepAlive: true, maxSockets: 1 }) : false;
+    const agent = keepAlive
+      ? url.startsWith('https:')
+        ? new HttpsAgent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false })
+        : new Agent({ keepAlive: true, maxSockets: 1 })
+      : false;
     if (agent) agents.push(agent);
     while (running && Date.now() < deadline) {
       stats.sent++;

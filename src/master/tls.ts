@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import type { Config } from '../config/registry.js';
+import { ErrorCode, TsgunError } from '../errors.js';
+
+/** The PEM text workers get over IPC (not paths: a HUP with a bad file must keep the old one). */
+export interface TlsMaterial {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string | null;
+}
+
+function readPem(flag: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TsgunError(
+      ErrorCode.TLS,
+      `${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+}
+
+/** Read and check the TLS files once, in the master: a bad file is a clear error, not a crash loop. */
+export function loadTls(
+  config: Pick<Config, 'certfile' | 'keyfile' | 'caCerts'>,
+): TlsMaterial | null {
+  if (!config.certfile && !config.keyfile) {
+    if (config.caCerts)
+      throw new TsgunError(ErrorCode.TLS, '--ca-certs needs --certfile and --keyfile');
+    return null;
+  }
+  if (!config.certfile || !config.keyfile)
+    throw new TsgunError(ErrorCode.TLS, '--certfile and --keyfile go together');
+  const material = {
+    cert: readPem('--certfile', config.certfile),
+    key: readPem('--keyfile', config.keyfile),
+    ca: config.caCerts ? readPem('--ca-certs', config.caCerts) : null,
+  };
+  try {
+    createSecureContext({
+      cert: material.cert,
+      key: material.key,
+      ...(material.ca ? { ca: material.ca } : {}),
+    });
+  } catch (err) {
+    throw new TsgunError(
+      ErrorCode.TLS,
+      `--certfile/--keyfile: ${(err as Error).message} (${config.certfile}, ${config.keyfile})`,
+    );
+  }
+  return material;
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { connect } from 'node:tls';
+import { clientLoop, request } from '../helpers/http.js';
+import { killAll, plainLines, runTsgun, startApp } from '../helpers/tsgun.js';
+
+after(killAll);
+
+const hasOpenssl = spawnSync('sh', ['-c', 'command -v openssl']).status === 0;
+const dir = mkdtempSync(join(tmpdir(), 'tsgun-tls-'));
+
+/** A self-signed certificate for localhost; returns the cert and key paths. */
+function makeCert(name: string): { cert: string; key: string } {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
+  return { cert, key };
+}
+
+/** The subject CN of the certificate a new TLS connection gets. */
+function servedName(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
+      const cn = socket.getPeerCertificate().subject?.CN;
+      socket.destroy();
+      resolve(String(cn));
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('TLS', { skip: !hasOpenssl && 'openssl is needed to make test certificates' }, () => {
+  it('serves HTTPS in direct mode and rotates the certificate on HUP without a failed request', async () => {
+    const one = makeCert('one');
+    const two = makeCert('two');
+    const live = { cert: join(dir, 'live.crt'), key: join(dir, 'live.key') };
+    copyFileSync(one.cert, live.cert);
+    copyFileSync(one.key, live.key);
+    const t = startApp('-w', '2', '--certfile', live.cert, '--keyfile', live.key);
+    await t.waitForReady(2);
+    const url = await t.url();
+    assert.match(url, /^https:\/\//);
+    const port = await t.port();
+    assert.equal((await request(`${url}/`)).status, 200);
+    assert.equal(await servedName(port), 'one');
+
+    // A broken file on HUP: logged, the old certificate stays.
+    writeFileSync(live.cert, 'not a certificate');
+    let mark = t.logs.length;
+    t.signal('SIGHUP');
+    const kept = await t.waitForLog(
+      (l) => l.msg.includes('keeping the current certificate'),
+      10_000,
+      mark,
+    );
+    assert.equal(kept.level, 50);
+    await t.waitForLog((l) => l.msg === 'reload complete', 15_000, mark);
+    assert.equal(await servedName(port), 'one');
+
+    // A new certificate under load: new connections get it, no request fails.
+    copyFileSync(two.cert, live.cert);
+    copyFileSync(two.key, live.key);
+    const load = clientLoop(url, { concurrency: 4 });
+    mark = t.logs.length;
+    t.signal('SIGHUP');
+    await t.waitForLog((l) => l.msg === 'reload complete', 15_000, mark);
+    const stats = await load.stop();
+    assert.equal(stats.failed, 0, stats.errors.slice(0, 3).join(', '));
+    assert.equal(await servedName(port), 'two');
+    t.kill();
+  });
+
+  it('refuses a missing or mismatched file at start with one line', async () => {
+    const one = makeCert('three');
+    const other = makeCert('four');
+    const missing = await runTsgun([
+      'app.mjs',
+      '-b',
+      '127.0.0.1:0',
+      '--certfile',
+      join(dir, 'nope.crt'),
+      '--keyfile',
+      one.key,
+    ]);
+    assert.equal(missing.code, 2);
+    assert.match(
+      plainLines(missing.stderr)[0]!,
+      /--certfile: cannot read .*nope\.crt: ENOENT \[TSGUN_ERR_TLS\]/,
+    );
+    const mismatch = await runTsgun([
+      'app.mjs',
+      '-b',
+      '127.0.0.1:0',
+      '--certfile',
+      one.cert,
+      '--keyfile',
+      other.key,
+    ]);
+    assert.equal(mismatch.code, 2);
+    assert.match(plainLines(mismatch.stderr)[0]!, /--certfile\/--keyfile: .*\[TSGUN_ERR_TLS\]/);
+    const alone = await runTsgun(['app.mjs', '--certfile', one.cert]);
+    assert.match(plainLines(alone.stderr)[0]!, /--certfile and --keyfile go together/);
+  });
+});
