@@ -46,7 +46,7 @@ export class Counters {
     tracked[SOCKET] = req.socket;
     tracked[BYTES_BEFORE] = req.socket.bytesWritten;
     tracked[COUNTERS] = this;
-    res.once('close', onClose);
+    res.on('close', onClose); // 'close' fires once; on() avoids once()'s per-call wrapper
   }
 
   /** Called by onClose with the response that just closed. */
