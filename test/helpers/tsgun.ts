@@ -43,12 +43,30 @@ export class Tsgun {
   /** Every process writing to tsgun's stderr (masters, workers) has closed it. */
   private readonly stderrClosed: Promise<void>;
 
-  constructor(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
-    this.child = spawn(process.execPath, [BIN, ...args], {
+  /**
+   * `fds`: extra descriptors the child inherits from fd 3 on (sockets from "systemd").
+   * `shellPrefix`: run through `sh -c "PREFIX node bin/tsgun ..."`, e.g. `LISTEN_PID=$$ exec`.
+   */
+  constructor(
+    args: readonly string[],
+    opts: {
+      env?: NodeJS.ProcessEnv;
+      cwd?: string;
+      fds?: readonly number[];
+      shellPrefix?: string;
+    } = {},
+  ) {
+    const quoted = [process.execPath, BIN, ...args]
+      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+      .join(' ');
+    const [command, argv] = opts.shellPrefix
+      ? ['sh', ['-c', `${opts.shellPrefix} ${quoted}`]]
+      : [process.execPath, [BIN, ...args]];
+    this.child = spawn(command, argv, {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...opts.env },
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', ...(opts.fds ?? [])],
     });
     running.add(this.child);
     this.exited = once(this.child, 'exit').then(([code, signal]) => {

@@ -1,22 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getJson, request } from '../helpers/http.js';
-import {
-  BIN,
-  fixture,
-  killAll,
-  killGroup,
-  plainLines,
-  ROOT,
-  runTsgun,
-  startApp,
-  Tsgun,
-} from '../helpers/tsgun.js';
+import { fixture, killAll, plainLines, ROOT, runTsgun, startApp, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -162,57 +151,25 @@ describe('sockets from outside', () => {
   it('systemd socket activation: LISTEN_FDS/LISTEN_PID sockets from fd 3', async () => {
     const socket = boundHandle();
     // LISTEN_PID must be tsgun's own pid: the shell execs node, so its pid is $$.
-    const child = spawn(
-      'sh',
-      [
-        '-c',
-        `LISTEN_PID=$$ LISTEN_FDS=1 exec "${process.execPath}" "${BIN}" "${fixture('app.mjs')}"`,
-      ],
-      {
-        cwd: ROOT,
-        detached: true,
-        stdio: ['ignore', 'ignore', 'pipe', socket.fd],
-      },
-    );
+    const t = new Tsgun([fixture('app.mjs')], {
+      fds: [socket.fd],
+      shellPrefix: 'LISTEN_PID=$$ LISTEN_FDS=1 exec',
+    });
     socket.close();
-    try {
-      let log = '';
-      child.stderr!.setEncoding('utf8');
-      await new Promise<void>((resolve) => {
-        child.stderr!.on('data', (c: string) => {
-          log += c;
-          if (log.includes('"worker ready"')) resolve();
-        });
-      });
-      assert.match(log, /inherited socket\(s\) from LISTEN_FDS/);
-      const reply = await getJson<{ pid: number }>(`http://127.0.0.1:${socket.port}/`);
-      assert.notEqual(reply.pid, child.pid);
-    } finally {
-      killGroup(child);
-    }
+    await t.waitForReady(1);
+    assert.ok(t.logs.some((l) => /inherited socket\(s\) from LISTEN_FDS/.test(l.msg)));
+    const reply = await getJson<{ pid: number }>(`http://127.0.0.1:${socket.port}/`);
+    assert.notEqual(reply.pid, t.pid);
+    t.kill();
   });
 
   it('--bind fd://N serves on an inherited socket', async () => {
     const socket = boundHandle();
-    const child = spawn(process.execPath, [BIN, fixture('app.mjs'), '-b', 'fd://3'], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ['ignore', 'ignore', 'pipe', socket.fd],
-    });
+    const t = new Tsgun([fixture('app.mjs'), '-b', 'fd://3'], { fds: [socket.fd] });
     socket.close();
-    try {
-      let log = '';
-      child.stderr!.setEncoding('utf8');
-      await new Promise<void>((resolve) => {
-        child.stderr!.on('data', (c: string) => {
-          log += c;
-          if (log.includes('"worker ready"')) resolve();
-        });
-      });
-      assert.equal((await request(`http://127.0.0.1:${socket.port}/`)).status, 200);
-    } finally {
-      killGroup(child);
-    }
+    await t.waitForReady(1);
+    assert.equal((await request(`http://127.0.0.1:${socket.port}/`)).status, 200);
+    t.kill();
   });
 
   it('rejects an fd that is not a socket', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { clientLoop, freePort, getJson, request, waitFor200 } from '../helpers/http.js';
-import { BIN, fixture, killAll, killGroup, ROOT, Tsgun } from '../helpers/tsgun.js';
+import { fixture, killAll, killGroup, Tsgun } from '../helpers/tsgun.js';
 
 const spawned: ChildProcess[] = [];
 after(() => {
@@ -22,25 +22,18 @@ function start(cmd: string, args: string[]): ChildProcess {
   return child;
 }
 
-describe('behind nginx', {
-  skip: !has('nginx') && 'nginx is not installed (.ci/run installs it)',
-}, () => {
-  it('serves through nginx over a unix socket, and 10 HUP reloads under load lose nothing', async () => {
-    const dir = tmp();
-    const sock = join(dir, 'app.sock');
-    const t = new Tsgun([fixture('app.mjs'), '-b', `unix:${sock}`, '-w', '2']);
-    await t.waitForReady(2);
-    const port = await freePort();
-    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
-      .map((k) => `${k}_temp_path ${dir}/${k};`)
-      .join(' ');
-    writeFileSync(
-      join(dir, 'nginx.conf'),
-      `daemon off; worker_processes 1; user root; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+/** nginx in the foreground on 127.0.0.1:port with one upstream block, its files under dir. */
+function startNginx(dir: string, port: number, upstream: string): string {
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((k) => `${k}_temp_path ${dir}/${k};`)
+    .join(' ');
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `daemon off; worker_processes 1; user root; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
 events { worker_connections 1024; }
 http {
   access_log off; ${temp}
-  upstream app { server unix:${sock}; keepalive 16; }
+  upstream app { ${upstream} keepalive 16; }
   server {
     listen 127.0.0.1:${port};
     location / {
@@ -50,9 +43,20 @@ http {
   }
 }
 `,
-    );
-    start('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir]);
-    const url = `http://127.0.0.1:${port}`;
+  );
+  start('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir]);
+  return `http://127.0.0.1:${port}`;
+}
+
+describe('behind nginx', {
+  skip: !has('nginx') && 'nginx is not installed (.ci/run installs it)',
+}, () => {
+  it('serves through nginx over a unix socket, and 10 HUP reloads under load lose nothing', async () => {
+    const dir = tmp();
+    const sock = join(dir, 'app.sock');
+    const t = new Tsgun([fixture('app.mjs'), '-b', `unix:${sock}`, '-w', '2']);
+    await t.waitForReady(2);
+    const url = startNginx(dir, await freePort(), `server unix:${sock};`);
     await waitFor200(url);
     const reply = await getJson<{ pid: number }>(url);
     assert.ok(t.liveWorkerPids().includes(reply.pid), 'a tsgun worker answered through nginx');
@@ -83,27 +87,13 @@ describe('two instances behind nginx', {
       new Tsgun([fixture('app.mjs'), '-b', `127.0.0.1:${port}`, '--shutdown-delay', '1']);
     const running = { a: instance(appA!), b: instance(appB!) };
     await Promise.all([running.a.waitForReady(1), running.b.waitForReady(1)]);
-    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
-      .map((k) => `${k}_temp_path ${dir}/${k};`)
-      .join(' ');
-    writeFileSync(
-      join(dir, 'nginx.conf'),
-      `daemon off; worker_processes 1; user root; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off; ${temp}
-  upstream app { server 127.0.0.1:${appA} max_fails=0; server 127.0.0.1:${appB} max_fails=0; keepalive 16; }
-  server {
-    listen 127.0.0.1:${front};
-    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_next_upstream error timeout; }
-  }
-}
-`,
-    );
     // max_fails=0: nginx OSS has no active health check; with passive marking, a peer marked failed
     // while the other one restarts leaves "no live upstreams" (502s). Retrying a refused peer is enough.
-    start('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir]);
-    const url = `http://127.0.0.1:${front}`;
+    const url = startNginx(
+      dir,
+      front!,
+      `server 127.0.0.1:${appA} max_fails=0; server 127.0.0.1:${appB} max_fails=0;`,
+    );
     await waitFor200(url);
     const load = clientLoop(url, { concurrency: 4 });
     for (const name of ['a', 'b'] as const) {
@@ -230,28 +220,14 @@ describe('-w auto under a CPU quota', () => {
   it('gets one worker from a 1-CPU cgroup quota', {
     skip: !made && 'cannot create a cgroup v1 cpu group here',
   }, async () => {
-    const child = spawn(
-      'sh',
-      [
-        '-c',
-        `echo $$ > ${group}/cgroup.procs && exec "${process.execPath}" "${BIN}" "${fixture('app.mjs')}" -b 127.0.0.1:0 -w auto`,
-      ],
-      { cwd: ROOT, detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    spawned.push(child);
-    let log = '';
-    child.stderr!.setEncoding('utf8');
-    const line = await new Promise<string>((resolve, reject) => {
-      child.stderr!.on('data', (c: string) => {
-        log += c;
-        const m = /\{[^\n]*"-w auto:[^\n]*\}/.exec(log);
-        if (m) resolve(m[0]);
-      });
-      child.once('exit', () => reject(new Error(log)));
+    // The shell moves itself into the group, then becomes tsgun: the master starts inside it.
+    const t = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-w', 'auto'], {
+      shellPrefix: `echo $$ > ${group}/cgroup.procs && exec`,
     });
-    const entry = JSON.parse(line) as { workers: number; how: string };
-    assert.equal(entry.workers, 1);
-    assert.match(entry.how, /cgroup v1 cfs quota 100000\/100000/);
-    killGroup(child);
+    const line = await t.waitForLog((l) => l.msg.startsWith('-w auto:'));
+    assert.equal(line['workers'], 1);
+    assert.match(String(line['how']), /cgroup v1 cfs quota 100000\/100000/);
+    await t.waitForReady(1);
+    t.kill();
   });
 });
