@@ -719,10 +719,6 @@ export const REGISTRY: Registry = {
 
 export const SETTING_NAMES = Object.keys(REGISTRY) as SettingName[];
 
-export function settingDef<K extends SettingName>(name: K): SettingDef<Settings[K]> {
-  return REGISTRY[name];
-}
-
 /** The long flag, which names a setting in every error message (`--workers`, or `APP`). */
 export function displayName(name: SettingName): string {
   const def: SettingDef<unknown> = REGISTRY[name];

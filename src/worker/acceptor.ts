@@ -34,10 +34,6 @@ export class Acceptor {
     private readonly opts: AcceptorOptions,
   ) {}
 
-  get accepting(): boolean {
-    return !this.paused && !this.stopped;
-  }
-
   listen(index: number, target: ListenTarget): Promise<void> {
     const listener = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
     this.listeners.set(index, listener);
