@@ -330,10 +330,22 @@ interface RowResult {
   readonly bodySha256?: string;
 }
 
-async function measure(row: RowDef, opts: Options, expectedSha: string): Promise<RowResult> {
+interface Started {
+  readonly url: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  readonly firstResponseMs: number;
+  readonly sha: string;
+}
+
+/**
+ * Start a row's server on CPU 0 and wait for its first 200, which must carry the expected body;
+ * or say why the row is skipped. The one way both the table and --compare start servers.
+ */
+async function startRow(row: RowDef, expectedSha: string): Promise<Started | { skipped: string }> {
   const port = await freePort();
   const command = row.command(port);
-  if (typeof command === 'string') return { id: row.id, label: row.label, skipped: command };
+  if (typeof command === 'string') return { skipped: command };
   const argv = pin(0, command.argv);
   const started = performance.now();
   const child = spawn(argv[0]!, argv.slice(1), {
@@ -348,6 +360,27 @@ async function measure(row: RowDef, opts: Options, expectedSha: string): Promise
     const sha = createHash('sha256').update(body).digest('hex');
     if (sha !== expectedSha)
       throw new Error(`${row.id} serves a different body (${body.length} bytes)`);
+    return { url, port, child, firstResponseMs, sha };
+  } catch (err) {
+    stopRow(child);
+    throw err;
+  }
+}
+
+/** Servers run in their own process group: kill all of it (uWSGI and PM2 fork their own). */
+function stopRow(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+async function measure(row: RowDef, opts: Options, expectedSha: string): Promise<RowResult> {
+  const server = await startRow(row, expectedSha);
+  if ('skipped' in server) return { id: row.id, label: row.label, skipped: server.skipped };
+  const { url, port, child, firstResponseMs, sha } = server;
+  try {
     if (opts.warmup > 0) runWrk(url, opts.warmup, opts.connections);
     const results: WrkResult[] = [];
     for (let i = 0; i < opts.runs; i++) results.push(runWrk(url, opts.duration, opts.connections));
@@ -372,11 +405,7 @@ async function measure(row: RowDef, opts: Options, expectedSha: string): Promise
       bodySha256: sha,
     };
   } finally {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
+    stopRow(child);
   }
 }
 
@@ -470,27 +499,6 @@ function writeReadme(result: Result): void {
   );
 }
 
-/** Start a row's server and wait for its first 200 with the expected body. */
-async function startRow(
-  row: RowDef,
-  expectedSha: string,
-): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const command = row.command(port);
-  if (typeof command === 'string') throw new Error(`${row.id}: ${command}`);
-  const argv = pin(0, command.argv);
-  const child = spawn(argv[0]!, argv.slice(1), {
-    env: { ...process.env, ...command.env },
-    detached: true,
-    stdio: 'ignore',
-  });
-  const url = `http://127.0.0.1:${port}${PATH}`;
-  const body = await firstResponse(url, child);
-  if (createHash('sha256').update(body).digest('hex') !== expectedSha)
-    throw new Error(`${row.id} serves a different body`);
-  return { url, child };
-}
-
 async function compare(
   ids: string[],
   pairs: number,
@@ -502,9 +510,13 @@ async function compare(
     if (!row) throw new Error(`no row ${id}`);
     return row;
   });
-  const servers: { url: string; child: ChildProcess }[] = [];
+  const servers: Started[] = [];
   try {
-    for (const row of rows) servers.push(await startRow(row, expectedSha));
+    for (const row of rows) {
+      const server = await startRow(row, expectedSha);
+      if ('skipped' in server) throw new Error(`${row.id}: ${server.skipped}`);
+      servers.push(server);
+    }
     for (const s of servers) runWrk(s.url, 1, opts.connections);
     const a: number[] = [];
     const b: number[] = [];
@@ -547,13 +559,7 @@ async function compare(
       );
     }
   } finally {
-    for (const s of servers) {
-      try {
-        process.kill(-s.child.pid!, 'SIGKILL');
-      } catch {
-        // Gone.
-      }
-    }
+    for (const server of servers) stopRow(server.child);
   }
 }
 

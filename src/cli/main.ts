@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/registry.js';
 import { describeConfig } from '../config/resolve.js';
 import { ConfigError, ErrorCode, ExitCode, TsgunError } from '../errors.js';
+import type { ServerFacade } from '../hooks.js';
 import { receiveFromWorker } from '../ipc/protocol.js';
 import { createLogger } from '../log/logger.js';
 import { Arbiter } from '../master/arbiter.js';
@@ -94,12 +95,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (config.onStarting) {
     try {
-      await config.onStarting({
-        pid: process.pid,
-        config,
-        log: logger,
-        workers: () => [],
-      } as never);
+      // Before the arbiter exists: the same facade, with no workers yet.
+      const server: ServerFacade = { pid: process.pid, config, log: logger, workers: () => [] };
+      await (config.onStarting as (server: ServerFacade) => unknown)(server);
     } catch (err) {
       throw new TsgunError(
         ErrorCode.HOOK,
