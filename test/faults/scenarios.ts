@@ -43,18 +43,6 @@ async function underLoad(
   }
 }
 
-async function waitReadyFrom(t: Tsgun, masterPid: number, n: number, from: number): Promise<void> {
-  let index = from;
-  for (let i = 0; i < n; i++) {
-    const line = await t.waitForLog(
-      (l) => l.pid === masterPid && l.msg === 'worker ready',
-      15_000,
-      index,
-    );
-    index = t.logs.indexOf(line) + 1;
-  }
-}
-
 function lastTarget(t: Tsgun): number {
   const lines = t.logs.filter((l) => /^TT(IN|OU):/.test(l.msg) && typeof l['workers'] === 'number');
   return lines.at(-1)!['workers'] as number;
@@ -79,9 +67,7 @@ export const SCENARIOS: readonly Scenario[] = [
         await t.waitForReady(2);
         const figures = await underLoad(t, '/', async () => {
           for (let i = 0; i < 20; i++) {
-            const mark = t.logs.length;
-            t.signal('SIGHUP');
-            await t.waitForLog((l) => l.msg === 'reload complete', 20_000, mark);
+            await t.reload(20_000);
           }
           return {
             note: `${t.logs.filter((l) => l.msg === 'worker exited').length} workers replaced`,
@@ -102,17 +88,9 @@ export const SCENARIOS: readonly Scenario[] = [
       try {
         await t.waitForReady(2);
         const figures = await underLoad(t, '/', async () => {
-          let mark = t.logs.length;
-          t.signal('SIGUSR2');
-          const started = await t.waitForLog(
-            (l) => l.msg.startsWith('USR2: started a new master'),
-            10_000,
-            mark,
-          );
-          const newMaster = started['childPid'] as number;
-          await waitReadyFrom(t, newMaster, 2, mark);
+          const newMaster = await t.upgrade(2);
           const pid2 = Number(readFileSync(`${pidfile}.2`, 'utf8'));
-          mark = t.logs.length;
+          let mark = t.logs.length;
           t.signal('SIGWINCH');
           for (let i = 0; i < 2; i++) {
             const line = await t.waitForLog(

@@ -163,6 +163,44 @@ export class Tsgun {
     process.kill(this.pid, sig);
   }
 
+  /** Send a signal and wait for the first matching log line written after it. */
+  signalAndWait(
+    sig: NodeJS.Signals,
+    predicate: (l: LogLine) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<LogLine> {
+    const mark = this.logs.length;
+    this.signal(sig);
+    return this.waitForLog(predicate, timeoutMs, mark);
+  }
+
+  /** HUP, then wait until the rolling reload has replaced every worker. */
+  reload(timeoutMs = 20_000): Promise<LogLine> {
+    return this.signalAndWait('SIGHUP', (l) => l.msg === 'reload complete', timeoutMs);
+  }
+
+  /** USR2: resolves with the new master's pid once `workers` of its workers are ready. */
+  async upgrade(workers: number): Promise<number> {
+    const mark = this.logs.length;
+    this.signal('SIGUSR2');
+    const started = await this.waitForLog(
+      (l) => l.msg.startsWith('USR2: started a new master'),
+      10_000,
+      mark,
+    );
+    const newMaster = started['childPid'] as number;
+    let index = mark;
+    for (let i = 0; i < workers; i++) {
+      const line = await this.waitForLog(
+        (l) => l.pid === newMaster && l.msg === 'worker ready',
+        15_000,
+        index,
+      );
+      index = this.logs.indexOf(line) + 1;
+    }
+    return newMaster;
+  }
+
   /** Pids of live workers, from the master's log: booted minus exited. */
   liveWorkerPids(): number[] {
     const live = new Set<number>();

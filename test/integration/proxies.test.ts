@@ -63,9 +63,7 @@ describe('behind nginx', {
 
     const load = clientLoop(url, { concurrency: 4 });
     for (let i = 0; i < 10; i++) {
-      const mark = t.logs.length;
-      t.signal('SIGHUP');
-      await t.waitForLog((l) => l.msg === 'reload complete', 20_000, mark);
+      await t.reload(20_000);
     }
     const stats = await load.stop();
     process.stdout.write(

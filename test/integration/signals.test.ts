@@ -34,9 +34,7 @@ describe('signals', () => {
       const before = new Set(t.liveWorkerPids());
       const load = clientLoop(url, { concurrency: 4 });
       for (let i = 0; i < 3; i++) {
-        const mark = t.logs.length;
-        t.signal('SIGHUP');
-        await t.waitForLog((l) => l.msg === 'reload complete', 20_000, mark);
+        await t.reload(20_000);
       }
       const stats = await load.stop();
       assert.equal(stats.failed, 0, `failed requests: ${stats.errors.slice(0, 5).join(', ')}`);
