@@ -5,10 +5,11 @@
  * bodies (checked). Prints one table, writes bench/results/latest.json and SVG charts.
  *
  *   --quick          seconds, for CI smoke (1 short run per row)
- *   --only a,b       only these rows (ids: tsgun, node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket)
+ *   --only a,b       only these rows (ids: tsgun, tsgun-stats, tsgun-router, tsgun-ka, tsgun-router-ka,
+ *                    node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket)
  *   --runs N --duration S --connections C
  *   --readme         after the run, put the table into README.md (between the bench markers)
- *   --compare a,b [--pairs N]  A/B: both servers up, wrk runs alternating a, b, a, b...; the
+ *   --compare a,b [--pairs N]  A/B: both servers up, wrk runs alternating a b, b a, a b...; the
  *                    median of the pairwise ratios b/a (drift on a noisy machine cancels out)
  *   --render-readme  only put bench/results/latest.json's table into README.md
  */
@@ -78,6 +79,8 @@ const pin = (cpu: number, cmd: string[]) =>
 interface RowDef {
   readonly id: string;
   readonly label: string;
+  /** Clients keep connections open (the reference is no keep-alive: every request connects). */
+  readonly keepAlive?: boolean;
   /** The server command, or the reason the row is skipped. */
   command(port: number): { argv: string[]; env?: NodeJS.ProcessEnv } | string;
 }
@@ -136,6 +139,23 @@ const ROWS: readonly RowDef[] = [
         `unix:${join(mkdtempSync(join(tmpdir(), 'tsgun-stats-')), 'stats.sock')}`,
       ),
     }),
+  },
+  {
+    id: 'tsgun-router',
+    label: 'tsgun --router (router process + 1 worker), same',
+    command: (port) => ({ argv: tsgunArgv(port, '--router') }),
+  },
+  {
+    id: 'tsgun-ka',
+    label: 'tsgun, same, keep-alive clients',
+    keepAlive: true,
+    command: (port) => ({ argv: tsgunArgv(port) }),
+  },
+  {
+    id: 'tsgun-router-ka',
+    label: 'tsgun --router, same, keep-alive clients',
+    keepAlive: true,
+    command: (port) => ({ argv: tsgunArgv(port, '--router') }),
   },
   {
     id: 'node',
@@ -277,15 +297,14 @@ function groupCpuTicks(pgid: number): number {
   return total;
 }
 
-function runWrk(url: string, seconds: number, connections: number): WrkResult {
+function runWrk(url: string, seconds: number, connections: number, keepAlive = false): WrkResult {
   const argv = pin(1, [
     'wrk',
     '-t1',
     `-c${connections}`,
     `-d${seconds}s`,
     '--latency',
-    '-H',
-    'Connection: close',
+    ...(keepAlive ? [] : ['-H', 'Connection: close']),
     url,
   ]);
   return parseWrk(
@@ -381,12 +400,15 @@ async function measure(row: RowDef, opts: Options, expectedSha: string): Promise
   if ('skipped' in server) return { id: row.id, label: row.label, skipped: server.skipped };
   const { url, port, child, firstResponseMs, sha } = server;
   try {
-    if (opts.warmup > 0) runWrk(url, opts.warmup, opts.connections);
+    const ka = row.keepAlive === true;
+    if (opts.warmup > 0) runWrk(url, opts.warmup, opts.connections, ka);
     const results: WrkResult[] = [];
-    for (let i = 0; i < opts.runs; i++) results.push(runWrk(url, opts.duration, opts.connections));
+    for (let i = 0; i < opts.runs; i++)
+      results.push(runWrk(url, opts.duration, opts.connections, ka));
     const rootRssMiB = rssMiB(child.pid!);
+    // httperf is the no-keep-alive reference load (one request per connection) only.
     let httperf: HttperfResult | null = null;
-    if (has('httperf')) httperf = runHttperf(port, opts.httperfConns, opts.httperfRate);
+    if (has('httperf') && !ka) httperf = runHttperf(port, opts.httperfConns, opts.httperfRate);
     const runs = results.map((r) => r.requestsPerSec);
     const p = (k: 'p50Ms' | 'p99Ms') => summarize(results.map((r) => r[k] ?? Number.NaN)).median;
     return {
@@ -472,8 +494,22 @@ interface Result {
   readonly machine: Record<string, string | number>;
   readonly headline: number | null;
   readonly statsCost?: number | null;
+  readonly router?: {
+    readonly keepAliveVsDirect: number | null;
+    readonly closeVsDirect: number | null;
+    readonly closeVsUwsgiRouter: number | null;
+  };
   readonly table: string;
   readonly rows: readonly RowResult[];
+}
+
+const r3 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(3));
+
+/** Router mode against direct mode and against uWSGI's router, from the same run. */
+function routerLine(result: Result): string {
+  const r = result.router;
+  if (!r) return '';
+  return `Router mode (same run): keep-alive clients ${r3(r.keepAliveVsDirect)}x direct mode; without keep-alive ${r3(r.closeVsDirect)}x direct mode and ${r3(r.closeVsUwsgiRouter)}x uWSGI's \`--http\` router.`;
 }
 
 /** The README's bench block: machine, table and headline, all from one result file. */
@@ -488,6 +524,7 @@ function writeReadme(result: Result): void {
     result.headline === null
       ? ''
       : `**tsgun / bare Node throughput: ${result.headline.toFixed(3)}** (same run, same machine).`,
+    routerLine(result),
   ].join('\n');
   const readme = readFileSync(file, 'utf8');
   writeFileSync(
@@ -517,7 +554,7 @@ async function compare(
       if ('skipped' in server) throw new Error(`${row.id}: ${server.skipped}`);
       servers.push(server);
     }
-    for (const s of servers) runWrk(s.url, 1, opts.connections);
+    for (const [i, s] of servers.entries()) runWrk(s.url, 1, opts.connections, rows[i]!.keepAlive);
     const a: number[] = [];
     const b: number[] = [];
     const cpuA: number[] = [];
@@ -527,13 +564,19 @@ async function compare(
     const run = (i: 0 | 1, rates: number[], cpu: number[]) => {
       const pgid = servers[i]!.child.pid!;
       const before = groupCpuTicks(pgid);
-      const r = runWrk(servers[i]!.url, opts.duration, opts.connections);
+      const r = runWrk(servers[i]!.url, opts.duration, opts.connections, rows[i]!.keepAlive);
       rates.push(r.requestsPerSec);
       cpu.push(((groupCpuTicks(pgid) - before) * 1e6) / CLOCK_TICKS / Math.max(1, r.requests));
     };
+    // A B, then B A: whichever runs second in a pair meets the same drift as often as the other.
     for (let i = 0; i < pairs; i++) {
-      run(0, a, cpuA);
-      run(1, b, cpuB);
+      if (i % 2 === 0) {
+        run(0, a, cpuA);
+        run(1, b, cpuB);
+      } else {
+        run(1, b, cpuB);
+        run(0, a, cpuA);
+      }
     }
     const ratios = summarize(a.map((x, i) => b[i]! / x));
     const cpuRatios = summarize(cpuA.map((x, i) => cpuB[i]! / x));
@@ -624,9 +667,23 @@ async function main(): Promise<void> {
   const statsCost = tsgun && withStats ? 1 - withStats / tsgun : null;
   if (statsCost !== null)
     process.stdout.write(`cost of --stats: ${(statsCost * 100).toFixed(1)}% of throughput\n`);
+  const median = (id: string) => rows.find((r) => r.id === id)?.throughput?.median;
+  const ratio = (a: string, b: string) => {
+    const x = median(a);
+    const y = median(b);
+    return x && y ? x / y : null;
+  };
+  const router = {
+    keepAliveVsDirect: ratio('tsgun-router-ka', 'tsgun-ka'),
+    closeVsDirect: ratio('tsgun-router', 'tsgun'),
+    closeVsUwsgiRouter: ratio('tsgun-router', 'uwsgi-http'),
+  };
+  for (const [k, v] of Object.entries(router))
+    if (v !== null) process.stdout.write(`router ${k}: ${v.toFixed(3)}\n`);
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
   const result = {
+    router,
     date: new Date().toISOString(),
     machine,
     options: opts,

@@ -14,6 +14,10 @@ import {
   seconds,
   string,
 } from './parsers.js';
+import { formatRoute, parseAllowIp, parseRoute, type RouteEntry } from './route.js';
+
+export const STICKY_MODES = ['cookie', 'ip'] as const;
+export type StickyMode = (typeof STICKY_MODES)[number];
 
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -29,6 +33,11 @@ export interface Settings {
   certfile: string | null;
   keyfile: string | null;
   caCerts: string | null;
+  router: boolean;
+  sticky: StickyMode | null;
+  route: readonly RouteEntry[];
+  proxyTimeout: number;
+  forwardedAllowIps: readonly string[];
   workerConnections: number;
   timeout: number;
   gracefulTimeout: number;
@@ -104,6 +113,7 @@ export const SECTIONS = [
   'Security',
   'Server mechanics',
   'TLS',
+  'Router',
   'Logging',
   'Stats',
   'Scheduled jobs',
@@ -509,6 +519,58 @@ export const REGISTRY: Registry = {
     format: (v) => v.map(([k, val]) => `${k}=${val}`),
     help: 'Set an environment variable for the workers, repeatable.',
     hup: true,
+  },
+  router: {
+    section: 'Router',
+    flags: ['--router'],
+    env: envName('router'),
+    default: false,
+    parse: bool,
+    help: 'Router mode (uWSGI: --http): a router process owns the binds and proxies to workers on private unix sockets, holding client keep-alive across reloads.',
+    hup: false,
+  },
+  sticky: {
+    section: 'Router',
+    flags: ['--sticky'],
+    arg: 'cookie|ip',
+    env: envName('sticky'),
+    default: null,
+    parse: nullable(oneOf(STICKY_MODES)),
+    help: 'Router mode: keep a client on one worker, by a tsgun_worker cookie or by client IP.',
+    hup: false,
+  },
+  route: {
+    section: 'Router',
+    flags: ['--route'],
+    arg: 'PREFIX=URL',
+    env: envName('route'),
+    repeatable: true,
+    default: [],
+    parse: list(parseRoute),
+    format: (v) => v.map(formatRoute),
+    help: 'Router mode: proxy paths under PREFIX to an external origin URL, repeatable (longest prefix wins).',
+    hup: false,
+  },
+  proxyTimeout: {
+    section: 'Router',
+    flags: ['--proxy-timeout'],
+    arg: 'SECONDS',
+    env: envName('proxyTimeout'),
+    default: 60,
+    parse: seconds({ min: 0.001 }),
+    help: 'Router mode: an upstream idle this long answers 504; also how long a request waits for a worker.',
+    hup: false,
+  },
+  forwardedAllowIps: {
+    section: 'Router',
+    flags: ['--forwarded-allow-ips'],
+    arg: 'IPS',
+    env: envName('forwardedAllowIps'),
+    default: (env) => list(parseAllowIp)(env['FORWARDED_ALLOW_IPS'] ?? '127.0.0.1,::1'),
+    defaultDoc: '127.0.0.1,::1, or $FORWARDED_ALLOW_IPS',
+    parse: list(parseAllowIp),
+    help: 'Router mode: peers (IPs, CIDRs, or *) whose X-Forwarded-* headers are kept; others are replaced.',
+    hup: false,
   },
   logLevel: {
     section: 'Logging',

@@ -141,6 +141,15 @@ export function resolveConfig(layers: Layers): Resolved {
       `--stats: ${stats.host} is not a loopback address; add --stats-allow-remote to serve stats there`,
     );
   }
+  // Router settings mean nothing in direct mode: say so instead of silently ignoring them.
+  if (!values.router) {
+    if (values.sticky !== null)
+      problems.push(
+        `--sticky: ${String(values.sticky)} needs --router (direct mode has no router to keep sessions)`,
+      );
+    if ((values.route as Settings['route']).length > 0)
+      problems.push('--route: needs --router (direct mode has no router to proxy with)');
+  }
   if (!values.printConfig && values.app === null) {
     problems.push('APP: missing (usage: tsgun [options] path/to/module[:export])');
   }

@@ -23,6 +23,22 @@ export interface WorkerCounters {
   readonly loopLagP99Ms: number;
 }
 
+/** The router's view of one upstream (a worker or a --route origin). Totals since it started. */
+export interface UpstreamCounters {
+  readonly name: string;
+  readonly requests: number;
+  readonly errors: number;
+  readonly retries: number;
+  readonly inflight: number;
+}
+
+/** An upstream worker as the master tells the router: its private unix socket. */
+export interface UpstreamWorker {
+  readonly id: number;
+  readonly path: string;
+  readonly weight: number;
+}
+
 export const RETIRE_REASONS = ['max-requests', 'rss', 'lifetime'] as const;
 export type RetireReason = (typeof RETIRE_REASONS)[number];
 
@@ -63,7 +79,18 @@ export type WorkerMessage =
       readonly durationMs: number;
     }
   /** Below --worker-connections again: send the listening sockets so it can accept again. */
-  | { readonly tsgun: 1; readonly type: 'want-sockets' };
+  | { readonly tsgun: 1; readonly type: 'want-sockets' }
+  /** Router: the upstream list numbered `seq` is in use (no new request goes elsewhere). */
+  | { readonly tsgun: 1; readonly type: 'upstreams-applied'; readonly seq: number }
+  /** Router: per-upstream counters, once a second when --stats or --statsd-host is on. */
+  | {
+      readonly tsgun: 1;
+      readonly type: 'router-stats';
+      readonly upstreams: readonly UpstreamCounters[];
+      /** Requests waiting for a worker (none is ready). */
+      readonly pending: number;
+      readonly connections: number;
+    };
 
 export type MasterMessage =
   /** Carries one listening socket as the IPC handle. */
@@ -77,9 +104,38 @@ export type MasterMessage =
       readonly ca: string | null;
     }
   /** Run this app job now (this worker was chosen for this tick). */
-  | { readonly tsgun: 1; readonly type: 'run-job'; readonly name: string; readonly runId: number };
+  | { readonly tsgun: 1; readonly type: 'run-job'; readonly name: string; readonly runId: number }
+  /** Router: route to exactly these workers from now on; answer with upstreams-applied. */
+  | {
+      readonly tsgun: 1;
+      readonly type: 'upstreams';
+      readonly seq: number;
+      readonly upstreams: readonly UpstreamWorker[];
+    };
 
 type Checker = (m: Record<string, unknown>) => boolean;
+
+const isUpstreamCounters = (u: unknown): boolean => {
+  const v = u as Record<string, unknown> | null;
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    typeof v['name'] === 'string' &&
+    ['requests', 'errors', 'retries', 'inflight'].every((k) => typeof v[k] === 'number')
+  );
+};
+
+const isUpstreamWorker = (u: unknown): boolean => {
+  const v = u as Record<string, unknown> | null;
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    Number.isInteger(v['id']) &&
+    typeof v['path'] === 'string' &&
+    typeof v['weight'] === 'number' &&
+    v['weight'] > 0
+  );
+};
 
 const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
   ready: () => true,
@@ -91,6 +147,12 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
     m['code'].startsWith('TSGUN_ERR_') &&
     typeof m['message'] === 'string',
   'want-sockets': () => true,
+  'upstreams-applied': (m) => Number.isInteger(m['seq']),
+  'router-stats': (m) =>
+    Array.isArray(m['upstreams']) &&
+    (m['upstreams'] as unknown[]).every(isUpstreamCounters) &&
+    typeof m['pending'] === 'number' &&
+    typeof m['connections'] === 'number',
   jobs: (m) =>
     Array.isArray(m['jobs']) &&
     (m['jobs'] as unknown[]).every(
@@ -127,6 +189,10 @@ const MASTER_CHECKS: Record<MasterMessage['type'], Checker> = {
     typeof m['key'] === 'string' &&
     (m['ca'] === null || typeof m['ca'] === 'string'),
   'run-job': (m) => typeof m['name'] === 'string' && Number.isInteger(m['runId']),
+  upstreams: (m) =>
+    Number.isInteger(m['seq']) &&
+    Array.isArray(m['upstreams']) &&
+    (m['upstreams'] as unknown[]).every(isUpstreamWorker),
 };
 
 export type Received<T> =

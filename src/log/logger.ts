@@ -25,7 +25,7 @@ export interface LogTarget {
 export function createLogger(opts: {
   level: LogLevel;
   file: string;
-  role: 'master' | 'worker';
+  role: 'master' | 'worker' | 'router';
   worker?: number;
 }): LogTarget {
   const dest =

@@ -1,4 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import {
   type Config,
@@ -34,8 +37,9 @@ import {
 } from './plan.js';
 import { heldTcpConnections } from './proc-net.js';
 import { watchForReload } from './reloader.js';
+import { RouterProcess } from './router-process.js';
 import { Scheduler } from './scheduler.js';
-import { type BoundSocket, closeAll } from './sockets.js';
+import { type BoundSocket, bindPrivateUnix, closeAll } from './sockets.js';
 import { forkWorker } from './spawn.js';
 import type { StatsSnapshot } from './stats.js';
 import { Statsd } from './statsd.js';
@@ -63,7 +67,12 @@ interface WorkerRecord extends WorkerView {
   requestsPerSec: number;
   /** Set when killed for not being ready within --ready-timeout (its value, in seconds). */
   notReadyAfter: number | null;
+  /** Router mode: the private unix socket it listens on (closed, and its file removed, on reap). */
+  privateSocket: BoundSocket | null;
 }
+
+/** Router mode: keep-alive between router and workers, longer than the router's reuse window. */
+const UPSTREAM_KEEP_ALIVE_S = 10;
 
 const SIGNALS = [
   'SIGTERM',
@@ -124,6 +133,7 @@ export class Arbiter {
   private spawnAllowed = true;
   private reloading = false;
   private stopping: StopMode | null = null;
+  private stoppingSince = 0;
   private result: ArbiterResult = { exitCode: ExitCode.OK, error: null };
   private scheduled = false;
   private ticker: NodeJS.Timeout | null = null;
@@ -156,6 +166,10 @@ export class Arbiter {
   private readonly jobRuns = new Map<number, { name: string; workerId: number }>();
   private nextRunId = 1;
   private nextJobWorker = 0;
+  /** --router: the router process and the private directory of the workers' sockets. */
+  private readonly router: RouterProcess | null = null;
+  private readonly privateDir: string | null = null;
+  private routerRestartAt = 0;
 
   constructor(private readonly opts: ArbiterOptions) {
     this.config = opts.config;
@@ -167,6 +181,22 @@ export class Arbiter {
     this.statsd = opts.config.statsdHost
       ? new Statsd(opts.config.statsdHost, opts.config.statsdPrefix)
       : null;
+    if (opts.config.router) {
+      // Only tsgun (and the workers' user) may reach the workers: the router is the way in.
+      this.privateDir = mkdtempSync(join(tmpdir(), 'tsgun-router-'));
+      if (opts.credentials) chownSync(this.privateDir, opts.credentials.uid, opts.credentials.gid);
+      this.router = new RouterProcess({
+        config: opts.config,
+        sockets: opts.sockets,
+        credentials: opts.credentials,
+        logger: opts.log.logger,
+        onReady: () => {
+          void this.pushUpstreams();
+          this.wake();
+        },
+        onExit: (code, signal, booted) => this.onRouterExit(code, signal, booted),
+      });
+    }
   }
 
   private get logger() {
@@ -196,6 +226,7 @@ export class Arbiter {
     }
     if (this.config.stats || this.statsd)
       this.statsTicker = setInterval(() => this.statsTick(), 1000);
+    this.router?.start(this.tls);
     this.wake();
     return new Promise((resolve) => {
       this.done = resolve;
@@ -291,6 +322,7 @@ export class Arbiter {
     // Certificate rotation: new workers get the new files, but only if they make a valid context.
     try {
       this.tls = loadTls(next);
+      if (this.tls) this.router?.sendTls(this.tls);
     } catch (err) {
       this.logger.error(
         { err: (err as Error).message },
@@ -335,6 +367,7 @@ export class Arbiter {
     // Only to ready workers: before Node has installed the worker's handler, USR1 kills it, and a
     // booting worker opens its log files fresh anyway.
     for (const w of this.workers.values()) if (w.state === 'ready') this.signal(w, 'SIGUSR1');
+    if (this.router?.state === 'ready') this.router.signal('SIGUSR1');
   }
 
   private handleUsr2(): void {
@@ -482,6 +515,7 @@ export class Arbiter {
       now: Date.now(),
       targetWorkers: this.target,
       jobs: this.scheduler.views(),
+      router: this.router?.snapshot() ?? null,
       counters: { ...this.counts },
       sockets: this.opts.sockets.map((s, i) => ({
         address: s.display,
@@ -506,7 +540,10 @@ export class Arbiter {
   /** /readyz: at least one worker accepting, and not stopping. */
   ready(): boolean {
     return (
-      this.stopping === null && !this.deregistering && this.views().some((w) => w.state === 'ready')
+      this.stopping === null &&
+      !this.deregistering &&
+      (this.router === null || this.router.state === 'ready') &&
+      this.views().some((w) => w.state === 'ready')
     );
   }
 
@@ -552,6 +589,7 @@ export class Arbiter {
       this.signal(w, 'SIGKILL');
     }
     const limitMs = this.stopping === 'quick' ? QUICK_STOP_MS : this.config.gracefulTimeout * 1000;
+    this.murderRouter(now, limitMs);
     for (const id of findOverdue(this.views(), now, limitMs)) {
       const w = this.workers.get(id)!;
       if (w.murdered) continue;
@@ -565,7 +603,55 @@ export class Arbiter {
     }
   }
 
+  /** The router is watched like a worker: a blocked loop or an overdue stop gets SIGKILL. */
+  private murderRouter(now: number, stopLimitMs: number): void {
+    const r = this.router;
+    if (!r?.running) return;
+    const timeoutMs = this.config.timeout * 1000;
+    if (r.state !== 'closing' && timeoutMs > 0 && now - r.lastHeartbeat > timeoutMs) {
+      this.logger.error({ routerPid: r.pid }, 'ROUTER TIMEOUT: event loop blocked, killing it');
+      r.signal('SIGKILL');
+    } else if (r.state === 'closing' && this.stopping && now - this.stoppingSince > stopLimitMs) {
+      this.logger.warn({ routerPid: r.pid }, 'router did not stop in time, killing it');
+      r.signal('SIGKILL');
+    }
+  }
+
+  /** The router exited: on a stop, the workers' turn; otherwise start it again (or halt). */
+  private onRouterExit(code: number | null, signal: NodeJS.Signals | null, booted: boolean): void {
+    const fields = { code, signal };
+    if (this.stopping) {
+      this.logger.info(fields, 'router exited');
+      for (const w of this.workers.values()) this.killWorker(w, this.stopping);
+    } else if (!booted && this.router?.bootError) {
+      this.halt(ExitCode.WORKER_BOOT, this.router.bootError, 'TSGUN_ERR_WORKER_LISTEN');
+    } else {
+      // A router that dies within a second of starting waits a second: no tight crash loop.
+      const quick = Date.now() - (this.router?.startedAt ?? 0) < 1000;
+      this.routerRestartAt = Date.now() + (quick ? 1000 : 0);
+      if (quick) setTimeout(() => this.wake(), 1000);
+      this.logger.error(fields, 'router exited unexpectedly; starting a new one');
+    }
+    this.wake();
+  }
+
+  /** Router mode: tell the router which workers take requests (ready ones), and wait for it. */
+  private pushUpstreams(): Promise<void> {
+    if (!this.router) return Promise.resolve();
+    const list = this.views()
+      .filter((w) => w.state === 'ready' && !w.murdered && w.privateSocket)
+      .sort((a, b) => a.id - b.id)
+      .map((w) => ({
+        id: w.id,
+        path: w.privateSocket!.address.kind === 'unix' ? w.privateSocket!.address.path : '',
+        weight: 1,
+      }));
+    return this.router.setUpstreams(list);
+  }
+
   private manageWorkers(): void {
+    if (this.router && !this.router.running && Date.now() >= this.routerRestartAt)
+      this.router.start(this.tls);
     const actions = planWorkers({
       workers: this.views(),
       target: this.target,
@@ -592,10 +678,23 @@ export class Arbiter {
   private spawnWorker(): void {
     const id = this.nextId++;
     this.hook('preFork', this.server, { id, pid: -1, generation: this.generation });
+    // Router mode: the worker listens on a private unix socket the router connects to.
+    const privateSocket = this.privateDir
+      ? bindPrivateUnix(join(this.privateDir, `w${id}.sock`))
+      : null;
     const child = forkWorker({
       id,
-      config: this.config,
-      sockets: this.opts.sockets,
+      config: privateSocket
+        ? {
+            ...this.config,
+            bind: [privateSocket.address],
+            certfile: null,
+            keyfile: null,
+            caCerts: null,
+            keepAlive: UPSTREAM_KEEP_ALIVE_S,
+          }
+        : this.config,
+      sockets: privateSocket ? [privateSocket] : this.opts.sockets,
       credentials: this.opts.credentials,
     });
     const now = Date.now();
@@ -617,10 +716,11 @@ export class Arbiter {
       counters: null,
       countersAt: now,
       requestsPerSec: 0,
+      privateSocket,
     };
     this.counts.spawned++;
     this.workers.set(id, record);
-    if (this.tls) child.send(masterMessage({ type: 'tls', ...this.tls }));
+    if (this.tls && !privateSocket) child.send(masterMessage({ type: 'tls', ...this.tls }));
     this.hook('postFork', this.server, this.facade(record));
     child.on('message', (value: unknown) => this.onMessage(record, value));
     child.on('exit', (code, signal) => this.reap(record, code, signal));
@@ -632,11 +732,18 @@ export class Arbiter {
   }
 
   private killWorker(w: WorkerRecord, mode: StopMode): void {
+    const routed = this.router !== null && w.state === 'ready';
     if (w.state !== 'closing') {
       w.state = 'closing';
       w.closingSince = Date.now();
     }
-    this.signal(w, mode === 'graceful' ? 'SIGTERM' : 'SIGQUIT');
+    const sig = mode === 'graceful' ? 'SIGTERM' : 'SIGQUIT';
+    // Router mode: the router stops sending it requests first, then it drains what it has.
+    if (routed && mode === 'graceful')
+      void this.pushUpstreams().then(() => {
+        if (this.workers.has(w.id)) this.signal(w, sig);
+      });
+    else this.signal(w, sig);
   }
 
   private signal(w: WorkerRecord, sig: NodeJS.Signals): void {
@@ -678,6 +785,7 @@ export class Arbiter {
       case 'ready':
         if (w.state === 'booting') w.state = 'ready';
         this.logger.info({ worker: w.id, workerPid: w.pid }, 'worker ready');
+        void this.pushUpstreams();
         if (
           !this.saidReady &&
           this.views().filter((o) => o.state === 'ready').length >= this.target
@@ -722,6 +830,10 @@ export class Arbiter {
   private reap(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     this.workers.delete(w.id);
     this.counts.exited++;
+    if (w.privateSocket) {
+      void this.pushUpstreams();
+      closeAll([w.privateSocket]);
+    }
     this.hook('childExit', this.server, this.facade(w));
     for (const [runId, run] of this.jobRuns) {
       if (run.workerId !== w.id) continue;
@@ -805,12 +917,20 @@ export class Arbiter {
       this.opts.ownsSocketFiles && this.upgradeChild === null && this.upgradeFrom === null;
     if (!this.stopping) closeAll(this.opts.sockets, unlink);
     this.stopping = mode;
-    for (const w of this.workers.values()) this.killWorker(w, mode);
+    this.stoppingSince = Date.now();
+    if (this.router?.running && mode === 'graceful') {
+      // The router finishes what it holds first (onRouterExit then stops the workers).
+      this.router.signal('SIGTERM');
+    } else {
+      this.router?.signal('SIGQUIT');
+      for (const w of this.workers.values()) this.killWorker(w, mode);
+    }
     this.wake();
   }
 
   private finishIfStopped(): void {
-    if (this.workers.size > 0 || !this.done) return;
+    if (this.workers.size > 0 || this.router?.running || !this.done) return;
+    if (this.privateDir) rmSync(this.privateDir, { recursive: true, force: true });
     if (this.ticker) clearInterval(this.ticker);
     if (this.statsTicker) clearInterval(this.statsTicker);
     this.scheduler.stop();

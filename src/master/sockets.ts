@@ -211,3 +211,14 @@ export function readSomaxconn(): number | null {
 export function socketUrl(s: BoundSocket, https = false): string {
   return s.address.kind === 'tcp' ? `${https ? 'https' : 'http'}://${s.display}` : s.display;
 }
+
+/**
+ * Router mode: a worker's private unix socket, in a directory only tsgun can use. Bound here so
+ * the worker inherits it like any socket; closing the handle (when the worker is reaped) removes
+ * the file, since libuv unlinks a pipe it bound when it closes it.
+ */
+export function bindPrivateUnix(path: string): BoundSocket {
+  const handle = createServerHandle(path, -1, -1);
+  if (typeof handle === 'number') throw bindError(handle, `unix:${path}`);
+  return { address: { kind: 'unix', path }, display: `unix:${path}`, handle, ownedPath: path };
+}

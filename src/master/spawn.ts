@@ -5,6 +5,7 @@ import type { BoundSocket } from './sockets.js';
 import type { Credentials } from './user.js';
 
 const WORKER_ENTRY = new URL('../worker/main.js', import.meta.url);
+const ROUTER_ENTRY = new URL('../router/main.js', import.meta.url);
 
 /**
  * Fork one worker. Each listening socket is inherited as an fd (from FIRST_LISTEN_FD on, in bind
@@ -23,6 +24,22 @@ export function forkWorker(opts: {
   env[WORKER_ENV.config] = JSON.stringify(opts.config);
   if (opts.check) env[WORKER_ENV.check] = '1';
   return fork(WORKER_ENTRY, [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...opts.sockets.map((s) => s.handle.fd)],
+    env,
+    serialization: 'json',
+    ...(opts.credentials ? { uid: opts.credentials.uid, gid: opts.credentials.gid } : {}),
+  });
+}
+
+/** Fork the router of --router mode: it inherits the public sockets the way a worker would. */
+export function forkRouter(opts: {
+  config: Config;
+  sockets: readonly BoundSocket[];
+  credentials?: Credentials | null;
+}): ChildProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  env[WORKER_ENV.config] = JSON.stringify(opts.config);
+  return fork(ROUTER_ENTRY, [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...opts.sockets.map((s) => s.handle.fd)],
     env,
     serialization: 'json',

@@ -1,5 +1,6 @@
 import type { WorkerCounters } from '../ipc/protocol.js';
 import type { WorkerState } from './plan.js';
+import type { RouterStats } from './router-process.js';
 import type { JobView } from './scheduler.js';
 
 /** What the arbiter knows, handed to the pure renderers below. */
@@ -10,6 +11,8 @@ export interface StatsSnapshot {
   readonly now: number;
   readonly targetWorkers: number;
   readonly jobs: readonly JobView[];
+  /** --router: the router process and its per-upstream counters; null in direct mode. */
+  readonly router: RouterStats | null;
   readonly counters: {
     readonly spawned: number;
     readonly exited: number;
@@ -50,6 +53,17 @@ export function statsDocument(s: StatsSnapshot) {
     counters: s.counters,
     sockets: s.sockets,
     jobs: s.jobs,
+    router: s.router
+      ? {
+          pid: s.router.pid,
+          state: s.router.state,
+          startedAt: iso(s.router.startedAt),
+          restarts: s.router.restarts,
+          pending: s.router.pending,
+          connections: s.router.connections,
+          upstreams: s.router.upstreams,
+        }
+      : null,
     worker: s.workers.map((w) => {
       const c = w.counters;
       return {
@@ -167,5 +181,38 @@ export function renderPrometheus(doc: StatsDocument): string {
     'Event-loop delay, 99th percentile over the last second.',
     (w) => w.loopLagP99Ms,
   );
+  if (doc.router) {
+    const r = doc.router;
+    metric('router_connections', 'gauge', 'Client connections open at the router.', [
+      [{}, r.connections],
+    ]);
+    metric('router_pending_requests', 'gauge', 'Requests waiting for a ready worker.', [
+      [{}, r.pending],
+    ]);
+    metric('router_restarts_total', 'counter', 'Times the router was started again.', [
+      [{}, r.restarts],
+    ]);
+    const up = (
+      name: string,
+      type: 'gauge' | 'counter',
+      help: string,
+      pick: (u: (typeof r.upstreams)[number]) => number,
+    ) =>
+      metric(
+        name,
+        type,
+        help,
+        r.upstreams.map((u) => [{ upstream: u.name }, pick(u)]),
+      );
+    up('upstream_requests_total', 'counter', 'Requests the router sent.', (u) => u.requests);
+    up('upstream_errors_total', 'counter', 'Requests that failed (502/504).', (u) => u.errors);
+    up(
+      'upstream_retries_total',
+      'counter',
+      'Requests retried on another worker.',
+      (u) => u.retries,
+    );
+    up('upstream_inflight_requests', 'gauge', 'Requests sent and not answered.', (u) => u.inflight);
+  }
   return `${out.join('\n')}\n`;
 }

@@ -1,6 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { Server as NetServer, Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { Server as NetServer } from 'node:net';
 import { readConfigFile } from '../config/load.js';
 import type { Config, Hook } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
@@ -19,12 +18,13 @@ import type { TlsMaterial } from '../master/tls.js';
 import { Acceptor } from './acceptor.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { Counters } from './counters.js';
-import { drainConnections, secureSocketOf } from './drain.js';
+import { drainConnections } from './drain.js';
 import { fetchListener } from './fetch-adapter.js';
 import type { AppJob } from './jobs.js';
 import { type AppTarget, loadApp } from './load-app.js';
 import { startRecycling } from './recycle.js';
 import { type GateState, installGate } from './request-gate.js';
+import { tlsFront } from './tls-front.js';
 
 /**
  * A worker: loads the app, listens on the sockets the master inherited to it, accepts directly,
@@ -57,23 +57,6 @@ function bootFailed(err: unknown, logger: Logger): never {
   );
   send(workerMessage({ type: 'boot-error', code: known.code, message: known.message }));
   process.exit(known.exitCode);
-}
-
-/** A TLS front for the app's server; secure sockets are recorded against their raw socket. */
-function tlsFront(material: TlsMaterial, app: NetServer, logger: Logger): NetServer {
-  const front = createTlsServer({
-    cert: material.cert,
-    key: material.key,
-    ...(material.ca ? { ca: material.ca } : {}),
-    ALPNProtocols: ['http/1.1'],
-  });
-  front.on('secureConnection', (socket: TLSSocket) => {
-    const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
-    if (raw) secureSocketOf.set(raw, socket);
-    app.emit('connection', socket);
-  });
-  front.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
-  return front;
 }
 
 /** Run an app job the master chose this worker for, and report how it went. */

@@ -92,6 +92,33 @@ describe('TLS', { skip: !hasOpenssl && 'openssl is needed to make test certifica
     t.kill();
   });
 
+  it('router mode: the router terminates TLS and rotates the certificate on HUP', async () => {
+    const one = makeCert('r-one');
+    const two = makeCert('r-two');
+    const live = { cert: join(dir, 'router.crt'), key: join(dir, 'router.key') };
+    copyFileSync(one.cert, live.cert);
+    copyFileSync(one.key, live.key);
+    const t = startApp('--router', '-w', '2', '--certfile', live.cert, '--keyfile', live.key);
+    await t.waitForLog((l) => l.msg === 'router ready');
+    await t.waitForReady(2);
+    const url = await t.url();
+    const port = await t.port();
+    const reply = await request(`${url}/`);
+    assert.equal(reply.status, 200);
+    const seen = JSON.parse(reply.body) as { forwarded: { proto: string } };
+    assert.equal(seen.forwarded.proto, 'https', 'workers behind the router learn the scheme');
+    assert.equal(await servedName(port), 'r-one');
+
+    copyFileSync(two.cert, live.cert);
+    copyFileSync(two.key, live.key);
+    const load = clientLoop(url, { concurrency: 4 });
+    await t.reload(15_000);
+    const stats = await load.stop();
+    assert.equal(stats.failed, 0, stats.errors.slice(0, 3).join(', '));
+    assert.equal(await servedName(port), 'r-two');
+    t.kill();
+  });
+
   it('refuses a missing or mismatched file at start with one line', async () => {
     const one = makeCert('three');
     const other = makeCert('four');

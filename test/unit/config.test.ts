@@ -137,6 +137,28 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('refuses router settings without --router; reads FORWARDED_ALLOW_IPS like Gunicorn', () => {
+    assert.throws(
+      () => resolveConfig({ env, cli: { app: 'a', sticky: 'cookie' } }),
+      /--sticky: cookie needs --router/,
+    );
+    assert.throws(
+      () => resolveConfig({ env, cli: { app: 'a', route: ['/x=http://h:1'] } }),
+      /--route: needs --router/,
+    );
+    const { config } = resolveConfig({
+      env: { FORWARDED_ALLOW_IPS: '10.0.0.0/8, *' },
+      cli: { app: 'a', router: true, route: ['/x=http://h:1'], sticky: 'IP' },
+    });
+    assert.deepEqual(config.forwardedAllowIps, ['10.0.0.0/8', '*']);
+    assert.equal(config.sticky, 'ip');
+    assert.deepEqual(config.route, [{ prefix: '/x', url: 'http://h:1' }]);
+    assert.deepEqual(resolveConfig({ env, cli: { app: 'a' } }).config.forwardedAllowIps, [
+      '127.0.0.1',
+      '::1',
+    ]);
+  });
+
   it('requires an app unless printing the config', () => {
     assert.throws(() => resolveConfig({ env }), /APP: missing/);
     assert.equal(resolveConfig({ env, cli: { printConfig: true } }).config.app, null);

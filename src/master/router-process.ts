@@ -1,0 +1,170 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Config } from '../config/registry.js';
+import {
+  masterMessage,
+  receiveFromWorker,
+  type UpstreamCounters,
+  type UpstreamWorker,
+} from '../ipc/protocol.js';
+import type { Logger } from '../log/logger.js';
+import type { BoundSocket } from './sockets.js';
+import { forkRouter } from './spawn.js';
+import type { TlsMaterial } from './tls.js';
+import type { Credentials } from './user.js';
+
+/** How long the master waits for the router to confirm a new upstream list before going on. */
+const APPLY_TIMEOUT_MS = 1000;
+
+export interface RouterStats {
+  readonly pid: number;
+  readonly state: 'booting' | 'ready' | 'closing';
+  readonly startedAt: number;
+  readonly restarts: number;
+  readonly pending: number;
+  readonly connections: number;
+  readonly upstreams: readonly UpstreamCounters[];
+}
+
+export interface RouterProcessOptions {
+  readonly config: Config;
+  readonly sockets: readonly BoundSocket[];
+  readonly credentials: Credentials | null;
+  readonly logger: Logger;
+  /** The router is accepting. */
+  readonly onReady: () => void;
+  /** The router exited; `booted` says whether it had become ready first. */
+  readonly onExit: (code: number | null, signal: NodeJS.Signals | null, booted: boolean) => void;
+}
+
+/**
+ * The master's handle on the router process of --router mode: starts it, tells it which workers
+ * are routable (and waits for it to confirm before a worker is stopped), and keeps its stats.
+ * Restart decisions stay in the arbiter.
+ */
+export class RouterProcess {
+  private child: ChildProcess | null = null;
+  private seq = 0;
+  private readonly acks = new Map<number, () => void>();
+  private lastList: readonly UpstreamWorker[] = [];
+  state: 'booting' | 'ready' | 'closing' = 'booting';
+  lastHeartbeat = 0;
+  startedAt = 0;
+  restarts = -1;
+  bootError: string | null = null;
+  private stats: { upstreams: readonly UpstreamCounters[]; pending: number; connections: number } =
+    { upstreams: [], pending: 0, connections: 0 };
+
+  constructor(private readonly opts: RouterProcessOptions) {}
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  get pid(): number {
+    return this.child?.pid ?? -1;
+  }
+
+  start(tls: TlsMaterial | null): void {
+    const child = forkRouter({
+      config: this.opts.config,
+      sockets: this.opts.sockets,
+      credentials: this.opts.credentials,
+    });
+    this.child = child;
+    this.state = 'booting';
+    this.startedAt = Date.now();
+    this.lastHeartbeat = this.startedAt;
+    this.restarts++;
+    this.bootError = null;
+    if (tls) child.send(masterMessage({ type: 'tls', ...tls }));
+    if (this.lastList.length > 0) this.send(this.lastList);
+    child.on('message', (value: unknown) => this.onMessage(value));
+    child.on('error', (err) => this.opts.logger.error({ err }, 'router process error'));
+    child.on('exit', (code, signal) => {
+      const booted = this.state !== 'booting';
+      this.child = null;
+      for (const ack of this.acks.values()) ack();
+      this.acks.clear();
+      this.opts.onExit(code, signal, booted);
+    });
+    this.opts.logger.info({ routerPid: child.pid }, 'booting router');
+  }
+
+  /** Route to exactly these workers; resolves once the router applied it (or could not). */
+  setUpstreams(list: readonly UpstreamWorker[]): Promise<void> {
+    this.lastList = list;
+    if (!this.child?.connected) return Promise.resolve();
+    return this.send(list);
+  }
+
+  private send(list: readonly UpstreamWorker[]): Promise<void> {
+    const seq = ++this.seq;
+    this.child?.send(masterMessage({ type: 'upstreams', seq, upstreams: list }));
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, APPLY_TIMEOUT_MS);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.acks.set(seq, () => {
+        this.acks.delete(seq);
+        done();
+      });
+    });
+  }
+
+  sendTls(tls: TlsMaterial): void {
+    if (this.child?.connected) this.child.send(masterMessage({ type: 'tls', ...tls }));
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (sig === 'SIGTERM' || sig === 'SIGQUIT') this.state = 'closing';
+    try {
+      if (this.child?.pid) process.kill(this.child.pid, sig);
+    } catch {
+      // Already gone: its exit event is on the way.
+    }
+  }
+
+  snapshot(): RouterStats | null {
+    if (!this.child) return null;
+    return {
+      pid: this.pid,
+      state: this.state,
+      startedAt: this.startedAt,
+      restarts: this.restarts,
+      ...this.stats,
+    };
+  }
+
+  private onMessage(value: unknown): void {
+    const received = receiveFromWorker(value);
+    if (received.kind === 'invalid')
+      this.opts.logger.warn(
+        { reason: received.reason },
+        'ignored a malformed message from the router',
+      );
+    if (received.kind !== 'ours') return;
+    const m = received.message;
+    this.lastHeartbeat = Date.now();
+    switch (m.type) {
+      case 'ready':
+        if (this.state === 'booting') this.state = 'ready';
+        this.opts.logger.info({ routerPid: this.pid }, 'router ready');
+        this.opts.onReady();
+        break;
+      case 'upstreams-applied':
+        // Acks arrive in order: this one also confirms every earlier list.
+        for (const [seq, ack] of this.acks) if (seq <= m.seq) ack();
+        break;
+      case 'router-stats':
+        this.stats = { upstreams: m.upstreams, pending: m.pending, connections: m.connections };
+        break;
+      case 'boot-error':
+        this.bootError = `${m.message} [${m.code}]`;
+        break;
+      default:
+        break;
+    }
+  }
+}

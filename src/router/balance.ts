@@ -1,0 +1,79 @@
+/**
+ * Which worker gets the next request: pure functions over the router's view of its upstreams,
+ * so the choice is unit-tested without sockets.
+ */
+
+export interface UpstreamLoad {
+  readonly id: number;
+  /** Requests sent and not answered yet (open websockets count too). */
+  readonly inflight: number;
+  /** Relative capacity; every worker is 1 today, the field is there for weighted pools. */
+  readonly weight: number;
+}
+
+/**
+ * Least outstanding requests per unit of weight. Ties go to the first candidate at or after
+ * `cursor` (the caller advances it), so equal workers take turns instead of the first one
+ * taking every request of an idle pool.
+ */
+export function pickLeastOutstanding(upstreams: readonly UpstreamLoad[], cursor: number): number {
+  const n = upstreams.length;
+  if (n === 0) return -1;
+  let best = -1;
+  let bestLoad = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < n; k++) {
+    const i = (cursor + k) % n;
+    const u = upstreams[i]!;
+    const load = u.inflight / u.weight;
+    if (load < bestLoad) {
+      best = i;
+      bestLoad = load;
+    }
+  }
+  return best;
+}
+
+/** FNV-1a: a stable, cheap hash, so one client IP maps to the same worker in every process. */
+export function hashString(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** --sticky ip: the same client IP gets the same worker while the set of workers is unchanged. */
+export function pickByIp(upstreams: readonly UpstreamLoad[], ip: string): number {
+  if (upstreams.length === 0) return -1;
+  return hashString(ip) % upstreams.length;
+}
+
+export const STICKY_COOKIE = 'tsgun_worker';
+
+/** --sticky cookie: the worker id the client's tsgun_worker cookie names, or null. */
+export function stickyCookieValue(cookieHeader: string | undefined): number | null {
+  if (!cookieHeader) return null;
+  for (const part of cookieHeader.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== STICKY_COOKIE) continue;
+    const value = part.slice(eq + 1).trim();
+    return /^\d{1,9}$/.test(value) ? Number(value) : null;
+  }
+  return null;
+}
+
+/**
+ * A request may be sent again to another worker when repeating it cannot do harm: an idempotent
+ * method (RFC 9110) and no body that the first attempt may have consumed.
+ */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+export function isRetryable(
+  method: string | undefined,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): boolean {
+  if (!method || !IDEMPOTENT.has(method)) return false;
+  if (headers['transfer-encoding'] !== undefined) return false;
+  const length = headers['content-length'];
+  return length === undefined || length === '0';
+}

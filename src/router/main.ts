@@ -1,0 +1,156 @@
+import { createServer } from 'node:http';
+import type { Server as NetServer } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
+import type { Config } from '../config/registry.js';
+import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
+import {
+  FIRST_LISTEN_FD,
+  receiveFromMaster,
+  WORKER_ENV,
+  type WorkerMessage,
+  workerMessage,
+} from '../ipc/protocol.js';
+import { createLogger } from '../log/logger.js';
+import type { TlsMaterial } from '../master/tls.js';
+import { Acceptor } from '../worker/acceptor.js';
+import { drainConnections } from '../worker/drain.js';
+import { tlsFront } from '../worker/tls-front.js';
+import { upstreamCounters, WorkerPool } from './pool.js';
+import { createRouter } from './proxy.js';
+
+/**
+ * The router process of --router mode: it accepts on the public sockets (inherited from the
+ * master, like a worker's) and proxies every request to a worker's private unix socket. The
+ * master tells it which workers are routable; client connections stay here across reloads.
+ */
+
+function send(message: WorkerMessage): void {
+  if (process.connected) process.send?.(message, undefined, undefined, () => {});
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env[WORKER_ENV.config] ?? 'null') as Config;
+  delete process.env[WORKER_ENV.config];
+  delete process.env[WORKER_ENV.id];
+  const log = createLogger({
+    level: config.logLevel,
+    file: config.errorLogfile,
+    role: 'router',
+  });
+  const logger = log.logger;
+  const ppid = process.ppid;
+  let acceptor: Acceptor | null = null;
+
+  const beatMs =
+    config.timeout > 0 ? Math.max(50, Math.min(1000, (config.timeout * 1000) / 4)) : 1000;
+  setInterval(() => {
+    if (process.ppid !== ppid) process.exit(0);
+    send(workerMessage({ type: 'heartbeat', connections: acceptor?.sockets.size ?? 0 }));
+  }, beatMs).unref();
+  process.on('disconnect', () => process.exit(0));
+
+  const pool = new WorkerPool();
+  const router = createRouter(config, pool, logger);
+  const server = createServer({ keepAliveTimeout: config.keepAlive * 1000 });
+  server.headersTimeout = 60_000;
+  server.on('request', router.onRequest);
+  server.on('upgrade', router.onUpgrade);
+  // Garbage or a half request: answer 400 if the socket can still take it, never crash.
+  server.on('clientError', (err, socket) => {
+    logger.debug({ err: err.message }, 'bad request from a client');
+    if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  let front: NetServer = server;
+  let resolveTls: (m: TlsMaterial) => void = () => {};
+  const firstTls = new Promise<TlsMaterial>((resolve) => {
+    resolveTls = resolve;
+  });
+  let tlsServer: TlsServer | null = null;
+  process.on('message', (value: unknown) => {
+    const received = receiveFromMaster(value);
+    if (received.kind === 'invalid')
+      logger.warn({ reason: received.reason }, 'ignored a malformed message from the master');
+    if (received.kind !== 'ours') return;
+    const m = received.message;
+    if (m.type === 'upstreams') {
+      pool.apply(m.upstreams);
+      logger.debug({ workers: m.upstreams.map((u) => u.id) }, 'upstream workers');
+      send(workerMessage({ type: 'upstreams-applied', seq: m.seq }));
+    } else if (m.type === 'tls') {
+      const material = { cert: m.cert, key: m.key, ca: m.ca };
+      // Certificate rotation (HUP): new handshakes use the new pair; open connections stay.
+      if (tlsServer)
+        tlsServer.setSecureContext({ cert: m.cert, key: m.key, ...(m.ca ? { ca: m.ca } : {}) });
+      else resolveTls(material);
+    }
+  });
+
+  if (config.certfile) {
+    tlsServer = tlsFront(await firstTls, server, logger) as TlsServer;
+    front = tlsServer;
+  }
+  const accepted = new Acceptor(front, {
+    backlog: config.backlog,
+    maxConnections: Number.POSITIVE_INFINITY,
+    requestSockets: () => {},
+    logger,
+  });
+  acceptor = accepted;
+
+  if (config.stats || config.statsdHost) {
+    setInterval(() => {
+      send(
+        workerMessage({
+          type: 'router-stats',
+          upstreams: [...pool.counters(), ...router.routes.map(upstreamCounters)],
+          pending: pool.pending,
+          connections: accepted.sockets.size,
+        }),
+      );
+    }, 1000).unref();
+  }
+
+  let stopping = false;
+  const gracefulStop = () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ connections: accepted.sockets.size }, 'router stopping gracefully');
+    accepted.stop();
+    router.draining = true;
+    drainConnections(
+      accepted.sockets,
+      () => process.exit(ExitCode.OK),
+      Math.max(100, config.keepAlive * 1000),
+    );
+  };
+  process.on('SIGTERM', gracefulStop);
+  process.on('SIGINT', () => process.exit(ExitCode.OK));
+  process.on('SIGQUIT', () => process.exit(ExitCode.OK));
+  process.on('SIGABRT', () => process.exit(ExitCode.INTERNAL));
+  for (const sig of ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const)
+    process.on(sig, () => {});
+  process.on('SIGUSR1', () => log.reopen());
+
+  try {
+    await Promise.all(config.bind.map((_, i) => accepted.listen(i, { fd: FIRST_LISTEN_FD + i })));
+  } catch (err) {
+    const e = new TsgunError(
+      ErrorCode.WORKER_LISTEN,
+      `router cannot listen: ${(err as Error).message}`,
+    );
+    logger.error({ code: e.code }, e.message);
+    send(workerMessage({ type: 'boot-error', code: e.code, message: e.message }));
+    process.exit(e.exitCode);
+  }
+  server.emit('listening');
+  logger.info({ binds: config.bind.length }, 'router accepting');
+  send(workerMessage({ type: 'ready' }));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`tsgun router: ${String((err as Error)?.stack ?? err)}\n`);
+  process.exit(ExitCode.WORKER_BOOT);
+});

@@ -1,0 +1,172 @@
+import { Agent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { UpstreamCounters, UpstreamWorker } from '../ipc/protocol.js';
+import { pickByIp, pickLeastOutstanding } from './balance.js';
+
+/** One place requests can go: a worker's private unix socket, or a --route origin. */
+export interface Upstream {
+  readonly name: string;
+  /** The worker id; -1 for a --route origin. */
+  readonly id: number;
+  readonly weight: number;
+  readonly target:
+    | { readonly socketPath: string; readonly host: string; readonly port: number }
+    | URL;
+  /** Keep-alive connections to this upstream, reused across client connections. */
+  readonly agent: Agent;
+  inflight: number;
+  requests: number;
+  errors: number;
+  retries: number;
+  /** Withdrawn by the master: takes no new request; its agent closes once inflight is 0. */
+  withdrawn: boolean;
+}
+
+function counters(u: Upstream): UpstreamCounters {
+  return {
+    name: u.name,
+    requests: u.requests,
+    errors: u.errors,
+    retries: u.retries,
+    inflight: u.inflight,
+  };
+}
+
+export function routeUpstream(prefix: string, url: string): Upstream {
+  const target = new URL(url);
+  const options = { keepAlive: true, scheduling: 'lifo' as const };
+  return {
+    name: `route ${prefix}`,
+    id: -1,
+    weight: 1,
+    target,
+    agent: target.protocol === 'https:' ? new HttpsAgent(options) : new Agent(options),
+    inflight: 0,
+    requests: 0,
+    errors: 0,
+    retries: 0,
+    withdrawn: false,
+  };
+}
+
+/**
+ * The workers the router may send requests to, as the master last said. Requests that find no
+ * worker (none ready: all booting, or -w 1 between a crash and its respawn) wait here for the
+ * next list instead of failing.
+ */
+export class WorkerPool {
+  /** Routable workers, by id (ascending: --sticky ip maps over a stable order). */
+  private active: Upstream[] = [];
+  private readonly leaving = new Set<Upstream>();
+  private cursor = 0;
+  private waiters: (() => void)[] = [];
+
+  /** Make `list` the routable set. Returns the upstreams that left, for the log. */
+  apply(list: readonly UpstreamWorker[]): void {
+    const wanted = new Map(list.map((w) => [w.id, w]));
+    const kept: Upstream[] = [];
+    for (const u of this.active) {
+      if (wanted.has(u.id)) {
+        kept.push(u);
+        wanted.delete(u.id);
+      } else {
+        u.withdrawn = true;
+        this.leaving.add(u);
+        this.closeIfIdle(u);
+      }
+    }
+    for (const w of wanted.values()) {
+      kept.push({
+        name: `worker ${w.id}`,
+        id: w.id,
+        weight: w.weight,
+        target: { socketPath: w.path, host: 'localhost', port: 80 },
+        agent: new Agent({ keepAlive: true, scheduling: 'lifo' }),
+        inflight: 0,
+        requests: 0,
+        errors: 0,
+        retries: 0,
+        withdrawn: false,
+      });
+    }
+    this.active = kept.sort((a, b) => a.id - b.id);
+    if (this.active.length > 0) {
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  get size(): number {
+    return this.active.length;
+  }
+
+  get pending(): number {
+    return this.waiters.length;
+  }
+
+  /**
+   * The worker for a request: the sticky one if it names a routable worker, else the least
+   * loaded. `avoid` is a worker that just failed this request (a retry goes elsewhere if it can).
+   */
+  choose(opts: {
+    stickyId?: number | null;
+    ip?: string | null;
+    avoid?: Upstream;
+  }): Upstream | null {
+    const { active } = this;
+    if (active.length === 0) return null;
+    if (opts.stickyId != null) {
+      const u = active.find((a) => a.id === opts.stickyId);
+      if (u && u !== opts.avoid) return u;
+    }
+    const pool = opts.avoid && active.length > 1 ? active.filter((a) => a !== opts.avoid) : active;
+    if (opts.ip != null) return pool[pickByIp(pool, opts.ip)] ?? null;
+    const i = pickLeastOutstanding(pool, this.cursor);
+    this.cursor = (i + 1) % pool.length;
+    return pool[i] ?? null;
+  }
+
+  isActive(u: Upstream): boolean {
+    return !u.withdrawn;
+  }
+
+  acquire(u: Upstream): void {
+    u.inflight++;
+    u.requests++;
+  }
+
+  release(u: Upstream): void {
+    u.inflight--;
+    if (u.withdrawn) this.closeIfIdle(u);
+  }
+
+  /** Resolves true when a worker is routable again, false after `ms` or if cancelled. */
+  waitForWorker(ms: number, cancelled: () => boolean): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== wake);
+        resolve(false);
+      }, ms);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(!cancelled());
+      };
+      this.waiters.push(wake);
+    });
+  }
+
+  /** Every upstream the router knows, leaving ones included (they still finish requests). */
+  counters(): UpstreamCounters[] {
+    return [...this.active, ...this.leaving].map(counters);
+  }
+
+  /** A withdrawn worker with nothing in flight: close the pooled connections so it can exit. */
+  private closeIfIdle(u: Upstream): void {
+    if (u.inflight > 0) return;
+    u.agent.destroy();
+    this.leaving.delete(u);
+  }
+}
+
+export { counters as upstreamCounters };

@@ -1,0 +1,22 @@
+import type { Server as NetServer, Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { Logger } from '../log/logger.js';
+import type { TlsMaterial } from '../master/tls.js';
+import { secureSocketOf } from './drain.js';
+
+/** A TLS front for an HTTP server (a worker's app, or the router); secure sockets are recorded against their raw socket. */
+export function tlsFront(material: TlsMaterial, app: NetServer, logger: Logger): NetServer {
+  const front = createTlsServer({
+    cert: material.cert,
+    key: material.key,
+    ...(material.ca ? { ca: material.ca } : {}),
+    ALPNProtocols: ['http/1.1'],
+  });
+  front.on('secureConnection', (socket: TLSSocket) => {
+    const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
+    if (raw) secureSocketOf.set(raw, socket);
+    app.emit('connection', socket);
+  });
+  front.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
+  return front;
+}

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { matchRoute, parseAllowIp, parseRoute } from '../../src/config/route.js';
+import {
+  hashString,
+  isRetryable,
+  pickByIp,
+  pickLeastOutstanding,
+  stickyCookieValue,
+} from '../../src/router/balance.js';
+import { forwardedHeaders, isTrusted, trustList } from '../../src/router/forwarded.js';
+
+const up = (id: number, inflight: number, weight = 1) => ({ id, inflight, weight });
+
+describe('least outstanding balancing', () => {
+  it('picks the least loaded, per unit of weight', () => {
+    assert.equal(pickLeastOutstanding([up(1, 3), up(2, 1), up(3, 2)], 0), 1);
+    assert.equal(pickLeastOutstanding([up(1, 4, 4), up(2, 2)], 0), 0, '4/4 < 2/1');
+    assert.equal(pickLeastOutstanding([], 0), -1);
+  });
+
+  it('takes turns between equally loaded workers, from the cursor', () => {
+    const idle = [up(1, 0), up(2, 0), up(3, 0)];
+    assert.deepEqual(
+      [0, 1, 2, 3].map((c) => pickLeastOutstanding(idle, c)),
+      [0, 1, 2, 0],
+    );
+    assert.equal(pickLeastOutstanding([up(1, 1), up(2, 0), up(3, 0)], 0), 1);
+  });
+});
+
+describe('sticky sessions', () => {
+  it('maps one IP to one worker while the set is unchanged', () => {
+    const pool = [up(1, 0), up(2, 5), up(3, 0)];
+    const i = pickByIp(pool, '10.0.0.7');
+    assert.equal(pickByIp(pool, '10.0.0.7'), i);
+    assert.equal(i, hashString('10.0.0.7') % 3);
+    assert.equal(pickByIp([], '10.0.0.7'), -1);
+    const spread = new Set(Array.from({ length: 50 }, (_, n) => pickByIp(pool, `10.0.0.${n}`)));
+    assert.equal(spread.size, 3, 'addresses spread over every worker');
+  });
+
+  it('reads the tsgun_worker cookie among others, and ignores a bad value', () => {
+    assert.equal(stickyCookieValue('a=1; tsgun_worker=12; b=2'), 12);
+    assert.equal(stickyCookieValue('tsgun_worker=abc'), null);
+    assert.equal(stickyCookieValue('xtsgun_worker=3'), null);
+    assert.equal(stickyCookieValue(undefined), null);
+  });
+});
+
+describe('retry rule', () => {
+  it('retries idempotent methods without a body only', () => {
+    for (const m of ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']) assert.ok(isRetryable(m, {}), m);
+    assert.ok(!isRetryable('POST', {}));
+    assert.ok(!isRetryable('PATCH', {}));
+    assert.ok(!isRetryable('PUT', { 'content-length': '5' }));
+    assert.ok(isRetryable('PUT', { 'content-length': '0' }));
+    assert.ok(!isRetryable('GET', { 'transfer-encoding': 'chunked' }));
+  });
+});
+
+describe('X-Forwarded-*', () => {
+  const trust = trustList(['127.0.0.1', '::1', '10.0.0.0/8']);
+
+  it('trusts listed addresses, networks and IPv4-mapped IPv6 peers', () => {
+    assert.ok(isTrusted(trust, '127.0.0.1'));
+    assert.ok(isTrusted(trust, '::ffff:127.0.0.1'));
+    assert.ok(isTrusted(trust, '10.20.30.40'));
+    assert.ok(isTrusted(trust, '::1'));
+    assert.ok(!isTrusted(trust, '192.168.1.1'));
+    assert.ok(!isTrusted(trust, undefined));
+    assert.ok(isTrusted(trustList(['*']), '203.0.113.9'));
+  });
+
+  it('extends a trusted peer headers and replaces an untrusted one', () => {
+    const headers = {
+      host: 'app.example',
+      'x-forwarded-for': '203.0.113.9',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'www.example',
+    };
+    assert.deepEqual(
+      forwardedHeaders({ peer: '::ffff:10.0.0.2', encrypted: false, headers, trusted: true }),
+      { for: '203.0.113.9, 10.0.0.2', proto: 'https', host: 'www.example' },
+    );
+    assert.deepEqual(
+      forwardedHeaders({ peer: '192.168.1.1', encrypted: true, headers, trusted: false }),
+      { for: '192.168.1.1', proto: 'https', host: 'app.example' },
+    );
+    assert.deepEqual(
+      forwardedHeaders({
+        peer: '127.0.0.1',
+        encrypted: false,
+        headers: { host: 'h' },
+        trusted: true,
+      }),
+      { for: '127.0.0.1', proto: 'http', host: 'h' },
+    );
+  });
+});
+
+describe('--route and --forwarded-allow-ips values', () => {
+  it('parses PREFIX=URL and refuses what it cannot route', () => {
+    assert.deepEqual(parseRoute('/legacy=http://127.0.0.1:9000'), {
+      prefix: '/legacy',
+      url: 'http://127.0.0.1:9000',
+    });
+    assert.throws(() => parseRoute('legacy=http://x'), /must start with "\/"/);
+    assert.throws(() => parseRoute('/a=ftp://x'), /http:\/\/ or https:\/\//);
+    assert.throws(() => parseRoute('/a=http://x/path'), /must be an origin/);
+    assert.throws(() => parseRoute('/a'), /expected PREFIX=URL/);
+  });
+
+  it('matches the longest prefix at a segment boundary', () => {
+    const routes = [parseRoute('/api=http://a:1'), parseRoute('/api/v2=http://b:2')];
+    assert.equal(matchRoute(routes, '/api/v2/x')?.url, 'http://b:2');
+    assert.equal(matchRoute(routes, '/api/x')?.url, 'http://a:1');
+    assert.equal(matchRoute(routes, '/api?q=1')?.url, 'http://a:1');
+    assert.equal(matchRoute(routes, '/api'), routes[0]);
+    assert.equal(matchRoute(routes, '/apix'), null);
+  });
+
+  it('accepts *, addresses and networks', () => {
+    assert.equal(parseAllowIp('*'), '*');
+    assert.equal(parseAllowIp('10.0.0.0/8'), '10.0.0.0/8');
+    assert.equal(parseAllowIp('::1'), '::1');
+    assert.throws(() => parseAllowIp('10.0.0.0/33'), /CIDR/);
+    assert.throws(() => parseAllowIp('localhost'), /CIDR/);
+  });
+});
