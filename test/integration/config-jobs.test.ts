@@ -209,10 +209,7 @@ describe('--reload', () => {
     const mark = t.logs.length;
     writeFileSync(
       app,
-      readFileSync(app, 'utf8').replace(
-        'reply(res, { url: req.url,',
-        'reply(res, { version: 2, url: req.url,',
-      ),
+      readFileSync(app, 'utf8').replace('url: req.url,', 'version: 2, url: req.url,'),
     );
     await t.waitForLog((l) => l.msg === 'reload complete', 15_000, mark);
     const stats = await load.stop();
