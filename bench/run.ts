@@ -312,7 +312,7 @@ function runWrk(url: string, seconds: number, connections: number, keepAlive = f
   );
 }
 
-function runHttperf(port: number, conns: number, rate: number): HttperfResult {
+function runHttperf(port: number, conns: number, rate: number): HttperfResult | null {
   const argv = pin(1, [
     'httperf',
     '--hog',
@@ -330,7 +330,15 @@ function runHttperf(port: number, conns: number, rate: number): HttperfResult {
     '5',
   ]);
   const out = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 120_000 });
-  return parseHttperf(`${out.stdout}${out.stderr}`);
+  try {
+    return parseHttperf(`${out.stdout}${out.stderr}`);
+  } catch (err) {
+    // A stalled httperf (killed at the timeout) must not lose the other rows of a 15-minute run.
+    process.stderr.write(
+      `bench: ${(err as Error).message.split('\n')[0]} (row kept, no httperf figure)\n`,
+    );
+    return null;
+  }
 }
 
 interface RowResult {

@@ -818,7 +818,8 @@ export class Arbiter {
         w.bootError = { code: message.code, message: message.message };
         break;
       case 'want-sockets':
-        this.opts.sockets.forEach((s, index) => {
+        // Router mode: a worker's only socket is its private one.
+        (w.privateSocket ? [w.privateSocket] : this.opts.sockets).forEach((s, index) => {
           if (w.child.connected)
             w.child.send(masterMessage({ type: 'socket', index }), s.handle as never);
         });

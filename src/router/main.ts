@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   }, beatMs).unref();
   process.on('disconnect', () => process.exit(0));
 
-  const pool = new WorkerPool();
+  const pool = new WorkerPool(config.workerConnections);
   const router = createRouter(config, pool, logger);
   const server = createServer({ keepAliveTimeout: config.keepAlive * 1000 });
   server.headersTimeout = 60_000;

@@ -61,6 +61,13 @@ export class WorkerPool {
   private cursor = 0;
   private waiters: (() => void)[] = [];
 
+  /**
+   * `maxSockets`: --worker-connections. A worker stops accepting at that many connections, so
+   * the router never opens more to one worker: extra requests wait in the agent, not in a queue
+   * behind the router's own idle pooled connections.
+   */
+  constructor(private readonly maxSockets: number) {}
+
   /** Make `list` the routable set. Returns the upstreams that left, for the log. */
   apply(list: readonly UpstreamWorker[]): void {
     const wanted = new Map(list.map((w) => [w.id, w]));
@@ -81,7 +88,7 @@ export class WorkerPool {
         id: w.id,
         weight: w.weight,
         target: { socketPath: w.path, host: 'localhost', port: 80 },
-        agent: new Agent({ keepAlive: true, scheduling: 'lifo' }),
+        agent: new Agent({ keepAlive: true, scheduling: 'lifo', maxSockets: this.maxSockets }),
         inflight: 0,
         requests: 0,
         errors: 0,

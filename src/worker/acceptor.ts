@@ -7,6 +7,8 @@ export interface AcceptorOptions {
   readonly maxConnections: number;
   /** Ask the master for the listening sockets again (the worker closed its copies to pause). */
   readonly requestSockets: () => void;
+  /** --stats: a connection closed (its byte count is final). */
+  readonly onSocketClosed?: (socket: Socket) => void;
   readonly logger: Logger;
 }
 
@@ -86,6 +88,7 @@ export class Acceptor {
 
   private onSocketClose(socket: Socket): void {
     this.sockets.delete(socket);
+    this.opts.onSocketClosed?.(socket);
     if (this.paused && !this.stopped && this.sockets.size < this.opts.maxConnections) {
       this.paused = false;
       this.opts.logger.debug(

@@ -1,32 +1,22 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { WorkerCounters } from '../ipc/protocol.js';
 
-const STARTED = Symbol('tsgun.started');
-const BYTES_BEFORE = Symbol('tsgun.bytesBefore');
-const COUNTERS = Symbol('tsgun.counters');
-const SOCKET = Symbol('tsgun.socket');
-
-interface Tracked extends ServerResponse {
-  [STARTED]: number;
-  [BYTES_BEFORE]: number;
-  [COUNTERS]: Counters;
-  /** The response leaves its socket when it finishes; the byte count needs it after that. */
-  [SOCKET]: IncomingMessage['socket'];
-}
-
-function onClose(this: Tracked): void {
-  this[COUNTERS].finish(this);
-}
-
 /**
  * Per-worker request counters for --stats and --statsd-host. The request path only bumps numbers;
- * the report (memory, loop lag) is built once a second and sent over IPC in one message.
+ * the report (bytes, memory, loop lag) is built once a second and sent over IPC in one message.
+ *
+ * Nothing is stored on Node's response objects: adding properties to them changes their hidden
+ * class, and Node's own http code that handles every response then meets more than one shape.
+ * Per request there is one small closure (the start time) and one 'close' listener; bytes are
+ * counted per connection, at report time, not per response.
  */
 export class Counters {
   requests = 0;
   private inflight = 0;
-  private bytesOut = 0;
+  /** Bytes written by connections that have closed; open ones are added at report time. */
+  private closedBytes = 0;
   private responseMsTotal = 0;
   private finished = 0;
   private status5xx = 0;
@@ -37,42 +27,41 @@ export class Counters {
     this.lag.enable();
   }
 
-  track(req: IncomingMessage, res: ServerResponse): void {
+  track(res: ServerResponse): void {
     this.inflight++;
-    // Start time and byte count ride on the response, and one shared listener reads them back:
-    // no closure is allocated per request.
-    const tracked = res as Tracked;
-    tracked[STARTED] = performance.now();
-    tracked[SOCKET] = req.socket;
-    tracked[BYTES_BEFORE] = req.socket.bytesWritten;
-    tracked[COUNTERS] = this;
-    res.on('close', onClose); // 'close' fires once; on() avoids once()'s per-call wrapper
+    const started = performance.now();
+    res.on('close', () => this.finish(res, started));
   }
 
-  /** Called by onClose with the response that just closed. */
-  finish(res: Tracked): void {
+  private finish(res: ServerResponse, started: number): void {
     this.inflight--;
     if (!res.writableFinished) return;
     this.finished++;
-    this.responseMsTotal += performance.now() - res[STARTED];
-    this.bytesOut += res[SOCKET].bytesWritten - res[BYTES_BEFORE];
+    this.responseMsTotal += performance.now() - started;
     const status = res.statusCode;
     if (status >= 500) this.status5xx++;
     this.statusDelta[status] = (this.statusDelta[status] ?? 0) + 1;
   }
 
-  report(connections: number): WorkerCounters {
+  /** A connection closed: keep what it wrote. */
+  socketClosed(socket: Socket): void {
+    this.closedBytes += socket.bytesWritten ?? 0;
+  }
+
+  report(open: ReadonlySet<Socket>): WorkerCounters {
     const memory = process.memoryUsage();
     // The histogram counts the sampling timer itself (resolution 10 ms): the lag is what is beyond it.
     const lagP99 = Math.max(0, this.lag.percentile(99) / 1e6 - 10);
     this.lag.reset();
     const statusDelta = this.statusDelta;
     this.statusDelta = {};
+    let bytesOut = this.closedBytes;
+    for (const socket of open) bytesOut += socket.bytesWritten ?? 0;
     return {
       requests: this.requests,
       inflight: this.inflight,
-      connections,
-      bytesOut: this.bytesOut,
+      connections: open.size,
+      bytesOut,
       responseMsTotal: this.responseMsTotal,
       finished: this.finished,
       status5xx: this.status5xx,

@@ -1,5 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { Server as NetServer } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import { readConfigFile } from '../config/load.js';
 import type { Config, Hook } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
@@ -243,6 +243,7 @@ async function main(): Promise<void> {
     backlog: config.backlog,
     maxConnections: config.workerConnections,
     requestSockets: () => send(workerMessage({ type: 'want-sockets' })),
+    ...(counters ? { onSocketClosed: (socket: Socket) => counters.socketClosed(socket) } : {}),
     logger,
   });
   const accepted = acceptor;
@@ -250,7 +251,7 @@ async function main(): Promise<void> {
   if (counters) {
     setInterval(() => {
       counters.requests = state.requests;
-      send(workerMessage({ type: 'stats', ...counters.report(accepted.sockets.size) }));
+      send(workerMessage({ type: 'stats', ...counters.report(accepted.sockets) }));
     }, 1000).unref();
   }
 

@@ -117,7 +117,7 @@ export function installGate(
     state.requests++;
     if (state.draining || noKeepAlive) res.shouldKeepAlive = false;
     if (accessLog) accessLog.record(req, res);
-    if (counters) counters.track(req, res);
+    if (counters) counters.track(res);
     const status = checkLimits(req, config);
     if (status !== 0) {
       reject(

@@ -229,6 +229,47 @@ describe('router mode', () => {
     t.kill();
   });
 
+  it('--worker-connections: the router never opens more; a full worker resumes on its private socket', async () => {
+    const t = await startRouter(1, '--worker-connections', '2');
+    const url = await t.url();
+    // Three slow requests, two connections: the third waits in the router, then reuses one.
+    const mark = t.logs.length;
+    const replies = Promise.all([1, 2, 3].map(() => request(`${url}/slow?ms=300`)));
+    await slowStarted(t, mark, 3);
+    for (const r of await replies) assert.equal(r.status, 200);
+    t.kill();
+
+    // A WebSocket holds the only connection of -w 1 --worker-connections 1: the worker stops
+    // accepting; when the WebSocket closes it must get its private socket back, not a public one.
+    const u = new Tsgun([
+      fixture('ws-app.mjs'),
+      '-b',
+      '127.0.0.1:0',
+      '--router',
+      '--worker-connections',
+      '1',
+    ]);
+    await u.waitForReady(1);
+    await u.waitForLog((l) => l.msg === 'router ready');
+    const port = await u.port();
+    const ws = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => {
+      ws.on('connect', () =>
+        ws.write(
+          'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        ),
+      );
+      ws.once('data', () => resolve());
+    });
+    const get = request(`http://127.0.0.1:${port}/`);
+    ws.destroy();
+    const reply = await get;
+    assert.equal(reply.status, 200);
+    assert.equal((JSON.parse(reply.body) as Echo).pid, u.liveWorkerPids()[0]);
+    u.kill();
+  });
+
   it('--route mounts an external upstream; dead gives 502, slow gives 504, both JSON', async () => {
     const legacy: Server = createServer((req, res) => res.end(`legacy saw ${req.url}`));
     const hang: Server = createServer(() => {}); // never answers
