@@ -72,7 +72,7 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   },
   TSGUN_ERR_WORKER_LISTEN: {
     exit: ExitCode.WORKER_BOOT,
-    meaning: 'a worker could not listen on an inherited socket',
+    meaning: 'a worker (or the router) could not listen on an inherited socket',
   },
   TSGUN_ERR_WORKER_NOT_READY: {
     exit: ExitCode.WORKER_BOOT,

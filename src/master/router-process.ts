@@ -161,7 +161,7 @@ export class RouterProcess {
         this.stats = { upstreams: m.upstreams, pending: m.pending, connections: m.connections };
         break;
       case 'boot-error':
-        this.bootError = `${m.message} [${m.code}]`;
+        this.bootError = m.message;
         break;
       default:
         break;
