@@ -12,6 +12,7 @@ import {
 } from '../config/registry.js';
 import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import { type HookName, runHook, type ServerFacade, type WorkerFacade } from '../hooks.js';
+import { heartbeatMs } from '../ipc/child.js';
 import {
   masterMessage,
   receiveFromWorker,
@@ -209,9 +210,8 @@ export class Arbiter {
       this.listeners.set(sig, listener);
       process.on(sig, listener);
     }
-    const timeoutMs = this.config.timeout * 1000;
-    const tickMs = timeoutMs > 0 ? Math.max(50, Math.min(1000, timeoutMs / 4)) : 1000;
-    this.ticker = setInterval(() => this.wake(), tickMs);
+    // The master looks as often as workers beat: a missed beat is noticed within one more.
+    this.ticker = setInterval(() => this.wake(), heartbeatMs(this.config.timeout));
     this.scheduler.setCron(this.config.cron, (entry) => this.runCronAction(entry));
     if (this.config.reload && this.config.app) {
       this.stopWatching = watchForReload({

@@ -23,11 +23,21 @@ export function forkWorker(opts: {
   env[WORKER_ENV.id] = String(opts.id);
   env[WORKER_ENV.config] = JSON.stringify(opts.config);
   if (opts.check) env[WORKER_ENV.check] = '1';
-  return fork(WORKER_ENTRY, [], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...opts.sockets.map((s) => s.handle.fd)],
+  return forkChild(WORKER_ENTRY, env, opts.sockets, opts.credentials);
+}
+
+/** Sockets as fds from FIRST_LISTEN_FD on (0-2 stdio, 3 IPC), JSON IPC, --user/--group. */
+function forkChild(
+  entry: URL,
+  env: NodeJS.ProcessEnv,
+  sockets: readonly BoundSocket[],
+  credentials: Credentials | null | undefined,
+): ChildProcess {
+  return fork(entry, [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.handle.fd)],
     env,
     serialization: 'json',
-    ...(opts.credentials ? { uid: opts.credentials.uid, gid: opts.credentials.gid } : {}),
+    ...(credentials ? { uid: credentials.uid, gid: credentials.gid } : {}),
   });
 }
 
@@ -39,10 +49,5 @@ export function forkRouter(opts: {
 }): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env };
   env[WORKER_ENV.config] = JSON.stringify(opts.config);
-  return fork(ROUTER_ENTRY, [], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...opts.sockets.map((s) => s.handle.fd)],
-    env,
-    serialization: 'json',
-    ...(opts.credentials ? { uid: opts.credentials.uid, gid: opts.credentials.gid } : {}),
-  });
+  return forkChild(ROUTER_ENTRY, env, opts.sockets, opts.credentials);
 }

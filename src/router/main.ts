@@ -3,13 +3,8 @@ import type { Server as NetServer } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
-import {
-  FIRST_LISTEN_FD,
-  receiveFromMaster,
-  WORKER_ENV,
-  type WorkerMessage,
-  workerMessage,
-} from '../ipc/protocol.js';
+import { sendToMaster, stayAttached } from '../ipc/child.js';
+import { FIRST_LISTEN_FD, receiveFromMaster, WORKER_ENV, workerMessage } from '../ipc/protocol.js';
 import { createLogger } from '../log/logger.js';
 import type { TlsMaterial } from '../master/tls.js';
 import { Acceptor } from '../worker/acceptor.js';
@@ -24,10 +19,6 @@ import { createRouter } from './proxy.js';
  * master tells it which workers are routable; client connections stay here across reloads.
  */
 
-function send(message: WorkerMessage): void {
-  if (process.connected) process.send?.(message, undefined, undefined, () => {});
-}
-
 async function main(): Promise<void> {
   const config = JSON.parse(process.env[WORKER_ENV.config] ?? 'null') as Config;
   delete process.env[WORKER_ENV.config];
@@ -38,16 +29,8 @@ async function main(): Promise<void> {
     role: 'router',
   });
   const logger = log.logger;
-  const ppid = process.ppid;
   let acceptor: Acceptor | null = null;
-
-  const beatMs =
-    config.timeout > 0 ? Math.max(50, Math.min(1000, (config.timeout * 1000) / 4)) : 1000;
-  setInterval(() => {
-    if (process.ppid !== ppid) process.exit(0);
-    send(workerMessage({ type: 'heartbeat', connections: acceptor?.sockets.size ?? 0 }));
-  }, beatMs).unref();
-  process.on('disconnect', () => process.exit(0));
+  stayAttached(config.timeout, () => acceptor?.sockets.size ?? 0);
 
   const pool = new WorkerPool(config.workerConnections);
   const router = createRouter(config, pool, logger);
@@ -76,9 +59,15 @@ async function main(): Promise<void> {
     if (received.kind !== 'ours') return;
     const m = received.message;
     if (m.type === 'upstreams') {
+      const before = pool.size;
       pool.apply(m.upstreams);
-      logger.debug({ workers: m.upstreams.map((u) => u.id) }, 'upstream workers');
-      send(workerMessage({ type: 'upstreams-applied', seq: m.seq }));
+      const workers = m.upstreams.map((u) => u.id);
+      // Info when the count changes (a worker joined or left), debug for a same-size swap.
+      logger[before === pool.size ? 'debug' : 'info'](
+        { workers },
+        `routing to ${workers.length} worker(s)`,
+      );
+      sendToMaster(workerMessage({ type: 'upstreams-applied', seq: m.seq }));
     } else if (m.type === 'tls') {
       const material = { cert: m.cert, key: m.key, ca: m.ca };
       // Certificate rotation (HUP): new handshakes use the new pair; open connections stay.
@@ -102,7 +91,7 @@ async function main(): Promise<void> {
 
   if (config.stats || config.statsdHost) {
     setInterval(() => {
-      send(
+      sendToMaster(
         workerMessage({
           type: 'router-stats',
           upstreams: [...pool.counters(), ...router.routes.map(upstreamCounters)],
@@ -142,12 +131,12 @@ async function main(): Promise<void> {
       `router cannot listen: ${(err as Error).message}`,
     );
     logger.error({ code: e.code }, e.message);
-    send(workerMessage({ type: 'boot-error', code: e.code, message: e.message }));
+    sendToMaster(workerMessage({ type: 'boot-error', code: e.code, message: e.message }));
     process.exit(e.exitCode);
   }
   server.emit('listening');
   logger.info({ binds: config.bind.length }, 'router accepting');
-  send(workerMessage({ type: 'ready' }));
+  sendToMaster(workerMessage({ type: 'ready' }));
 }
 
 main().catch((err: unknown) => {

@@ -5,12 +5,12 @@ import type { Config, Hook } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
 import { callHook, WORKER_HOOKS, type WorkerFacade, type WorkerHooks } from '../hooks.js';
 import { onAppReady } from '../index.js';
+import { sendToMaster, stayAttached } from '../ipc/child.js';
 import {
   FIRST_LISTEN_FD,
   type RetireReason,
   receiveFromMaster,
   WORKER_ENV,
-  type WorkerMessage,
   workerMessage,
 } from '../ipc/protocol.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -30,10 +30,6 @@ import { tlsFront } from './tls-front.js';
  * A worker: loads the app, listens on the sockets the master inherited to it, accepts directly,
  * and reports to the master over IPC. Started by the master with `child_process.fork`.
  */
-
-function send(message: WorkerMessage): void {
-  if (process.connected) process.send?.(message, undefined, undefined, () => {});
-}
 
 function readBoot(): { id: number; config: Config; check: boolean } {
   const id = Number(process.env[WORKER_ENV.id]);
@@ -55,7 +51,7 @@ function bootFailed(err: unknown, logger: Logger): never {
     { code: known.code, err: err instanceof TsgunError ? undefined : err },
     known.message,
   );
-  send(workerMessage({ type: 'boot-error', code: known.code, message: known.message }));
+  sendToMaster(workerMessage({ type: 'boot-error', code: known.code, message: known.message }));
   process.exit(known.exitCode);
 }
 
@@ -77,7 +73,7 @@ async function runJob(
       logger.error({ job: name, err }, `job ${name} failed`);
     }
   }
-  send(
+  sendToMaster(
     workerMessage({
       type: 'job-done',
       runId,
@@ -131,19 +127,9 @@ async function main(): Promise<void> {
     worker: id,
   });
   const logger = log.logger;
-  const ppid = process.ppid;
-
   let openConnections = () => 0;
   // Heartbeat first, so a blocked boot is caught by the master like a blocked request.
-  const beatMs =
-    config.timeout > 0 ? Math.max(50, Math.min(1000, (config.timeout * 1000) / 4)) : 1000;
-  const beat = setInterval(() => {
-    if (process.ppid !== ppid) process.exit(0); // orphaned: the master is gone
-    send(workerMessage({ type: 'heartbeat', connections: openConnections() }));
-  }, beatMs);
-  beat.unref();
-  // The master died (even by SIGKILL): the IPC channel closes, and a worker must not outlive it.
-  process.on('disconnect', () => process.exit(0));
+  stayAttached(config.timeout, () => openConnections());
 
   // Installed first: a message that arrives while no listener exists is lost (the master sends
   // the TLS material right after forking).
@@ -173,13 +159,13 @@ async function main(): Promise<void> {
     if (saidReady || !accepting || !appReady) return;
     saidReady = true;
     if (jobs.length > 0)
-      send(
+      sendToMaster(
         workerMessage({
           type: 'jobs',
           jobs: jobs.map((j) => ({ name: j.name, schedule: j.schedule })),
         }),
       );
-    send(workerMessage({ type: 'ready' }));
+    sendToMaster(workerMessage({ type: 'ready' }));
   };
   onAppReady(() => {
     appReady = true;
@@ -209,7 +195,7 @@ async function main(): Promise<void> {
     if (retired) return;
     retired = true;
     logger.info({ reason }, `asking to be replaced: ${detail}`);
-    send(workerMessage({ type: 'retire', reason, detail }));
+    sendToMaster(workerMessage({ type: 'retire', reason, detail }));
   };
   const counters = config.stats || config.statsdHost ? new Counters() : null;
   const accessLog: AccessLog | null = config.accessLogfile
@@ -242,7 +228,7 @@ async function main(): Promise<void> {
   acceptor = new Acceptor(front, {
     backlog: config.backlog,
     maxConnections: config.workerConnections,
-    requestSockets: () => send(workerMessage({ type: 'want-sockets' })),
+    requestSockets: () => sendToMaster(workerMessage({ type: 'want-sockets' })),
     ...(counters ? { onSocketClosed: (socket: Socket) => counters.socketClosed(socket) } : {}),
     logger,
   });
@@ -251,7 +237,7 @@ async function main(): Promise<void> {
   if (counters) {
     setInterval(() => {
       counters.requests = state.requests;
-      send(workerMessage({ type: 'stats', ...counters.report(accepted.sockets) }));
+      sendToMaster(workerMessage({ type: 'stats', ...counters.report(accepted.sockets) }));
     }, 1000).unref();
   }
 

@@ -18,6 +18,8 @@ async function startRouter(workers: number, ...args: string[]): Promise<Tsgun> {
   const t = startApp('--router', '-w', String(workers), ...args);
   await t.waitForLog((l) => l.msg === 'router ready');
   await t.waitForReady(workers);
+  // The router has the whole list (it arrives after the master's "worker ready" lines).
+  await t.waitForLog((l) => l.role === 'router' && l.msg === `routing to ${workers} worker(s)`);
   return t;
 }
 
