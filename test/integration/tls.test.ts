@@ -53,20 +53,41 @@ function servedName(port: number): Promise<string> {
   });
 }
 
+/** Two certificates and the paths tsgun reads, holding the first one. */
+function liveCerts(name: string) {
+  const one = makeCert(`${name}-one`);
+  const two = makeCert(`${name}-two`);
+  const live = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+  copyFileSync(one.cert, live.cert);
+  copyFileSync(one.key, live.key);
+  return { live, two };
+}
+
+/** Put the second certificate in place and HUP under load: no request fails, new ones get it. */
+async function rotateUnderLoad(
+  t: ReturnType<typeof startApp>,
+  certs: ReturnType<typeof liveCerts>,
+  url: string,
+): Promise<void> {
+  copyFileSync(certs.two.cert, certs.live.cert);
+  copyFileSync(certs.two.key, certs.live.key);
+  const load = clientLoop(url, { concurrency: 4 });
+  await t.reload(15_000);
+  const stats = await load.stop();
+  assert.equal(stats.failed, 0, stats.errors.slice(0, 3).join(', '));
+}
+
 describe('TLS', { skip: !hasOpenssl && 'openssl is needed to make test certificates' }, () => {
   it('serves HTTPS in direct mode and rotates the certificate on HUP without a failed request', async () => {
-    const one = makeCert('one');
-    const two = makeCert('two');
-    const live = { cert: join(dir, 'live.crt'), key: join(dir, 'live.key') };
-    copyFileSync(one.cert, live.cert);
-    copyFileSync(one.key, live.key);
+    const certs = liveCerts('direct');
+    const { live } = certs;
     const t = startApp('-w', '2', '--certfile', live.cert, '--keyfile', live.key);
     await t.waitForReady(2);
     const url = await t.url();
     assert.match(url, /^https:\/\//);
     const port = await t.port();
     assert.equal((await request(`${url}/`)).status, 200);
-    assert.equal(await servedName(port), 'one');
+    assert.equal(await servedName(port), 'direct-one');
 
     // A broken file on HUP: logged, the old certificate stays.
     writeFileSync(live.cert, 'not a certificate');
@@ -79,25 +100,16 @@ describe('TLS', { skip: !hasOpenssl && 'openssl is needed to make test certifica
     );
     assert.equal(kept.level, 50);
     await t.waitForLog((l) => l.msg === 'reload complete', 15_000, mark);
-    assert.equal(await servedName(port), 'one');
+    assert.equal(await servedName(port), 'direct-one');
 
-    // A new certificate under load: new connections get it, no request fails.
-    copyFileSync(two.cert, live.cert);
-    copyFileSync(two.key, live.key);
-    const load = clientLoop(url, { concurrency: 4 });
-    await t.reload(15_000);
-    const stats = await load.stop();
-    assert.equal(stats.failed, 0, stats.errors.slice(0, 3).join(', '));
-    assert.equal(await servedName(port), 'two');
+    await rotateUnderLoad(t, certs, url);
+    assert.equal(await servedName(port), 'direct-two');
     t.kill();
   });
 
   it('router mode: the router terminates TLS and rotates the certificate on HUP', async () => {
-    const one = makeCert('r-one');
-    const two = makeCert('r-two');
-    const live = { cert: join(dir, 'router.crt'), key: join(dir, 'router.key') };
-    copyFileSync(one.cert, live.cert);
-    copyFileSync(one.key, live.key);
+    const certs = liveCerts('router');
+    const { live } = certs;
     const t = startApp('--router', '-w', '2', '--certfile', live.cert, '--keyfile', live.key);
     await t.waitForLog((l) => l.msg === 'router ready');
     await t.waitForReady(2);
@@ -107,15 +119,10 @@ describe('TLS', { skip: !hasOpenssl && 'openssl is needed to make test certifica
     assert.equal(reply.status, 200);
     const seen = JSON.parse(reply.body) as { forwarded: { proto: string } };
     assert.equal(seen.forwarded.proto, 'https', 'workers behind the router learn the scheme');
-    assert.equal(await servedName(port), 'r-one');
+    assert.equal(await servedName(port), 'router-one');
 
-    copyFileSync(two.cert, live.cert);
-    copyFileSync(two.key, live.key);
-    const load = clientLoop(url, { concurrency: 4 });
-    await t.reload(15_000);
-    const stats = await load.stop();
-    assert.equal(stats.failed, 0, stats.errors.slice(0, 3).join(', '));
-    assert.equal(await servedName(port), 'r-two');
+    await rotateUnderLoad(t, certs, url);
+    assert.equal(await servedName(port), 'router-two');
     t.kill();
   });
 
