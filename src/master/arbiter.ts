@@ -411,12 +411,14 @@ export class Arbiter {
   /** An upgraded master whose parent (the old master) is gone takes over the pidfile. */
   private maybePromote(): void {
     if (this.upgradeFrom === null || process.ppid === this.upgradeFrom) return;
-    this.logger.info({ oldMasterPid: this.upgradeFrom }, 'master has been promoted');
+    const oldMasterPid = this.upgradeFrom;
     this.upgradeFrom = null;
     if (this.pidfile && this.config.pid) {
       promotePidfile(this.pidfile, this.config.pid);
       this.pidfile = this.config.pid;
     }
+    // Logged once the pidfile names this master: whoever waits for this line may read it.
+    this.logger.info({ oldMasterPid }, 'master has been promoted');
   }
 
   // --- hooks ----------------------------------------------------------------------------------
