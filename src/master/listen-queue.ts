@@ -2,17 +2,18 @@ import { readlinkSync } from 'node:fs';
 import { readListeningRows } from './proc-net.js';
 import type { BoundSocket } from './sockets.js';
 
-const families = new WeakMap<BoundSocket, string>();
+const ipv6 = new WeakMap<BoundSocket, boolean>();
 
-/** IPv4 or IPv6, from the bound handle (an inherited fd may be either), asked once. */
-function familyOf(s: BoundSocket): string {
-  let family = families.get(s);
-  if (family === undefined) {
+/** From the bound handle (an inherited fd may be either family), asked once per socket. */
+function isIPv6(s: BoundSocket): boolean {
+  let v6 = ipv6.get(s);
+  if (v6 === undefined) {
     const out: Record<string, unknown> = {};
-    family = s.handle.getsockname?.(out) === 0 ? String(out['family']) : 'IPv4';
-    families.set(s, family);
+    // 'IPv6' on Node 20+; 6 on the releases that briefly reported a number.
+    v6 = s.handle.getsockname?.(out) === 0 && (out['family'] === 'IPv6' || out['family'] === 6);
+    ipv6.set(s, v6);
   }
-  return family;
+  return v6;
 }
 
 /**
@@ -35,8 +36,7 @@ export function readListenQueues(sockets: readonly BoundSocket[]): (number | nul
   // once a second: the whole cost of --stats in the benchmark, until this check).
   const files = new Set<string>();
   sockets.forEach((s, i) => {
-    if (inodes[i] !== null)
-      files.add(familyOf(s) === 'IPv6' || familyOf(s) === '6' ? '/proc/net/tcp6' : '/proc/net/tcp');
+    if (inodes[i] !== null) files.add(isIPv6(s) ? '/proc/net/tcp6' : '/proc/net/tcp');
   });
   for (const file of files) {
     try {

@@ -22,7 +22,14 @@ export interface Upstream {
   withdrawn: boolean;
 }
 
-function counters(u: Upstream): UpstreamCounters {
+/** What --sticky asks of one request: a worker id (cookie), a client address (ip), or neither. */
+export interface Sticky {
+  readonly workerId: number | null;
+  readonly ip: string | null;
+}
+export const NOT_STICKY: Sticky = { workerId: null, ip: null };
+
+export function upstreamCounters(u: Upstream): UpstreamCounters {
   return {
     name: u.name,
     requests: u.requests,
@@ -68,7 +75,7 @@ export class WorkerPool {
    */
   constructor(private readonly maxSockets: number) {}
 
-  /** Make `list` the routable set. Returns the upstreams that left, for the log. */
+  /** Make `list` the routable set; workers not in it finish what they have, then close. */
   apply(list: readonly UpstreamWorker[]): void {
     const wanted = new Map(list.map((w) => [w.id, w]));
     const kept: Upstream[] = [];
@@ -116,26 +123,18 @@ export class WorkerPool {
    * The worker for a request: the sticky one if it names a routable worker, else the least
    * loaded. `avoid` is a worker that just failed this request (a retry goes elsewhere if it can).
    */
-  choose(opts: {
-    stickyId?: number | null;
-    ip?: string | null;
-    avoid?: Upstream;
-  }): Upstream | null {
+  choose(sticky: Sticky, avoid: Upstream | null = null): Upstream | null {
     const { active } = this;
     if (active.length === 0) return null;
-    if (opts.stickyId != null) {
-      const u = active.find((a) => a.id === opts.stickyId);
-      if (u && u !== opts.avoid) return u;
+    if (sticky.workerId !== null) {
+      const u = active.find((a) => a.id === sticky.workerId);
+      if (u && u !== avoid) return u;
     }
-    const pool = opts.avoid && active.length > 1 ? active.filter((a) => a !== opts.avoid) : active;
-    if (opts.ip != null) return pool[pickByIp(pool, opts.ip)] ?? null;
+    const pool = avoid && active.length > 1 ? active.filter((a) => a !== avoid) : active;
+    if (sticky.ip !== null) return pool[pickByIp(pool, sticky.ip)] ?? null;
     const i = pickLeastOutstanding(pool, this.cursor);
     this.cursor = (i + 1) % pool.length;
     return pool[i] ?? null;
-  }
-
-  isActive(u: Upstream): boolean {
-    return !u.withdrawn;
   }
 
   acquire(u: Upstream): void {
@@ -165,7 +164,7 @@ export class WorkerPool {
 
   /** Every upstream the router knows, leaving ones included (they still finish requests). */
   counters(): UpstreamCounters[] {
-    return [...this.active, ...this.leaving].map(counters);
+    return [...this.active, ...this.leaving].map(upstreamCounters);
   }
 
   /** A withdrawn worker with nothing in flight: close the pooled connections so it can exit. */
@@ -175,5 +174,3 @@ export class WorkerPool {
     this.leaving.delete(u);
   }
 }
-
-export { counters as upstreamCounters };

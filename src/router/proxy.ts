@@ -8,7 +8,7 @@ import { matchRoute } from '../config/route.js';
 import type { Logger } from '../log/logger.js';
 import { isRetryable, STICKY_COOKIE, stickyCookieValue } from './balance.js';
 import { forwardedHeaders, isTrusted, trustList } from './forwarded.js';
-import { routeUpstream, type Upstream, type WorkerPool } from './pool.js';
+import { NOT_STICKY, routeUpstream, type Sticky, type Upstream, type WorkerPool } from './pool.js';
 
 /** What the router remembers about a request while it is proxied. */
 interface RequestState {
@@ -99,11 +99,11 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
     }
   });
 
-  const stickyOf = (req: IncomingMessage): { stickyId: number | null; ip: string | null } => {
+  const stickyOf = (req: IncomingMessage): Sticky => {
     if (config.sticky === 'cookie')
-      return { stickyId: stickyCookieValue(req.headers.cookie), ip: null };
-    if (config.sticky === 'ip') return { stickyId: null, ip: req.socket.remoteAddress ?? '' };
-    return { stickyId: null, ip: null };
+      return { workerId: stickyCookieValue(req.headers.cookie), ip: null };
+    if (config.sticky === 'ip') return { workerId: null, ip: req.socket.remoteAddress ?? '' };
+    return NOT_STICKY;
   };
 
   const setForwarded = (req: IncomingMessage): void => {
@@ -180,14 +180,14 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
     state: RequestState,
     attempt: number,
     retryable: boolean,
-    avoid?: Upstream,
+    avoid: Upstream | null = null,
     avoidGone = false,
   ): void => {
     const sticky = stickyOf(req);
-    let u = pool.choose({ ...sticky, ...(avoid ? { avoid } : {}) });
-    // The worker that failed is the only one: retry it only if it still takes connections (a
-    // keep-alive race); if it is gone, wait for the master's next list.
-    if (u === avoid && (avoidGone || (avoid && !pool.isActive(avoid)))) u = null;
+    let u = pool.choose(sticky, avoid);
+    // The worker that failed is the only routable one: retry it if it still takes connections (a
+    // keep-alive race); if it is gone (refused), wait for the master's next list.
+    if (avoidGone && u === avoid) u = null;
     if (!u) {
       void pool
         .waitForWorker(timeoutMs, () => res.destroyed)
@@ -198,7 +198,7 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
         });
       return;
     }
-    if (config.sticky === 'cookie' && sticky.stickyId !== u.id) state.setSticky = u.id;
+    if (config.sticky === 'cookie' && sticky.workerId !== u.id) state.setSticky = u.id;
     send(req, res, state, u, attempt, retryable);
   };
 
