@@ -111,6 +111,16 @@ export function renderPrometheus(doc: StatsDocument): string {
         `tsgun_${name}${Object.keys(l).length ? labels(l) : ''} ${Number.isFinite(v) ? v : 0}`,
       );
   };
+  /** One metric per call, one sample per item (a worker, an upstream), labelled by `label`. */
+  const seriesOf =
+    <T>(items: readonly T[], label: (item: T) => Record<string, string | number>) =>
+    (name: string, type: 'gauge' | 'counter', help: string, pick: (item: T) => number) =>
+      metric(
+        name,
+        type,
+        help,
+        items.map((item) => [label(item), pick(item)]),
+      );
   metric('uptime_seconds', 'gauge', 'Seconds since the master started.', [[{}, doc.uptimeSeconds]]);
   metric('workers_target', 'gauge', 'Workers the master keeps (-w, TTIN/TTOU).', [
     [{}, doc.workers.target],
@@ -149,18 +159,7 @@ export function renderPrometheus(doc: StatsDocument): string {
     'Effective backlog: min(--backlog, somaxconn).',
     doc.sockets.map((s) => [{ socket: s.address }, s.maxBacklog]),
   );
-  const per = (
-    name: string,
-    type: 'gauge' | 'counter',
-    help: string,
-    pick: (w: StatsDocument['worker'][number]) => number,
-  ) =>
-    metric(
-      name,
-      type,
-      help,
-      doc.worker.map((w) => [{ worker: w.id, pid: w.pid }, pick(w)]),
-    );
+  const per = seriesOf(doc.worker, (w) => ({ worker: w.id, pid: w.pid }));
   per('worker_requests_total', 'counter', 'Requests a worker received.', (w) => w.requests);
   per(
     'worker_requests_per_second',
@@ -192,18 +191,7 @@ export function renderPrometheus(doc: StatsDocument): string {
     metric('router_restarts_total', 'counter', 'Times the router was started again.', [
       [{}, r.restarts],
     ]);
-    const up = (
-      name: string,
-      type: 'gauge' | 'counter',
-      help: string,
-      pick: (u: (typeof r.upstreams)[number]) => number,
-    ) =>
-      metric(
-        name,
-        type,
-        help,
-        r.upstreams.map((u) => [{ upstream: u.name }, pick(u)]),
-      );
+    const up = seriesOf(r.upstreams, (u) => ({ upstream: u.name }));
     up('upstream_requests_total', 'counter', 'Requests the router sent.', (u) => u.requests);
     up('upstream_errors_total', 'counter', 'Requests that failed (502/504).', (u) => u.errors);
     up(
