@@ -8,7 +8,7 @@ import { FIRST_LISTEN_FD, receiveFromMaster, WORKER_ENV, workerMessage } from '.
 import { createLogger } from '../log/logger.js';
 import type { TlsMaterial } from '../master/tls.js';
 import { Acceptor } from '../worker/acceptor.js';
-import { drainConnections } from '../worker/drain.js';
+import { handleStopSignals } from '../worker/stop-signals.js';
 import { tlsFront } from '../worker/tls-front.js';
 import { upstreamCounters, WorkerPool } from './pool.js';
 import { createRouter } from './proxy.js';
@@ -102,26 +102,17 @@ async function main(): Promise<void> {
     }, 1000).unref();
   }
 
-  let stopping = false;
-  const gracefulStop = () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ connections: accepted.sockets.size }, 'router stopping gracefully');
-    accepted.stop();
-    router.draining = true;
-    drainConnections(
-      accepted.sockets,
-      () => process.exit(ExitCode.OK),
-      Math.max(100, config.keepAlive * 1000),
-    );
-  };
-  process.on('SIGTERM', gracefulStop);
-  process.on('SIGINT', () => process.exit(ExitCode.OK));
-  process.on('SIGQUIT', () => process.exit(ExitCode.OK));
-  process.on('SIGABRT', () => process.exit(ExitCode.INTERNAL));
-  for (const sig of ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const)
-    process.on(sig, () => {});
-  process.on('SIGUSR1', () => log.reopen());
+  handleStopSignals({
+    role: 'router',
+    acceptor: accepted,
+    keepAliveSeconds: config.keepAlive,
+    logger,
+    onDrain: () => {
+      router.draining = true;
+    },
+    finish: (code) => process.exit(code),
+    reopenLogs: () => log.reopen(),
+  });
 
   try {
     await Promise.all(config.bind.map((_, i) => accepted.listen(i, { fd: FIRST_LISTEN_FD + i })));

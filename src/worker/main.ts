@@ -18,12 +18,12 @@ import type { TlsMaterial } from '../master/tls.js';
 import { Acceptor } from './acceptor.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { Counters } from './counters.js';
-import { drainConnections } from './drain.js';
 import { fetchListener } from './fetch-adapter.js';
 import type { AppJob } from './jobs.js';
 import { type AppTarget, loadApp } from './load-app.js';
 import { startRecycling } from './recycle.js';
 import { type GateState, installGate } from './request-gate.js';
+import { handleStopSignals } from './stop-signals.js';
 import { tlsFront } from './tls-front.js';
 
 /**
@@ -241,44 +241,26 @@ async function main(): Promise<void> {
     }, 1000).unref();
   }
 
-  let stopping = false;
   const finish = (code: number) => {
     callHook(hooks.workerExit, 'workerExit', logger, self);
     accessLog?.flush();
     process.exit(code);
   };
-  const gracefulStop = () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ connections: accepted.sockets.size }, 'worker stopping gracefully');
-    accepted.stop();
-    state.draining = true;
-    // Idle keep-alive sockets are closed when the keep-alive timeout would close them anyway.
-    drainConnections(
-      acceptor.sockets,
-      () => finish(ExitCode.OK),
-      Math.max(100, config.keepAlive * 1000),
-    );
-  };
-  const quickStop = () => {
-    callHook(hooks.workerInt, 'workerInt', logger, self);
-    finish(ExitCode.OK);
-  };
-  process.on('SIGTERM', gracefulStop);
-  process.on('SIGINT', quickStop);
-  process.on('SIGQUIT', quickStop);
-  // The master's heartbeat timeout sends ABRT first: if this loop can still run, say so and go.
-  process.on('SIGABRT', () => {
-    callHook(hooks.workerAbort, 'workerAbort', logger, self);
-    finish(ExitCode.INTERNAL);
-  });
-  // HUP, TTIN, TTOU and WINCH are for the master; a worker ignores them (Ctrl-Z groups and all).
-  for (const sig of ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const)
-    process.on(sig, () => {});
-  // USR1 would start Node's inspector; tsgun uses it for log reopening, as Gunicorn does.
-  process.on('SIGUSR1', () => {
-    log.reopen();
-    accessLog?.reopen();
+  handleStopSignals({
+    role: 'worker',
+    acceptor: accepted,
+    keepAliveSeconds: config.keepAlive,
+    logger,
+    onDrain: () => {
+      state.draining = true;
+    },
+    finish,
+    onQuick: () => callHook(hooks.workerInt, 'workerInt', logger, self),
+    onAbort: () => callHook(hooks.workerAbort, 'workerAbort', logger, self),
+    reopenLogs: () => {
+      log.reopen();
+      accessLog?.reopen();
+    },
   });
 
   try {
