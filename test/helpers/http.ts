@@ -58,6 +58,8 @@ export interface LoopStats {
   failed: number;
   errors: string[];
   pids: Set<number>;
+  /** TCP connections the keep-alive clients had to open (one each when none was ever closed). */
+  keepAliveConnections: number;
 }
 
 /**
@@ -68,7 +70,14 @@ export function clientLoop(
   url: string,
   opts: { concurrency?: number; keepAlive?: 'both' | 'yes' | 'no'; maxMs?: number } = {},
 ) {
-  const stats: LoopStats = { sent: 0, ok: 0, failed: 0, errors: [], pids: new Set() };
+  const stats: LoopStats = {
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    errors: [],
+    pids: new Set(),
+    keepAliveConnections: 0,
+  };
   const concurrency = opts.concurrency ?? 4;
   let running = true;
   const deadline = Date.now() + (opts.maxMs ?? 60_000);
@@ -80,7 +89,14 @@ export function clientLoop(
         ? new HttpsAgent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false })
         : new Agent({ keepAlive: true, maxSockets: 1 })
       : false;
-    if (agent) agents.push(agent);
+    if (agent) {
+      agents.push(agent);
+      const create = agent.createConnection.bind(agent);
+      agent.createConnection = ((...args: Parameters<typeof create>) => {
+        stats.keepAliveConnections++;
+        return create(...args);
+      }) as typeof agent.createConnection;
+    }
     while (running && Date.now() < deadline) {
       stats.sent++;
       try {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Agent, createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { freePort, getJson, rawRequest, request } from '../helpers/http.js';
+import { clientLoop, freePort, getJson, rawRequest, request } from '../helpers/http.js';
 import { fixture, killAll, startApp, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
@@ -26,43 +26,6 @@ async function startRouter(workers: number, ...args: string[]): Promise<Tsgun> {
 function routerPid(t: Tsgun): number {
   const lines = t.logs.filter((l) => l.msg === 'booting router');
   return lines[lines.length - 1]!['routerPid'] as number;
-}
-
-/** Keep-alive clients that also count the TCP connections they had to open. */
-function keepAliveClients(url: string, concurrency: number) {
-  let running = true;
-  const result = { ok: 0, failed: 0, errors: [] as string[], connections: 0 };
-  const agents: Agent[] = [];
-  const loops = Array.from({ length: concurrency }, async () => {
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    agents.push(agent);
-    const create = agent.createConnection.bind(agent);
-    agent.createConnection = ((...args: Parameters<typeof create>) => {
-      result.connections++;
-      return create(...args);
-    }) as typeof agent.createConnection;
-    while (running) {
-      try {
-        const reply = await request(url, { agent });
-        if (reply.status === 200) result.ok++;
-        else {
-          result.failed++;
-          result.errors.push(`status ${reply.status}: ${reply.body}`);
-        }
-      } catch (err) {
-        result.failed++;
-        result.errors.push((err as Error).message);
-      }
-    }
-  });
-  return {
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      for (const a of agents) a.destroy();
-      return result;
-    },
-  };
 }
 
 /** Resolves with the pid of the worker where the next /slow request arrived (from its log). */
@@ -114,15 +77,15 @@ describe('router mode', () => {
     const t = await startRouter(2);
     const url = await t.url();
     const before = new Set(t.liveWorkerPids());
-    const load = keepAliveClients(`${url}/`, 4);
+    const load = clientLoop(`${url}/`, { concurrency: 4, keepAlive: 'yes' });
     for (let i = 0; i < 20; i++) await t.reload(20_000);
     const result = await load.stop();
     console.log(
-      `# 20 reloads under keep-alive load: ${result.ok} ok, ${result.failed} failed, ${result.connections} client connections for 4 clients`,
+      `# 20 reloads under keep-alive load: ${result.ok} ok, ${result.failed} failed, ${result.keepAliveConnections} client connections for 4 clients`,
     );
     assert.equal(result.failed, 0, result.errors.slice(0, 3).join(' | '));
     assert.ok(result.ok > 100, `enough requests crossed the reloads (${result.ok})`);
-    assert.equal(result.connections, 4, 'each client kept its one connection');
+    assert.equal(result.keepAliveConnections, 4, 'each client kept its one connection');
     const after = t.liveWorkerPids();
     assert.ok(
       after.every((p) => !before.has(p)),
