@@ -6,7 +6,7 @@
  *
  *   --quick          seconds, for CI smoke (1 short run per row)
  *   --only a,b       only these rows (ids: tsgun, tsgun-stats, tsgun-router, tsgun-ka, tsgun-router-ka,
- *                    node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket)
+ *                    proxy3-ka, node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket)
  *   --runs N --duration S --connections C
  *   --readme         after the run, put the table into README.md (between the bench markers)
  *   --compare a,b [--pairs N]  A/B: both servers up, wrk runs alternating a b, b a, a b...; the
@@ -156,6 +156,15 @@ const ROWS: readonly RowDef[] = [
     label: 'tsgun --router, same, keep-alive clients',
     keepAlive: true,
     command: (port) => ({ argv: tsgunArgv(port, '--router') }),
+  },
+  {
+    id: 'proxy3-ka',
+    label: 'minimal http-proxy-3 proxy + bare Node, keep-alive clients (router baseline)',
+    keepAlive: true,
+    command: (port) => ({
+      argv: [process.execPath, join(ROOT, 'bench/servers/proxy3.mjs')],
+      env: { PORT: String(port) },
+    }),
   },
   {
     id: 'node',
