@@ -186,6 +186,10 @@ export class Arbiter {
       // Only tsgun (and the workers' user) may reach the workers: the router is the way in.
       this.privateDir = mkdtempSync(join(tmpdir(), 'tsgun-router-'));
       if (opts.credentials) chownSync(this.privateDir, opts.credentials.uid, opts.credentials.gid);
+      opts.log.logger.info(
+        { privateDir: this.privateDir },
+        `router mode: workers listen on private sockets in ${this.privateDir}`,
+      );
       this.router = new RouterProcess({
         config: opts.config,
         sockets: opts.sockets,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
 import { Agent, createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
@@ -337,6 +338,18 @@ describe('router mode', () => {
     t.kill();
   });
 
+  it('kills a router whose event loop is blocked (--timeout) and starts a new one', async () => {
+    const t = await startRouter(1, '--timeout', '1');
+    const stuck = routerPid(t);
+    const mark = t.logs.length;
+    process.kill(stuck, 'SIGSTOP'); // no heartbeat from now on, as with a blocked loop
+    await t.waitForLog((l) => l.msg.startsWith('ROUTER TIMEOUT'), 10_000, mark);
+    await t.waitForLog((l) => l.msg === 'router ready', 10_000, mark);
+    assert.notEqual(routerPid(t), stuck);
+    assert.equal((await request(`${await t.url()}/`)).status, 200);
+    t.kill();
+  });
+
   it('TERM: the router finishes the requests it holds before the workers stop', async () => {
     const t = await startRouter(1);
     const url = await t.url();
@@ -347,8 +360,11 @@ describe('router mode', () => {
     const reply = await slow;
     assert.equal(reply.status, 200);
     assert.equal(reply.headers.connection, 'close', 'a stopping router closes client connections');
+    const dir = t.logs.find((l) => l['privateDir'])!['privateDir'] as string;
+    assert.equal(statSync(dir).mode & 0o777, 0o700, 'only tsgun may reach the workers');
     const { code } = await t.exited;
     assert.equal(code, 0);
+    assert.ok(!existsSync(dir), 'the private directory is removed on exit');
     const routerExit = t.logs.findIndex((l) => l.msg === 'router exited');
     const workerStop = t.logs.findIndex((l) => l.msg === 'worker stopping gracefully');
     assert.ok(routerExit >= 0 && routerExit < workerStop, 'workers stop after the router');
