@@ -28,6 +28,7 @@ export const ErrorCode = {
   WORKER_BOOT: 'TSGUN_ERR_WORKER_BOOT',
   WORKER_LISTEN: 'TSGUN_ERR_WORKER_LISTEN',
   WORKER_NOT_READY: 'TSGUN_ERR_WORKER_NOT_READY',
+  FORK: 'TSGUN_ERR_FORK',
   USER: 'TSGUN_ERR_USER',
   INHERITED_FD: 'TSGUN_ERR_INHERITED_FD',
   HOOK: 'TSGUN_ERR_HOOK',
@@ -78,6 +79,11 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
     exit: ExitCode.WORKER_BOOT,
     meaning:
       'a worker was not ready within --ready-timeout (at start; during a reload it aborts the reload)',
+  },
+  TSGUN_ERR_FORK: {
+    exit: ExitCode.WORKER_BOOT,
+    meaning:
+      'the master could not fork a worker (process limit, no descriptors left, node binary gone): a halt at start, retried under the crash backoff once a worker has served',
   },
   TSGUN_ERR_USER: {
     exit: ExitCode.CONFIG,

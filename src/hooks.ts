@@ -45,7 +45,8 @@ export interface ServerFacade {
 /** What worker hooks (and master hooks about a worker) receive. */
 export interface WorkerFacade {
   readonly id: number;
-  readonly pid: number;
+  /** null in preFork: the worker is not forked yet (as Gunicorn's `worker.pid` is None there). */
+  readonly pid: number | null;
   readonly generation?: number;
 }
 

@@ -41,12 +41,20 @@ function fail(err: unknown): number {
 
 /** --check-config: the settings resolved; now load the app in a throwaway worker. */
 async function checkApp(config: Config): Promise<number> {
-  const child = forkWorker({
+  const forked = forkWorker({
     id: 0,
     config: { ...config, logLevel: 'critical' },
     sockets: [],
     check: true,
   });
+  if (!forked.ok) {
+    const err = await forked.error;
+    process.stderr.write(
+      `tsgun: error: cannot fork the app check: ${err.message} [${ErrorCode.FORK}]\n`,
+    );
+    return ExitCode.WORKER_BOOT;
+  }
+  const { child } = forked;
   let problem: string | null = null;
   child.on('message', (value: unknown) => {
     const r = receiveFromWorker(value);

@@ -21,10 +21,11 @@ import {
 } from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
 import { VERSION } from '../version.js';
-import { classifyExit } from './classify.js';
+import { classifyExit, classifyForkFailure } from './classify.js';
 import { autoWorkers, readCpuFacts } from './cpus.js';
 import { runExec } from './exec.js';
 import { readListenQueues } from './listen-queue.js';
+import { signalChild } from './own-children.js';
 import { promotePidfile, removePidfile } from './pidfile.js';
 import {
   type CrashStreak,
@@ -50,6 +51,7 @@ import type { Credentials } from './user.js';
 
 interface WorkerRecord extends WorkerView {
   readonly child: ChildProcess;
+  /** A real pid: a fork that failed never becomes a record. */
   readonly pid: number;
   generation: number;
   state: WorkerState;
@@ -152,6 +154,7 @@ export class Arbiter {
     exited: 0,
     killed: 0,
     respawns: 0,
+    forkFailures: 0,
     reloads: 0,
     listenQueueFull: 0,
   };
@@ -230,7 +233,6 @@ export class Arbiter {
     }
     if (this.config.stats || this.statsd)
       this.statsTicker = setInterval(() => this.statsTick(), 1000);
-    this.router?.start(this.tls);
     this.wake();
     return new Promise((resolve) => {
       this.done = resolve;
@@ -428,6 +430,8 @@ export class Arbiter {
   // --- hooks ----------------------------------------------------------------------------------
 
   private saidReady = false;
+  /** Some worker has been ready: from then on a failed fork is retried, never a halt. */
+  private everReady = false;
 
   /** What master hooks get as `server`, like Gunicorn's arbiter: config and log stay current. */
   readonly server: ServerFacade = Object.defineProperties(
@@ -652,8 +656,13 @@ export class Arbiter {
   }
 
   private manageWorkers(): void {
-    if (this.router && !this.router.running && Date.now() >= this.routerRestartAt)
-      this.router.start(this.tls);
+    if (this.router && !this.router.running && Date.now() >= this.routerRestartAt) {
+      if (!this.router.start(this.tls)) {
+        this.counts.forkFailures++;
+        this.routerRestartAt = Date.now() + 1000;
+        setTimeout(() => this.wake(), 1000);
+      }
+    }
     const actions = planWorkers({
       workers: this.views(),
       target: this.target,
@@ -663,7 +672,7 @@ export class Arbiter {
     });
     for (const action of actions) {
       if (action.kind === 'spawn') {
-        for (let i = 0; i < action.count; i++) this.spawnWorker();
+        for (let i = 0; i < action.count && this.spawnWorker(); i++);
       } else {
         for (const id of action.ids) this.killWorker(this.workers.get(id)!, 'graceful');
       }
@@ -677,14 +686,15 @@ export class Arbiter {
     }
   }
 
-  private spawnWorker(): void {
+  /** Fork one worker; false when the fork failed (reported by forkFailed, spawns paused). */
+  private spawnWorker(): boolean {
     const id = this.nextId++;
-    this.hook('preFork', this.server, { id, pid: -1, generation: this.generation });
+    this.hook('preFork', this.server, { id, pid: null, generation: this.generation });
     // Router mode: the worker listens on a private unix socket the router connects to.
     const privateSocket = this.privateDir
       ? bindPrivateUnix(join(this.privateDir, `w${id}.sock`))
       : null;
-    const child = forkWorker({
+    const forked = forkWorker({
       id,
       config: privateSocket
         ? {
@@ -699,11 +709,19 @@ export class Arbiter {
       sockets: privateSocket ? [privateSocket] : this.opts.sockets,
       credentials: this.opts.credentials,
     });
+    if (!forked.ok) {
+      if (privateSocket) closeAll([privateSocket]);
+      // No spawn until the failure is reported (on the next tick) and its backoff is set.
+      this.nextSpawnAt = Number.POSITIVE_INFINITY;
+      void forked.error.then((err) => this.forkFailed(id, err));
+      return false;
+    }
+    const { child, pid } = forked;
     const now = Date.now();
     const record: WorkerRecord = {
       id,
       child,
-      pid: child.pid ?? -1,
+      pid,
       generation: this.generation,
       state: 'booting',
       retiring: false,
@@ -727,10 +745,42 @@ export class Arbiter {
     child.on('message', (value: unknown) => this.onMessage(record, value));
     child.on('exit', (code, signal) => this.reap(record, code, signal));
     child.on('error', (err) => this.logger.error({ worker: id, err }, 'worker process error'));
-    this.logger.info(
-      { worker: id, workerPid: record.pid, generation: this.generation },
-      'booting worker',
+    this.logger.info({ worker: id, workerPid: pid, generation: this.generation }, 'booting worker');
+    return true;
+  }
+
+  /**
+   * A fork that failed started no process: counted, and retried under the crash backoff while
+   * workers serve (or have served). One that fails before any worker was ever ready halts.
+   */
+  private forkFailed(id: number, err: Error): void {
+    this.counts.forkFailures++;
+    const message = `cannot fork worker ${id}: ${err.message}`;
+    if (
+      classifyForkFailure({ everReady: this.everReady, liveWorkers: this.workers.size }) === 'halt'
+    ) {
+      this.halt(ExitCode.WORKER_BOOT, message, ErrorCode.FORK);
+      return;
+    }
+    const delayMs = this.crashBackoff();
+    this.logger.error(
+      {
+        worker: id,
+        err: err.message,
+        errorCode: ErrorCode.FORK,
+        forkFailures: this.counts.forkFailures,
+      },
+      `${message}; serving with ${this.workers.size} worker(s), retrying in ${delayMs} ms`,
     );
+  }
+
+  /** Count one crash (or failed fork) in the streak and hold spawns for its backoff. */
+  private crashBackoff(): number {
+    const { streak, delayMs } = nextCrashStreak(this.crashStreak, Date.now());
+    this.crashStreak = streak;
+    this.nextSpawnAt = Date.now() + delayMs;
+    setTimeout(() => this.wake(), delayMs);
+    return delayMs;
   }
 
   private killWorker(w: WorkerRecord, mode: StopMode): void {
@@ -749,11 +799,7 @@ export class Arbiter {
   }
 
   private signal(w: WorkerRecord, sig: NodeJS.Signals): void {
-    try {
-      process.kill(w.pid, sig);
-    } catch {
-      // Already gone; its exit event is on the way.
-    }
+    signalChild(w.pid, sig);
   }
 
   private onMessage(w: WorkerRecord, value: unknown): void {
@@ -786,6 +832,7 @@ export class Arbiter {
       }
       case 'ready':
         if (w.state === 'booting') w.state = 'ready';
+        this.everReady = true;
         this.logger.info({ worker: w.id, workerPid: w.pid }, 'worker ready');
         void this.pushUpstreams();
         if (
@@ -859,12 +906,9 @@ export class Arbiter {
         break;
       case 'crash': {
         this.counts.respawns++;
-        const { streak, delayMs } = nextCrashStreak(this.crashStreak, Date.now());
-        this.crashStreak = streak;
-        this.nextSpawnAt = Date.now() + delayMs;
-        if (delayMs > 0) setTimeout(() => this.wake(), delayMs);
+        const delayMs = this.crashBackoff();
         const backoff =
-          delayMs > 0 ? ` (crash ${streak.count} in a row: waiting ${delayMs} ms)` : '';
+          delayMs > 0 ? ` (crash ${this.crashStreak.count} in a row: waiting ${delayMs} ms)` : '';
         this.logger.error(fields, `${verdict.message} (pid:${w.pid}); respawning${backoff}`);
         break;
       }

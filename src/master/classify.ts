@@ -70,3 +70,15 @@ export function classifyExit(facts: ExitFacts): ExitClass {
       : `worker ${describeExit(facts.code, facts.signal)}`,
   };
 }
+
+/**
+ * A fork that failed started nothing, so there is nothing to reap or signal: before any worker
+ * was ever ready (and with none booting) it is a failed start, a halt; after that it is retried
+ * under the crash backoff, because halting would close sockets that still hold queued clients.
+ */
+export function classifyForkFailure(facts: {
+  readonly everReady: boolean;
+  readonly liveWorkers: number;
+}): 'halt' | 'retry' {
+  return !facts.everReady && facts.liveWorkers === 0 ? 'halt' : 'retry';
+}

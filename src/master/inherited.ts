@@ -1,5 +1,6 @@
 import type { Env } from '../config/registry.js';
 import { ErrorCode, TsgunError } from '../errors.js';
+import { parsePid } from './pid.js';
 import { UPGRADE_ENV } from './upgrade.js';
 
 export interface Inherited {
@@ -24,15 +25,10 @@ export function findInherited(env: Env, pid: number): Inherited | null {
         `TSGUN_FD: expected fd numbers >= 3, got ${JSON.stringify(tsgunFd)}`,
       );
     }
-    const parent = Number(env[UPGRADE_ENV.parent]);
-    return {
-      fds,
-      source: 'TSGUN_FD',
-      upgradeFrom: Number.isInteger(parent) && parent > 0 ? parent : null,
-    };
+    return { fds, source: 'TSGUN_FD', upgradeFrom: parsePid(env[UPGRADE_ENV.parent]) };
   }
   const count = env['LISTEN_FDS'];
-  if (count !== undefined && Number(env['LISTEN_PID']) === pid) {
+  if (count !== undefined && parsePid(env['LISTEN_PID']) === pid) {
     const n = Number(count);
     if (!Number.isInteger(n) || n < 1) {
       throw new TsgunError(

@@ -1,24 +1,20 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { ErrorCode, TsgunError } from '../errors.js';
+import { isRunning, parsePid } from './pid.js';
 
-function isRunning(pid: number): boolean {
+function readPid(path: string): number | null {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return parsePid(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
   }
 }
 
 /** Write the master's pid, refusing to take over a pidfile whose process still runs. */
 export function writePidfile(path: string): void {
-  let existing: number | null = null;
-  try {
-    existing = Number.parseInt(readFileSync(path, 'utf8'), 10);
-  } catch {
-    // No pidfile yet.
-  }
-  if (existing && existing !== process.pid && isRunning(existing)) {
+  // No pidfile yet, or one that names no pid (garbage is overwritten, never signalled).
+  const existing = readPid(path);
+  if (existing !== null && existing !== process.pid && isRunning(existing)) {
     throw new TsgunError(
       ErrorCode.PIDFILE,
       `--pid: ${path} names running process ${existing}: is tsgun already running?`,
@@ -36,7 +32,7 @@ export function writePidfile(path: string): void {
 
 export function removePidfile(path: string): void {
   try {
-    if (Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid) unlinkSync(path);
+    if (readPid(path) === process.pid) unlinkSync(path);
   } catch {
     // Gone already.
   }

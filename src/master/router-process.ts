@@ -7,6 +7,7 @@ import {
   type UpstreamWorker,
 } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
+import { signalChild } from './own-children.js';
 import type { BoundSocket } from './sockets.js';
 import { forkRouter } from './spawn.js';
 import type { TlsMaterial } from './tls.js';
@@ -16,7 +17,7 @@ import type { Credentials } from './user.js';
 const APPLY_TIMEOUT_MS = 1000;
 
 export interface RouterStats {
-  readonly pid: number;
+  readonly pid: number | null;
   readonly state: 'booting' | 'ready' | 'closing';
   readonly startedAt: number;
   readonly restarts: number;
@@ -43,6 +44,8 @@ export interface RouterProcessOptions {
  */
 export class RouterProcess {
   private child: ChildProcess | null = null;
+  /** The running router's pid (a real one: a failed fork leaves no child). */
+  private childPid: number | null = null;
   private seq = 0;
   private readonly acks = new Map<number, () => void>();
   private lastList: readonly UpstreamWorker[] = [];
@@ -60,17 +63,29 @@ export class RouterProcess {
     return this.child !== null;
   }
 
-  get pid(): number {
-    return this.child?.pid ?? -1;
+  get pid(): number | null {
+    return this.childPid;
   }
 
-  start(tls: TlsMaterial | null): void {
-    const child = forkRouter({
+  /** Fork the router; false when the fork failed (logged when Node reports why). */
+  start(tls: TlsMaterial | null): boolean {
+    const forked = forkRouter({
       config: this.opts.config,
       sockets: this.opts.sockets,
       credentials: this.opts.credentials,
     });
+    if (!forked.ok) {
+      void forked.error.then((err) =>
+        this.opts.logger.error(
+          { err: err.message },
+          `cannot fork the router: ${err.message}; retrying in a second`,
+        ),
+      );
+      return false;
+    }
+    const { child, pid } = forked;
     this.child = child;
+    this.childPid = pid;
     this.state = 'booting';
     this.startedAt = Date.now();
     this.lastHeartbeat = this.startedAt;
@@ -83,11 +98,13 @@ export class RouterProcess {
     child.on('exit', (code, signal) => {
       const booted = this.state !== 'booting';
       this.child = null;
+      this.childPid = null;
       for (const ack of this.acks.values()) ack();
       this.acks.clear();
       this.opts.onExit(code, signal, booted);
     });
-    this.opts.logger.info({ routerPid: child.pid }, 'booting router');
+    this.opts.logger.info({ routerPid: pid }, 'booting router');
+    return true;
   }
 
   /** Route to exactly these workers; resolves once the router applied it (or could not). */
@@ -119,11 +136,7 @@ export class RouterProcess {
 
   signal(sig: NodeJS.Signals): void {
     if (sig === 'SIGTERM' || sig === 'SIGQUIT') this.state = 'closing';
-    try {
-      if (this.child?.pid) process.kill(this.child.pid, sig);
-    } catch {
-      // Already gone: its exit event is on the way.
-    }
+    signalChild(this.childPid, sig);
   }
 
   snapshot(): RouterStats | null {

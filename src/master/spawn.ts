@@ -1,8 +1,18 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Config } from '../config/registry.js';
 import { WORKER_ENV } from '../ipc/protocol.js';
+import { adoptChild } from './own-children.js';
 import type { BoundSocket } from './sockets.js';
 import type { Credentials } from './user.js';
+
+/**
+ * A fork either gave a live child with a real pid, or failed: synchronously (fork threw) or with
+ * no pid and an 'error' event to come (EAGAIN, EMFILE, ENOENT). A failed fork has no pid at all,
+ * so nothing can ever signal it.
+ */
+export type Forked =
+  | { readonly ok: true; readonly child: ChildProcess; readonly pid: number }
+  | { readonly ok: false; readonly error: Promise<Error> };
 
 const WORKER_ENTRY = new URL('../worker/main.js', import.meta.url);
 const ROUTER_ENTRY = new URL('../router/main.js', import.meta.url);
@@ -17,7 +27,7 @@ export function forkWorker(opts: {
   sockets: readonly BoundSocket[];
   check?: boolean;
   credentials?: Credentials | null;
-}): ChildProcess {
+}): Forked {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [key, value] of opts.config.env) env[key] = value;
   env[WORKER_ENV.id] = String(opts.id);
@@ -32,13 +42,25 @@ function forkChild(
   env: NodeJS.ProcessEnv,
   sockets: readonly BoundSocket[],
   credentials: Credentials | null | undefined,
-): ChildProcess {
-  return fork(entry, [], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.handle.fd)],
-    env,
-    serialization: 'json',
-    ...(credentials ? { uid: credentials.uid, gid: credentials.gid } : {}),
-  });
+): Forked {
+  let child: ChildProcess;
+  try {
+    child = fork(entry, [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.handle.fd)],
+      env,
+      serialization: 'json',
+      ...(credentials ? { uid: credentials.uid, gid: credentials.gid } : {}),
+    });
+  } catch (err) {
+    return { ok: false, error: Promise.resolve(err as Error) };
+  }
+  const pid = adoptChild(child);
+  if (pid !== null) return { ok: true, child, pid };
+  // Node reports this fork's failure on the next tick, as an 'error' event.
+  return {
+    ok: false,
+    error: new Promise((resolve) => child.once('error', resolve)),
+  };
 }
 
 /** Fork the router of --router mode: it inherits the public sockets the way a worker would. */
@@ -46,7 +68,7 @@ export function forkRouter(opts: {
   config: Config;
   sockets: readonly BoundSocket[];
   credentials?: Credentials | null;
-}): ChildProcess {
+}): Forked {
   const env: NodeJS.ProcessEnv = { ...process.env };
   env[WORKER_ENV.config] = JSON.stringify(opts.config);
   return forkChild(ROUTER_ENTRY, env, opts.sockets, opts.credentials);

@@ -18,6 +18,8 @@ export interface StatsSnapshot {
     readonly exited: number;
     readonly killed: number;
     readonly respawns: number;
+    /** Forks that failed (EAGAIN at a process limit, EMFILE, ENOENT): no process was started. */
+    readonly forkFailures: number;
     readonly reloads: number;
     readonly listenQueueFull: number;
   };
@@ -141,6 +143,9 @@ export function renderPrometheus(doc: StatsDocument): string {
   ]);
   metric('worker_respawns_total', 'counter', 'Workers respawned after a crash.', [
     [{}, doc.counters.respawns],
+  ]);
+  metric('fork_failures_total', 'counter', 'Forks of a worker or the router that failed.', [
+    [{}, doc.counters.forkFailures],
   ]);
   metric('reloads_total', 'counter', 'HUP reloads.', [[{}, doc.counters.reloads]]);
   metric('listen_queue_full_total', 'counter', 'Times a listen queue was found full.', [
