@@ -1,12 +1,37 @@
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ErrorCode, TsgunError } from '../errors.js';
 import { isRunning, parsePid } from './pid.js';
 
+/**
+ * The pidfile often lives in a directory others can write (/tmp, /run/app): tsgun, maybe root,
+ * never writes or reads through a symlink planted there. It writes a new file beside the path and
+ * renames it over the path (Gunicorn's way): rename replaces a symlink, it does not follow it.
+ */
+
+/** The pid in a regular file at `path` (not through a symlink), or null. */
 function readPid(path: string): number | null {
   try {
+    if (!lstatSync(path).isFile()) return null;
     return parsePid(readFileSync(path, 'utf8'));
   } catch {
     return null;
+  }
+}
+
+/** Write this process's pid to `path` atomically: a fresh file (O_EXCL) renamed over the path. */
+function replaceWithPid(path: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Never created.
+    }
+    throw err;
   }
 }
 
@@ -21,7 +46,7 @@ export function writePidfile(path: string): void {
     );
   }
   try {
-    writeFileSync(path, `${process.pid}\n`);
+    replaceWithPid(path);
   } catch (err) {
     throw new TsgunError(
       ErrorCode.PIDFILE,
@@ -30,6 +55,7 @@ export function writePidfile(path: string): void {
   }
 }
 
+/** Remove the pidfile only while it is a regular file that still names this process. */
 export function removePidfile(path: string): void {
   try {
     if (readPid(path) === process.pid) unlinkSync(path);
@@ -43,6 +69,6 @@ export function promotePidfile(from: string, to: string): void {
   try {
     renameSync(from, to);
   } catch {
-    writeFileSync(to, `${process.pid}\n`);
+    replaceWithPid(to);
   }
 }

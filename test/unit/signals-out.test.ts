@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -93,6 +93,16 @@ describe('pids from outside are validated before use', () => {
       writePidfile(path);
       assert.equal(readFileSync(path, 'utf8'), `${process.pid}\n`, content);
     }
+  });
+  it('a symlink planted at the pidfile path is replaced, its target never written', () => {
+    const target = join(dir, 'precious.conf');
+    writeFileSync(target, 'keep me\n');
+    const path = join(dir, 'planted.pid');
+    symlinkSync(target, path);
+    writePidfile(path);
+    assert.equal(readFileSync(target, 'utf8'), 'keep me\n');
+    assert.equal(lstatSync(path).isSymbolicLink(), false);
+    assert.equal(readFileSync(path, 'utf8'), `${process.pid}\n`);
   });
   it('a pidfile naming a running process is refused', async () => {
     const other = sleeper(false);
