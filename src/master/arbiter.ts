@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { heartbeatMs } from '../child/attach.js';
 import { loadConfig } from '../config/load.js';
 import {
   type Config,
@@ -12,7 +13,6 @@ import {
 } from '../config/registry.js';
 import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import { type HookName, runHook, type ServerFacade, type WorkerFacade } from '../hooks.js';
-import { heartbeatMs } from '../ipc/child.js';
 import {
   masterMessage,
   receiveFromWorker,

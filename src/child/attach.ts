@@ -1,4 +1,4 @@
-import { type WorkerMessage, workerMessage } from './protocol.js';
+import { type WorkerMessage, workerMessage } from '../ipc/protocol.js';
 
 /** What every process the master forks (a worker, the router) does to stay supervised. */
 
