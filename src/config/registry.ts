@@ -1,5 +1,6 @@
 import { validate as cronValidate } from 'node-cron';
 import { compileFormat } from '../log/access-format.js';
+import { LOG_LEVELS, type LogLevel } from '../log/levels.js';
 import { type BindAddress, formatBindAddress, parseBindAddress } from './address.js';
 import { type AppSpec, formatAppSpec, parseAppSpec } from './app-spec.js';
 import {
@@ -18,9 +19,6 @@ import { formatRoute, parseAllowIp, parseRoute, type RouteEntry } from './route.
 
 export const STICKY_MODES = ['cookie', 'ip'] as const;
 export type StickyMode = (typeof STICKY_MODES)[number];
-
-export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Every setting tsgun has, with its resolved type. The registry below declares each one once. */
 export interface Settings {

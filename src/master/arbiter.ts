@@ -2,7 +2,6 @@ import type { ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { heartbeatMs } from '../child/attach.js';
 import { loadConfig } from '../config/load.js';
 import {
   type Config,
@@ -14,8 +13,10 @@ import {
 import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import { type HookName, runHook, type ServerFacade, type WorkerFacade } from '../hooks.js';
 import {
+  heartbeatMs,
   masterMessage,
   receiveFromWorker,
+  type TlsMaterial,
   type WorkerCounters,
   type WorkerMessage,
 } from '../ipc/protocol.js';
@@ -44,7 +45,7 @@ import { type BoundSocket, bindPrivateUnix, closeAll } from './sockets.js';
 import { forkWorker } from './spawn.js';
 import type { StatsSnapshot } from './stats.js';
 import { Statsd } from './statsd.js';
-import { loadTls, type TlsMaterial } from './tls.js';
+import { loadTls } from './tls.js';
 import { reexecMaster } from './upgrade.js';
 import type { Credentials } from './user.js';
 

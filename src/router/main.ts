@@ -7,9 +7,14 @@ import { handleStopSignals } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
-import { FIRST_LISTEN_FD, receiveFromMaster, WORKER_ENV, workerMessage } from '../ipc/protocol.js';
+import {
+  FIRST_LISTEN_FD,
+  receiveFromMaster,
+  type TlsMaterial,
+  WORKER_ENV,
+  workerMessage,
+} from '../ipc/protocol.js';
 import { createLogger } from '../log/logger.js';
-import type { TlsMaterial } from '../master/tls.js';
 import { upstreamCounters, WorkerPool } from './pool.js';
 import { createRouter } from './proxy.js';
 

@@ -8,16 +8,16 @@ import { readConfigFile } from '../config/load.js';
 import type { Config, Hook } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
 import { callHook, WORKER_HOOKS, type WorkerFacade, type WorkerHooks } from '../hooks.js';
-import { onAppReady } from '../index.js';
 import {
   FIRST_LISTEN_FD,
   type RetireReason,
   receiveFromMaster,
+  type TlsMaterial,
   WORKER_ENV,
   workerMessage,
 } from '../ipc/protocol.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import type { TlsMaterial } from '../master/tls.js';
+import { onAppReady } from '../ready.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { Counters } from './counters.js';
 import { fetchListener } from './fetch-adapter.js';
