@@ -3,7 +3,7 @@ import { extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { parseArgs, splitArgs } from './cli.js';
-import type { Env } from './registry.js';
+import { type Env, envName } from './registry.js';
 import { type Resolved, resolveConfig } from './resolve.js';
 
 export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
@@ -57,7 +57,7 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
     envArgs = parsed.values;
   }
   const configPath =
-    cli.values.config ?? envArgs?.['config'] ?? env['TSGUN_CONFIG'] ?? discoverConfig();
+    cli.values.config ?? envArgs?.['config'] ?? env[envName('config')] ?? discoverConfig();
   const file =
     typeof configPath === 'string'
       ? { path: resolvePath(configPath), values: await readConfigFile(configPath) }

@@ -1,4 +1,5 @@
 import { ConfigError, ErrorCode } from '../errors.js';
+import { UPGRADE_ENV, WORKER_ENV } from '../ipc/protocol.js';
 import {
   type Config,
   displayName,
@@ -29,8 +30,11 @@ export interface Resolved {
   readonly sources: Readonly<Record<SettingName, Source>>;
 }
 
-/** Names tsgun sets for itself, so an unknown-variable check must not trip on them. */
-const INTERNAL_ENV = /^TSGUN_(CMD_ARGS|WORKER_.*|FD|MASTER_PID|TEST_.*)$/;
+/** Names tsgun sets for its own processes, so an unknown-variable check must not trip on them. */
+const INTERNAL_ENV: ReadonlySet<string> = new Set([
+  ...Object.values(WORKER_ENV),
+  ...Object.values(UPGRADE_ENV),
+]);
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -109,7 +113,7 @@ export function resolveConfig(layers: Layers): Resolved {
     if (raw === undefined || !key.startsWith('TSGUN_')) continue;
     const name = envNames.get(key);
     if (name === undefined) {
-      if (INTERNAL_ENV.test(key)) continue;
+      if (INTERNAL_ENV.has(key)) continue;
       unknownKeys = true;
       problems.push(
         `unknown environment variable ${key}${hint(key, [...envNames.keys(), 'TSGUN_CMD_ARGS'])}`,

@@ -237,5 +237,8 @@ export const WORKER_ENV = {
   check: 'TSGUN_WORKER_CHECK',
 } as const;
 
+/** Environment a re-executed master (USR2) finds: its sockets, and the master it upgrades. */
+export const UPGRADE_ENV = { fds: 'TSGUN_FD', parent: 'TSGUN_MASTER_PID' } as const;
+
 /** Listening sockets reach a worker as inherited fds starting here (0-2 stdio, 3 IPC). */
 export const FIRST_LISTEN_FD = 4;

@@ -1,6 +1,6 @@
 import type { Env } from '../config/registry.js';
 import { ErrorCode, TsgunError } from '../errors.js';
-import { UPGRADE_ENV } from './upgrade.js';
+import { UPGRADE_ENV } from '../ipc/protocol.js';
 
 export interface Inherited {
   readonly fds: readonly number[];

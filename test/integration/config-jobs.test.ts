@@ -45,7 +45,7 @@ describe('server hooks', () => {
   it('fire once each with their arguments; a throwing hook is logged, not fatal', async () => {
     const hookLog = join(tmp(), 'hooks.log');
     const t = new Tsgun([fixture('app.mjs'), '-c', fixture('hooks.config.cjs')], {
-      env: { TSGUN_TEST_HOOK_LOG: hookLog },
+      env: { FIXTURE_HOOK_LOG: hookLog },
     });
     const [first] = await t.waitForReady(1);
     const url = await t.url();
@@ -111,7 +111,7 @@ describe('scheduled jobs', () => {
   it('an app job runs once per tick in exactly one of 4 workers, and never overlaps itself', async () => {
     const jobLog = join(tmp(), 'jobs.log');
     const t = new Tsgun([fixture('jobs.mjs'), '-b', '127.0.0.1:0', '-w', '4'], {
-      env: { TSGUN_TEST_JOB_LOG: jobLog },
+      env: { FIXTURE_JOB_LOG: jobLog },
     });
     await t.waitForReady(4);
     // The slow job must have been skipped at least once and have finished twice.
