@@ -89,30 +89,47 @@ const hook: Parser<Hook | null> = (value) => {
   return value as Hook;
 };
 
-/** Gunicorn's server hooks in camelCase, config-file only: where each runs and what it gets. */
+/**
+ * Gunicorn's server hooks, config-file only: the process that runs each (the master, or each
+ * worker, which imports the config file again: functions do not cross IPC) and what it gets.
+ */
 const HOOKS = {
-  onStarting: 'master, before the sockets are bound: (server). Throwing aborts the start (exit 2).',
-  onReload: 'master, on HUP: (server).',
-  whenReady: 'master, once, when the first workers are all ready: (server).',
-  preFork: 'master, before a worker is forked: (server, worker).',
-  postFork: 'master, after a worker is forked: (server, worker).',
-  postWorkerInit: 'worker, after the app is loaded, before it accepts: (worker).',
-  workerInt: 'worker, on INT or QUIT, before it exits: (worker).',
-  workerAbort: 'worker, on ABRT (a heartbeat timeout), if its loop can still run: (worker).',
-  preExec: 'master, before a USR2 upgrade starts the new master: (server).',
-  childExit: 'master, after a worker exited: (server, worker).',
-  workerExit: 'worker, just before it exits: (worker).',
-  nworkersChanged:
-    'master, when the worker count changes (TTIN, TTOU, HUP): (server, newValue, oldValue).',
-  onExit: 'master, just before it exits: (server).',
-  preRequest: 'worker, before the app sees a request: (worker, req).',
-  postRequest: 'worker, after a response finished: (worker, req, res).',
+  onStarting: [
+    'master',
+    'before the sockets are bound: (server). Throwing aborts the start (exit 2).',
+  ],
+  onReload: ['master', 'on HUP: (server).'],
+  whenReady: ['master', 'once, when the first workers are all ready: (server).'],
+  preFork: ['master', 'before a worker is forked: (server, worker).'],
+  postFork: ['master', 'after a worker is forked: (server, worker).'],
+  postWorkerInit: ['worker', 'after the app is loaded, before it accepts: (worker).'],
+  workerInt: ['worker', 'on INT or QUIT, before it exits: (worker).'],
+  workerAbort: ['worker', 'on ABRT (a heartbeat timeout), if its loop can still run: (worker).'],
+  preExec: ['master', 'before a USR2 upgrade starts the new master: (server).'],
+  childExit: ['master', 'after a worker exited: (server, worker).'],
+  workerExit: ['worker', 'just before it exits: (worker).'],
+  nworkersChanged: [
+    'master',
+    'when the worker count changes (TTIN, TTOU, HUP): (server, newValue, oldValue).',
+  ],
+  onExit: ['master', 'just before it exits: (server).'],
+  preRequest: ['worker', 'before the app sees a request: (worker, req).'],
+  postRequest: ['worker', 'after a response finished: (worker, req, res).'],
 } as const;
-type HookSetting = keyof typeof HOOKS;
+export type HookName = keyof typeof HOOKS;
+/** The hooks a worker runs itself (the master runs the rest). */
+export type WorkerHookName = {
+  [K in HookName]: (typeof HOOKS)[K][0] extends 'worker' ? K : never;
+}[HookName];
+export const HOOK_NAMES = Object.keys(HOOKS) as HookName[];
+export const WORKER_HOOKS = HOOK_NAMES.filter(
+  (name): name is WorkerHookName => HOOKS[name][0] === 'worker',
+);
 
-function hookSettings(): { readonly [K in HookSetting]: SettingSpec<Hook | null> } {
-  const defs = {} as Record<HookSetting, SettingSpec<Hook | null>>;
-  for (const [name, where] of Object.entries(HOOKS) as [HookSetting, string][]) {
+function hookSettings(): { readonly [K in HookName]: SettingSpec<Hook | null> } {
+  const defs = {} as Record<HookName, SettingSpec<Hook | null>>;
+  for (const name of HOOK_NAMES) {
+    const [where, when] = HOOKS[name];
     defs[name] = {
       section: 'Server hooks',
       flags: [],
@@ -120,7 +137,7 @@ function hookSettings(): { readonly [K in HookSetting]: SettingSpec<Hook | null>
       default: null,
       parse: hook,
       format: (v) => (v === null ? null : '[function]'),
-      help: `Hook in the ${where}`,
+      help: `Hook in the ${where}, ${when}`,
       hup: true,
     };
   }

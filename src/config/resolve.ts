@@ -1,5 +1,6 @@
 import { ConfigError, ErrorCode } from '../errors.js';
 import { UPGRADE_ENV, WORKER_ENV } from '../ipc/protocol.js';
+import { canonicalKey } from './keys.js';
 import {
   type Config,
   displayName,
@@ -38,11 +39,6 @@ const INTERNAL_ENV: ReadonlySet<string> = new Set([
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-/** Accepts `workerConnections`, `worker_connections` and `worker-connections` for one key. */
-export function canonicalKey(key: string): string {
-  return key.replace(/[-_]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 function deepFreeze<T>(value: T): T {

@@ -5,9 +5,9 @@ import { sendToMaster, stayAttached } from '../child/attach.js';
 import { handleStopSignals } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
 import { readConfigFile } from '../config/load.js';
-import type { Config, Hook } from '../config/registry.js';
+import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
-import { callHook, WORKER_HOOKS, type WorkerFacade, type WorkerHooks } from '../hooks.js';
+import { callHook, type WorkerFacade, type WorkerHooks, workerHooksFrom } from '../hooks.js';
 import {
   FIRST_LISTEN_FD,
   type RetireReason,
@@ -88,13 +88,7 @@ async function runJob(
 async function loadWorkerHooks(file: string | null, logger: Logger): Promise<WorkerHooks> {
   if (!file) return {};
   try {
-    const values = await readConfigFile(file);
-    const hooks: WorkerHooks = {};
-    for (const name of WORKER_HOOKS) {
-      const value = values[name] ?? values[name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)];
-      if (typeof value === 'function') hooks[name] = value as Hook;
-    }
-    return hooks;
+    return workerHooksFrom(await readConfigFile(file));
   } catch (err) {
     logger.error({ err }, 'cannot read the config file for worker hooks');
     return {};
