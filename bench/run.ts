@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: reproduces the 2012 uWSGI-vs-Gunicorn-vs-Node benchmark on this machine (see
- * ../shared/reference): one worker, no keep-alive (every request a new TCP connection), GET of a
- * channel primed with ~1 KB of JSON, load from wrk and httperf. Every row serves byte-identical
+ * the Benchmark section of README.md): one worker, no keep-alive (every request a new TCP
+ * connection), GET of a channel primed with ~1 KB of JSON, load from wrk and httperf. Every row serves byte-identical
  * bodies (checked). Prints one table, writes bench/results/latest.json and SVG charts.
  *
  *   --quick          seconds, for CI smoke (1 short run per row)

@@ -48,7 +48,6 @@ export function heartbeatMs(timeoutSeconds: number): number {
 export interface UpstreamWorker {
   readonly id: number;
   readonly path: string;
-  readonly weight: number;
 }
 
 export const RETIRE_REASONS = ['max-requests', 'rss', 'lifetime'] as const;
@@ -137,9 +136,7 @@ const isUpstreamWorker = (u: unknown): boolean => {
     v !== null &&
     typeof v === 'object' &&
     Number.isInteger(v['id']) &&
-    typeof v['path'] === 'string' &&
-    typeof v['weight'] === 'number' &&
-    v['weight'] > 0
+    typeof v['path'] === 'string'
   );
 };
 

@@ -648,7 +648,7 @@ export class Arbiter {
     const list = this.views()
       .filter((w) => w.state === 'ready' && !w.murdered && w.privateSocket)
       .sort((a, b) => a.id - b.id)
-      .map((w) => ({ id: w.id, path: w.privateSocket!.ownedPath!, weight: 1 }));
+      .map((w) => ({ id: w.id, path: w.privateSocket!.ownedPath! }));
     return this.router.setUpstreams(list);
   }
 
