@@ -90,46 +90,41 @@ const hook: Parser<Hook | null> = (value) => {
 };
 
 /**
- * Gunicorn's server hooks, config-file only: the process that runs each (the master, or each
- * worker, which imports the config file again: functions do not cross IPC) and what it gets.
+ * Gunicorn's server hooks, config-file only: the process that runs each (its first word: the
+ * master, or each worker, which imports the config file again since functions do not cross IPC),
+ * when, and what it gets.
  */
 const HOOKS = {
-  onStarting: [
-    'master',
-    'before the sockets are bound: (server). Throwing aborts the start (exit 2).',
-  ],
-  onReload: ['master', 'on HUP: (server).'],
-  whenReady: ['master', 'once, when the first workers are all ready: (server).'],
-  preFork: ['master', 'before a worker is forked: (server, worker).'],
-  postFork: ['master', 'after a worker is forked: (server, worker).'],
-  postWorkerInit: ['worker', 'after the app is loaded, before it accepts: (worker).'],
-  workerInt: ['worker', 'on INT or QUIT, before it exits: (worker).'],
-  workerAbort: ['worker', 'on ABRT (a heartbeat timeout), if its loop can still run: (worker).'],
-  preExec: ['master', 'before a USR2 upgrade starts the new master: (server).'],
-  childExit: ['master', 'after a worker exited: (server, worker).'],
-  workerExit: ['worker', 'just before it exits: (worker).'],
-  nworkersChanged: [
-    'master',
-    'when the worker count changes (TTIN, TTOU, HUP): (server, newValue, oldValue).',
-  ],
-  onExit: ['master', 'just before it exits: (server).'],
-  preRequest: ['worker', 'before the app sees a request: (worker, req).'],
-  postRequest: ['worker', 'after a response finished: (worker, req, res).'],
+  onStarting: 'master, before the sockets are bound: (server). Throwing aborts the start (exit 2).',
+  onReload: 'master, on HUP: (server).',
+  whenReady: 'master, once, when the first workers are all ready: (server).',
+  preFork: 'master, before a worker is forked: (server, worker).',
+  postFork: 'master, after a worker is forked: (server, worker).',
+  postWorkerInit: 'worker, after the app is loaded, before it accepts: (worker).',
+  workerInt: 'worker, on INT or QUIT, before it exits: (worker).',
+  workerAbort: 'worker, on ABRT (a heartbeat timeout), if its loop can still run: (worker).',
+  preExec: 'master, before a USR2 upgrade starts the new master: (server).',
+  childExit: 'master, after a worker exited: (server, worker).',
+  workerExit: 'worker, just before it exits: (worker).',
+  nworkersChanged:
+    'master, when the worker count changes (TTIN, TTOU, HUP): (server, newValue, oldValue).',
+  onExit: 'master, just before it exits: (server).',
+  preRequest: 'worker, before the app sees a request: (worker, req).',
+  postRequest: 'worker, after a response finished: (worker, req, res).',
 } as const;
 export type HookName = keyof typeof HOOKS;
 /** The hooks a worker runs itself (the master runs the rest). */
 export type WorkerHookName = {
-  [K in HookName]: (typeof HOOKS)[K][0] extends 'worker' ? K : never;
+  [K in HookName]: (typeof HOOKS)[K] extends `worker,${string}` ? K : never;
 }[HookName];
 export const HOOK_NAMES = Object.keys(HOOKS) as HookName[];
-export const WORKER_HOOKS = HOOK_NAMES.filter(
-  (name): name is WorkerHookName => HOOKS[name][0] === 'worker',
+export const WORKER_HOOKS = HOOK_NAMES.filter((name): name is WorkerHookName =>
+  HOOKS[name].startsWith('worker,'),
 );
 
 function hookSettings(): { readonly [K in HookName]: SettingSpec<Hook | null> } {
   const defs = {} as Record<HookName, SettingSpec<Hook | null>>;
   for (const name of HOOK_NAMES) {
-    const [where, when] = HOOKS[name];
     defs[name] = {
       section: 'Server hooks',
       flags: [],
@@ -137,7 +132,7 @@ function hookSettings(): { readonly [K in HookName]: SettingSpec<Hook | null> } 
       default: null,
       parse: hook,
       format: (v) => (v === null ? null : '[function]'),
-      help: `Hook in the ${where}, ${when}`,
+      help: `Hook in the ${HOOKS[name]}`,
       hup: true,
     };
   }
@@ -168,6 +163,15 @@ export function parseCron(text: string): CronEntry {
   return { spec, action: { kind: word as 'reload' | 'restart-workers' } };
 }
 const nonNegative = int({ min: 0 });
+
+/** A bind address of the kinds `ok` accepts; any other is an error that says `expected`. */
+function addressWhere(ok: (a: BindAddress) => boolean, expected: string): Parser<BindAddress> {
+  return (value) => {
+    const address = parseBindAddress(string(value));
+    if (!ok(address)) throw new Error(`expected ${expected}`);
+    return address;
+  };
+}
 
 /** The one rule from a setting's name to its variable: workerConnections -> TSGUN_WORKER_CONNECTIONS. */
 export function envName(name: string): string {
@@ -586,11 +590,7 @@ export const REGISTRY = defineRegistry({
     flags: ['--stats'],
     arg: 'ADDRESS',
     default: null,
-    parse: nullable((v) => {
-      const address = parseBindAddress(string(v));
-      if (address.kind === 'fd') throw new Error('expected HOST:PORT or unix:PATH');
-      return address;
-    }),
+    parse: nullable(addressWhere((a) => a.kind !== 'fd', 'HOST:PORT or unix:PATH')),
     format: (v) => (v === null ? null : formatBindAddress(v)),
     help: 'Serve stats over HTTP here (JSON at /, Prometheus at /metrics, /healthz, /readyz). Off by default.',
     hup: false,
@@ -608,11 +608,9 @@ export const REGISTRY = defineRegistry({
     flags: ['--statsd-host'],
     arg: 'HOST:PORT',
     default: null,
-    parse: nullable((v) => {
-      const address = parseBindAddress(string(v));
-      if (address.kind !== 'tcp' || address.port === 0) throw new Error('expected HOST:PORT');
-      return formatBindAddress(address);
-    }),
+    parse: nullable((v) =>
+      formatBindAddress(addressWhere((a) => a.kind === 'tcp' && a.port !== 0, 'HOST:PORT')(v)),
+    ),
     help: "Send Gunicorn's metrics (requests, request.duration, request.status.N, workers) over UDP.",
     hup: false,
   }),
