@@ -3,7 +3,8 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
+// The tests' port probe: one copy for both.
+import { freePort } from '../test/helpers/http.js';
 import {
   type HttperfResult,
   parseHttperf,
@@ -12,7 +13,6 @@ import {
   summarize,
   type WrkResult,
 } from './parse.js';
-
 import { has, PATH, pin, type RowDef } from './rows.js';
 
 export interface Options {
@@ -24,16 +24,6 @@ export interface Options {
   warmup: number;
   httperfConns: number;
   httperfRate: number;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 export function fetchBody(url: string): Promise<{ status: number; body: Buffer }> {
