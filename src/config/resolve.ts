@@ -31,8 +31,12 @@ export interface Resolved {
   readonly sources: Readonly<Record<SettingName, Source>>;
 }
 
-/** Names tsgun sets for its own processes, so an unknown-variable check must not trip on them. */
+/** Extra command-line arguments from the environment (Gunicorn's GUNICORN_CMD_ARGS). */
+export const CMD_ARGS_ENV = 'TSGUN_CMD_ARGS';
+
+/** Names tsgun reads or sets for its own processes, so an unknown-variable check must not trip on them. */
 const INTERNAL_ENV: ReadonlySet<string> = new Set([
+  CMD_ARGS_ENV,
   ...Object.values(WORKER_ENV),
   ...Object.values(UPGRADE_ENV),
 ]);
@@ -112,7 +116,7 @@ export function resolveConfig(layers: Layers): Resolved {
       if (INTERNAL_ENV.has(key)) continue;
       unknownKeys = true;
       problems.push(
-        `unknown environment variable ${key}${hint(key, [...envNames.keys(), 'TSGUN_CMD_ARGS'])}`,
+        `unknown environment variable ${key}${hint(key, [...envNames.keys(), CMD_ARGS_ENV])}`,
       );
       continue;
     }
