@@ -1,9 +1,14 @@
-import type { Config, Hook } from './config/registry.js';
+import { canonicalKey } from './config/keys.js';
+import {
+  type Config,
+  type Hook,
+  type HookName,
+  WORKER_HOOKS,
+  type WorkerHookName,
+} from './config/registry.js';
 import type { Logger } from './log/logger.js';
 
-export type HookName = {
-  [K in keyof Config]: Config[K] extends Hook | null ? K : never;
-}[keyof Config];
+export type { HookName };
 
 /**
  * Call a server hook from the config file. A hook that throws (or rejects) is logged with its
@@ -50,13 +55,19 @@ export interface WorkerFacade {
   readonly generation?: number;
 }
 
-/** The hooks a worker runs itself; the worker imports the config file again to get them. */
-export const WORKER_HOOKS = [
-  'postWorkerInit',
-  'workerInt',
-  'workerAbort',
-  'workerExit',
-  'preRequest',
-  'postRequest',
-] as const;
-export type WorkerHooks = Partial<Record<(typeof WORKER_HOOKS)[number], Hook>>;
+export type WorkerHooks = Partial<Record<WorkerHookName, Hook>>;
+
+/**
+ * The hooks a worker runs itself, from the config file's values (the worker imports the file
+ * again: functions do not cross IPC). Keys match as in the master: any spelling canonicalKey
+ * accepts, so a hook the master accepts is one the worker calls.
+ */
+export function workerHooksFrom(values: Readonly<Record<string, unknown>>): WorkerHooks {
+  const hooks: WorkerHooks = {};
+  for (const [key, value] of Object.entries(values)) {
+    const name = canonicalKey(key);
+    if ((WORKER_HOOKS as readonly string[]).includes(name) && typeof value === 'function')
+      hooks[name as WorkerHookName] = value as Hook;
+  }
+  return hooks;
+}

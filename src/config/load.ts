@@ -3,8 +3,8 @@ import { extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { parseArgs, splitArgs } from './cli.js';
-import type { Env } from './registry.js';
-import { type Resolved, resolveConfig } from './resolve.js';
+import { type Env, envName } from './registry.js';
+import { CMD_ARGS_ENV, type Resolved, resolveConfig } from './resolve.js';
 
 export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   const full = resolvePath(path);
@@ -49,7 +49,7 @@ export type LoadResult =
 export async function loadConfig(argv: readonly string[], env: Env): Promise<LoadResult> {
   const cli = parseArgs(argv);
   if (cli.kind === 'exit') return cli;
-  const envArgsText = env['TSGUN_CMD_ARGS'];
+  const envArgsText = env[CMD_ARGS_ENV];
   let envArgs: Record<string, unknown> | undefined;
   if (envArgsText) {
     const parsed = parseArgs(splitArgs(envArgsText), 'TSGUN_CMD_ARGS');
@@ -57,7 +57,7 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
     envArgs = parsed.values;
   }
   const configPath =
-    cli.values.config ?? envArgs?.['config'] ?? env['TSGUN_CONFIG'] ?? discoverConfig();
+    cli.values.config ?? envArgs?.['config'] ?? env[envName('config')] ?? discoverConfig();
   const file =
     typeof configPath === 'string'
       ? { path: resolvePath(configPath), values: await readConfigFile(configPath) }

@@ -1,5 +1,6 @@
 import { validate as cronValidate } from 'node-cron';
 import { compileFormat } from '../log/access-format.js';
+import { LOG_LEVELS } from '../log/levels.js';
 import { type BindAddress, formatBindAddress, parseBindAddress } from './address.js';
 import { type AppSpec, formatAppSpec, parseAppSpec } from './app-spec.js';
 import {
@@ -19,79 +20,6 @@ import { formatRoute, parseAllowIp, parseRoute, type RouteEntry } from './route.
 export const STICKY_MODES = ['cookie', 'ip'] as const;
 export type StickyMode = (typeof STICKY_MODES)[number];
 
-export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Every setting tsgun has, with its resolved type. The registry below declares each one once. */
-export interface Settings {
-  app: AppSpec | null;
-  config: string | null;
-  bind: readonly BindAddress[];
-  backlog: number;
-  workers: number | 'auto';
-  shutdownDelay: number;
-  certfile: string | null;
-  keyfile: string | null;
-  caCerts: string | null;
-  router: boolean;
-  sticky: StickyMode | null;
-  route: readonly RouteEntry[];
-  proxyTimeout: number;
-  forwardedAllowIps: readonly string[];
-  workerConnections: number;
-  timeout: number;
-  gracefulTimeout: number;
-  keepAlive: number;
-  maxRequests: number;
-  maxRequestsJitter: number;
-  maxWorkerLifetime: number;
-  maxWorkerLifetimeJitter: number;
-  reloadOnRss: number;
-  requestTimeout: number;
-  waitReady: boolean;
-  readyTimeout: number;
-  reloadBatch: number;
-  limitRequestLine: number;
-  limitRequestFields: number;
-  limitRequestFieldSize: number;
-  pid: string | null;
-  user: string | null;
-  group: string | null;
-  umask: number | null;
-  chdir: string | null;
-  env: readonly (readonly [string, string])[];
-  logLevel: LogLevel;
-  errorLogfile: string;
-  accessLogfile: string | null;
-  accessLogformat: string | null;
-  accessLogJson: boolean;
-  stats: BindAddress | null;
-  statsAllowRemote: boolean;
-  statsdHost: string | null;
-  statsdPrefix: string;
-  checkConfig: boolean;
-  printConfig: boolean;
-  cron: readonly CronEntry[];
-  cronTimezone: string | null;
-  reload: boolean;
-  reloadExtraFile: readonly string[];
-  onStarting: Hook | null;
-  onReload: Hook | null;
-  whenReady: Hook | null;
-  preFork: Hook | null;
-  postFork: Hook | null;
-  postWorkerInit: Hook | null;
-  workerInt: Hook | null;
-  workerAbort: Hook | null;
-  preExec: Hook | null;
-  childExit: Hook | null;
-  workerExit: Hook | null;
-  nworkersChanged: Hook | null;
-  onExit: Hook | null;
-  preRequest: Hook | null;
-  postRequest: Hook | null;
-}
-
 /** A server hook from the config file (Gunicorn's, in camelCase). May return a promise. */
 export type Hook = (...args: never[]) => unknown;
 
@@ -103,8 +31,6 @@ export interface CronEntry {
     | { readonly kind: 'restart-workers' }
     | { readonly kind: 'exec'; readonly command: string };
 }
-export type SettingName = keyof Settings;
-export type Config = Readonly<Settings>;
 
 export const SECTIONS = [
   'App',
@@ -125,20 +51,18 @@ export type Section = (typeof SECTIONS)[number];
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export interface SettingDef<T> {
+export interface SettingSpec<T> {
   readonly section: Section;
   /** CLI flags, short first: ['-w', '--workers']. Empty for the positional APP. */
   readonly flags: readonly string[];
   /** Placeholder shown in --help; absent for boolean switches. */
   readonly arg?: string;
-  /** Environment variable read for this setting (besides TSGUN_CMD_ARGS). */
-  readonly env?: string;
   /** Switches that only make sense on a command line (--check-config) have no file/env form. */
   readonly cliOnly?: boolean;
   /** Only a config file can give it (functions: the server hooks). */
   readonly fileOnly?: boolean;
   readonly repeatable?: boolean;
-  readonly default: T | ((env: Env) => T);
+  readonly default: NoInfer<T> | ((env: Env) => NoInfer<T>);
   /** How the default reads in --help and the README when it is computed. */
   readonly defaultDoc?: string;
   readonly parse: Parser<T>;
@@ -148,7 +72,14 @@ export interface SettingDef<T> {
   readonly hup: boolean;
 }
 
-export type Registry = { readonly [K in SettingName]: SettingDef<Settings[K]> };
+/** A declaration and what the registry derives from the setting's name. */
+export interface SettingDef<T> extends SettingSpec<T> {
+  /**
+   * Environment variable read for this setting (besides TSGUN_CMD_ARGS): TSGUN_ and the name in
+   * upper snake case, for every setting that is neither CLI-only nor file-only.
+   */
+  readonly env?: string;
+}
 
 const positive = int({ min: 1 });
 
@@ -158,7 +89,11 @@ const hook: Parser<Hook | null> = (value) => {
   return value as Hook;
 };
 
-/** Gunicorn's server hooks in camelCase, config-file only: where each runs and what it gets. */
+/**
+ * Gunicorn's server hooks, config-file only: the process that runs each (its first word: the
+ * master, or each worker, which imports the config file again since functions do not cross IPC),
+ * when, and what it gets.
+ */
 const HOOKS = {
   onStarting: 'master, before the sockets are bound: (server). Throwing aborts the start (exit 2).',
   onReload: 'master, on HUP: (server).',
@@ -177,11 +112,19 @@ const HOOKS = {
   preRequest: 'worker, before the app sees a request: (worker, req).',
   postRequest: 'worker, after a response finished: (worker, req, res).',
 } as const;
-type HookSetting = keyof typeof HOOKS;
+export type HookName = keyof typeof HOOKS;
+/** The hooks a worker runs itself (the master runs the rest). */
+export type WorkerHookName = {
+  [K in HookName]: (typeof HOOKS)[K] extends `worker,${string}` ? K : never;
+}[HookName];
+export const HOOK_NAMES = Object.keys(HOOKS) as HookName[];
+export const WORKER_HOOKS = HOOK_NAMES.filter((name): name is WorkerHookName =>
+  HOOKS[name].startsWith('worker,'),
+);
 
-function hookSettings(): { readonly [K in HookSetting]: SettingDef<Hook | null> } {
-  const defs = {} as Record<HookSetting, SettingDef<Hook | null>>;
-  for (const [name, where] of Object.entries(HOOKS) as [HookSetting, string][]) {
+function hookSettings(): { readonly [K in HookName]: SettingSpec<Hook | null> } {
+  const defs = {} as Record<HookName, SettingSpec<Hook | null>>;
+  for (const name of HOOK_NAMES) {
     defs[name] = {
       section: 'Server hooks',
       flags: [],
@@ -189,7 +132,7 @@ function hookSettings(): { readonly [K in HookSetting]: SettingDef<Hook | null> 
       default: null,
       parse: hook,
       format: (v) => (v === null ? null : '[function]'),
-      help: `Hook in the ${where}`,
+      help: `Hook in the ${HOOKS[name]}`,
       hup: true,
     };
   }
@@ -221,37 +164,61 @@ export function parseCron(text: string): CronEntry {
 }
 const nonNegative = int({ min: 0 });
 
-function envName(name: string): string {
+/** A bind address of the kinds `ok` accepts; any other is an error that says `expected`. */
+function addressWhere(ok: (a: BindAddress) => boolean, expected: string): Parser<BindAddress> {
+  return (value) => {
+    const address = parseBindAddress(string(value));
+    if (!ok(address)) throw new Error(`expected ${expected}`);
+    return address;
+  };
+}
+
+/** The one rule from a setting's name to its variable: workerConnections -> TSGUN_WORKER_CONNECTIONS. */
+export function envName(name: string): string {
   return `TSGUN_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
-export const REGISTRY: Registry = {
-  app: {
+/** One setting: its value type is inferred from its parser, the only place it is stated. */
+function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
+  return spec;
+}
+
+/** A setting's value type: what its parser returns. */
+type ValueOf<S> = S extends { readonly parse: Parser<infer T> } ? T : never;
+type Defs<R> = { readonly [K in keyof R]: SettingDef<ValueOf<R[K]>> };
+
+/** Adds what each setting's name decides: its environment variable. */
+function defineRegistry<R>(specs: R): Defs<R> {
+  const defs: Record<string, SettingDef<unknown>> = {};
+  for (const [name, spec] of Object.entries(specs as object) as [string, SettingSpec<unknown>][])
+    defs[name] = spec.cliOnly || spec.fileOnly ? spec : { ...spec, env: envName(name) };
+  return defs as Defs<R>;
+}
+
+export const REGISTRY = defineRegistry({
+  app: setting<AppSpec | null>({
     section: 'App',
     flags: [],
     arg: 'APP',
-    env: envName('app'),
     default: null,
     parse: nullable((v) => parseAppSpec(string(v))),
     format: (v) => (v === null ? null : formatAppSpec(v)),
     help: 'The app: path/to/module[:export], or module:factory() to call a factory (may be async).',
     hup: true,
-  },
-  config: {
+  }),
+  config: setting({
     section: 'App',
     flags: ['-c', '--config'],
     arg: 'PATH',
-    env: envName('config'),
     default: null,
     parse: nullable(string),
     help: 'A config file (.json, .js, .mjs, .cjs) whose keys are setting names.',
     hup: true,
-  },
-  bind: {
+  }),
+  bind: setting<readonly BindAddress[]>({
     section: 'Server socket',
     flags: ['-b', '--bind'],
     arg: 'ADDRESS',
-    env: envName('bind'),
     repeatable: true,
     default: (env) => [
       env['PORT'] ? parseBindAddress(`0.0.0.0:${env['PORT']}`) : parseBindAddress('127.0.0.1:8000'),
@@ -265,378 +232,341 @@ export const REGISTRY: Registry = {
     format: (v) => v.map(formatBindAddress),
     help: 'Address to bind, repeatable: HOST:PORT, :PORT, [::1]:PORT, unix:PATH, fd://N.',
     hup: false,
-  },
-  backlog: {
+  }),
+  backlog: setting({
     section: 'Server socket',
     flags: ['--backlog'],
     arg: 'INT',
-    env: envName('backlog'),
     default: 2048,
     parse: int({ min: 1, max: 65535 }),
     help: 'Listen queue length passed to listen(2); the kernel caps it at net.core.somaxconn.',
     hup: false,
-  },
-  workers: {
+  }),
+  workers: setting({
     section: 'Worker processes',
     flags: ['-w', '--workers'],
     arg: 'INT|auto',
-    env: envName('workers'),
     default: (env) => (env['WEB_CONCURRENCY'] ? positive(env['WEB_CONCURRENCY']) : 1),
     defaultDoc: '$WEB_CONCURRENCY, else 1',
     parse: (v) =>
       typeof v === 'string' && v.trim().toLowerCase() === 'auto' ? 'auto' : positive(v),
     help: 'Number of worker processes, or auto (the CPU quota of the container, see README). TTIN/TTOU change it while running.',
     hup: true,
-  },
-  shutdownDelay: {
+  }),
+  shutdownDelay: setting({
     section: 'Worker processes',
     flags: ['--shutdown-delay'],
     arg: 'SECONDS',
-    env: envName('shutdownDelay'),
     default: 0,
     parse: seconds(),
     help: 'On TERM, /readyz turns 503 at once and workers keep serving this long (load balancers deregister), then the graceful stop.',
     hup: true,
-  },
-  workerConnections: {
+  }),
+  workerConnections: setting({
     section: 'Worker processes',
     flags: ['--worker-connections'],
     arg: 'INT',
-    env: envName('workerConnections'),
     default: 1000,
     parse: positive,
     help: 'Open connections a worker holds before it stops accepting (the rest wait in the queue).',
     hup: true,
-  },
-  timeout: {
+  }),
+  timeout: setting({
     section: 'Worker processes',
     flags: ['-t', '--timeout'],
     arg: 'SECONDS',
-    env: envName('timeout'),
     default: 30,
     parse: seconds(),
     help: 'Heartbeat timeout: a worker whose event loop is blocked this long is killed. 0 = off.',
     hup: true,
-  },
-  gracefulTimeout: {
+  }),
+  gracefulTimeout: setting({
     section: 'Worker processes',
     flags: ['--graceful-timeout'],
     arg: 'SECONDS',
-    env: envName('gracefulTimeout'),
     default: 30,
     parse: seconds(),
     help: 'How long a stopping worker may finish in-flight requests before SIGKILL.',
     hup: true,
-  },
-  keepAlive: {
+  }),
+  keepAlive: setting({
     section: 'Worker processes',
     flags: ['--keep-alive'],
     arg: 'SECONDS',
-    env: envName('keepAlive'),
     default: 5,
     parse: seconds(),
     help: 'Seconds an idle keep-alive connection stays open. 0 disables keep-alive.',
     hup: true,
-  },
-  maxRequests: {
+  }),
+  maxRequests: setting({
     section: 'Worker processes',
     flags: ['--max-requests'],
     arg: 'INT',
-    env: envName('maxRequests'),
     default: 0,
     parse: nonNegative,
     help: 'Replace a worker gracefully after this many requests. 0 = never.',
     hup: true,
-  },
-  maxRequestsJitter: {
+  }),
+  maxRequestsJitter: setting({
     section: 'Worker processes',
     flags: ['--max-requests-jitter'],
     arg: 'INT',
-    env: envName('maxRequestsJitter'),
     default: 0,
     parse: nonNegative,
     help: 'Add a random 0..N to each worker max-requests so workers do not recycle together.',
     hup: true,
-  },
-  maxWorkerLifetime: {
+  }),
+  maxWorkerLifetime: setting({
     section: 'Worker processes',
     flags: ['--max-worker-lifetime'],
     arg: 'SECONDS',
-    env: envName('maxWorkerLifetime'),
     default: 0,
     parse: seconds(),
     help: 'Replace a worker gracefully after it has run this long. 0 = never.',
     hup: true,
-  },
-  maxWorkerLifetimeJitter: {
+  }),
+  maxWorkerLifetimeJitter: setting({
     section: 'Worker processes',
     flags: ['--max-worker-lifetime-jitter'],
     arg: 'SECONDS',
-    env: envName('maxWorkerLifetimeJitter'),
     default: 0,
     parse: seconds(),
     help: 'Add a random 0..S to each worker lifetime so workers do not recycle together.',
     hup: true,
-  },
-  reloadOnRss: {
+  }),
+  reloadOnRss: setting({
     section: 'Worker processes',
     flags: ['--reload-on-rss'],
     arg: 'MB',
-    env: envName('reloadOnRss'),
     default: 0,
     parse: int({ min: 0 }),
     help: 'Replace a worker gracefully once its resident memory exceeds this many MiB. 0 = never.',
     hup: true,
-  },
-  requestTimeout: {
+  }),
+  requestTimeout: setting({
     section: 'Worker processes',
     flags: ['--request-timeout'],
     arg: 'SECONDS',
-    env: envName('requestTimeout'),
     default: 0,
     parse: seconds(),
     help: 'Per-request deadline (uWSGI harakiri, without the kill): answer 504 and log. 0 = off.',
     hup: true,
-  },
-  waitReady: {
+  }),
+  waitReady: setting({
     section: 'Worker processes',
     flags: ['--wait-ready'],
-    env: envName('waitReady'),
     default: false,
     parse: bool,
     help: "A worker is ready only when the app calls tsgun's ready(), not when it accepts.",
     hup: true,
-  },
-  readyTimeout: {
+  }),
+  readyTimeout: setting({
     section: 'Worker processes',
     flags: ['--ready-timeout'],
     arg: 'SECONDS',
-    env: envName('readyTimeout'),
     default: 60,
     parse: seconds({ min: 0.1 }),
     help: 'A worker not ready this long after spawn fails its boot (a reload is aborted).',
     hup: true,
-  },
-  reloadBatch: {
+  }),
+  reloadBatch: setting({
     section: 'Worker processes',
     flags: ['--reload-batch'],
     arg: 'INT',
-    env: envName('reloadBatch'),
     default: 1,
     parse: positive,
     help: 'Workers replaced at once by a reload or recycling.',
     hup: true,
-  },
-  limitRequestLine: {
+  }),
+  limitRequestLine: setting({
     section: 'Security',
     flags: ['--limit-request-line'],
     arg: 'BYTES',
-    env: envName('limitRequestLine'),
     default: 4094,
     parse: int({ min: 0, max: 8190 }),
     help: 'Longest request line (method, URI, version) accepted, else 414. 0 = Node limit only.',
     hup: true,
-  },
-  limitRequestFields: {
+  }),
+  limitRequestFields: setting({
     section: 'Security',
     flags: ['--limit-request-fields'],
     arg: 'INT',
-    env: envName('limitRequestFields'),
     default: 100,
     parse: int({ min: 0, max: 32768 }),
     help: 'Most header fields accepted in a request, else 431. 0 = Node limit only.',
     hup: true,
-  },
-  limitRequestFieldSize: {
+  }),
+  limitRequestFieldSize: setting({
     section: 'Security',
     flags: ['--limit-request-field-size'],
     arg: 'BYTES',
-    env: envName('limitRequestFieldSize'),
     default: 8190,
     parse: int({ min: 0 }),
     help: 'Largest header field (name and value) accepted, else 431. 0 = Node limit only.',
     hup: true,
-  },
-  pid: {
+  }),
+  pid: setting({
     section: 'Server mechanics',
     flags: ['-p', '--pid'],
     arg: 'FILE',
-    env: envName('pid'),
     default: null,
     parse: nullable(string),
     help: 'Write the master pid to this file (refused if it names a running process).',
     hup: false,
-  },
-  user: {
+  }),
+  user: setting({
     section: 'Server mechanics',
     flags: ['-u', '--user'],
     arg: 'USER',
-    env: envName('user'),
     default: null,
     parse: nullable(string),
     help: 'Run workers as this user (name or uid); the master binds first, so port 80 works.',
     hup: false,
-  },
-  group: {
+  }),
+  group: setting({
     section: 'Server mechanics',
     flags: ['-g', '--group'],
     arg: 'GROUP',
-    env: envName('group'),
     default: null,
     parse: nullable(string),
     help: "Run workers as this group (name or gid); default: the user's group.",
     hup: false,
-  },
-  umask: {
+  }),
+  umask: setting<number | null>({
     section: 'Server mechanics',
     flags: ['-m', '--umask'],
     arg: 'OCTAL',
-    env: envName('umask'),
     default: null,
     parse: nullable(octal),
     format: (v) => (v === null ? null : `0o${v.toString(8).padStart(3, '0')}`),
     help: 'File mode creation mask (e.g. 0o007), applied before unix sockets are created.',
     hup: false,
-  },
-  chdir: {
+  }),
+  chdir: setting({
     section: 'Server mechanics',
     flags: ['--chdir'],
     arg: 'DIR',
-    env: envName('chdir'),
     default: null,
     parse: nullable(string),
     help: 'Change to this directory before loading the app.',
     hup: false,
-  },
-  env: {
+  }),
+  env: setting<readonly (readonly [string, string])[]>({
     section: 'Server mechanics',
     flags: ['-e', '--env'],
     arg: 'KEY=VALUE',
-    env: envName('env'),
     repeatable: true,
     default: [],
     parse: list(keyValue),
     format: (v) => v.map(([k, val]) => `${k}=${val}`),
     help: 'Set an environment variable for the workers, repeatable.',
     hup: true,
-  },
-  router: {
+  }),
+  router: setting({
     section: 'Router',
     flags: ['--router'],
-    env: envName('router'),
     default: false,
     parse: bool,
     help: 'Router mode (uWSGI: --http): a router process owns the binds and proxies to workers on private unix sockets, holding client keep-alive across reloads.',
     hup: false,
-  },
-  sticky: {
+  }),
+  sticky: setting({
     section: 'Router',
     flags: ['--sticky'],
     arg: 'cookie|ip',
-    env: envName('sticky'),
     default: null,
     parse: nullable(oneOf(STICKY_MODES)),
     help: 'Router mode: keep a client on one worker, by a tsgun_worker cookie or by client IP.',
     hup: false,
-  },
-  route: {
+  }),
+  route: setting<readonly RouteEntry[]>({
     section: 'Router',
     flags: ['--route'],
     arg: 'PREFIX=URL',
-    env: envName('route'),
     repeatable: true,
     default: [],
     parse: list(parseRoute),
     format: (v) => v.map(formatRoute),
     help: 'Router mode: proxy paths under PREFIX to an external origin URL, repeatable (longest prefix wins).',
     hup: false,
-  },
-  proxyTimeout: {
+  }),
+  proxyTimeout: setting({
     section: 'Router',
     flags: ['--proxy-timeout'],
     arg: 'SECONDS',
-    env: envName('proxyTimeout'),
     default: 60,
     parse: seconds({ min: 0.001 }),
     help: 'Router mode: an upstream idle this long answers 504; also how long a request waits for a worker.',
     hup: false,
-  },
-  forwardedAllowIps: {
+  }),
+  forwardedAllowIps: setting({
     section: 'Router',
     flags: ['--forwarded-allow-ips'],
     arg: 'IPS',
-    env: envName('forwardedAllowIps'),
     default: (env) => list(parseAllowIp)(env['FORWARDED_ALLOW_IPS'] ?? '127.0.0.1,::1'),
     defaultDoc: '127.0.0.1,::1, or $FORWARDED_ALLOW_IPS',
     parse: list(parseAllowIp),
     help: 'Router mode: peers (IPs, CIDRs, or *) whose X-Forwarded-* headers are kept; others are replaced.',
     hup: false,
-  },
-  logLevel: {
+  }),
+  logLevel: setting({
     section: 'Logging',
     flags: ['--log-level'],
     arg: 'LEVEL',
-    env: envName('logLevel'),
     default: 'info',
     parse: oneOf(LOG_LEVELS),
     help: `Error log level: ${LOG_LEVELS.join(', ')}.`,
     hup: true,
-  },
-  errorLogfile: {
+  }),
+  errorLogfile: setting({
     section: 'Logging',
     flags: ['--error-logfile'],
     arg: 'FILE',
-    env: envName('errorLogfile'),
     default: '-',
     parse: string,
     help: "Where JSON log lines go ('-' = stderr).",
     hup: false,
-  },
-  accessLogfile: {
+  }),
+  accessLogfile: setting({
     section: 'Logging',
     flags: ['--access-logfile'],
     arg: 'FILE',
-    env: envName('accessLogfile'),
     default: null,
     parse: nullable(string),
     help: "Access log in Gunicorn's format ('-' = stdout). Off by default.",
     hup: true,
-  },
-  certfile: {
+  }),
+  certfile: setting({
     section: 'TLS',
     flags: ['--certfile'],
     arg: 'FILE',
-    env: envName('certfile'),
     default: null,
     parse: nullable(string),
     help: 'PEM certificate (chain): workers serve HTTPS. HUP reloads it; a bad file keeps the old one.',
     hup: true,
-  },
-  keyfile: {
+  }),
+  keyfile: setting({
     section: 'TLS',
     flags: ['--keyfile'],
     arg: 'FILE',
-    env: envName('keyfile'),
     default: null,
     parse: nullable(string),
     help: 'PEM private key for --certfile.',
     hup: true,
-  },
-  caCerts: {
+  }),
+  caCerts: setting({
     section: 'TLS',
     flags: ['--ca-certs'],
     arg: 'FILE',
-    env: envName('caCerts'),
     default: null,
     parse: nullable(string),
     help: 'PEM CA (intermediate) certificates the server presents with its certificate.',
     hup: true,
-  },
-  accessLogformat: {
+  }),
+  accessLogformat: setting({
     section: 'Logging',
     flags: ['--access-logformat'],
     arg: 'FORMAT',
-    env: envName('accessLogformat'),
     default: null,
     defaultDoc: 'Gunicorn\'s: %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"',
     parse: nullable((v) => {
@@ -646,69 +576,57 @@ export const REGISTRY: Registry = {
     }),
     help: "Access log line with Gunicorn's atoms: %(h)s %(r)s %(s)s %(D)s %({header}i)s ... (see Logs).",
     hup: true,
-  },
-  accessLogJson: {
+  }),
+  accessLogJson: setting({
     section: 'Logging',
     flags: ['--access-log-json'],
-    env: envName('accessLogJson'),
     default: false,
     parse: bool,
     help: 'Write the access log as JSON lines (one object per request) instead of text.',
     hup: true,
-  },
-  stats: {
+  }),
+  stats: setting<BindAddress | null>({
     section: 'Stats',
     flags: ['--stats'],
     arg: 'ADDRESS',
-    env: envName('stats'),
     default: null,
-    parse: nullable((v) => {
-      const address = parseBindAddress(string(v));
-      if (address.kind === 'fd') throw new Error('expected HOST:PORT or unix:PATH');
-      return address;
-    }),
+    parse: nullable(addressWhere((a) => a.kind !== 'fd', 'HOST:PORT or unix:PATH')),
     format: (v) => (v === null ? null : formatBindAddress(v)),
     help: 'Serve stats over HTTP here (JSON at /, Prometheus at /metrics, /healthz, /readyz). Off by default.',
     hup: false,
-  },
-  statsAllowRemote: {
+  }),
+  statsAllowRemote: setting({
     section: 'Stats',
     flags: ['--stats-allow-remote'],
-    env: envName('statsAllowRemote'),
     default: false,
     parse: bool,
     help: 'Allow --stats on a non-loopback address (it exposes pids and counters).',
     hup: false,
-  },
-  statsdHost: {
+  }),
+  statsdHost: setting({
     section: 'Stats',
     flags: ['--statsd-host'],
     arg: 'HOST:PORT',
-    env: envName('statsdHost'),
     default: null,
-    parse: nullable((v) => {
-      const address = parseBindAddress(string(v));
-      if (address.kind !== 'tcp' || address.port === 0) throw new Error('expected HOST:PORT');
-      return formatBindAddress(address);
-    }),
+    parse: nullable((v) =>
+      formatBindAddress(addressWhere((a) => a.kind === 'tcp' && a.port !== 0, 'HOST:PORT')(v)),
+    ),
     help: "Send Gunicorn's metrics (requests, request.duration, request.status.N, workers) over UDP.",
     hup: false,
-  },
-  statsdPrefix: {
+  }),
+  statsdPrefix: setting({
     section: 'Stats',
     flags: ['--statsd-prefix'],
     arg: 'PREFIX',
-    env: envName('statsdPrefix'),
     default: 'tsgun',
     parse: (v) => string(v).replace(/\.$/, ''),
     help: 'Prefix of every statsd metric name.',
     hup: false,
-  },
-  cron: {
+  }),
+  cron: setting<readonly CronEntry[]>({
     section: 'Scheduled jobs',
     flags: ['--cron'],
     arg: 'SPEC ACTION',
-    env: envName('cron'),
     repeatable: true,
     default: [],
     parse: (v) =>
@@ -719,12 +637,11 @@ export const REGISTRY: Registry = {
       ),
     help: 'Repeatable: "SPEC ACTION", SPEC a 5- or 6-field cron expression, ACTION reload, restart-workers or exec:COMMAND.',
     hup: true,
-  },
-  cronTimezone: {
+  }),
+  cronTimezone: setting({
     section: 'Scheduled jobs',
     flags: ['--cron-timezone'],
     arg: 'TZ',
-    env: envName('cronTimezone'),
     default: null,
     parse: nullable((v) => {
       const tz = string(v);
@@ -737,29 +654,27 @@ export const REGISTRY: Registry = {
     }),
     help: 'Time zone of --cron and app job schedules (default: the system time zone).',
     hup: true,
-  },
-  reload: {
+  }),
+  reload: setting({
     section: 'Development',
     flags: ['--reload'],
-    env: envName('reload'),
     default: false,
     parse: bool,
     help: "Rolling reload when a file under the app's directory changes (debounced). For development.",
     hup: false,
-  },
-  reloadExtraFile: {
+  }),
+  reloadExtraFile: setting({
     section: 'Development',
     flags: ['--reload-extra-file'],
     arg: 'GLOB',
-    env: envName('reloadExtraFile'),
     repeatable: true,
     default: [],
     parse: list(string),
     help: 'Also reload when these change (repeatable; *, ** and ? globs).',
     hup: false,
-  },
+  }),
   ...hookSettings(),
-  checkConfig: {
+  checkConfig: setting({
     section: 'Debugging',
     flags: ['--check-config'],
     cliOnly: true,
@@ -767,8 +682,8 @@ export const REGISTRY: Registry = {
     parse: bool,
     help: 'Check the settings and that the app loads, list every problem, exit 0 or 2/4.',
     hup: false,
-  },
-  printConfig: {
+  }),
+  printConfig: setting({
     section: 'Debugging',
     flags: ['--print-config'],
     cliOnly: true,
@@ -776,8 +691,16 @@ export const REGISTRY: Registry = {
     parse: bool,
     help: 'Print the resolved settings and where each came from, then exit.',
     hup: false,
-  },
+  }),
+});
+
+export type Registry = typeof REGISTRY;
+/** Every setting tsgun has, with its resolved type, as the registry declares it. */
+export type Settings = {
+  -readonly [K in keyof Registry]: ValueOf<Registry[K]>;
 };
+export type SettingName = keyof Settings;
+export type Config = Readonly<Settings>;
 
 export const SETTING_NAMES = Object.keys(REGISTRY) as SettingName[];
 

@@ -1,4 +1,6 @@
 import { ConfigError, ErrorCode } from '../errors.js';
+import { UPGRADE_ENV, WORKER_ENV } from '../ipc/protocol.js';
+import { canonicalKey } from './keys.js';
 import {
   type Config,
   displayName,
@@ -29,16 +31,18 @@ export interface Resolved {
   readonly sources: Readonly<Record<SettingName, Source>>;
 }
 
-/** Names tsgun sets for itself, so an unknown-variable check must not trip on them. */
-const INTERNAL_ENV = /^TSGUN_(CMD_ARGS|WORKER_.*|FD|MASTER_PID|TEST_.*)$/;
+/** Extra command-line arguments from the environment (Gunicorn's GUNICORN_CMD_ARGS). */
+export const CMD_ARGS_ENV = 'TSGUN_CMD_ARGS';
+
+/** Names tsgun reads or sets for its own processes, so an unknown-variable check must not trip on them. */
+const INTERNAL_ENV: ReadonlySet<string> = new Set([
+  CMD_ARGS_ENV,
+  ...Object.values(WORKER_ENV),
+  ...Object.values(UPGRADE_ENV),
+]);
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-/** Accepts `workerConnections`, `worker_connections` and `worker-connections` for one key. */
-export function canonicalKey(key: string): string {
-  return key.replace(/[-_]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 function deepFreeze<T>(value: T): T {
@@ -109,10 +113,10 @@ export function resolveConfig(layers: Layers): Resolved {
     if (raw === undefined || !key.startsWith('TSGUN_')) continue;
     const name = envNames.get(key);
     if (name === undefined) {
-      if (INTERNAL_ENV.test(key)) continue;
+      if (INTERNAL_ENV.has(key)) continue;
       unknownKeys = true;
       problems.push(
-        `unknown environment variable ${key}${hint(key, [...envNames.keys(), 'TSGUN_CMD_ARGS'])}`,
+        `unknown environment variable ${key}${hint(key, [...envNames.keys(), CMD_ARGS_ENV])}`,
       );
       continue;
     }

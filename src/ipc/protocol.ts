@@ -32,11 +32,22 @@ export interface UpstreamCounters {
   readonly inflight: number;
 }
 
+/** The PEM text workers and the router get over IPC (not paths: a HUP with a bad file must keep the old one). */
+export interface TlsMaterial {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string | null;
+}
+
+/** A quarter of --timeout (so one late beat is not a timeout), between 50 ms and 1 s. */
+export function heartbeatMs(timeoutSeconds: number): number {
+  return timeoutSeconds > 0 ? Math.max(50, Math.min(1000, (timeoutSeconds * 1000) / 4)) : 1000;
+}
+
 /** An upstream worker as the master tells the router: its private unix socket. */
 export interface UpstreamWorker {
   readonly id: number;
   readonly path: string;
-  readonly weight: number;
 }
 
 export const RETIRE_REASONS = ['max-requests', 'rss', 'lifetime'] as const;
@@ -96,13 +107,7 @@ export type MasterMessage =
   /** Carries one listening socket as the IPC handle. */
   | { readonly tsgun: 1; readonly type: 'socket'; readonly index: number }
   /** The TLS certificate and key (PEM), sent right after fork when --certfile is set. */
-  | {
-      readonly tsgun: 1;
-      readonly type: 'tls';
-      readonly cert: string;
-      readonly key: string;
-      readonly ca: string | null;
-    }
+  | ({ readonly tsgun: 1; readonly type: 'tls' } & TlsMaterial)
   /** Run this app job now (this worker was chosen for this tick). */
   | { readonly tsgun: 1; readonly type: 'run-job'; readonly name: string; readonly runId: number }
   /** Router: route to exactly these workers from now on; answer with upstreams-applied. */
@@ -131,9 +136,7 @@ const isUpstreamWorker = (u: unknown): boolean => {
     v !== null &&
     typeof v === 'object' &&
     Number.isInteger(v['id']) &&
-    typeof v['path'] === 'string' &&
-    typeof v['weight'] === 'number' &&
-    v['weight'] > 0
+    typeof v['path'] === 'string'
   );
 };
 
@@ -230,6 +233,9 @@ export const WORKER_ENV = {
   config: 'TSGUN_WORKER_CONFIG',
   check: 'TSGUN_WORKER_CHECK',
 } as const;
+
+/** Environment a re-executed master (USR2) finds: its sockets, and the master it upgrades. */
+export const UPGRADE_ENV = { fds: 'TSGUN_FD', parent: 'TSGUN_MASTER_PID' } as const;
 
 /** Listening sockets reach a worker as inherited fds starting here (0-2 stdio, 3 IPC). */
 export const FIRST_LISTEN_FD = 4;

@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import type { LogLevel } from '../config/registry.js';
+import type { LogLevel } from './levels.js';
 
 export type { Logger };
 

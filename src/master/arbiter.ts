@@ -12,10 +12,11 @@ import {
 } from '../config/registry.js';
 import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import { type HookName, runHook, type ServerFacade, type WorkerFacade } from '../hooks.js';
-import { heartbeatMs } from '../ipc/child.js';
 import {
+  heartbeatMs,
   masterMessage,
   receiveFromWorker,
+  type TlsMaterial,
   type WorkerCounters,
   type WorkerMessage,
 } from '../ipc/protocol.js';
@@ -45,7 +46,7 @@ import { type BoundSocket, bindPrivateUnix, closeAll } from './sockets.js';
 import { forkWorker } from './spawn.js';
 import type { StatsSnapshot } from './stats.js';
 import { Statsd } from './statsd.js';
-import { loadTls, type TlsMaterial } from './tls.js';
+import { loadTls } from './tls.js';
 import { reexecMaster } from './upgrade.js';
 import type { Credentials } from './user.js';
 
@@ -651,7 +652,7 @@ export class Arbiter {
     const list = this.views()
       .filter((w) => w.state === 'ready' && !w.murdered && w.privateSocket)
       .sort((a, b) => a.id - b.id)
-      .map((w) => ({ id: w.id, path: w.privateSocket!.ownedPath!, weight: 1 }));
+      .map((w) => ({ id: w.id, path: w.privateSocket!.ownedPath! }));
     return this.router.setUpstreams(list);
   }
 

@@ -1,7 +1,7 @@
 import type { Env } from '../config/registry.js';
 import { ErrorCode, TsgunError } from '../errors.js';
+import { UPGRADE_ENV } from '../ipc/protocol.js';
 import { parsePid } from './pid.js';
-import { UPGRADE_ENV } from './upgrade.js';
 
 export interface Inherited {
   readonly fds: readonly number[];

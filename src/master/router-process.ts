@@ -3,6 +3,7 @@ import type { Config } from '../config/registry.js';
 import {
   masterMessage,
   receiveFromWorker,
+  type TlsMaterial,
   type UpstreamCounters,
   type UpstreamWorker,
 } from '../ipc/protocol.js';
@@ -10,7 +11,6 @@ import type { Logger } from '../log/logger.js';
 import { signalChild } from './own-children.js';
 import type { BoundSocket } from './sockets.js';
 import { forkRouter } from './spawn.js';
-import type { TlsMaterial } from './tls.js';
 import type { Credentials } from './user.js';
 
 /** How long the master waits for the router to confirm a new upstream list before going on. */

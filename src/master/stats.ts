@@ -99,6 +99,37 @@ const labels = (l: Record<string, string | number>) =>
     .join(',')}}`;
 
 /** GET /metrics : the same, in Prometheus text exposition format (version 0.0.4). */
+/** A metric with one sample per item: its type, its help text, and the item's value. */
+type Series<T> = readonly ['gauge' | 'counter', string, (item: T) => number];
+type WorkerRow = StatsDocument['worker'][number];
+type UpstreamRow = NonNullable<StatsDocument['router']>['upstreams'][number];
+
+/** Per-worker metrics, by name (in output order). */
+const WORKER_SERIES: Readonly<Record<string, Series<WorkerRow>>> = {
+  worker_requests_total: ['counter', 'Requests a worker received.', (w) => w.requests],
+  worker_requests_per_second: ['gauge', 'Requests in the last second.', (w) => w.requestsPerSec],
+  worker_inflight_requests: ['gauge', 'Requests being answered.', (w) => w.inflight],
+  worker_connections: ['gauge', 'Open connections.', (w) => w.connections],
+  worker_bytes_out_total: ['counter', 'Bytes written to clients.', (w) => w.bytesOut],
+  worker_response_time_avg_ms: ['gauge', 'Average response time.', (w) => w.avgResponseMs],
+  worker_responses_5xx_total: ['counter', 'Responses with a 5xx status.', (w) => w.status5xx],
+  worker_rss_bytes: ['gauge', 'Resident memory.', (w) => w.rssBytes],
+  worker_heap_used_bytes: ['gauge', 'V8 heap used.', (w) => w.heapUsedBytes],
+  worker_event_loop_lag_p99_ms: [
+    'gauge',
+    'Event-loop delay, 99th percentile over the last second.',
+    (w) => w.loopLagP99Ms,
+  ],
+};
+
+/** Per-upstream metrics of the router, by name (in output order). */
+const UPSTREAM_SERIES: Readonly<Record<string, Series<UpstreamRow>>> = {
+  upstream_requests_total: ['counter', 'Requests the router sent.', (u) => u.requests],
+  upstream_errors_total: ['counter', 'Requests that failed (502/504).', (u) => u.errors],
+  upstream_retries_total: ['counter', 'Requests retried on another worker.', (u) => u.retries],
+  upstream_inflight_requests: ['gauge', 'Requests sent and not answered.', (u) => u.inflight],
+};
+
 export function renderPrometheus(doc: StatsDocument): string {
   const out: string[] = [];
   const metric = (
@@ -165,26 +196,8 @@ export function renderPrometheus(doc: StatsDocument): string {
     doc.sockets.map((s) => [{ socket: s.address }, s.maxBacklog]),
   );
   const per = seriesOf(doc.worker, (w) => ({ worker: w.id, pid: w.pid }));
-  per('worker_requests_total', 'counter', 'Requests a worker received.', (w) => w.requests);
-  per(
-    'worker_requests_per_second',
-    'gauge',
-    'Requests in the last second.',
-    (w) => w.requestsPerSec,
-  );
-  per('worker_inflight_requests', 'gauge', 'Requests being answered.', (w) => w.inflight);
-  per('worker_connections', 'gauge', 'Open connections.', (w) => w.connections);
-  per('worker_bytes_out_total', 'counter', 'Bytes written to clients.', (w) => w.bytesOut);
-  per('worker_response_time_avg_ms', 'gauge', 'Average response time.', (w) => w.avgResponseMs);
-  per('worker_responses_5xx_total', 'counter', 'Responses with a 5xx status.', (w) => w.status5xx);
-  per('worker_rss_bytes', 'gauge', 'Resident memory.', (w) => w.rssBytes);
-  per('worker_heap_used_bytes', 'gauge', 'V8 heap used.', (w) => w.heapUsedBytes);
-  per(
-    'worker_event_loop_lag_p99_ms',
-    'gauge',
-    'Event-loop delay, 99th percentile over the last second.',
-    (w) => w.loopLagP99Ms,
-  );
+  for (const [name, [type, help, pick]] of Object.entries(WORKER_SERIES))
+    per(name, type, help, pick);
   if (doc.router) {
     const r = doc.router;
     metric('router_connections', 'gauge', 'Client connections open at the router.', [
@@ -197,15 +210,8 @@ export function renderPrometheus(doc: StatsDocument): string {
       [{}, r.restarts],
     ]);
     const up = seriesOf(r.upstreams, (u) => ({ upstream: u.name }));
-    up('upstream_requests_total', 'counter', 'Requests the router sent.', (u) => u.requests);
-    up('upstream_errors_total', 'counter', 'Requests that failed (502/504).', (u) => u.errors);
-    up(
-      'upstream_retries_total',
-      'counter',
-      'Requests retried on another worker.',
-      (u) => u.retries,
-    );
-    up('upstream_inflight_requests', 'gauge', 'Requests sent and not answered.', (u) => u.inflight);
+    for (const [name, [type, help, pick]] of Object.entries(UPSTREAM_SERIES))
+      up(name, type, help, pick);
   }
   return `${out.join('\n')}\n`;
 }

@@ -2,13 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, TsgunError } from '../errors.js';
-
-/** The PEM text workers get over IPC (not paths: a HUP with a bad file must keep the old one). */
-export interface TlsMaterial {
-  readonly cert: string;
-  readonly key: string;
-  readonly ca: string | null;
-}
+import type { TlsMaterial } from '../ipc/protocol.js';
 
 function readPem(flag: string, path: string): string {
   try {

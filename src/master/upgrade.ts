@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { UPGRADE_ENV } from '../ipc/protocol.js';
 import type { BoundSocket } from './sockets.js';
-
-/** Environment a re-executed master finds: its sockets, and the master it upgrades. */
-export const UPGRADE_ENV = { fds: 'TSGUN_FD', parent: 'TSGUN_MASTER_PID' } as const;
 
 /** The first fd a re-executed master inherits its sockets on (after stdin, stdout, stderr). */
 const FIRST_INHERITED_FD = 3;

@@ -7,12 +7,10 @@ export interface UpstreamLoad {
   readonly id: number;
   /** Requests sent and not answered yet (open websockets count too). */
   readonly inflight: number;
-  /** Relative capacity; every worker is 1 today, the field is there for weighted pools. */
-  readonly weight: number;
 }
 
 /**
- * Least outstanding requests per unit of weight. Ties go to the first candidate at or after
+ * Least outstanding requests. Ties go to the first candidate at or after
  * `cursor` (the caller advances it), so equal workers take turns instead of the first one
  * taking every request of an idle pool.
  */
@@ -24,10 +22,9 @@ export function pickLeastOutstanding(upstreams: readonly UpstreamLoad[], cursor:
   for (let k = 0; k < n; k++) {
     const i = (cursor + k) % n;
     const u = upstreams[i]!;
-    const load = u.inflight / u.weight;
-    if (load < bestLoad) {
+    if (u.inflight < bestLoad) {
       best = i;
-      bestLoad = load;
+      bestLoad = u.inflight;
     }
   }
   return best;

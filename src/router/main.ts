@@ -1,15 +1,20 @@
 import { createServer } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
+import { Acceptor } from '../child/acceptor.js';
+import { sendToMaster, stayAttached } from '../child/attach.js';
+import { handleStopSignals } from '../child/stop-signals.js';
+import { tlsFront } from '../child/tls-front.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
-import { sendToMaster, stayAttached } from '../ipc/child.js';
-import { FIRST_LISTEN_FD, receiveFromMaster, WORKER_ENV, workerMessage } from '../ipc/protocol.js';
+import {
+  FIRST_LISTEN_FD,
+  receiveFromMaster,
+  type TlsMaterial,
+  WORKER_ENV,
+  workerMessage,
+} from '../ipc/protocol.js';
 import { createLogger } from '../log/logger.js';
-import type { TlsMaterial } from '../master/tls.js';
-import { Acceptor } from '../worker/acceptor.js';
-import { handleStopSignals } from '../worker/stop-signals.js';
-import { tlsFront } from '../worker/tls-front.js';
 import { upstreamCounters, WorkerPool } from './pool.js';
 import { createRouter } from './proxy.js';
 

@@ -8,7 +8,6 @@ export interface Upstream {
   readonly name: string;
   /** The worker id; -1 for a --route origin. */
   readonly id: number;
-  readonly weight: number;
   readonly target:
     | { readonly socketPath: string; readonly host: string; readonly port: number }
     | URL;
@@ -45,7 +44,6 @@ export function routeUpstream(prefix: string, url: string): Upstream {
   return {
     name: `route ${prefix}`,
     id: -1,
-    weight: 1,
     target,
     agent: target.protocol === 'https:' ? new HttpsAgent(options) : new Agent(options),
     inflight: 0,
@@ -93,7 +91,6 @@ export class WorkerPool {
       kept.push({
         name: `worker ${w.id}`,
         id: w.id,
-        weight: w.weight,
         target: { socketPath: w.path, host: 'localhost', port: 80 },
         agent: new Agent({ keepAlive: true, scheduling: 'lifo', maxSockets: this.maxSockets }),
         inflight: 0,

@@ -1,21 +1,23 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
+import { Acceptor } from '../child/acceptor.js';
+import { sendToMaster, stayAttached } from '../child/attach.js';
+import { handleStopSignals } from '../child/stop-signals.js';
+import { tlsFront } from '../child/tls-front.js';
 import { readConfigFile } from '../config/load.js';
-import type { Config, Hook } from '../config/registry.js';
+import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
-import { callHook, WORKER_HOOKS, type WorkerFacade, type WorkerHooks } from '../hooks.js';
-import { onAppReady } from '../index.js';
-import { sendToMaster, stayAttached } from '../ipc/child.js';
+import { callHook, type WorkerFacade, type WorkerHooks, workerHooksFrom } from '../hooks.js';
 import {
   FIRST_LISTEN_FD,
   type RetireReason,
   receiveFromMaster,
+  type TlsMaterial,
   WORKER_ENV,
   workerMessage,
 } from '../ipc/protocol.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import type { TlsMaterial } from '../master/tls.js';
-import { Acceptor } from './acceptor.js';
+import { onAppReady } from '../ready.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { Counters } from './counters.js';
 import { fetchListener } from './fetch-adapter.js';
@@ -23,8 +25,6 @@ import type { AppJob } from './jobs.js';
 import { type AppTarget, loadApp } from './load-app.js';
 import { startRecycling } from './recycle.js';
 import { type GateState, installGate } from './request-gate.js';
-import { handleStopSignals } from './stop-signals.js';
-import { tlsFront } from './tls-front.js';
 
 /**
  * A worker: loads the app, listens on the sockets the master inherited to it, accepts directly,
@@ -88,13 +88,7 @@ async function runJob(
 async function loadWorkerHooks(file: string | null, logger: Logger): Promise<WorkerHooks> {
   if (!file) return {};
   try {
-    const values = await readConfigFile(file);
-    const hooks: WorkerHooks = {};
-    for (const name of WORKER_HOOKS) {
-      const value = values[name] ?? values[name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)];
-      if (typeof value === 'function') hooks[name] = value as Hook;
-    }
-    return hooks;
+    return workerHooksFrom(await readConfigFile(file));
   } catch (err) {
     logger.error({ err }, 'cannot read the config file for worker hooks');
     return {};

@@ -86,7 +86,7 @@ describe('the master binds, workers accept', () => {
   });
 
   it('passes -e variables to the workers', async () => {
-    const t = startApp('-e', 'TSGUN_TEST_VALUE=hello=world');
+    const t = startApp('-e', 'FIXTURE_VALUE=hello=world');
     await t.waitForReady(1);
     assert.equal((await getJson<{ env: string }>(await t.url())).env, 'hello=world');
     t.kill();

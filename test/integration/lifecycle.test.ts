@@ -41,7 +41,7 @@ describe('readiness gate', () => {
     const r = await runTsgun(
       [fixture('wait-ready.mjs'), '-b', '127.0.0.1:0', '--wait-ready', '--ready-timeout', '0.5'],
       {
-        env: { TSGUN_TEST_NEVER_READY: '1' },
+        env: { FIXTURE_NEVER_READY: '1' },
       },
     );
     assert.equal(r.code, 3);
@@ -110,7 +110,7 @@ describe('keeping workers healthy', () => {
       '-b',
       '127.0.0.1:0',
       '-e',
-      'TSGUN_TEST_CRASH_MS=300',
+      'FIXTURE_CRASH_MS=300',
     ]);
     const third = await t.waitForLog(
       (l) => l.msg.includes('crash 3 in a row: waiting 200 ms'),

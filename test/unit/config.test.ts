@@ -3,8 +3,9 @@ import { describe, it } from 'node:test';
 import { formatBindAddress, parseBindAddress } from '../../src/config/address.js';
 import { parseAppSpec } from '../../src/config/app-spec.js';
 import { splitArgs } from '../../src/config/cli.js';
+import { canonicalKey } from '../../src/config/keys.js';
 import { REGISTRY, SETTING_NAMES } from '../../src/config/registry.js';
-import { canonicalKey, resolveConfig } from '../../src/config/resolve.js';
+import { resolveConfig } from '../../src/config/resolve.js';
 import { didYouMean } from '../../src/config/suggest.js';
 import { ConfigError } from '../../src/errors.js';
 

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classifyExit, describeExit } from '../../src/master/classify.js';
-import { findOverdue, findTimedOut, planWorkers, type WorkerView } from '../../src/master/plan.js';
+import {
+  BACKOFF_CAP_MS,
+  CRASH_WINDOW_MS,
+  type CrashStreak,
+  findOverdue,
+  findTimedOut,
+  nextCrashStreak,
+  planWorkers,
+  type WorkerView,
+} from '../../src/master/plan.js';
 import { parseProcNetTcp, readListeningRows } from '../../src/master/proc-net.js';
 
 let nextId = 1;
@@ -94,6 +103,48 @@ describe('findTimedOut and findOverdue', () => {
     const overdue = worker({ state: 'closing', closingSince: 0 });
     const recent = worker({ state: 'closing', closingSince: 900 });
     assert.deepEqual(findOverdue([overdue, recent, worker()], 1000, 500), [overdue.id]);
+  });
+});
+
+describe('nextCrashStreak (crash-loop backoff)', () => {
+  const start: CrashStreak = { count: 0, lastCrashAt: Number.NEGATIVE_INFINITY };
+  /** The delays of crashes at these times, each fed the streak the previous one returned. */
+  const delays = (times: readonly number[]) => {
+    let streak = start;
+    return times.map((now) => {
+      const next = nextCrashStreak(streak, now);
+      streak = next.streak;
+      return next.delayMs;
+    });
+  };
+
+  it('respawns after a first crash at once', () => {
+    assert.deepEqual(nextCrashStreak(start, 5000), {
+      streak: { count: 1, lastCrashAt: 5000 },
+      delayMs: 0,
+    });
+  });
+
+  it('doubles the wait from 100 ms for each further crash in the window, up to the cap', () => {
+    const times = Array.from({ length: 11 }, (_, i) => 1000 + i * 50);
+    assert.deepEqual(
+      delays(times),
+      [0, 100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000, 10_000],
+    );
+    assert.equal(BACKOFF_CAP_MS, 10_000);
+  });
+
+  it('measures the window from the previous crash, not the first one', () => {
+    const step = CRASH_WINDOW_MS - 1;
+    assert.deepEqual(delays([0, step, 2 * step, 3 * step]), [0, 100, 200, 400]);
+    assert.deepEqual(delays([0, CRASH_WINDOW_MS]), [0, 100], 'exactly the window still counts');
+  });
+
+  it('starts a new streak after a quiet window', () => {
+    const quiet = CRASH_WINDOW_MS + 1;
+    assert.deepEqual(delays([0, 10, 20, 20 + quiet, 30 + quiet]), [0, 100, 200, 0, 100]);
+    const { streak } = nextCrashStreak({ count: 7, lastCrashAt: 0 }, quiet);
+    assert.deepEqual(streak, { count: 1, lastCrashAt: quiet });
   });
 });
 

@@ -100,9 +100,9 @@ describe('access log formats', () => {
     );
   });
   it('reads request and response headers and the environment', () => {
-    process.env['TSGUN_TEST_ATOM'] = 'env!';
+    process.env['FIXTURE_ATOM'] = 'env!';
     assert.equal(
-      compileFormat('%({x-id}i)s %({X-Out}o)s %({TSGUN_TEST_ATOM}e)s %({nope}i)s')(entry),
+      compileFormat('%({x-id}i)s %({X-Out}o)s %({FIXTURE_ATOM}e)s %({nope}i)s')(entry),
       '42 yes env! -',
     );
   });

@@ -1,14 +1,9 @@
-import { type WorkerMessage, workerMessage } from './protocol.js';
+import { heartbeatMs, type WorkerMessage, workerMessage } from '../ipc/protocol.js';
 
 /** What every process the master forks (a worker, the router) does to stay supervised. */
 
 export function sendToMaster(message: WorkerMessage): void {
   if (process.connected) process.send?.(message, undefined, undefined, () => {});
-}
-
-/** A quarter of --timeout (so one late beat is not a timeout), between 50 ms and 1 s. */
-export function heartbeatMs(timeoutSeconds: number): number {
-  return timeoutSeconds > 0 ? Math.max(50, Math.min(1000, (timeoutSeconds * 1000) / 4)) : 1000;
 }
 
 /**

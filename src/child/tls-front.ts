@@ -1,7 +1,7 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { TlsMaterial } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
-import type { TlsMaterial } from '../master/tls.js';
 import { secureSocketOf } from './drain.js';
 
 /** A TLS front for an HTTP server (a worker's app, or the router); secure sockets are recorded against their raw socket. */

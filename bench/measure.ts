@@ -1,0 +1,238 @@
+/** Starting one row, checking its body, and measuring it with wrk and httperf. */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { get } from 'node:http';
+// The tests' port probe: one copy for both.
+import { freePort } from '../test/helpers/http.js';
+import {
+  type HttperfResult,
+  parseHttperf,
+  parseWrk,
+  type Summary,
+  summarize,
+  type WrkResult,
+} from './parse.js';
+import { has, PATH, pin, type RowDef } from './rows.js';
+
+export interface Options {
+  quick: boolean;
+  only: string[] | null;
+  runs: number;
+  duration: number;
+  connections: number;
+  warmup: number;
+  httperfConns: number;
+  httperfRate: number;
+}
+
+export function fetchBody(url: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+  });
+}
+
+/** Polls (there is no readiness event from another program) until the first 200, with a deadline. */
+export async function firstResponse(
+  url: string,
+  child: ChildProcess,
+  deadlineMs = 30_000,
+): Promise<Buffer> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const r = await fetchBody(url);
+      if (r.status === 200) return r.body;
+    } catch {
+      // Not accepting yet.
+    }
+    if (Date.now() > deadline) throw new Error('no 200 within 30 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function rssMiB(pid: number): number | null {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Linux clock ticks per second, the unit of utime/stime in /proc/PID/stat. */
+export const CLOCK_TICKS = 100;
+
+/** User + system CPU ticks of every process in a process group (a server and its workers). */
+export function groupCpuTicks(pgid: number): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After the command: state(0) ppid(1) pgrp(2) ... utime(11) stime(12) cutime(13) cstime(14)
+      if (Number(fields[2]) === pgid) total += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended while we read.
+    }
+  }
+  return total;
+}
+
+export function runWrk(
+  url: string,
+  seconds: number,
+  connections: number,
+  keepAlive = false,
+): WrkResult {
+  const argv = pin(1, [
+    'wrk',
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--latency',
+    ...(keepAlive ? [] : ['-H', 'Connection: close']),
+    url,
+  ]);
+  return parseWrk(
+    execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: (seconds + 30) * 1000 }),
+  );
+}
+
+export function runHttperf(port: number, conns: number, rate: number): HttperfResult | null {
+  const argv = pin(1, [
+    'httperf',
+    '--hog',
+    '--server',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--uri',
+    PATH,
+    '--num-conns',
+    String(conns),
+    '--rate',
+    String(rate),
+    '--timeout',
+    '5',
+  ]);
+  const out = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 120_000 });
+  try {
+    return parseHttperf(`${out.stdout}${out.stderr}`);
+  } catch (err) {
+    // A stalled httperf (killed at the timeout) must not lose the other rows of a 15-minute run.
+    process.stderr.write(
+      `bench: ${(err as Error).message.split('\n')[0]} (row kept, no httperf figure)\n`,
+    );
+    return null;
+  }
+}
+
+export interface RowResult {
+  readonly id: string;
+  readonly label: string;
+  readonly skipped: string | null;
+  readonly throughput?: Summary;
+  readonly runs?: number[];
+  readonly p50Ms?: number | null;
+  readonly p99Ms?: number | null;
+  readonly errors?: number;
+  readonly readErrors?: number;
+  readonly httperf?: HttperfResult | null;
+  readonly rootRssMiB?: number | null;
+  readonly firstResponseMs?: number;
+  readonly bodySha256?: string;
+}
+
+export interface Started {
+  readonly url: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  readonly firstResponseMs: number;
+  readonly sha: string;
+}
+
+/**
+ * Start a row's server on CPU 0 and wait for its first 200, which must carry the expected body;
+ * or say why the row is skipped. The one way both the table and --compare start servers.
+ */
+export async function startRow(
+  row: RowDef,
+  expectedSha: string,
+): Promise<Started | { skipped: string }> {
+  const port = await freePort();
+  const command = row.command(port);
+  if (typeof command === 'string') return { skipped: command };
+  const argv = pin(0, command.argv);
+  const started = performance.now();
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env: { ...process.env, ...command.env },
+    detached: true,
+    stdio: 'ignore',
+  });
+  try {
+    const url = `http://127.0.0.1:${port}${PATH}`;
+    const body = await firstResponse(url, child);
+    const firstResponseMs = performance.now() - started;
+    const sha = createHash('sha256').update(body).digest('hex');
+    if (sha !== expectedSha)
+      throw new Error(`${row.id} serves a different body (${body.length} bytes)`);
+    return { url, port, child, firstResponseMs, sha };
+  } catch (err) {
+    stopRow(child);
+    throw err;
+  }
+}
+
+/** Servers run in their own process group: kill all of it (uWSGI and PM2 fork their own). */
+export function stopRow(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+export async function measure(row: RowDef, opts: Options, expectedSha: string): Promise<RowResult> {
+  const server = await startRow(row, expectedSha);
+  if ('skipped' in server) return { id: row.id, label: row.label, skipped: server.skipped };
+  const { url, port, child, firstResponseMs, sha } = server;
+  try {
+    const ka = row.keepAlive === true;
+    if (opts.warmup > 0) runWrk(url, opts.warmup, opts.connections, ka);
+    const results: WrkResult[] = [];
+    for (let i = 0; i < opts.runs; i++)
+      results.push(runWrk(url, opts.duration, opts.connections, ka));
+    const rootRssMiB = rssMiB(child.pid!);
+    // httperf is the no-keep-alive reference load (one request per connection) only.
+    let httperf: HttperfResult | null = null;
+    if (has('httperf') && !ka) httperf = runHttperf(port, opts.httperfConns, opts.httperfRate);
+    const runs = results.map((r) => r.requestsPerSec);
+    const p = (k: 'p50Ms' | 'p99Ms') => summarize(results.map((r) => r[k] ?? Number.NaN)).median;
+    return {
+      id: row.id,
+      label: row.label,
+      skipped: null,
+      throughput: summarize(runs),
+      runs,
+      p50Ms: p('p50Ms'),
+      p99Ms: p('p99Ms'),
+      errors: results.reduce((a, r) => a + r.errors, 0),
+      readErrors: results.reduce((a, r) => a + r.readErrors, 0),
+      httperf,
+      rootRssMiB,
+      firstResponseMs,
+      bodySha256: sha,
+    };
+  } finally {
+    stopRow(child);
+  }
+}

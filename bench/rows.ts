@@ -1,0 +1,173 @@
+/** The benchmark rows: each server under test, how to start it, and the shared conditions. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const PATH = '/v1/channels/bench/events';
+
+export const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+export const pinning = has('taskset') && cpus().length >= 2;
+export const pin = (cpu: number, cmd: string[]) =>
+  pinning ? ['taskset', '-c', String(cpu), ...cmd] : cmd;
+
+export interface RowDef {
+  readonly id: string;
+  readonly label: string;
+  /** Clients keep connections open (the reference is no keep-alive: every request connects). */
+  readonly keepAlive?: boolean;
+  /** The server command, or the reason the row is skipped. */
+  command(port: number): { argv: string[]; env?: NodeJS.ProcessEnv } | string;
+}
+
+/** gevent must be importable by the Python that gunicorn runs on (its shebang), not any python3. */
+export function gunicornHasGevent(): boolean {
+  if (!has('gunicorn')) return false;
+  const path = execFileSync('sh', ['-c', 'command -v gunicorn'], { encoding: 'utf8' }).trim();
+  const python =
+    /^#!\s*(\S+)/.exec(readFileSync(path, 'utf8').split('\n')[0] ?? '')?.[1] ?? 'python3';
+  return spawnSync(python, ['-c', 'import gevent']).status === 0;
+}
+export const pm2Runtime = join(ROOT, 'bench/.tools/node_modules/.bin/pm2-runtime');
+export const uwsgiArgs = (mode: '--http' | '--http-socket', port: number) => [
+  'uwsgi',
+  '--plugins',
+  'http,python3,gevent_python3',
+  mode,
+  `127.0.0.1:${port}`,
+  '--wsgi-file',
+  join(ROOT, 'bench/python/eventqueue.py'),
+  '--callable',
+  'app',
+  '--gevent',
+  '2000',
+  '-l',
+  '1000',
+  '-p',
+  '1',
+  '--disable-logging',
+  '--master',
+];
+
+/** The reference conditions: one worker, backlog 1000, 2000 connections, access log off. */
+export const tsgunArgv = (port: number, ...extra: string[]) => [
+  process.execPath,
+  join(ROOT, 'bin/tsgun'),
+  join(ROOT, 'examples/event-queue/app.js'),
+  ...['-w', '1', '--backlog', '1000', '--worker-connections', '2000', '--log-level', 'error'],
+  ...['-b', `127.0.0.1:${port}`, ...extra],
+];
+
+export const ROWS: readonly RowDef[] = [
+  {
+    id: 'tsgun',
+    label: 'tsgun -w 1 --backlog 1000 --worker-connections 2000',
+    command: (port) => ({ argv: tsgunArgv(port) }),
+  },
+  {
+    id: 'tsgun-stats',
+    label: 'tsgun, same, with --stats (per-request counters on)',
+    command: (port) => ({
+      argv: tsgunArgv(
+        port,
+        '--stats',
+        `unix:${join(mkdtempSync(join(tmpdir(), 'tsgun-stats-')), 'stats.sock')}`,
+      ),
+    }),
+  },
+  {
+    id: 'tsgun-router',
+    label: 'tsgun --router (router process + 1 worker), same',
+    command: (port) => ({ argv: tsgunArgv(port, '--router') }),
+  },
+  {
+    id: 'tsgun-ka',
+    label: 'tsgun, same, keep-alive clients',
+    keepAlive: true,
+    command: (port) => ({ argv: tsgunArgv(port) }),
+  },
+  {
+    id: 'tsgun-router-ka',
+    label: 'tsgun --router, same, keep-alive clients',
+    keepAlive: true,
+    command: (port) => ({ argv: tsgunArgv(port, '--router') }),
+  },
+  {
+    id: 'proxy3-ka',
+    label: 'minimal http-proxy-3 proxy + bare Node, keep-alive clients (router baseline)',
+    keepAlive: true,
+    command: (port) => ({
+      argv: [process.execPath, join(ROOT, 'bench/servers/proxy3.mjs')],
+      env: { PORT: String(port) },
+    }),
+  },
+  {
+    id: 'node',
+    label: 'bare Node http.createServer (1 process)',
+    command: (port) => ({
+      argv: [process.execPath, join(ROOT, 'bench/servers/bare.mjs')],
+      env: { PORT: String(port) },
+    }),
+  },
+  {
+    id: 'cluster',
+    label: 'Node cluster, 1 worker, round-robin',
+    command: (port) => ({
+      argv: [process.execPath, join(ROOT, 'bench/servers/cluster.mjs')],
+      env: { PORT: String(port) },
+    }),
+  },
+  {
+    id: 'pm2',
+    label: 'PM2 cluster mode -i 1 (pm2-runtime)',
+    command: (port) =>
+      existsSync(pm2Runtime)
+        ? {
+            argv: [pm2Runtime, 'start', join(ROOT, 'bench/servers/pm2-app.cjs'), '-i', '1'],
+            env: { PORT: String(port), PM2_HOME: mkdtempSync(join(tmpdir(), 'pm2-')) },
+          }
+        : 'PM2 not installed: run bench/setup.sh',
+  },
+  {
+    id: 'gunicorn',
+    label: 'Gunicorn -w 1 -k gevent --worker-connections 2000 --backlog 1000',
+    command: (port) =>
+      gunicornHasGevent()
+        ? {
+            argv: [
+              'gunicorn',
+              '-b',
+              `127.0.0.1:${port}`,
+              '-w',
+              '1',
+              '-k',
+              'gevent',
+              '--worker-connections=2000',
+              '--backlog=1000',
+              '--log-level=critical',
+              '--chdir',
+              join(ROOT, 'bench/python'),
+              'eventqueue:app',
+            ],
+          }
+        : 'gunicorn or python3-gevent not installed: run bench/setup.sh',
+  },
+  {
+    id: 'uwsgi-http',
+    label: 'uWSGI --http (router) --gevent 2000 -l 1000 -p 1',
+    command: (port) =>
+      has('uwsgi')
+        ? { argv: uwsgiArgs('--http', port) }
+        : 'uwsgi not installed: run bench/setup.sh',
+  },
+  {
+    id: 'uwsgi-socket',
+    label: 'uWSGI --http-socket --gevent 2000 -l 1000 -p 1',
+    command: (port) =>
+      has('uwsgi')
+        ? { argv: uwsgiArgs('--http-socket', port) }
+        : 'uwsgi not installed: run bench/setup.sh',
+  },
+];

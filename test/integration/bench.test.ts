@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { ROOT } from '../helpers/tsgun.js';
+
+// Runs the benchmark itself (wrk, real servers), so it lives with the integration tests.
+describe('bench quick smoke', () => {
+  it('runs the tsgun and bare Node rows end to end with identical bodies', async (t) => {
+    if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) {
+      t.skip('wrk is not installed (.ci/run installs it)');
+      return;
+    }
+    const run = spawnSync(
+      process.execPath,
+      [`${ROOT}dist/bench/run.js`, '--quick', '--only', 'tsgun,node'],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(readFileSync(`${ROOT}bench/results/quick.json`, 'utf8')) as {
+      rows: {
+        id: string;
+        skipped: string | null;
+        throughput: { median: number };
+        errors: number;
+        bodySha256: string;
+      }[];
+    };
+    assert.deepEqual(
+      result.rows.map((r) => r.id),
+      ['tsgun', 'node'],
+    );
+    for (const row of result.rows) {
+      assert.equal(row.skipped, null);
+      assert.ok(row.throughput.median > 0);
+      assert.equal(row.errors, 0);
+    }
+    assert.equal(result.rows[0]!.bodySha256, result.rows[1]!.bodySha256);
+  });
+});

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The module graph of src/ (a folder, or a single file at the top, is one module) must be the one
+ * README.md's Development table draws, and acyclic. Read from the sources, not the build.
+ */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SRC = `${ROOT}src`;
+
+/** `config/registry.ts` -> `config`; `hooks.ts` -> `hooks`. */
+const moduleOf = (path: string) =>
+  path.includes('/') ? path.slice(0, path.indexOf('/')) : path.replace(/\.(ts|js)$/, '');
+
+function actualGraph(): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  const files = readdirSync(SRC, { recursive: true, encoding: 'utf8' })
+    .map((f) => f.split('\\').join('/'))
+    .filter((f) => f.endsWith('.ts'));
+  for (const file of files) {
+    const from = moduleOf(file);
+    const edges = graph.get(from) ?? new Set<string>();
+    graph.set(from, edges);
+    const text = readFileSync(`${SRC}/${file}`, 'utf8');
+    for (const m of text.matchAll(/(?:\bfrom|\bimport\()\s*'(\.\.?\/[^']+)'/g)) {
+      const target = posix.normalize(posix.join(posix.dirname(file), m[1]!));
+      assert.ok(!target.startsWith('..'), `${file} imports ${m[1]} from outside src/`);
+      const to = moduleOf(target);
+      if (to !== from) edges.add(to);
+    }
+  }
+  return graph;
+}
+
+function readmeTable(): Map<string, Set<string>> {
+  const readme = readFileSync(`${ROOT}README.md`, 'utf8');
+  const table = new Map<string, Set<string>>();
+  for (const m of readme.matchAll(/^\| `src\/([\w-]+)(?:\/|\.ts)` \|.*\| ([^|]+) \|$/gm)) {
+    const allowed = m[2]!.trim() === 'nothing' ? [] : m[2]!.split(',').map((s) => s.trim());
+    table.set(m[1]!, new Set(allowed.map((s) => s.replace(/^`|`$/g, ''))));
+  }
+  return table;
+}
+
+/** A cycle as a path (a -> b -> a), or null. */
+function findCycle(graph: ReadonlyMap<string, ReadonlySet<string>>): string[] | null {
+  const done = new Set<string>();
+  const visit = (node: string, path: string[]): string[] | null => {
+    if (path.includes(node)) return [...path.slice(path.indexOf(node)), node];
+    if (done.has(node)) return null;
+    for (const next of graph.get(node) ?? []) {
+      const cycle = visit(next, [...path, node]);
+      if (cycle) return cycle;
+    }
+    done.add(node);
+    return null;
+  };
+  for (const node of graph.keys()) {
+    const cycle = visit(node, []);
+    if (cycle) return cycle;
+  }
+  return null;
+}
+
+const sorted = (set: ReadonlySet<string> | undefined) => [...(set ?? [])].sort();
+
+describe('module imports', () => {
+  const graph = actualGraph();
+  const table = readmeTable();
+
+  it('reads the real graph (worker and router import the shared child folder)', () => {
+    assert.ok(graph.get('worker')?.has('child'));
+    assert.ok(graph.get('router')?.has('child'));
+    assert.ok(table.size >= 10, `README table has ${table.size} rows`);
+  });
+
+  it('has no cycle', () => {
+    assert.equal(findCycle(graph), null);
+    assert.equal(findCycle(table), null, 'the README allows a cycle');
+    assert.deepEqual(
+      findCycle(
+        new Map([
+          ['a', new Set(['b'])],
+          ['b', new Set(['a'])],
+        ]),
+      ),
+      ['a', 'b', 'a'],
+    );
+  });
+
+  it("matches README.md's table of what each module may import", () => {
+    assert.deepEqual(sorted(new Set(table.keys())), sorted(new Set(graph.keys())), 'modules');
+    for (const [module, edges] of graph)
+      assert.deepEqual(sorted(edges), sorted(table.get(module)), `what ${module} imports`);
+  });
+
+  it('never imports the public entry point from inside', () => {
+    for (const [module, edges] of graph) assert.ok(!edges.has('index'), module);
+  });
+});
