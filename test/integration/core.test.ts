@@ -21,8 +21,15 @@ describe('the master binds, workers accept', () => {
     const t = startApp('-w', '2', '--backlog', '1000');
     await t.waitForReady(2);
     const url = await t.url();
+    // CI names the Node it runs the suite under (.ci/run): the runner itself must be that one.
+    const expected = process.env['TSGUN_TEST_NODE'];
+    if (expected) assert.equal(process.version, expected, 'the suite runs under another Node');
     const pids = new Set<number>();
-    for (let i = 0; i < 20; i++) pids.add((await getJson<{ pid: number }>(url)).pid);
+    for (let i = 0; i < 20; i++) {
+      const reply = await getJson<{ pid: number; node: string }>(url);
+      pids.add(reply.pid);
+      assert.equal(reply.node, process.version, 'a worker runs another Node than the test runner');
+    }
     assert.ok(!pids.has(t.pid), 'the master answered a request');
     const workerPids = t.liveWorkerPids();
     for (const pid of pids) assert.ok(workerPids.includes(pid), `pid ${pid} is not a worker`);
