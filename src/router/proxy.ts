@@ -152,8 +152,12 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
           sendError(res, 504, { upstream: u.name, code });
           return;
         }
+        // Retried once; and again whenever the worker was gone (no connection was made, so
+        // nothing reached it): a reset connection queued on a killed worker's socket is followed
+        // by ENOENT once the master has removed that socket, before the router's list says so.
+        const gone = code !== null && GONE_CODES.has(code);
         if (
-          attempt === 0 &&
+          (attempt === 0 || gone) &&
           retryable &&
           !res.headersSent &&
           !res.destroyed &&
@@ -162,8 +166,7 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
         ) {
           u.retries++;
           logger.debug({ upstream: u.name, code }, 'retrying on another worker');
-          const gone = GONE_CODES.has(code);
-          dispatch(req, res, state, 1, retryable, u, gone);
+          dispatch(req, res, state, attempt + 1, retryable, u, gone);
           return;
         }
         u.errors++;
