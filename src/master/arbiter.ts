@@ -3,13 +3,7 @@ import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
-import {
-  type Config,
-  type CronEntry,
-  displayName,
-  REGISTRY,
-  SETTING_NAMES,
-} from '../config/registry.js';
+import type { Config, CronEntry } from '../config/registry.js';
 import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import { type HookName, runHook, type ServerFacade, type WorkerFacade } from '../hooks.js';
 import { heartbeatMs } from '../ipc/child.js';
@@ -38,6 +32,7 @@ import {
   type WorkerView,
 } from './plan.js';
 import { heldTcpConnections } from './proc-net.js';
+import { mergeReloadedConfig, type TlsReload } from './reload-config.js';
 import { watchForReload } from './reloader.js';
 import { RouterProcess } from './router-process.js';
 import { Scheduler } from './scheduler.js';
@@ -324,31 +319,20 @@ export class Arbiter {
   }
 
   private applyReloadedConfig(next: Config): void {
-    const merged: Record<string, unknown> = { ...next };
     // Certificate rotation: new workers get the new files, but only if they make a valid context.
+    let tls: TlsReload;
     try {
-      this.tls = loadTls(next);
-      if (this.tls) this.router?.sendTls(this.tls);
+      tls = { ok: true, tls: loadTls(next) };
     } catch (err) {
-      this.logger.error(
-        { err: (err as Error).message },
-        `reload: ${(err as Error).message}; keeping the current certificate`,
-      );
-      merged['certfile'] = this.config.certfile;
-      merged['keyfile'] = this.config.keyfile;
-      merged['caCerts'] = this.config.caCerts;
+      tls = { ok: false, error: (err as Error).message };
     }
-    for (const name of SETTING_NAMES) {
-      if (REGISTRY[name].hup) continue;
-      if (JSON.stringify(next[name]) !== JSON.stringify(this.config[name])) {
-        this.logger.warn(
-          { setting: displayName(name) },
-          `reload: ${displayName(name)} changed but needs a restart; keeping the running value`,
-        );
-      }
-      merged[name] = this.config[name];
+    if (tls.ok) {
+      this.tls = tls.tls;
+      if (this.tls) this.router?.sendTls(this.tls);
     }
-    this.config = Object.freeze(merged) as Config;
+    const { config, notices } = mergeReloadedConfig(this.config, next, tls);
+    for (const n of notices) this.logger[n.level](n.fields, n.message);
+    this.config = config;
     this.setTarget(this.workerCount(this.config));
     this.scheduler.setCron(this.config.cron, (entry) => this.runCronAction(entry));
   }
