@@ -1,10 +1,7 @@
-import { once } from 'node:events';
 import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/registry.js';
 import { describeConfig } from '../config/resolve.js';
-import { ConfigError, ErrorCode, ExitCode, TsgunError } from '../errors.js';
-import { receiveFromWorker } from '../ipc/protocol.js';
-import { forkWorker } from '../master/spawn.js';
+import { ConfigError, ExitCode, TsgunError } from '../errors.js';
+import { checkApp } from '../master/check-app.js';
 import { startMaster } from '../master/start.js';
 import { statsCommand, topCommand } from './stats-client.js';
 
@@ -20,37 +17,6 @@ function fail(err: unknown): number {
   }
   process.stderr.write(`tsgun: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
   return ExitCode.INTERNAL;
-}
-
-/** --check-config: the settings resolved; now load the app in a throwaway worker. */
-async function checkApp(config: Config): Promise<number> {
-  const forked = forkWorker({
-    id: 0,
-    config: { ...config, logLevel: 'critical' },
-    sockets: [],
-    check: true,
-  });
-  if (!forked.ok) {
-    const err = await forked.error;
-    process.stderr.write(
-      `tsgun: error: cannot fork the app check: ${err.message} [${ErrorCode.FORK}]\n`,
-    );
-    return ExitCode.WORKER_BOOT;
-  }
-  const { child } = forked;
-  let problem: string | null = null;
-  child.on('message', (value: unknown) => {
-    const r = receiveFromWorker(value);
-    if (r.kind === 'ours' && r.message.type === 'boot-error')
-      problem = `${r.message.message} [${r.message.code}]`;
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code === 0) {
-    process.stdout.write('tsgun: config OK\n');
-    return ExitCode.OK;
-  }
-  process.stderr.write(`tsgun: error: ${problem ?? `app check exited with code ${code}`}\n`);
-  return code === ExitCode.APP_LOAD ? ExitCode.APP_LOAD : ExitCode.WORKER_BOOT;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
