@@ -82,20 +82,13 @@ export class Arbiter {
     this.target = this.workerCount(opts.config);
     this.upgrade = new Upgrade(opts.upgradeFrom, opts.pidfile, this.logger);
     this.scheduler = new Scheduler(opts.config.cronTimezone, this.logger);
-    this.jobs = new JobRuns(this.scheduler, () =>
-      this.workers
-        .views()
-        .filter(
-          (w) =>
-            w.state === 'ready' && w.generation === this.workers.generation && w.child.connected,
-        ),
-    );
+    this.jobs = new JobRuns(this.scheduler, () => this.workers.jobWorkers());
     this.stats = new MasterStats({
       config: opts.config,
       sockets: opts.sockets,
       maxBacklog: opts.maxBacklog,
       logger: this.logger,
-      liveWorkers: () => this.workers.views().filter((w) => w.state !== 'closing').length,
+      liveWorkers: () => this.workers.live(),
     });
     this.mode = createMode({
       config: opts.config,

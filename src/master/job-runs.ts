@@ -8,7 +8,6 @@ import type { Scheduler } from './scheduler.js';
 /** A worker that may run an app job: ready, of the current code, with its channel open. */
 export interface JobWorker {
   readonly id: number;
-  readonly pid: number;
   readonly child: ChildProcess;
 }
 

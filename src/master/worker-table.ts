@@ -78,6 +78,18 @@ export class WorkerTable {
     return [...this.workers.values()];
   }
 
+  /** Workers not stopping. */
+  live(): number {
+    return this.views().filter((w) => w.state !== 'closing').length;
+  }
+
+  /** Who may run an app job: ready, of the current code, with its channel open. */
+  jobWorkers(): WorkerRecord[] {
+    return this.views().filter(
+      (w) => w.state === 'ready' && w.generation === this.generation && w.child.connected,
+    );
+  }
+
   /** HUP: the next generation replaces the current one, one batch at a time. */
   nextGeneration(): void {
     this.generation++;
