@@ -40,7 +40,7 @@ export interface RouterProcessOptions {
 /**
  * The master's handle on the router process of --router mode: starts it, tells it which workers
  * are routable (and waits for it to confirm before a worker is stopped), and keeps its stats.
- * Restart decisions stay in the arbiter.
+ * Restart decisions are the router mode's (modes/router.ts).
  */
 export class RouterProcess {
   private child: ChildProcess | null = null;

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { UPGRADE_ENV } from '../ipc/protocol.js';
+import type { Logger } from '../log/logger.js';
+import { promotePidfile } from './pidfile.js';
 import type { BoundSocket } from './sockets.js';
 
 /** The first fd a re-executed master inherits its sockets on (after stdin, stdout, stderr). */
@@ -26,4 +28,65 @@ export function reexecMaster(opts: {
     env,
     stdio: ['inherit', 'inherit', 'inherit', ...fds],
   });
+}
+
+/**
+ * The USR2 upgrade as seen by one master: the new master it started (while that runs), or the old
+ * master it upgrades (until promoted), and the pidfile it wrote (`<pid>.2` until promoted).
+ */
+export class Upgrade {
+  private child: ChildProcess | null = null;
+
+  constructor(
+    private from: number | null,
+    public pidfile: string | null,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Another master serves on these sockets now (its files are not this master's to remove). */
+  get shared(): boolean {
+    return this.child !== null || this.from !== null;
+  }
+
+  /** USR2: start a new master, unless an upgrade is already under way either way. */
+  start(opts: Parameters<typeof reexecMaster>[0], preExec: () => void): void {
+    if (this.child) {
+      this.logger.warn(
+        { childPid: this.child.pid },
+        'USR2 ignored: an upgraded master already runs',
+      );
+      return;
+    }
+    if (this.from !== null) {
+      this.logger.warn(
+        { parentPid: this.from },
+        'USR2 ignored: this master is an upgrade not yet promoted',
+      );
+      return;
+    }
+    preExec();
+    const child = reexecMaster(opts);
+    this.child = child;
+    this.logger.info(
+      { childPid: child.pid },
+      'USR2: started a new master with the listening sockets',
+    );
+    child.on('exit', (code, signal) => {
+      this.child = null;
+      this.logger.info({ childPid: child.pid, code, signal }, 'the upgraded master exited');
+    });
+  }
+
+  /** An upgraded master whose parent (the old master) is gone takes over the pidfile. */
+  maybePromote(configuredPidfile: string | null): void {
+    if (this.from === null || process.ppid === this.from) return;
+    const oldMasterPid = this.from;
+    this.from = null;
+    if (this.pidfile && configuredPidfile) {
+      promotePidfile(this.pidfile, configuredPidfile);
+      this.pidfile = configuredPidfile;
+    }
+    // Logged once the pidfile names this master: whoever waits for this line may read it.
+    this.logger.info({ oldMasterPid }, 'master has been promoted');
+  }
 }

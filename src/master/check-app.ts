@@ -1,0 +1,36 @@
+import { once } from 'node:events';
+import type { Config } from '../config/registry.js';
+import { ErrorCode, ExitCode } from '../errors.js';
+import { receiveFromWorker } from '../ipc/protocol.js';
+import { forkWorker } from './spawn.js';
+
+/** --check-config: the settings resolved; now load the app in a throwaway worker. */
+export async function checkApp(config: Config): Promise<number> {
+  const forked = forkWorker({
+    id: 0,
+    config: { ...config, logLevel: 'critical' },
+    sockets: [],
+    check: true,
+  });
+  if (!forked.ok) {
+    const err = await forked.error;
+    process.stderr.write(
+      `tsgun: error: cannot fork the app check: ${err.message} [${ErrorCode.FORK}]\n`,
+    );
+    return ExitCode.WORKER_BOOT;
+  }
+  const { child } = forked;
+  let problem: string | null = null;
+  child.on('message', (value: unknown) => {
+    const r = receiveFromWorker(value);
+    if (r.kind === 'ours' && r.message.type === 'boot-error')
+      problem = `${r.message.message} [${r.message.code}]`;
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code === 0) {
+    process.stdout.write('tsgun: config OK\n');
+    return ExitCode.OK;
+  }
+  process.stderr.write(`tsgun: error: ${problem ?? `app check exited with code ${code}`}\n`);
+  return code === ExitCode.APP_LOAD ? ExitCode.APP_LOAD : ExitCode.WORKER_BOOT;
+}

@@ -1,0 +1,66 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Config } from '../../config/registry.js';
+import type { TlsMaterial } from '../../ipc/protocol.js';
+import { masterMessage } from '../../ipc/protocol.js';
+import type { RouterStats } from '../router-process.js';
+import type { BoundSocket } from '../sockets.js';
+import type { DataPathMode, ModeOptions, WorkerSlot } from './mode.js';
+
+/**
+ * The default data path: every worker inherits the master's listening sockets and accepts on them
+ * itself (the kernel spreads connections); the master is never in the data path and has no
+ * process of its own to supervise.
+ */
+export class DirectMode implements DataPathMode {
+  private readonly sockets: readonly BoundSocket[];
+  private tls: TlsMaterial | null;
+  readonly running = false;
+
+  constructor(opts: ModeOptions) {
+    this.sockets = opts.sockets;
+    this.tls = opts.tls;
+  }
+
+  slot(_id: number, config: Config): WorkerSlot {
+    // Read at the fork: a worker forked after a HUP gets the rotated certificate.
+    const tls = this.tls;
+    return {
+      config,
+      sockets: this.sockets,
+      welcome: (child: ChildProcess) => {
+        if (tls) child.send(masterMessage({ type: 'tls', ...tls }));
+      },
+      release: () => {},
+    };
+  }
+
+  readyChanged(): void {}
+
+  withdraw(): Promise<void> | null {
+    return null;
+  }
+
+  supervise(): void {}
+
+  murder(): void {}
+
+  setTls(tls: TlsMaterial | null): void {
+    this.tls = tls;
+  }
+
+  reopenLogs(): void {}
+
+  ready(): boolean {
+    return true;
+  }
+
+  stats(): RouterStats | null {
+    return null;
+  }
+
+  stop(): boolean {
+    return true;
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,175 @@
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../../config/registry.js';
+import { ErrorCode, ExitCode } from '../../errors.js';
+import type { TlsMaterial } from '../../ipc/protocol.js';
+import { RouterProcess, type RouterStats } from '../router-process.js';
+import { type BoundSocket, bindPrivateUnix, closeAll } from '../sockets.js';
+import type { DataPathMode, ModeHost, ModeOptions, StopMode, WorkerSlot } from './mode.js';
+
+/** Router mode: keep-alive between router and workers, longer than the router's reuse window. */
+const UPSTREAM_KEEP_ALIVE_S = 10;
+
+/**
+ * --router: one router process accepts on the public sockets and proxies to the workers, each on
+ * a private unix socket in a directory only tsgun (and the workers' user) may reach. The master
+ * supervises the router like a worker (restarted when it dies, killed when its loop blocks), tells
+ * it which workers are ready, and withdraws a worker from it before stopping that worker.
+ */
+export class RouterMode implements DataPathMode {
+  private readonly host: ModeHost;
+  private readonly router: RouterProcess;
+  private readonly privateDir: string;
+  /** The private socket of each worker not reaped yet (closed, and its file removed, on reap). */
+  private readonly privateSockets = new Map<number, BoundSocket>();
+  private routerRestartAt = 0;
+  private tls: TlsMaterial | null;
+
+  constructor(opts: ModeOptions) {
+    this.host = opts.host;
+    this.tls = opts.tls;
+    // Only tsgun (and the workers' user) may reach the workers: the router is the way in.
+    this.privateDir = mkdtempSync(join(tmpdir(), 'tsgun-router-'));
+    if (opts.credentials) chownSync(this.privateDir, opts.credentials.uid, opts.credentials.gid);
+    opts.host.logger.info(
+      { privateDir: this.privateDir },
+      `router mode: workers listen on private sockets in ${this.privateDir}`,
+    );
+    this.router = new RouterProcess({
+      config: opts.config,
+      sockets: opts.sockets,
+      credentials: opts.credentials,
+      logger: opts.host.logger,
+      onReady: () => {
+        void this.pushUpstreams();
+        this.host.wake();
+      },
+      onExit: (code, signal, booted) => this.onRouterExit(code, signal, booted),
+    });
+  }
+
+  get running(): boolean {
+    return this.router.running;
+  }
+
+  /** The worker listens on a private unix socket the router connects to. */
+  slot(id: number, config: Config): WorkerSlot {
+    const privateSocket = bindPrivateUnix(join(this.privateDir, `w${id}.sock`));
+    this.privateSockets.set(id, privateSocket);
+    return {
+      config: {
+        ...config,
+        bind: [privateSocket.address],
+        certfile: null,
+        keyfile: null,
+        caCerts: null,
+        keepAlive: UPSTREAM_KEEP_ALIVE_S,
+      },
+      // A worker's only socket is its private one; TLS ends at the router.
+      sockets: [privateSocket],
+      welcome: () => {},
+      release: () => {
+        this.privateSockets.delete(id);
+        closeAll([privateSocket]);
+      },
+    };
+  }
+
+  readyChanged(): void {
+    void this.pushUpstreams();
+  }
+
+  /** The router stops sending it requests first, then it drains what it has. */
+  withdraw(wasReady: boolean, mode: StopMode): Promise<void> | null {
+    return wasReady && mode === 'graceful' ? this.pushUpstreams() : null;
+  }
+
+  supervise(now: number): void {
+    if (!this.router.running && now >= this.routerRestartAt) {
+      if (!this.router.start(this.tls)) {
+        this.host.forkFailed();
+        this.routerRestartAt = Date.now() + 1000;
+        setTimeout(() => this.host.wake(), 1000);
+      }
+    }
+  }
+
+  /** The router is watched like a worker: a blocked loop or an overdue stop gets SIGKILL. */
+  murder(now: number, stopLimitMs: number): void {
+    const r = this.router;
+    if (!r.running) return;
+    const stopping = this.host.stopping();
+    const timeoutMs = this.host.timeoutMs();
+    if (r.state !== 'closing' && timeoutMs > 0 && now - r.lastHeartbeat > timeoutMs) {
+      this.host.logger.error(
+        { routerPid: r.pid },
+        'ROUTER TIMEOUT: event loop blocked, killing it',
+      );
+      r.signal('SIGKILL');
+    } else if (r.state === 'closing' && stopping && now - stopping.since > stopLimitMs) {
+      this.host.logger.warn({ routerPid: r.pid }, 'router did not stop in time, killing it');
+      r.signal('SIGKILL');
+    }
+  }
+
+  setTls(tls: TlsMaterial | null): void {
+    this.tls = tls;
+    if (tls) this.router.sendTls(tls);
+  }
+
+  reopenLogs(): void {
+    if (this.router.state === 'ready') this.router.signal('SIGUSR1');
+  }
+
+  ready(): boolean {
+    return this.router.state === 'ready';
+  }
+
+  stats(): RouterStats | null {
+    return this.router.snapshot();
+  }
+
+  stop(mode: StopMode): boolean {
+    if (this.router.running && mode === 'graceful') {
+      // The router finishes what it holds first (onRouterExit then stops the workers).
+      this.router.signal('SIGTERM');
+      return false;
+    }
+    this.router.signal('SIGQUIT');
+    return true;
+  }
+
+  close(): void {
+    rmSync(this.privateDir, { recursive: true, force: true });
+  }
+
+  /** The router exited: on a stop, the workers' turn; otherwise start it again (or halt). */
+  private onRouterExit(code: number | null, signal: NodeJS.Signals | null, booted: boolean): void {
+    const fields = { code, signal };
+    const stopping = this.host.stopping();
+    if (stopping) {
+      this.host.logger.info(fields, 'router exited');
+      this.host.stopWorkers(stopping.mode);
+    } else if (!booted && this.router.bootError) {
+      this.host.halt(ExitCode.WORKER_BOOT, this.router.bootError, ErrorCode.WORKER_LISTEN);
+    } else {
+      // A router that dies within a second of starting waits a second: no tight crash loop.
+      const quick = Date.now() - this.router.startedAt < 1000;
+      this.routerRestartAt = Date.now() + (quick ? 1000 : 0);
+      if (quick) setTimeout(() => this.host.wake(), 1000);
+      this.host.logger.error(fields, 'router exited unexpectedly; starting a new one');
+    }
+    this.host.wake();
+  }
+
+  /** Tell the router which workers take requests (ready ones), and wait for it. */
+  private pushUpstreams(): Promise<void> {
+    const list = this.host
+      .workers()
+      .filter((w) => w.state === 'ready' && !w.murdered && this.privateSockets.has(w.id))
+      .sort((a, b) => a.id - b.id)
+      .map((w) => ({ id: w.id, path: this.privateSockets.get(w.id)!.ownedPath! }));
+    return this.router.setUpstreams(list);
+  }
+}

@@ -1,0 +1,130 @@
+import { formatBindAddress } from '../config/address.js';
+import type { Config } from '../config/registry.js';
+import { ErrorCode, type ExitCodeValue, TsgunError } from '../errors.js';
+import type { ServerFacade } from '../hooks.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { VERSION } from '../version.js';
+import { Arbiter } from './arbiter.js';
+import { findInherited, INHERITED_ENV, type Inherited } from './inherited.js';
+import { writePidfile } from './pidfile.js';
+import { adoptInherited, type BoundSocket, bindAll, readSomaxconn, socketUrl } from './sockets.js';
+import { statsDocument } from './stats.js';
+import { startStatsServer } from './stats-server.js';
+import { loadTls } from './tls.js';
+import { resolveCredentials } from './user.js';
+
+/**
+ * Gunicorn's `Arbiter.start`: everything between a resolved config and a running master. The log,
+ * the onStarting hook, credentials and TLS, the listening sockets (inherited or bound), the
+ * pidfile (after the sockets, so a failed bind leaves none), the stats server, then the arbiter's
+ * loop until it stops. Resolves with the master's exit code.
+ */
+export async function startMaster(
+  config: Config,
+  argv: readonly string[],
+  startCwd: string,
+): Promise<ExitCodeValue> {
+  const log = createLogger({ level: config.logLevel, file: config.errorLogfile, role: 'master' });
+  const { logger } = log;
+  logger.info({ version: VERSION }, `starting tsgun ${VERSION}`);
+  const somaxconn = checkBacklog(config, logger);
+  await runOnStarting(config, logger);
+  const credentials = resolveCredentials(config.user, config.group);
+  const tls = loadTls(config);
+  if (config.umask !== null) process.umask(config.umask);
+  const { sockets, inherited } = await openSockets(config, logger);
+  // After the sockets, so a failed bind leaves no pidfile behind.
+  const pidfile = config.pid && inherited?.upgradeFrom ? `${config.pid}.2` : config.pid;
+  if (pidfile) writePidfile(pidfile);
+  for (const s of sockets) {
+    logger.info(
+      { address: socketUrl(s, tls !== null), bind: formatBindAddress(s.address) },
+      `listening at: ${socketUrl(s, tls !== null)} (${process.pid})`,
+    );
+  }
+  const arbiter = new Arbiter({
+    config,
+    argv,
+    log,
+    sockets,
+    credentials,
+    startCwd,
+    upgradeFrom: inherited?.upgradeFrom ?? null,
+    pidfile,
+    ownsSocketFiles: inherited === null,
+    tls,
+    maxBacklog: somaxconn === null ? config.backlog : Math.min(config.backlog, somaxconn),
+  });
+  const statsServer = await serveStats(config, arbiter, logger);
+  const result = await arbiter.run();
+  statsServer?.close();
+  if (result.error) process.stderr.write(`tsgun: error: ${result.error}\n`);
+  return result.exitCode;
+}
+
+/** The kernel caps --backlog at net.core.somaxconn: say so. Returns somaxconn (null: unknown). */
+function checkBacklog(config: Config, logger: Logger): number | null {
+  const somaxconn = readSomaxconn();
+  if (somaxconn !== null && config.backlog > somaxconn) {
+    logger.warn(
+      { backlog: config.backlog, somaxconn },
+      `--backlog ${config.backlog} exceeds net.core.somaxconn ${somaxconn}: the kernel uses ${somaxconn} (raise it with sysctl -w net.core.somaxconn=${config.backlog})`,
+    );
+  }
+  return somaxconn;
+}
+
+/** The onStarting hook, awaited before anything is bound; a failure stops the start. */
+async function runOnStarting(config: Config, logger: Logger): Promise<void> {
+  if (!config.onStarting) return;
+  try {
+    // Before the arbiter exists: the same facade, with no workers yet.
+    const server: ServerFacade = { pid: process.pid, config, log: logger, workers: () => [] };
+    await (config.onStarting as (server: ServerFacade) => unknown)(server);
+  } catch (err) {
+    throw new TsgunError(
+      ErrorCode.HOOK,
+      `onStarting hook failed: ${(err as Error)?.message ?? String(err)}`,
+    );
+  }
+}
+
+/** The listening sockets: inherited (USR2 upgrade, systemd) when there are any, else bound. */
+async function openSockets(
+  config: Config,
+  logger: Logger,
+): Promise<{ sockets: BoundSocket[]; inherited: Inherited | null }> {
+  const inherited = findInherited(process.env, process.pid);
+  for (const name of INHERITED_ENV) delete process.env[name];
+  let sockets: BoundSocket[];
+  if (inherited) {
+    sockets = adoptInherited(inherited.fds, config.bind, inherited.source);
+    logger.info(
+      { source: inherited.source, fds: inherited.fds },
+      `using ${sockets.length} inherited socket(s) from ${inherited.source}; --bind only names them`,
+    );
+  } else {
+    sockets = await bindAll(config.bind, logger);
+  }
+  return { sockets, inherited };
+}
+
+/** --stats: the stats and /readyz server, reading the arbiter. */
+async function serveStats(
+  config: Config,
+  arbiter: Arbiter,
+  logger: Logger,
+): Promise<{ close(): void } | null> {
+  const statsServer = config.stats
+    ? await startStatsServer(config.stats, {
+        document: () => statsDocument(arbiter.snapshot()),
+        ready: () => arbiter.ready(),
+      })
+    : null;
+  if (config.stats)
+    logger.info(
+      { stats: formatBindAddress(config.stats) },
+      `stats at: ${formatBindAddress(config.stats)}`,
+    );
+  return statsServer;
+}

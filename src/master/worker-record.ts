@@ -1,0 +1,60 @@
+import type { ChildProcess } from 'node:child_process';
+import type { ErrorCodeValue } from '../errors.js';
+import type { WorkerFacade } from '../hooks.js';
+import type { WorkerCounters } from '../ipc/protocol.js';
+import type { WorkerSlot } from './modes/mode.js';
+import type { WorkerState, WorkerView } from './plan.js';
+
+/** One row of the arbiter's worker table. */
+export interface WorkerRecord extends WorkerView {
+  readonly child: ChildProcess;
+  /** A real pid: a fork that failed never becomes a record. */
+  readonly pid: number;
+  generation: number;
+  state: WorkerState;
+  retiring: boolean;
+  lastHeartbeat: number;
+  closingSince: number | null;
+  bootError: { code: ErrorCodeValue; message: string } | null;
+  murdered: boolean;
+  /** When a timed-out worker was sent SIGABRT (its workerAbort hook); SIGKILL follows next pass. */
+  abortedAt: number | null;
+  /** Open connections at the last heartbeat: what a timeout kill will cut. */
+  connections: number;
+  /** The last stats report (--stats/--statsd-host), and the rate derived from the one before. */
+  counters: WorkerCounters | null;
+  countersAt: number;
+  requestsPerSec: number;
+  /** Set when killed for not being ready within --ready-timeout (its value, in seconds). */
+  notReadyAfter: number | null;
+  /** Where it listens (the data-path mode's choice), released when it is reaped. */
+  readonly slot: WorkerSlot;
+}
+
+/** The record of a worker just forked: booting. */
+export function newWorkerRecord(
+  fork: { id: number; child: ChildProcess; pid: number; generation: number; slot: WorkerSlot },
+  now: number,
+): WorkerRecord {
+  return {
+    ...fork,
+    state: 'booting',
+    retiring: false,
+    spawnedAt: now,
+    lastHeartbeat: now,
+    closingSince: null,
+    bootError: null,
+    murdered: false,
+    abortedAt: null,
+    notReadyAfter: null,
+    connections: 0,
+    counters: null,
+    countersAt: now,
+    requestsPerSec: 0,
+  };
+}
+
+/** What hooks get as a worker. */
+export function workerFacade(w: WorkerRecord): WorkerFacade & { state: string } {
+  return { id: w.id, pid: w.pid, generation: w.generation, state: w.state };
+}
