@@ -33,6 +33,7 @@ export const ErrorCode = {
   HOOK: 'TSGUN_ERR_HOOK',
   TLS: 'TSGUN_ERR_TLS',
   JOBS: 'TSGUN_ERR_JOBS',
+  LOGFILE: 'TSGUN_ERR_LOGFILE',
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -95,6 +96,11 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
     exit: ExitCode.APP_LOAD,
     meaning:
       'the app exports `jobs` that are not [{ name, schedule, run }] with valid cron schedules',
+  },
+  TSGUN_ERR_LOGFILE: {
+    exit: ExitCode.CONFIG,
+    meaning:
+      '--error-logfile/--access-logfile cannot be opened (a directory, no permission); a worker that cannot open it reports a boot error (exit 3)',
   },
   TSGUN_ERR_INHERITED_FD: {
     exit: ExitCode.CONFIG,

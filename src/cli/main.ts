@@ -9,11 +9,13 @@ import { receiveFromWorker } from '../ipc/protocol.js';
 import { createLogger } from '../log/logger.js';
 import { Arbiter } from '../master/arbiter.js';
 import { findInherited, INHERITED_ENV } from '../master/inherited.js';
+import { prepareLogFiles } from '../master/log-files.js';
 import { writePidfile } from '../master/pidfile.js';
 import {
   adoptInherited,
   type BoundSocket,
   bindAll,
+  chownUnixSockets,
   readSomaxconn,
   socketUrl,
 } from '../master/sockets.js';
@@ -83,6 +85,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (config.checkConfig) return checkApp(config);
 
+  // Before the first log line: the log files exist, belong to the workers' user, or fail here.
+  const credentials = resolveCredentials(config.user, config.group);
+  prepareLogFiles(config, credentials);
   const log = createLogger({ level: config.logLevel, file: config.errorLogfile, role: 'master' });
   const { logger } = log;
   logger.info({ version: VERSION }, `starting tsgun ${VERSION}`);
@@ -105,9 +110,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
     }
   }
-  const credentials = resolveCredentials(config.user, config.group);
   const tls = loadTls(config);
   if (config.umask !== null) process.umask(config.umask);
+  // Before any bind: a --stats address in use (or another instance's live socket) fails first.
+  let arbiter: Arbiter | null = null;
+  const statsServer = config.stats
+    ? await startStatsServer(config.stats, {
+        document: () => (arbiter ? statsDocument(arbiter.snapshot()) : null),
+        ready: () => arbiter?.ready() ?? false,
+      })
+    : null;
   const inherited = findInherited(process.env, process.pid);
   for (const name of INHERITED_ENV) delete process.env[name];
   let sockets: BoundSocket[];
@@ -119,6 +131,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     );
   } else {
     sockets = await bindAll(config.bind, logger);
+    chownUnixSockets(sockets, credentials);
   }
   // After the sockets, so a failed bind leaves no pidfile behind.
   const pidfile = config.pid && inherited?.upgradeFrom ? `${config.pid}.2` : config.pid;
@@ -129,7 +142,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       `listening at: ${socketUrl(s, tls !== null)} (${process.pid})`,
     );
   }
-  const arbiter = new Arbiter({
+  arbiter = new Arbiter({
     config,
     argv,
     log,
@@ -142,12 +155,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     tls,
     maxBacklog: somaxconn === null ? config.backlog : Math.min(config.backlog, somaxconn),
   });
-  const statsServer = config.stats
-    ? await startStatsServer(config.stats, {
-        document: () => statsDocument(arbiter.snapshot()),
-        ready: () => arbiter.ready(),
-      })
-    : null;
   if (config.stats)
     logger.info(
       { stats: formatBindAddress(config.stats) },

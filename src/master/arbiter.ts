@@ -25,6 +25,7 @@ import { classifyExit } from './classify.js';
 import { autoWorkers, readCpuFacts } from './cpus.js';
 import { runExec } from './exec.js';
 import { readListenQueues } from './listen-queue.js';
+import { prepareLogFiles } from './log-files.js';
 import { promotePidfile, removePidfile } from './pidfile.js';
 import {
   type CrashStreak,
@@ -336,6 +337,9 @@ export class Arbiter {
       merged['keyfile'] = this.config.keyfile;
       merged['caCerts'] = this.config.caCerts;
     }
+    // A new --access-logfile the workers could not open would stop the reload: keep the old one.
+    if (!this.prepareLogFiles({ errorLogfile: '-', accessLogfile: next.accessLogfile }, 'reload'))
+      merged['accessLogfile'] = this.config.accessLogfile;
     for (const name of SETTING_NAMES) {
       if (REGISTRY[name].hup) continue;
       if (JSON.stringify(next[name]) !== JSON.stringify(this.config[name])) {
@@ -349,6 +353,19 @@ export class Arbiter {
     this.config = Object.freeze(merged) as Config;
     this.setTarget(this.workerCount(this.config));
     this.scheduler.setCron(this.config.cron, (entry) => this.runCronAction(entry));
+  }
+
+  private prepareLogFiles(
+    config: Pick<Config, 'errorLogfile' | 'accessLogfile'>,
+    when: string,
+  ): boolean {
+    try {
+      prepareLogFiles(config, this.opts.credentials);
+      return true;
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, `${when}: ${(err as Error).message}`);
+      return false;
+    }
   }
 
   private handleTtin(): void {
@@ -366,6 +383,8 @@ export class Arbiter {
   }
 
   private handleUsr1(): void {
+    // Files logrotate moved away are created again first, owned by the workers' user.
+    this.prepareLogFiles(this.config, 'USR1');
     this.opts.log.reopen();
     this.logger.info('reopened log files (USR1)');
     // Only to ready workers: before Node has installed the worker's handler, USR1 kills it, and a
@@ -488,7 +507,7 @@ export class Arbiter {
         this.wake();
         return Promise.resolve({ ok: true, error: null });
       case 'exec':
-        return runExec(entry.action.command, this.logger);
+        return runExec(entry.action.command, this.logger, this.opts.credentials);
     }
   }
 
@@ -682,7 +701,7 @@ export class Arbiter {
     this.hook('preFork', this.server, { id, pid: -1, generation: this.generation });
     // Router mode: the worker listens on a private unix socket the router connects to.
     const privateSocket = this.privateDir
-      ? bindPrivateUnix(join(this.privateDir, `w${id}.sock`))
+      ? bindPrivateUnix(join(this.privateDir, `w${id}.sock`), this.opts.credentials)
       : null;
     const child = forkWorker({
       id,

@@ -5,7 +5,7 @@ import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
 import { sendToMaster, stayAttached } from '../ipc/child.js';
 import { FIRST_LISTEN_FD, receiveFromMaster, WORKER_ENV, workerMessage } from '../ipc/protocol.js';
-import { createLogger } from '../log/logger.js';
+import { openErrorLog } from '../log/open-log.js';
 import type { TlsMaterial } from '../master/tls.js';
 import { Acceptor } from '../worker/acceptor.js';
 import { handleStopSignals } from '../worker/stop-signals.js';
@@ -23,12 +23,18 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env[WORKER_ENV.config] ?? 'null') as Config;
   delete process.env[WORKER_ENV.config];
   delete process.env[WORKER_ENV.id];
-  const log = createLogger({
+  const { log, error: logError } = openErrorLog({
     level: config.logLevel,
     file: config.errorLogfile,
     role: 'router',
   });
   const logger = log.logger;
+  const bootFailed = (e: TsgunError): never => {
+    logger.error({ code: e.code }, e.message);
+    sendToMaster(workerMessage({ type: 'boot-error', code: e.code, message: e.message }));
+    process.exit(e.exitCode);
+  };
+  if (logError) bootFailed(logError);
   let acceptor: Acceptor | null = null;
   stayAttached(config.timeout, () => acceptor?.sockets.size ?? 0);
 
@@ -117,13 +123,9 @@ async function main(): Promise<void> {
   try {
     await Promise.all(config.bind.map((_, i) => accepted.listen(i, { fd: FIRST_LISTEN_FD + i })));
   } catch (err) {
-    const e = new TsgunError(
-      ErrorCode.WORKER_LISTEN,
-      `router cannot listen: ${(err as Error).message}`,
+    bootFailed(
+      new TsgunError(ErrorCode.WORKER_LISTEN, `router cannot listen: ${(err as Error).message}`),
     );
-    logger.error({ code: e.code }, e.message);
-    sendToMaster(workerMessage({ type: 'boot-error', code: e.code, message: e.message }));
-    process.exit(e.exitCode);
   }
   server.emit('listening');
   logger.info({ binds: config.bind.length }, 'router accepting');

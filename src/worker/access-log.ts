@@ -1,6 +1,8 @@
+import { closeSync, openSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
 import { compileFormat, DEFAULT_FORMAT, jsonLine } from '../log/access-format.js';
+import { logFileError } from '../log/open-log.js';
 
 export interface AccessLog {
   record(req: IncomingMessage, res: ServerResponse): void;
@@ -13,8 +15,19 @@ export function createAccessLog(opts: {
   file: string;
   format: string | null;
   json: boolean;
+  /** A failed write or reopen (the file keeps its old descriptor): logged, never a crash. */
+  onError: (err: Error) => void;
 }): AccessLog {
   const line = opts.json ? jsonLine : compileFormat(opts.format ?? DEFAULT_FORMAT);
+  // The destination opens the file asynchronously; open it once now so that a file this worker
+  // cannot open is a boot error (thrown here), not an 'error' event that kills every worker.
+  if (opts.file !== '-') {
+    try {
+      closeSync(openSync(opts.file, 'a'));
+    } catch (err) {
+      throw logFileError('--access-logfile', opts.file, err);
+    }
+  }
   const dest =
     opts.file === '-'
       ? pino.destination({ fd: 1, sync: false, minLength: 4096 })
@@ -25,6 +38,7 @@ export function createAccessLog(opts: {
           sync: false,
           minLength: 4096,
         });
+  dest.on('error', opts.onError);
   const timer = setInterval(() => dest.flush(), 1000);
   timer.unref();
   return {

@@ -13,7 +13,8 @@ import {
   WORKER_ENV,
   workerMessage,
 } from '../ipc/protocol.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
+import { openErrorLog } from '../log/open-log.js';
 import type { TlsMaterial } from '../master/tls.js';
 import { Acceptor } from './acceptor.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
@@ -120,13 +121,14 @@ function isHttpServer(server: NetServer): server is HttpServer {
 
 async function main(): Promise<void> {
   const { id, config, check } = readBoot();
-  const log = createLogger({
+  const { log, error: logError } = openErrorLog({
     level: config.logLevel,
     file: config.errorLogfile,
     role: 'worker',
     worker: id,
   });
   const logger = log.logger;
+  if (logError) bootFailed(logError, logger);
   let openConnections = () => 0;
   // Heartbeat first, so a blocked boot is caught by the master like a blocked request.
   stayAttached(config.timeout, () => openConnections());
@@ -198,13 +200,22 @@ async function main(): Promise<void> {
     sendToMaster(workerMessage({ type: 'retire', reason, detail }));
   };
   const counters = config.stats || config.statsdHost ? new Counters() : null;
-  const accessLog: AccessLog | null = config.accessLogfile
-    ? createAccessLog({
+  let accessLog: AccessLog | null = null;
+  try {
+    if (config.accessLogfile)
+      accessLog = createAccessLog({
         file: config.accessLogfile,
         format: config.accessLogformat,
         json: config.accessLogJson,
-      })
-    : null;
+        onError: (err) =>
+          logger.error(
+            { file: config.accessLogfile, err: (err as NodeJS.ErrnoException).code ?? err.message },
+            `access log ${config.accessLogfile}: ${err.message}`,
+          ),
+      });
+  } catch (err) {
+    bootFailed(err, logger);
+  }
   const server = appServer(target, logger);
   if (isHttpServer(server)) {
     server.keepAliveTimeout = config.keepAlive * 1000;

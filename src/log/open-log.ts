@@ -1,0 +1,28 @@
+import { ErrorCode, TsgunError } from '../errors.js';
+import { createLogger, type LogTarget } from './logger.js';
+
+/** "--access-logfile: cannot open /var/log/x: EACCES", the one line a bad log path gets. */
+export function logFileError(setting: string, path: string, err: unknown): TsgunError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const why = code === 'EISDIR' ? 'is a directory' : (code ?? (err as Error)?.message ?? err);
+  return new TsgunError(ErrorCode.LOGFILE, `${setting}: cannot open ${path}: ${why}`);
+}
+
+/**
+ * A worker's or the router's error log. One that cannot be opened (the master prepared it, so
+ * something changed since) must not crash-loop the process: the log goes to stderr, and the
+ * caller reports `error` as a boot error.
+ */
+export function openErrorLog(opts: Parameters<typeof createLogger>[0]): {
+  log: LogTarget;
+  error: TsgunError | null;
+} {
+  try {
+    return { log: createLogger(opts), error: null };
+  } catch (err) {
+    return {
+      log: createLogger({ ...opts, file: '-' }),
+      error: logFileError('--error-logfile', opts.file, err),
+    };
+  }
+}
