@@ -10,7 +10,7 @@ import {
   REGISTRY,
   SETTING_NAMES,
 } from '../config/registry.js';
-import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
+import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import { type HookName, runHook, type ServerFacade, type WorkerFacade } from '../hooks.js';
 import { heartbeatMs } from '../ipc/child.js';
 import {
@@ -649,7 +649,7 @@ export class Arbiter {
       this.logger.info(fields, 'router exited');
       for (const w of this.workers.values()) this.killWorker(w, this.stopping);
     } else if (!booted && this.router?.bootError) {
-      this.halt(ExitCode.WORKER_BOOT, this.router.bootError, ErrorCode.WORKER_LISTEN);
+      this.halt(ExitCode.WORKER_BOOT, this.router.bootError.message, this.router.bootError.code);
     } else {
       // A router that dies within a second of starting waits a second: no tight crash loop.
       const quick = Date.now() - (this.router?.startedAt ?? 0) < 1000;

@@ -194,30 +194,37 @@ describe('--user nobody --group nogroup, in every mode', { skip: nobodySkip }, (
     assert.doesNotMatch(r.stderr, /booting worker/);
   });
 
-  it('a log the workers still cannot open is one boot error (exit 3), not a crash loop', async () => {
-    // A root-only character device: the master opens it, and does not chown what is not a file.
-    const device = join(openDir(), 'null');
-    execFileSync('mknod', [device, 'c', '1', '3']);
-    chmodSync(device, 0o600);
-    const r = await runTsgun([
-      fixture('app.mjs'),
-      '-b',
-      '127.0.0.1:0',
-      '-w',
-      '2',
-      '--access-logfile',
-      device,
-      ...AS_NOBODY,
-    ]);
-    assert.equal(r.code, 3);
-    const lines = plainLines(r.stderr);
-    assert.equal(lines.length, 1, r.stderr);
-    assert.match(
-      lines[0]!,
-      new RegExp(`--access-logfile: cannot open ${device}: EACCES \\[TSGUN_ERR_LOGFILE\\]$`),
-    );
-    assert.doesNotMatch(r.stderr, /respawning/);
-  });
+  for (const [setting, mode] of [
+    ['--access-logfile', []],
+    ['--error-logfile', []],
+    ['--error-logfile', ['--router']],
+  ] as const) {
+    it(`${setting} the workers${mode.length ? ' (or the router)' : ''} still cannot open: one boot error (exit 3), not a crash loop`, async () => {
+      // A root-only character device: the master opens it, and does not chown what is not a file.
+      const device = join(openDir(), 'null');
+      execFileSync('mknod', [device, 'c', '1', '3']);
+      chmodSync(device, 0o600);
+      const r = await runTsgun([
+        fixture('app.mjs'),
+        '-b',
+        '127.0.0.1:0',
+        '-w',
+        '2',
+        setting,
+        device,
+        ...mode,
+        ...AS_NOBODY,
+      ]);
+      assert.equal(r.code, 3, r.stderr);
+      const lines = plainLines(r.stderr);
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(
+        lines[0]!,
+        new RegExp(`${setting}: cannot open ${device}: EACCES \\[TSGUN_ERR_LOGFILE\\]$`),
+      );
+      assert.doesNotMatch(r.stderr, /respawning/);
+    });
+  }
 
   it('--stats (tcp and unix) reports the workers running as nobody', async () => {
     const port = await freePort();
@@ -263,7 +270,38 @@ describe('--user nobody --group nogroup, in every mode', { skip: nobodySkip }, (
   });
 });
 
-describe('log paths checked at start', () => {
+describe('log paths checked at start and on USR1', () => {
+  it('a reopen that fails (the path is now a directory) keeps the old file: no crash, no line lost', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsgun-user-'));
+    const access = join(dir, 'access.log');
+    const t = startApp('-w', '2', '--access-logfile', access);
+    await t.waitForReady(2);
+    const url = await t.url();
+    renameSync(access, `${access}.1`);
+    mkdirSync(access);
+    const mark = t.logs.length;
+    t.signal('SIGUSR1');
+    await t.waitForLog(
+      (l) => l.msg === `USR1: --access-logfile: cannot open ${access}: is a directory`,
+      10_000,
+      mark,
+    );
+    // Each worker says so in its own log, once its reopen failed.
+    const failed = new Set<number>();
+    while (failed.size < 2) {
+      const line = await t.waitForLog(
+        (l) => l.role === 'worker' && l.msg.startsWith('access log') && !failed.has(l.pid),
+        10_000,
+        mark,
+      );
+      failed.add(line.pid);
+    }
+    for (let i = 0; i < 4; i++) assert.equal((await request(`${url}/after`)).status, 200);
+    await waitForFile(`${access}.1`, (text) => text.split('GET /after').length === 5);
+    assert.equal(t.logs.filter((l) => String(l.msg).includes('respawning')).length, 0);
+    t.kill();
+  });
+
   for (const setting of ['--access-logfile', '--error-logfile']) {
     it(`${setting} naming a directory: exit 2 and one line, before any worker`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'tsgun-user-'));
