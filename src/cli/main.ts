@@ -45,9 +45,11 @@ function fail(err: unknown): number {
 async function checkApp(config: Config): Promise<number> {
   const child = forkWorker({
     id: 0,
-    config: { ...config, logLevel: 'critical' },
+    // As the workers will run (--user), logging to stderr: a check creates no log file.
+    config: { ...config, logLevel: 'critical', errorLogfile: '-' },
     sockets: [],
     check: true,
+    credentials: resolveCredentials(config.user, config.group),
   });
   let problem: string | null = null;
   child.on('message', (value: unknown) => {

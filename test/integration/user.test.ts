@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
+  copyFileSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -243,6 +244,15 @@ describe('--user nobody --group nogroup, in every mode', { skip: nobodySkip }, (
       t.signal('SIGTERM');
       assert.equal((await t.exited).code, 0);
     }
+  });
+
+  it('--check-config loads the app as the workers user', async () => {
+    assert.equal((await runTsgun([fixture('app.mjs'), '--check-config', ...AS_NOBODY])).code, 0);
+    const hidden = mkdtempSync(join(tmpdir(), 'tsgun-user-')); // 0700, root's
+    copyFileSync(fixture('app.mjs'), join(hidden, 'app.mjs'));
+    const r = await runTsgun([join(hidden, 'app.mjs'), '--check-config', ...AS_NOBODY]);
+    assert.equal(r.code, 4);
+    assert.match(plainLines(r.stderr)[0]!, /\[TSGUN_ERR_APP_NOT_FOUND\]$/);
   });
 
   it('--cron exec commands and app jobs run as the workers user', async () => {
