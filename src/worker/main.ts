@@ -203,7 +203,7 @@ async function main(): Promise<void> {
   let accessLog: AccessLog | null = null;
   try {
     if (config.accessLogfile)
-      accessLog = createAccessLog({
+      accessLog = await createAccessLog({
         file: config.accessLogfile,
         format: config.accessLogformat,
         json: config.accessLogJson,
