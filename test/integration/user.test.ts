@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -89,7 +90,9 @@ describe('--user nobody --group nogroup, in every mode', { skip: nobodySkip }, (
       assertOwnedByNobody(st, name);
       assert.equal(st.mode & 0o777, 0o600, name);
     }
-    t.kill();
+    t.signal('SIGTERM');
+    assert.equal((await t.exited).code, 0);
+    assert.equal(existsSync(dir), false, 'the private directory is removed on exit');
   });
 
   it('-b unix:PATH: the socket file belongs to the workers user and group, mode from --umask', async () => {
@@ -127,7 +130,8 @@ describe('--user nobody --group nogroup, in every mode', { skip: nobodySkip }, (
       const reply = await request(url);
       assert.equal(reply.status, 200);
       assert.equal((JSON.parse(reply.body) as Reply).uid, NOBODY);
-      t.kill();
+      t.signal('SIGTERM'); // the master removes the private directory on a clean exit
+      assert.equal((await t.exited).code, 0);
     });
   }
 
