@@ -128,3 +128,10 @@ export class ConfigError extends TsgunError {
     this.problems = problems;
   }
 }
+
+/** "--access-logfile: cannot open /var/log/x: EACCES", the one line a bad log path gets. */
+export function logFileError(setting: string, path: string, err: unknown): TsgunError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const why = code === 'EISDIR' ? 'is a directory' : (code ?? (err as Error)?.message ?? err);
+  return new TsgunError(ErrorCode.LOGFILE, `${setting}: cannot open ${path}: ${why}`);
+}

@@ -1,7 +1,7 @@
 import { closeSync, fchownSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/registry.js';
-import { logFileError } from '../log/open-log.js';
+import { logFileError } from '../errors.js';
 import type { Credentials } from './user.js';
 
 /** The log files of a config, by the flag that names them ('-' is a standard stream). */

@@ -1,11 +1,11 @@
 import { createServer } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
+import { openErrorLog } from '../child/open-log.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
 import { sendToMaster, stayAttached } from '../ipc/child.js';
 import { FIRST_LISTEN_FD, receiveFromMaster, WORKER_ENV, workerMessage } from '../ipc/protocol.js';
-import { openErrorLog } from '../log/open-log.js';
 import type { TlsMaterial } from '../master/tls.js';
 import { Acceptor } from '../worker/acceptor.js';
 import { handleStopSignals } from '../worker/stop-signals.js';

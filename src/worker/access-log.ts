@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
+import { logFileError } from '../errors.js';
 import { compileFormat, DEFAULT_FORMAT, jsonLine } from '../log/access-format.js';
-import { logFileError } from '../log/open-log.js';
 
 export interface AccessLog {
   record(req: IncomingMessage, res: ServerResponse): void;

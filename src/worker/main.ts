@@ -1,5 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
+import { openErrorLog } from '../child/open-log.js';
 import { readConfigFile } from '../config/load.js';
 import type { Config, Hook } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
@@ -14,7 +15,6 @@ import {
   workerMessage,
 } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
-import { openErrorLog } from '../log/open-log.js';
 import type { TlsMaterial } from '../master/tls.js';
 import { Acceptor } from './acceptor.js';
 import { type AccessLog, createAccessLog } from './access-log.js';

@@ -1,12 +1,5 @@
-import { ErrorCode, TsgunError } from '../errors.js';
-import { createLogger, type LogTarget } from './logger.js';
-
-/** "--access-logfile: cannot open /var/log/x: EACCES", the one line a bad log path gets. */
-export function logFileError(setting: string, path: string, err: unknown): TsgunError {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  const why = code === 'EISDIR' ? 'is a directory' : (code ?? (err as Error)?.message ?? err);
-  return new TsgunError(ErrorCode.LOGFILE, `${setting}: cannot open ${path}: ${why}`);
-}
+import { logFileError, type TsgunError } from '../errors.js';
+import { createLogger, type LogTarget } from '../log/logger.js';
 
 /**
  * A worker's or the router's error log. One that cannot be opened (the master prepared it, so
