@@ -34,6 +34,7 @@ export const ErrorCode = {
   HOOK: 'TSGUN_ERR_HOOK',
   TLS: 'TSGUN_ERR_TLS',
   JOBS: 'TSGUN_ERR_JOBS',
+  LOGFILE: 'TSGUN_ERR_LOGFILE',
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -102,6 +103,11 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
     meaning:
       'the app exports `jobs` that are not [{ name, schedule, run }] with valid cron schedules',
   },
+  TSGUN_ERR_LOGFILE: {
+    exit: ExitCode.CONFIG,
+    meaning:
+      '--error-logfile/--access-logfile cannot be opened (a directory, no permission); a worker that cannot open it reports a boot error (exit 3)',
+  },
   TSGUN_ERR_INHERITED_FD: {
     exit: ExitCode.CONFIG,
     meaning: 'TSGUN_FD or LISTEN_FDS names a descriptor that is not an open socket',
@@ -127,4 +133,11 @@ export class ConfigError extends TsgunError {
     this.name = 'ConfigError';
     this.problems = problems;
   }
+}
+
+/** "--access-logfile: cannot open /var/log/x: EACCES", the one line a bad log path gets. */
+export function logFileError(setting: string, path: string, err: unknown): TsgunError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const why = code === 'EISDIR' ? 'is a directory' : (code ?? (err as Error)?.message ?? err);
+  return new TsgunError(ErrorCode.LOGFILE, `${setting}: cannot open ${path}: ${why}`);
 }

@@ -41,7 +41,16 @@ export function createLogger(opts: {
   return {
     logger,
     reopen: () => {
-      if (opts.file !== '-') dest.reopen();
+      if (opts.file === '-') return;
+      try {
+        dest.reopen();
+      } catch (err) {
+        // The old file stays open and written: losing lines would be worse than a late rotation.
+        logger.error(
+          { file: opts.file, err: (err as NodeJS.ErrnoException).code ?? String(err) },
+          `cannot reopen ${opts.file}; still writing to the file open before`,
+        );
+      }
     },
   };
 }

@@ -6,6 +6,7 @@ import { heartbeatMs, type TlsMaterial } from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
 import { autoWorkers, readCpuFacts } from './cpus.js';
 import { JobRuns, runCronAction } from './job-runs.js';
+import { prepareLogFiles } from './log-files.js';
 import { MasterStats } from './master-stats.js';
 import { createMode, type DataPathMode, type StopMode } from './modes/mode.js';
 import { removePidfile } from './pidfile.js';
@@ -152,6 +153,8 @@ export class Arbiter {
       this.logger.info({ workers: this.target }, 'TTOU: one worker fewer');
     },
     SIGUSR1: () => {
+      // Files logrotate moved away are created again first, owned by the workers' user.
+      this.prepareLogFiles(this.config, 'USR1');
       this.opts.log.reopen();
       this.logger.info('reopened log files (USR1)');
       // Only to ready workers: before Node has installed the worker's handler, USR1 kills it,
@@ -260,11 +263,28 @@ export class Arbiter {
       tls = { ok: false, error: (err as Error).message };
     }
     if (tls.ok) this.mode.setTls(tls.tls);
+    // A new --access-logfile the workers could not open would stop the reload: keep the old one.
+    if (!this.prepareLogFiles({ errorLogfile: '-', accessLogfile: next.accessLogfile }, 'reload'))
+      next = { ...next, accessLogfile: this.config.accessLogfile };
     const { config, notices } = mergeReloadedConfig(this.config, next, tls);
     for (const n of notices) this.logger[n.level](n.fields, n.message);
     this.config = config;
     this.setTarget(this.workerCount(this.config));
     this.setCron();
+  }
+
+  /** Create and chown the log files for the workers' user; false (logged) when one cannot be. */
+  private prepareLogFiles(
+    config: Pick<Config, 'errorLogfile' | 'accessLogfile'>,
+    when: string,
+  ): boolean {
+    try {
+      prepareLogFiles(config, this.opts.credentials);
+      return true;
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, `${when}: ${(err as Error).message}`);
+      return false;
+    }
   }
 
   private setCron(): void {
@@ -276,6 +296,7 @@ export class Arbiter {
           this.wake();
         },
         logger: this.logger,
+        credentials: this.opts.credentials,
       }),
     );
   }

@@ -3,14 +3,17 @@ import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode } from '../errors.js';
 import { receiveFromWorker } from '../ipc/protocol.js';
 import { forkWorker } from './spawn.js';
+import { resolveCredentials } from './user.js';
 
 /** --check-config: the settings resolved; now load the app in a throwaway worker. */
 export async function checkApp(config: Config): Promise<number> {
   const forked = forkWorker({
     id: 0,
-    config: { ...config, logLevel: 'critical' },
+    // As the workers will run (--user), logging to stderr: a check creates no log file.
+    config: { ...config, logLevel: 'critical', errorLogfile: '-' },
     sockets: [],
     check: true,
+    credentials: resolveCredentials(config.user, config.group),
   });
   if (!forked.ok) {
     const err = await forked.error;

@@ -4,6 +4,7 @@ import { masterMessage } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { runExec } from './exec.js';
 import type { Scheduler } from './scheduler.js';
+import type { Credentials } from './user.js';
 
 /** A worker that may run an app job: ready, of the current code, with its channel open. */
 export interface JobWorker {
@@ -61,6 +62,8 @@ export interface CronVerbs {
   /** Mark every worker for replacement (like max-requests recycling). */
   restartWorkers(): void;
   readonly logger: Logger;
+  /** --user/--group: exec actions run as the workers' user. */
+  readonly credentials: Credentials | null;
 }
 
 /** A --cron action, run by the master. */
@@ -78,6 +81,6 @@ export function runCronAction(
       verbs.logger.info('cron: restarting every worker, one batch at a time');
       return Promise.resolve({ ok: true, error: null });
     case 'exec':
-      return runExec(entry.action.command, verbs.logger);
+      return runExec(entry.action.command, verbs.logger, verbs.credentials);
   }
 }

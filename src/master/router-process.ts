@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Config } from '../config/registry.js';
+import type { ErrorCodeValue } from '../errors.js';
 import {
   masterMessage,
   receiveFromWorker,
@@ -53,7 +54,7 @@ export class RouterProcess {
   lastHeartbeat = 0;
   startedAt = 0;
   restarts = -1;
-  bootError: string | null = null;
+  bootError: { code: ErrorCodeValue; message: string } | null = null;
   private stats: { upstreams: readonly UpstreamCounters[]; pending: number; connections: number } =
     { upstreams: [], pending: 0, connections: 0 };
 
@@ -174,7 +175,7 @@ export class RouterProcess {
         this.stats = { upstreams: m.upstreams, pending: m.pending, connections: m.connections };
         break;
       case 'boot-error':
-        this.bootError = m.message;
+        this.bootError = { code: m.code, message: m.message };
         break;
       default:
         break;

@@ -1,10 +1,11 @@
 import { lookup } from 'node:dns/promises';
-import { existsSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { type BindAddress, formatBindAddress } from '../config/address.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { Credentials } from './user.js';
 
 /** libuv's server handle (TCP or Pipe), as net._createServerHandle returns it. */
 export interface ServerHandle {
@@ -62,6 +63,20 @@ function probeUnixSocket(path: string): Promise<boolean> {
   });
 }
 
+/**
+ * Before binding unix:PATH (with -b or --stats): a socket file a live process still serves is in
+ * use (never unlink it: that process would lose its address); one nobody answers on is stale and
+ * removed; anything that is not a socket is refused. `shown` starts the message (the setting and
+ * address).
+ */
+export async function clearStaleUnixSocket(path: string, shown: string): Promise<void> {
+  if (!existsSync(path)) return;
+  if (!lstatSync(path).isSocket())
+    throw new TsgunError(ErrorCode.BIND_FAILED, `not a socket, refusing to replace it: ${shown}`);
+  if (await probeUnixSocket(path)) throw bindError('EADDRINUSE', shown);
+  unlinkSync(path); // stale socket file left by a process that died
+}
+
 async function bindOnce(address: BindAddress): Promise<BoundSocket> {
   const shown = formatBindAddress(address);
   switch (address.kind) {
@@ -92,16 +107,7 @@ async function bindOnce(address: BindAddress): Promise<BoundSocket> {
       return { address, display, handle, ownedPath: null };
     }
     case 'unix': {
-      if (existsSync(address.path)) {
-        if (!lstatSync(address.path).isSocket()) {
-          throw new TsgunError(
-            ErrorCode.BIND_FAILED,
-            `not a socket, refusing to replace it: ${shown}`,
-          );
-        }
-        if (await probeUnixSocket(address.path)) throw bindError('EADDRINUSE', shown);
-        unlinkSync(address.path); // stale socket file left by a process that died
-      }
+      await clearStaleUnixSocket(address.path, shown);
       const handle = createServerHandle(address.path, -1, -1);
       if (typeof handle === 'number') throw bindError(handle, shown);
       return { address, display: shown, handle, ownedPath: address.path };
@@ -215,10 +221,34 @@ export function socketUrl(s: BoundSocket, https = false): string {
 /**
  * Router mode: a worker's private unix socket, in a directory only tsgun can use. Bound here so
  * the worker inherits it like any socket; closing the handle (when the worker is reaped) removes
- * the file, since libuv unlinks a pipe it bound when it closes it.
+ * the file, since libuv unlinks a pipe it bound when it closes it. Mode 0600, owned by `owner`
+ * (--user/--group) when given: the router runs as that user and connecting needs write access.
  */
-export function bindPrivateUnix(path: string): BoundSocket {
+export function bindPrivateUnix(path: string, owner: Credentials | null = null): BoundSocket {
   const handle = createServerHandle(path, -1, -1);
   if (typeof handle === 'number') throw bindError(handle, `unix:${path}`);
+  try {
+    chmodSync(path, 0o600);
+    if (owner) chownSync(path, owner.uid, owner.gid);
+  } catch (err) {
+    handle.close();
+    throw bindError((err as NodeJS.ErrnoException).code ?? 'EACCES', `unix:${path}`);
+  }
   return { address: { kind: 'unix', path }, display: `unix:${path}`, handle, ownedPath: path };
+}
+
+/**
+ * -b unix:PATH with --user/--group: the socket file belongs to the workers' user and group, as
+ * Gunicorn does, so a front proxy in that group can connect (with --umask 007, say).
+ */
+export function chownUnixSockets(sockets: readonly BoundSocket[], owner: Credentials | null): void {
+  if (!owner) return;
+  for (const s of sockets) {
+    if (!s.ownedPath) continue;
+    try {
+      chownSync(s.ownedPath, owner.uid, owner.gid);
+    } catch (err) {
+      throw bindError((err as NodeJS.ErrnoException).code ?? 'EACCES', s.display);
+    }
+  }
 }

@@ -6,33 +6,47 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { VERSION } from '../version.js';
 import { Arbiter } from './arbiter.js';
 import { findInherited, INHERITED_ENV, type Inherited } from './inherited.js';
+import { prepareLogFiles } from './log-files.js';
 import { writePidfile } from './pidfile.js';
-import { adoptInherited, type BoundSocket, bindAll, readSomaxconn, socketUrl } from './sockets.js';
+import {
+  adoptInherited,
+  type BoundSocket,
+  bindAll,
+  chownUnixSockets,
+  readSomaxconn,
+  socketUrl,
+} from './sockets.js';
 import { statsDocument } from './stats.js';
 import { startStatsServer } from './stats-server.js';
 import { loadTls } from './tls.js';
+import type { Credentials } from './user.js';
 import { resolveCredentials } from './user.js';
 
 /**
- * Gunicorn's `Arbiter.start`: everything between a resolved config and a running master. The log,
- * the onStarting hook, credentials and TLS, the listening sockets (inherited or bound), the
- * pidfile (after the sockets, so a failed bind leaves none), the stats server, then the arbiter's
- * loop until it stops. Resolves with the master's exit code.
+ * Gunicorn's `Arbiter.start`: everything between a resolved config and a running master.
+ * Credentials and the log files (created for the workers' user before the first line), the log,
+ * the onStarting hook, TLS, the stats server (before any bind: its address in use fails first),
+ * the listening sockets (inherited or bound), the pidfile (after the sockets, so a failed bind
+ * leaves none), then the arbiter's loop until it stops. Resolves with the master's exit code.
  */
 export async function startMaster(
   config: Config,
   argv: readonly string[],
   startCwd: string,
 ): Promise<ExitCodeValue> {
+  // Before the first log line: the log files exist, belong to the workers' user, or fail here.
+  const credentials = resolveCredentials(config.user, config.group);
+  prepareLogFiles(config, credentials);
   const log = createLogger({ level: config.logLevel, file: config.errorLogfile, role: 'master' });
   const { logger } = log;
   logger.info({ version: VERSION }, `starting tsgun ${VERSION}`);
   const somaxconn = checkBacklog(config, logger);
   await runOnStarting(config, logger);
-  const credentials = resolveCredentials(config.user, config.group);
   const tls = loadTls(config);
   if (config.umask !== null) process.umask(config.umask);
-  const { sockets, inherited } = await openSockets(config, logger);
+  let arbiter: Arbiter | null = null;
+  const statsServer = await serveStats(config, () => arbiter);
+  const { sockets, inherited } = await openSockets(config, credentials, logger);
   // After the sockets, so a failed bind leaves no pidfile behind.
   const pidfile = config.pid && inherited?.upgradeFrom ? `${config.pid}.2` : config.pid;
   if (pidfile) writePidfile(pidfile);
@@ -42,7 +56,7 @@ export async function startMaster(
       `listening at: ${socketUrl(s, tls !== null)} (${process.pid})`,
     );
   }
-  const arbiter = new Arbiter({
+  arbiter = new Arbiter({
     config,
     argv,
     log,
@@ -55,7 +69,11 @@ export async function startMaster(
     tls,
     maxBacklog: somaxconn === null ? config.backlog : Math.min(config.backlog, somaxconn),
   });
-  const statsServer = await serveStats(config, arbiter, logger);
+  if (config.stats)
+    logger.info(
+      { stats: formatBindAddress(config.stats) },
+      `stats at: ${formatBindAddress(config.stats)}`,
+    );
   const result = await arbiter.run();
   statsServer?.close();
   if (result.error) process.stderr.write(`tsgun: error: ${result.error}\n`);
@@ -92,6 +110,7 @@ async function runOnStarting(config: Config, logger: Logger): Promise<void> {
 /** The listening sockets: inherited (USR2 upgrade, systemd) when there are any, else bound. */
 async function openSockets(
   config: Config,
+  credentials: Credentials | null,
   logger: Logger,
 ): Promise<{ sockets: BoundSocket[]; inherited: Inherited | null }> {
   const inherited = findInherited(process.env, process.pid);
@@ -105,26 +124,22 @@ async function openSockets(
     );
   } else {
     sockets = await bindAll(config.bind, logger);
+    chownUnixSockets(sockets, credentials);
   }
   return { sockets, inherited };
 }
 
-/** --stats: the stats and /readyz server, reading the arbiter. */
+/** --stats: the stats and /readyz server, reading the arbiter once there is one (503 before). */
 async function serveStats(
   config: Config,
-  arbiter: Arbiter,
-  logger: Logger,
+  arbiter: () => Arbiter | null,
 ): Promise<{ close(): void } | null> {
-  const statsServer = config.stats
-    ? await startStatsServer(config.stats, {
-        document: () => statsDocument(arbiter.snapshot()),
-        ready: () => arbiter.ready(),
-      })
-    : null;
-  if (config.stats)
-    logger.info(
-      { stats: formatBindAddress(config.stats) },
-      `stats at: ${formatBindAddress(config.stats)}`,
-    );
-  return statsServer;
+  if (!config.stats) return null;
+  return startStatsServer(config.stats, {
+    document: () => {
+      const a = arbiter();
+      return a ? statsDocument(a.snapshot()) : null;
+    },
+    ready: () => arbiter()?.ready() ?? false,
+  });
 }

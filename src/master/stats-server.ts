@@ -1,16 +1,18 @@
-import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type BindAddress, formatBindAddress } from '../config/address.js';
 import { ErrorCode, TsgunError } from '../errors.js';
+import { clearStaleUnixSocket } from './sockets.js';
 import { renderPrometheus, type StatsDocument } from './stats.js';
 
 /**
  * --stats: a small HTTP server in the master. It is not the app's data path (its own address),
- * and every answer is built from what the master already holds.
+ * and every answer is built from what the master already holds. It starts before the master
+ * binds anything (a stats address in use fails the start first); until the master is set up,
+ * `document()` is null and the answers are 503.
  */
 export async function startStatsServer(
   address: BindAddress,
-  source: { document(): StatsDocument; ready(): boolean },
+  source: { document(): StatsDocument | null; ready(): boolean },
 ): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -23,15 +25,14 @@ export async function startStatsServer(
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'GET only\n');
+    const doc = path === '/' || path === '/metrics' ? source.document() : null;
     switch (path) {
       case '/':
-        return send(200, 'application/json', `${JSON.stringify(source.document())}\n`);
       case '/metrics':
-        return send(
-          200,
-          'text/plain; version=0.0.4; charset=utf-8',
-          renderPrometheus(source.document()),
-        );
+        if (!doc) return send(503, 'application/json', '{"status":"starting"}\n');
+        return path === '/'
+          ? send(200, 'application/json', `${JSON.stringify(doc)}\n`)
+          : send(200, 'text/plain; version=0.0.4; charset=utf-8', renderPrometheus(doc));
       case '/healthz':
         return send(200, 'application/json', '{"status":"ok"}\n');
       case '/readyz':
@@ -42,8 +43,14 @@ export async function startStatsServer(
         return send(404, 'text/plain', 'not found: try /, /metrics, /healthz, /readyz\n');
     }
   });
-  if (address.kind === 'unix' && existsSync(address.path) && lstatSync(address.path).isSocket())
-    unlinkSync(address.path);
+  if (address.kind === 'unix') {
+    // Never unlink the live socket of another running instance: refuse it, as -b unix: does.
+    try {
+      await clearStaleUnixSocket(address.path, formatBindAddress(address));
+    } catch (err) {
+      throw new TsgunError(ErrorCode.BIND_FAILED, `--stats: ${(err as Error).message}`);
+    }
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(

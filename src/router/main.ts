@@ -3,6 +3,7 @@ import type { Server as NetServer } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { Acceptor } from '../child/acceptor.js';
 import { sendToMaster, stayAttached } from '../child/attach.js';
+import { openErrorLog } from '../child/open-log.js';
 import { handleStopSignals } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
 import type { Config } from '../config/registry.js';
@@ -14,7 +15,6 @@ import {
   WORKER_ENV,
   workerMessage,
 } from '../ipc/protocol.js';
-import { createLogger } from '../log/logger.js';
 import { upstreamCounters, WorkerPool } from './pool.js';
 import { createRouter } from './proxy.js';
 
@@ -28,12 +28,18 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env[WORKER_ENV.config] ?? 'null') as Config;
   delete process.env[WORKER_ENV.config];
   delete process.env[WORKER_ENV.id];
-  const log = createLogger({
+  const { log, error: logError } = openErrorLog({
     level: config.logLevel,
     file: config.errorLogfile,
     role: 'router',
   });
   const logger = log.logger;
+  const bootFailed = (e: TsgunError): never => {
+    logger.error({ code: e.code }, e.message);
+    sendToMaster(workerMessage({ type: 'boot-error', code: e.code, message: e.message }));
+    process.exit(e.exitCode);
+  };
+  if (logError) bootFailed(logError);
   let acceptor: Acceptor | null = null;
   stayAttached(config.timeout, () => acceptor?.sockets.size ?? 0);
 
@@ -122,13 +128,9 @@ async function main(): Promise<void> {
   try {
     await Promise.all(config.bind.map((_, i) => accepted.listen(i, { fd: FIRST_LISTEN_FD + i })));
   } catch (err) {
-    const e = new TsgunError(
-      ErrorCode.WORKER_LISTEN,
-      `router cannot listen: ${(err as Error).message}`,
+    bootFailed(
+      new TsgunError(ErrorCode.WORKER_LISTEN, `router cannot listen: ${(err as Error).message}`),
     );
-    logger.error({ code: e.code }, e.message);
-    sendToMaster(workerMessage({ type: 'boot-error', code: e.code, message: e.message }));
-    process.exit(e.exitCode);
   }
   server.emit('listening');
   logger.info({ binds: config.bind.length }, 'router accepting');

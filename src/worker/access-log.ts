@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
+import { logFileError } from '../errors.js';
 import { compileFormat, DEFAULT_FORMAT, jsonLine } from '../log/access-format.js';
 
 export interface AccessLog {
@@ -8,12 +9,19 @@ export interface AccessLog {
   reopen(): void;
 }
 
-/** Buffered writes (sonic-boom): the request path only formats a line and appends it. */
-export function createAccessLog(opts: {
+/**
+ * Buffered writes (sonic-boom): the request path only formats a line and appends it. Resolves
+ * once the file is open: the destination opens it asynchronously, and until then it has no
+ * descriptor (a flush would throw), so the worker is not ready before. A file this worker cannot
+ * open rejects: a boot error, not an 'error' event that kills every worker.
+ */
+export async function createAccessLog(opts: {
   file: string;
   format: string | null;
   json: boolean;
-}): AccessLog {
+  /** A failed write or reopen (the file keeps its old descriptor): logged, never a crash. */
+  onError: (err: Error) => void;
+}): Promise<AccessLog> {
   const line = opts.json ? jsonLine : compileFormat(opts.format ?? DEFAULT_FORMAT);
   const dest =
     opts.file === '-'
@@ -25,6 +33,21 @@ export function createAccessLog(opts: {
           sync: false,
           minLength: 4096,
         });
+  const opened = await new Promise<Error | null>((resolve) => {
+    const onReady = () => settle(null);
+    const onFailed = (err: Error) => settle(err);
+    const settle = (err: Error | null) => {
+      dest.off('ready', onReady).off('error', onFailed);
+      resolve(err);
+    };
+    dest.once('ready', onReady).once('error', onFailed);
+  });
+  if (opened) {
+    // pino flushes the destination at exit, which throws when it never opened: nothing to flush.
+    dest.flushSync = () => {};
+    throw logFileError('--access-logfile', opts.file, opened);
+  }
+  dest.on('error', opts.onError);
   const timer = setInterval(() => dest.flush(), 1000);
   timer.unref();
   return {

@@ -2,6 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
 import { Acceptor } from '../child/acceptor.js';
 import { sendToMaster, stayAttached } from '../child/attach.js';
+import { openErrorLog } from '../child/open-log.js';
 import { handleStopSignals } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
 import { readConfigFile } from '../config/load.js';
@@ -16,7 +17,7 @@ import {
   WORKER_ENV,
   workerMessage,
 } from '../ipc/protocol.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
 import { onAppReady } from '../ready.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { Counters } from './counters.js';
@@ -114,13 +115,14 @@ function isHttpServer(server: NetServer): server is HttpServer {
 
 async function main(): Promise<void> {
   const { id, config, check } = readBoot();
-  const log = createLogger({
+  const { log, error: logError } = openErrorLog({
     level: config.logLevel,
     file: config.errorLogfile,
     role: 'worker',
     worker: id,
   });
   const logger = log.logger;
+  if (logError) bootFailed(logError, logger);
   let openConnections = () => 0;
   // Heartbeat first, so a blocked boot is caught by the master like a blocked request.
   stayAttached(config.timeout, () => openConnections());
@@ -192,13 +194,22 @@ async function main(): Promise<void> {
     sendToMaster(workerMessage({ type: 'retire', reason, detail }));
   };
   const counters = config.stats || config.statsdHost ? new Counters() : null;
-  const accessLog: AccessLog | null = config.accessLogfile
-    ? createAccessLog({
+  let accessLog: AccessLog | null = null;
+  try {
+    if (config.accessLogfile)
+      accessLog = await createAccessLog({
         file: config.accessLogfile,
         format: config.accessLogformat,
         json: config.accessLogJson,
-      })
-    : null;
+        onError: (err) =>
+          logger.error(
+            { file: config.accessLogfile, err: (err as NodeJS.ErrnoException).code ?? err.message },
+            `access log ${config.accessLogfile}: ${err.message}`,
+          ),
+      });
+  } catch (err) {
+    bootFailed(err, logger);
+  }
   const server = appServer(target, logger);
   if (isHttpServer(server)) {
     server.keepAliveTimeout = config.keepAlive * 1000;

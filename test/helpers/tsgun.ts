@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -247,4 +249,42 @@ export function isAlive(pid: number): boolean {
 /** tsgun serving the standard fixture app on a free port, with extra arguments. */
 export function startApp(...args: string[]): Tsgun {
   return new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', ...args]);
+}
+
+/** Whether another user (nobody) can reach the checkout: every ancestor searchable by others. */
+function othersCanRead(path: string): boolean {
+  let dir = path;
+  for (;;) {
+    if ((statSync(dir).mode & 0o005) !== 0o005) return false;
+    const parent = join(dir, '..');
+    if (parent === dir) return true;
+    dir = parent;
+  }
+}
+
+/** The `skip` of a test that runs tsgun with --user nobody: false when it can run here. */
+export const nobodySkip =
+  process.getuid?.() !== 0
+    ? 'needs root (to start tsgun with --user nobody)'
+    : !othersCanRead(ROOT)
+      ? 'the checkout is not readable by other users'
+      : false;
+
+/**
+ * Wait until a file exists and its text passes `check`. Files have no event for "a line was
+ * appended" (a log file written by tsgun's workers): poll, bounded by a deadline.
+ */
+export async function waitForFile(
+  file: string,
+  check: (text: string) => boolean,
+  timeoutMs = 10_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : null;
+    if (text !== null && check(text)) return text;
+    if (Date.now() > deadline)
+      throw new Error(`${file} never matched; it holds:\n${String(text).slice(-1000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

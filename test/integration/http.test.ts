@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { rawRequest, request } from '../helpers/http.js';
-import { killAll, plainLines, runTsgun, startApp } from '../helpers/tsgun.js';
+import { killAll, plainLines, runTsgun, startApp, waitForFile } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -81,24 +81,16 @@ describe('access log formats and reopening', () => {
     const errors = join(dir, 'error.log');
     const t = startApp('--access-logfile', access, '--error-logfile', errors);
     // The error log is a file now: wait for the worker's readiness in it.
-    const until = async (file: string, check: (text: string) => boolean) => {
-      const deadline = Date.now() + 10_000;
-      // Files have no event for "a line was appended": poll them, bounded.
-      while (!(existsSync(file) && check(readFileSync(file, 'utf8')))) {
-        if (Date.now() > deadline) throw new Error(`${file} never matched`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    await until(errors, (s) => s.includes('"worker ready"'));
+    await waitForFile(errors, (s) => s.includes('"worker ready"'));
     const url = new URL(/"address":"([^"]+)"/.exec(readFileSync(errors, 'utf8'))![1]!).href;
     for (let i = 0; i < 3; i++) await request(url);
-    await until(access, (s) => s.split('\n').length === 4);
+    await waitForFile(access, (s) => s.split('\n').length === 4);
     renameSync(access, `${access}.1`);
     renameSync(errors, `${errors}.1`);
     t.signal('SIGUSR1');
-    await until(errors, (s) => s.includes('reopened log files'));
+    await waitForFile(errors, (s) => s.includes('reopened log files'));
     for (let i = 0; i < 3; i++) await request(url);
-    await until(access, (s) => s.split('\n').length === 4);
+    await waitForFile(access, (s) => s.split('\n').length === 4);
     assert.equal(readFileSync(`${access}.1`, 'utf8').trim().split('\n').length, 3);
     t.kill();
   });

@@ -5,27 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getJson, request } from '../helpers/http.js';
-import { fixture, killAll, plainLines, ROOT, runTsgun, startApp, Tsgun } from '../helpers/tsgun.js';
+import {
+  fixture,
+  killAll,
+  nobodySkip,
+  plainLines,
+  runTsgun,
+  startApp,
+  Tsgun,
+} from '../helpers/tsgun.js';
 
 after(killAll);
-
-const isRoot = process.getuid?.() === 0;
-
-/** Whether another user (nobody) can reach the checkout: every ancestor searchable by others. */
-function othersCanRead(path: string): boolean {
-  let dir = path;
-  for (;;) {
-    if ((statSync(dir).mode & 0o005) !== 0o005) return false;
-    const parent = join(dir, '..');
-    if (parent === dir) return true;
-    dir = parent;
-  }
-}
-const nobodySkip = !isRoot
-  ? 'needs root'
-  : !othersCanRead(ROOT)
-    ? 'the checkout is not readable by other users'
-    : false;
 
 describe('readiness gate', () => {
   it('--wait-ready: a worker is ready only once the app calls ready()', async () => {

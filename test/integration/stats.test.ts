@@ -2,9 +2,21 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort, getJson, rawRequest, request } from '../helpers/http.js';
-import { BIN, killAll, killGroup, plainLines, ROOT, runTsgun, startApp } from '../helpers/tsgun.js';
+import {
+  BIN,
+  fixture,
+  killAll,
+  killGroup,
+  plainLines,
+  ROOT,
+  runTsgun,
+  startApp,
+} from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -172,6 +184,28 @@ describe('--stats', () => {
       plainLines(r.stderr)[0]!,
       /--stats: 0\.0\.0\.0 is not a loopback address; add --stats-allow-remote/,
     );
+  });
+
+  it('--stats unix:PATH refuses the live socket of another instance, which keeps serving', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tsgun-stats-')), 'stats.sock');
+    const first = startApp('--stats', `unix:${path}`);
+    await first.waitForReady(1);
+    const second = await runTsgun([
+      fixture('app.mjs'),
+      '-b',
+      '127.0.0.1:0',
+      '--stats',
+      `unix:${path}`,
+    ]);
+    assert.equal(second.code, 2);
+    assert.deepEqual(plainLines(second.stderr), [
+      `tsgun: error: --stats: address already in use: unix:${path} [TSGUN_ERR_BIND]`,
+    ]);
+    // Refused before binding or forking anything.
+    assert.doesNotMatch(second.stderr, /listening at|booting worker/);
+    const reply = await request('http://localhost/healthz', { socketPath: path });
+    assert.equal(reply.status, 200);
+    first.kill();
   });
 
   it('/readyz turns 503 as soon as a graceful stop starts', async () => {

@@ -1,45 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { connect } from 'node:tls';
+import { hasOpenssl, makeCert as makeCertIn } from '../helpers/certs.js';
 import { clientLoop, request } from '../helpers/http.js';
 import { killAll, plainLines, runTsgun, startApp } from '../helpers/tsgun.js';
 
 after(killAll);
 
-const hasOpenssl = spawnSync('sh', ['-c', 'command -v openssl']).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'tsgun-tls-'));
 
-/** A self-signed certificate for localhost; returns the cert and key paths. */
-function makeCert(name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-    ],
-    {
-      stdio: 'ignore',
-    },
-  );
-  return { cert, key };
-}
+const makeCert = (name: string) => makeCertIn(dir, name);
 
 /** The subject CN of the certificate a new TLS connection gets. */
 function servedName(port: number): Promise<string> {

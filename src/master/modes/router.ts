@@ -2,10 +2,11 @@ import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../config/registry.js';
-import { ErrorCode, ExitCode } from '../../errors.js';
+import { ExitCode } from '../../errors.js';
 import type { TlsMaterial } from '../../ipc/protocol.js';
 import { RouterProcess, type RouterStats } from '../router-process.js';
 import { type BoundSocket, bindPrivateUnix, closeAll } from '../sockets.js';
+import type { Credentials } from '../user.js';
 import type { DataPathMode, ModeHost, ModeOptions, StopMode, WorkerSlot } from './mode.js';
 
 /** Router mode: keep-alive between router and workers, longer than the router's reuse window. */
@@ -25,9 +26,12 @@ export class RouterMode implements DataPathMode {
   private readonly privateSockets = new Map<number, BoundSocket>();
   private routerRestartAt = 0;
   private tls: TlsMaterial | null;
+  /** --user/--group: the private directory and sockets belong to the workers' user. */
+  private readonly credentials: Credentials | null;
 
   constructor(opts: ModeOptions) {
     this.host = opts.host;
+    this.credentials = opts.credentials;
     this.tls = opts.tls;
     // Only tsgun (and the workers' user) may reach the workers: the router is the way in.
     this.privateDir = mkdtempSync(join(tmpdir(), 'tsgun-router-'));
@@ -55,7 +59,7 @@ export class RouterMode implements DataPathMode {
 
   /** The worker listens on a private unix socket the router connects to. */
   slot(id: number, config: Config): WorkerSlot {
-    const privateSocket = bindPrivateUnix(join(this.privateDir, `w${id}.sock`));
+    const privateSocket = bindPrivateUnix(join(this.privateDir, `w${id}.sock`), this.credentials);
     this.privateSockets.set(id, privateSocket);
     return {
       config: {
@@ -152,7 +156,11 @@ export class RouterMode implements DataPathMode {
       this.host.logger.info(fields, 'router exited');
       this.host.stopWorkers(stopping.mode);
     } else if (!booted && this.router.bootError) {
-      this.host.halt(ExitCode.WORKER_BOOT, this.router.bootError, ErrorCode.WORKER_LISTEN);
+      this.host.halt(
+        ExitCode.WORKER_BOOT,
+        this.router.bootError.message,
+        this.router.bootError.code,
+      );
     } else {
       // A router that dies within a second of starting waits a second: no tight crash loop.
       const quick = Date.now() - this.router.startedAt < 1000;

@@ -1,0 +1,68 @@
+import { closeSync, fchownSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Config } from '../config/registry.js';
+import { logFileError } from '../errors.js';
+import type { Credentials } from './user.js';
+
+/** The log files of a config, by the flag that names them ('-' is a standard stream). */
+export function logFiles(
+  config: Pick<Config, 'errorLogfile' | 'accessLogfile'>,
+): { setting: string; path: string }[] {
+  const files = [{ setting: '--error-logfile', path: config.errorLogfile }];
+  if (config.accessLogfile) files.push({ setting: '--access-logfile', path: config.accessLogfile });
+  return files.filter((f) => f.path !== '-');
+}
+
+/** The first directory on the way to `path` that `owner` may not pass through (x bit), or null. */
+export function blockedDirectory(path: string, owner: Credentials): string | null {
+  const dirs: string[] = [];
+  for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
+    dirs.unshift(dir);
+    if (dirname(dir) === dir) break;
+  }
+  for (const dir of dirs) {
+    const st = statSync(dir, { throwIfNoEntry: false });
+    if (!st) return null; // created below, by the master
+    // A process forked with uid/gid keeps no supplementary groups: only these two ids count.
+    const bit = st.uid === owner.uid ? 0o100 : st.gid === owner.gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) return dir;
+  }
+  return null;
+}
+
+/**
+ * Create every log file, as the master (root), before anything is bound or forked, and give it
+ * to the workers' user: a worker that dropped its privileges can then open it, and reopen it
+ * after USR1 (called again then, so a file logrotate moved away is created anew, owned right).
+ * This is Gunicorn's answer (it chowns its log files to --user/--group). A path that cannot be a
+ * log file (a directory, a missing permission) fails here with one line naming the setting.
+ * Only regular files change owner: /dev/null or a fifo must stay as they are.
+ */
+export function prepareLogFiles(
+  config: Pick<Config, 'errorLogfile' | 'accessLogfile'>,
+  owner: Credentials | null,
+): void {
+  const chown = owner !== null && process.getuid?.() === 0;
+  for (const { setting, path } of logFiles(config)) {
+    let fd: number;
+    try {
+      if (statSync(path, { throwIfNoEntry: false })?.isDirectory())
+        throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      const blocked = chown ? blockedDirectory(path, owner) : null;
+      if (chown && blocked)
+        throw new Error(`user ${owner.uid} cannot enter ${blocked} (it needs the x permission)`);
+      mkdirSync(dirname(path), { recursive: true });
+      // 0640 when created for another user: the workers write it, its group may read it.
+      fd = openSync(path, 'a', chown ? 0o640 : 0o666);
+    } catch (err) {
+      throw logFileError(setting, path, err);
+    }
+    try {
+      if (chown && fstatSync(fd).isFile()) fchownSync(fd, owner.uid, owner.gid);
+    } catch (err) {
+      throw logFileError(setting, path, err);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
