@@ -272,7 +272,7 @@ describe('--user nobody --group nogroup, in every mode', { skip: nobodySkip }, (
         `* * * * * * exec:id -u >> ${cronOut}`,
         ...AS_NOBODY,
       ],
-      { env: { TSGUN_TEST_JOB_LOG: jobLog } },
+      { env: { FIXTURE_JOB_LOG: jobLog } },
     );
     await t.waitForReady(1);
     const ran = await waitForFile(jobLog, (s) => / tick \d+\n/.test(s));
