@@ -138,6 +138,11 @@ export class ConfigError extends TsgunError {
 /** "--access-logfile: cannot open /var/log/x: EACCES", the one line a bad log path gets. */
 export function logFileError(setting: string, path: string, err: unknown): TsgunError {
   const code = (err as NodeJS.ErrnoException)?.code;
-  const why = code === 'EISDIR' ? 'is a directory' : (code ?? (err as Error)?.message ?? err);
+  const why =
+    code === 'EISDIR'
+      ? 'is a directory'
+      : code === 'ELOOP'
+        ? 'is a symlink (not followed when tsgun gives the file to --user)'
+        : (code ?? (err as Error)?.message ?? err);
   return new TsgunError(ErrorCode.LOGFILE, `${setting}: cannot open ${path}: ${why}`);
 }

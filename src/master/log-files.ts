@@ -1,4 +1,12 @@
-import { closeSync, fchownSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchownSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  statSync,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/registry.js';
 import { logFileError } from '../errors.js';
@@ -36,7 +44,9 @@ export function blockedDirectory(path: string, owner: Credentials): string | nul
  * after USR1 (called again then, so a file logrotate moved away is created anew, owned right).
  * This is Gunicorn's answer (it chowns its log files to --user/--group). A path that cannot be a
  * log file (a directory, a missing permission) fails here with one line naming the setting.
- * Only regular files change owner: /dev/null or a fifo must stay as they are.
+ * Only regular files change owner: /dev/null or a fifo must stay as they are. As root for another
+ * user, a symlink at the path is refused (O_NOFOLLOW): one planted in a shared log directory
+ * would otherwise give its target (say /etc/shadow) to the workers' user.
  */
 export function prepareLogFiles(
   config: Pick<Config, 'errorLogfile' | 'accessLogfile'>,
@@ -53,7 +63,8 @@ export function prepareLogFiles(
         throw new Error(`user ${owner.uid} cannot enter ${blocked} (it needs the x permission)`);
       mkdirSync(dirname(path), { recursive: true });
       // 0640 when created for another user: the workers write it, its group may read it.
-      fd = openSync(path, 'a', chown ? 0o640 : 0o666);
+      const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
+      fd = openSync(path, chown ? flags | constants.O_NOFOLLOW : flags, chown ? 0o640 : 0o666);
     } catch (err) {
       throw logFileError(setting, path, err);
     }

@@ -11,6 +11,8 @@ import {
   renameSync,
   type Stats,
   statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -197,6 +199,31 @@ describe('--user nobody --group nogroup, in every mode', { skip: nobodySkip }, (
       ),
     );
     assert.doesNotMatch(r.stderr, /booting worker/);
+  });
+
+  it('a symlink planted at a log path is refused, its target never given to the workers user', async () => {
+    const dir = openDir(0o1777); // like /tmp: anyone may plant a link here
+    const target = join(mkdtempSync(join(tmpdir(), 'tsgun-user-')), 'precious');
+    writeFileSync(target, 'root only\n', { mode: 0o600 });
+    const file = join(dir, 'access.log');
+    symlinkSync(target, file);
+    const r = await runTsgun([
+      fixture('app.mjs'),
+      '-b',
+      '127.0.0.1:0',
+      '--access-logfile',
+      file,
+      ...AS_NOBODY,
+    ]);
+    assert.equal(r.code, 2);
+    const lines = plainLines(r.stderr);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(
+      lines[0]!,
+      /--access-logfile: cannot open .*: is a symlink .*\[TSGUN_ERR_LOGFILE\]$/,
+    );
+    assert.equal(statSync(target).uid, 0, 'the target still belongs to root');
+    assert.equal(readFileSync(target, 'utf8'), 'root only\n');
   });
 
   for (const [setting, mode] of [
