@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { chmodSync, chownSync, existsSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { type BindAddress, formatBindAddress } from '../config/address.js';
@@ -225,11 +225,18 @@ export function socketUrl(s: BoundSocket, https = false): string {
  * (--user/--group) when given: the router runs as that user and connecting needs write access.
  */
 export function bindPrivateUnix(path: string, owner: Credentials | null = null): BoundSocket {
-  const handle = createServerHandle(path, -1, -1);
+  // Created 0600 by bind itself (umask 0177), and its owner changed with lchown: the directory
+  // belongs to the workers' user, so nothing done by path after the bind may follow a link.
+  const umask = process.umask(0o177);
+  let handle: ReturnType<typeof createServerHandle>;
+  try {
+    handle = createServerHandle(path, -1, -1);
+  } finally {
+    process.umask(umask);
+  }
   if (typeof handle === 'number') throw bindError(handle, `unix:${path}`);
   try {
-    chmodSync(path, 0o600);
-    if (owner) chownSync(path, owner.uid, owner.gid);
+    if (owner) lchownSync(path, owner.uid, owner.gid);
   } catch (err) {
     handle.close();
     throw bindError((err as NodeJS.ErrnoException).code ?? 'EACCES', `unix:${path}`);
@@ -246,7 +253,8 @@ export function chownUnixSockets(sockets: readonly BoundSocket[], owner: Credent
   for (const s of sockets) {
     if (!s.ownedPath) continue;
     try {
-      chownSync(s.ownedPath, owner.uid, owner.gid);
+      // lchown: a link swapped in after the bind (in /tmp, say) is changed, never its target.
+      lchownSync(s.ownedPath, owner.uid, owner.gid);
     } catch (err) {
       throw bindError((err as NodeJS.ErrnoException).code ?? 'EACCES', s.display);
     }
