@@ -21,7 +21,7 @@ import {
 } from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
 import { VERSION } from '../version.js';
-import { classifyExit, classifyForkFailure } from './classify.js';
+import { classifyExit, classifyForkFailure, haltReason } from './classify.js';
 import { autoWorkers, readCpuFacts } from './cpus.js';
 import { runExec } from './exec.js';
 import { readListenQueues } from './listen-queue.js';
@@ -915,7 +915,17 @@ export class Arbiter {
       case 'boot-failure': {
         const serving = this.views().filter((o) => o.state === 'ready');
         if (serving.length === 0) {
-          this.halt(verdict.exitCode, verdict.message, verdict.code);
+          const { errorLogfile, logLevel } = this.config;
+          const reported = w.bootError !== null;
+          const reason = haltReason({
+            ...verdict,
+            reported,
+            worker: w.id,
+            workerPid: w.pid,
+            errorLogfile,
+            logLevel,
+          });
+          this.halt(verdict.exitCode, reason, verdict.code);
           break;
         }
         // Others still serve the old code: keep them, abort the reload, and wait for a fix.

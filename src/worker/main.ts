@@ -17,6 +17,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import type { TlsMaterial } from '../master/tls.js';
 import { Acceptor } from './acceptor.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
+import { AppLoadError } from './app-error.js';
 import { Counters } from './counters.js';
 import { fetchListener } from './fetch-adapter.js';
 import type { AppJob } from './jobs.js';
@@ -47,8 +48,10 @@ function bootFailed(err: unknown, logger: Logger): never {
     err instanceof TsgunError
       ? err
       : new TsgunError(ErrorCode.WORKER_BOOT, `worker failed to boot: ${String(err)}`);
+  // The one full report of the failure (code frame or the app's stack): the master refers to it.
+  const detail = err instanceof AppLoadError ? err.detail : undefined;
   logger.error(
-    { code: known.code, err: err instanceof TsgunError ? undefined : err },
+    { code: known.code, err: err instanceof TsgunError ? undefined : err, detail },
     known.message,
   );
   sendToMaster(workerMessage({ type: 'boot-error', code: known.code, message: known.message }));
