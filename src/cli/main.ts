@@ -23,7 +23,8 @@ import { startStatsServer } from '../master/stats-server.js';
 import { loadTls } from '../master/tls.js';
 import { resolveCredentials } from '../master/user.js';
 import { VERSION } from '../version.js';
-import { statsCommand, topCommand } from './stats-client.js';
+import { runSubcommand } from './commands.js';
+import { announceConfigFile, checkAppExists, foreignSpelling } from './preflight.js';
 
 /** Fatal errors end with one plain line per problem on stderr, whatever the log format. */
 function fail(err: unknown): number {
@@ -71,9 +72,11 @@ async function checkApp(config: Config): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  // Client subcommands of a running master; anything else is `tsgun [options] APP`.
-  if (argv[0] === 'stats') return statsCommand(argv.slice(1));
-  if (argv[0] === 'top') return topCommand(argv.slice(1));
+  // help, version, and the clients of a running master; anything else is `tsgun [options] APP`.
+  const subcommand = runSubcommand(argv);
+  if (subcommand) return subcommand;
+  const foreign = foreignSpelling(argv);
+  if (foreign) throw foreign;
   const loaded = await loadConfig(argv, process.env);
   if (loaded.kind === 'exit') return loaded.code;
   const { config } = loaded.resolved;
@@ -89,11 +92,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw new ConfigError([`--chdir: no such directory: ${config.chdir}`]);
     }
   }
+  checkAppExists(config);
   if (config.checkConfig) return checkApp(config);
 
   const log = createLogger({ level: config.logLevel, file: config.errorLogfile, role: 'master' });
   const { logger } = log;
   logger.info({ version: VERSION }, `starting tsgun ${VERSION}`);
+  announceConfigFile(logger, loaded);
   const somaxconn = readSomaxconn();
   if (somaxconn !== null && config.backlog > somaxconn) {
     logger.warn(

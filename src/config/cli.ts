@@ -19,6 +19,14 @@ function defaultText(def: SettingDef<unknown>): string | undefined {
   return Array.isArray(shown) ? (shown.length ? shown.join(', ') : undefined) : String(shown);
 }
 
+/** The words tsgun takes instead of APP (src/cli/commands.ts), each with its own --help. */
+const COMMANDS_HELP = `
+Commands:
+  tsgun stats [ADDR] [--json]   Print the workers table of a running tsgun (ADDR: its --stats address)
+  tsgun top [ADDR]              The same table, live, in a terminal
+  tsgun help [stats|top]        This help, or a command's help
+  tsgun version                 Print the version`;
+
 /** The commander program, generated from the registry so --help can never drift from it. */
 export function buildProgram(): Command {
   const program = new Command('tsgun')
@@ -30,7 +38,8 @@ export function buildProgram(): Command {
     .allowExcessArguments(false)
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
+    .configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) })
+    .addHelpText('after', COMMANDS_HELP);
   for (const section of SECTIONS) {
     for (const name of SETTING_NAMES) {
       const def = REGISTRY[name] as SettingDef<unknown>;

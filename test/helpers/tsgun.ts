@@ -248,3 +248,53 @@ export function isAlive(pid: number): boolean {
 export function startApp(...args: string[]): Tsgun {
   return new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', ...args]);
 }
+
+/**
+ * `bin/tsgun ARGS` with a pseudo-terminal as its stdin, stdout and stderr (util-linux `script`),
+ * in its own process group: what a person at a terminal sees, colours and all. `waitFor` resolves
+ * with everything printed so far once it matches.
+ */
+export function inTerminal(
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): {
+  child: ChildProcess;
+  output(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+} {
+  const quoted = [process.execPath, BIN, ...args]
+    .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+    .join(' ');
+  const child = spawn('script', ['-qfec', quoted, '/dev/null'], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    detached: true,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let text = '';
+  const seen: (() => void)[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    text += chunk;
+    for (const check of seen.slice()) check();
+  });
+  const waitFor = (pattern: RegExp, timeoutMs = 10_000) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        seen.splice(seen.indexOf(check), 1);
+        reject(
+          new Error(`timed out waiting for ${pattern} in the terminal:\n${text.slice(-2000)}`),
+        );
+      }, timeoutMs);
+      const check = () => {
+        if (!pattern.test(text)) return;
+        clearTimeout(timer);
+        seen.splice(seen.indexOf(check), 1);
+        resolve(text);
+      };
+      seen.push(check);
+      check();
+    });
+  return { child, output: () => text, waitFor };
+}
