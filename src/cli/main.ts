@@ -95,7 +95,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   checkAppExists(config);
   if (config.checkConfig) return checkApp(config);
 
-  const log = createLogger({ level: config.logLevel, file: config.errorLogfile, role: 'master' });
+  const log = createLogger({
+    level: config.logLevel,
+    file: config.errorLogfile,
+    role: 'master',
+    format: config.logFormat,
+  });
   const { logger } = log;
   logger.info({ version: VERSION }, `starting tsgun ${VERSION}`);
   announceConfigFile(logger, loaded);

@@ -1,5 +1,6 @@
 import { validate as cronValidate } from 'node-cron';
 import { compileFormat } from '../log/access-format.js';
+import { LOG_FORMATS, type LogFormat } from '../log/pretty.js';
 import { type BindAddress, formatBindAddress, parseBindAddress } from './address.js';
 import { type AppSpec, formatAppSpec, parseAppSpec } from './app-spec.js';
 import {
@@ -61,6 +62,7 @@ export interface Settings {
   chdir: string | null;
   env: readonly (readonly [string, string])[];
   logLevel: LogLevel;
+  logFormat: LogFormat;
   errorLogfile: string;
   accessLogfile: string | null;
   accessLogformat: string | null;
@@ -581,6 +583,16 @@ export const REGISTRY: Registry = {
     parse: oneOf(LOG_LEVELS),
     help: `Error log level: ${LOG_LEVELS.join(', ')}.`,
     hup: true,
+  },
+  logFormat: {
+    section: 'Logging',
+    flags: ['--log-format'],
+    arg: 'FORMAT',
+    env: envName('logFormat'),
+    default: 'auto',
+    parse: oneOf(LOG_FORMATS),
+    help: 'Error log lines as json, or pretty (one readable line per record); auto: pretty when stderr is a terminal.',
+    hup: false,
   },
   errorLogfile: {
     section: 'Logging',

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     level: config.logLevel,
     file: config.errorLogfile,
     role: 'router',
+    format: config.logFormat,
   });
   const logger = log.logger;
   let acceptor: Acceptor | null = null;

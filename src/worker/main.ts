@@ -128,6 +128,7 @@ async function main(): Promise<void> {
     file: config.errorLogfile,
     role: 'worker',
     worker: id,
+    format: config.logFormat,
   });
   const logger = log.logger;
   let openConnections = () => 0;
