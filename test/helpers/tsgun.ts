@@ -54,14 +54,15 @@ export class Tsgun {
       cwd?: string;
       fds?: readonly number[];
       shellPrefix?: string;
+      /** Run this tsgun executable (e.g. an app's node_modules/.bin/tsgun) instead of ours. */
+      bin?: string;
     } = {},
   ) {
-    const quoted = [process.execPath, BIN, ...args]
-      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
-      .join(' ');
+    const head = opts.bin ? [opts.bin] : [process.execPath, BIN];
+    const quoted = [...head, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     const [command, argv] = opts.shellPrefix
       ? ['sh', ['-c', `${opts.shellPrefix} ${quoted}`]]
-      : [process.execPath, [BIN, ...args]];
+      : [head[0]!, [...head.slice(1), ...args]];
     this.child = spawn(command, argv, {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...opts.env },
