@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { buildProgram } from '../config/cli.js';
-import { ConfigError, ErrorCode, ExitCode } from '../errors.js';
+import { buildProgram, commanderProblem } from '../config/cli.js';
+import { ConfigError, ExitCode } from '../errors.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_STATS_ADDRESS, statsAddress, statsCommand, topCommand } from './stats-client.js';
 
@@ -41,14 +41,7 @@ function parse(program: Command, args: readonly string[]): { exit: number } | { 
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return { exit: ExitCode.OK };
-      const message = err.message
-        .replace(/^error: /, '')
-        .replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)');
-      const code =
-        err.code === 'commander.unknownOption'
-          ? ErrorCode.CONFIG_UNKNOWN_KEY
-          : ErrorCode.CONFIG_INVALID;
-      throw new ConfigError([`${program.name()}: ${message.split('\n').join(' ')}`], code);
+      throw commanderProblem(err, (m) => `${program.name()}: ${m}`);
     }
     throw err;
   }

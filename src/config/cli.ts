@@ -68,6 +68,23 @@ export type ParsedArgs =
   | { readonly kind: 'run'; readonly values: CliValues }
   | { readonly kind: 'exit'; readonly code: number };
 
+/** A commander error as one line (with its did-you-mean), worded by `say`, and its error code. */
+export function commanderProblem(
+  err: CommanderError,
+  say: (message: string) => string,
+): ConfigError {
+  const message = err.message
+    .replace(/^error: /, '')
+    .replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')
+    .split('\n')
+    .join(' ');
+  const code =
+    err.code === 'commander.unknownOption'
+      ? ErrorCode.CONFIG_UNKNOWN_KEY
+      : ErrorCode.CONFIG_INVALID;
+  return new ConfigError([say(message)], code);
+}
+
 /**
  * Parse argv (without node and script) into raw values keyed by setting name. Values stay strings;
  * the resolver parses them like every other layer. Commander's errors become one-line ConfigErrors.
@@ -79,14 +96,7 @@ export function parseArgs(argv: readonly string[], origin = 'the command line'):
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return { kind: 'exit', code: 0 };
-      const message = err.message
-        .replace(/^error: /, '')
-        .replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)');
-      const code =
-        err.code === 'commander.unknownOption'
-          ? ErrorCode.CONFIG_UNKNOWN_KEY
-          : ErrorCode.CONFIG_INVALID;
-      throw new ConfigError([`${message.split('\n').join(' ')} (in ${origin})`], code);
+      throw commanderProblem(err, (m) => `${m} (in ${origin})`);
     }
     throw err;
   }
