@@ -66,7 +66,8 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   },
   TSGUN_ERR_APP_EXPORT_TYPE: {
     exit: ExitCode.APP_LOAD,
-    meaning: 'the export is not a request listener, an http.Server or a {fetch} object',
+    meaning:
+      'the export is not a request listener, an http.Server, a Fastify or Koa app or a {fetch} object',
   },
   TSGUN_ERR_WORKER_BOOT: {
     exit: ExitCode.WORKER_BOOT,

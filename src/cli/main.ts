@@ -3,7 +3,8 @@ import { describeConfig } from '../config/resolve.js';
 import { ConfigError, ExitCode, TsgunError } from '../errors.js';
 import { checkApp } from '../master/check-app.js';
 import { startMaster } from '../master/start.js';
-import { statsCommand, topCommand } from './stats-client.js';
+import { runSubcommand } from './commands.js';
+import { announceConfigFile, checkAppExists, foreignSpelling } from './preflight.js';
 
 /** Fatal errors end with one plain line per problem on stderr, whatever the log format. */
 function fail(err: unknown): number {
@@ -20,9 +21,11 @@ function fail(err: unknown): number {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  // Client subcommands of a running master; anything else is `tsgun [options] APP`.
-  if (argv[0] === 'stats') return statsCommand(argv.slice(1));
-  if (argv[0] === 'top') return topCommand(argv.slice(1));
+  // help, version, and the clients of a running master; anything else is `tsgun [options] APP`.
+  const subcommand = runSubcommand(argv);
+  if (subcommand) return subcommand;
+  const foreign = foreignSpelling(argv);
+  if (foreign) throw foreign;
   const loaded = await loadConfig(argv, process.env);
   if (loaded.kind === 'exit') return loaded.code;
   const { config } = loaded.resolved;
@@ -38,9 +41,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw new ConfigError([`--chdir: no such directory: ${config.chdir}`]);
     }
   }
+  checkAppExists(config);
   if (config.checkConfig) return checkApp(config);
 
-  return startMaster(config, argv, startCwd);
+  return startMaster(config, argv, startCwd, (logger) => announceConfigFile(logger, loaded));
 }
 
 main(process.argv.slice(2)).then(

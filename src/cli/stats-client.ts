@@ -5,7 +5,21 @@ import type { StatsDocument } from '../master/stats.js';
 
 /** `tsgun stats [ADDR] [--json]` and `tsgun top [ADDR]`: clients of a running master's --stats. */
 
-const DEFAULT_ADDRESS = '127.0.0.1:9191';
+export const DEFAULT_STATS_ADDRESS = '127.0.0.1:9191';
+
+/**
+ * ADDR as --stats was given (`HOST:PORT`, `unix:PATH`) or as its URL (`http://HOST:PORT/`,
+ * which is what a person copies from the log): the HOST:PORT or unix:PATH to connect to.
+ */
+export function statsAddress(given: string): string {
+  const raw = given.trim();
+  const address = /^https?:\/\//.test(raw)
+    ? raw.replace(/^https?:\/\//, '').replace(/\/+$/, '')
+    : raw;
+  const target = parseBindAddress(address);
+  if (target.kind === 'fd') throw new Error(`not a stats address: ${given}`);
+  return address;
+}
 
 function fetchStats(address: string): Promise<StatsDocument> {
   const target = parseBindAddress(address);
@@ -60,9 +74,8 @@ export function renderStats(doc: StatsDocument): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function statsCommand(args: readonly string[]): Promise<number> {
-  const json = args.includes('--json');
-  const address = args.find((a) => !a.startsWith('--')) ?? DEFAULT_ADDRESS;
+export async function statsCommand(address: string, opts: { json: boolean }): Promise<number> {
+  const { json } = opts;
   try {
     const doc = await fetchStats(address);
     process.stdout.write(json ? `${JSON.stringify(doc, null, 2)}\n` : renderStats(doc));
@@ -74,8 +87,7 @@ export async function statsCommand(args: readonly string[]): Promise<number> {
 }
 
 /** A live view, refreshed every second, like uwsgitop; q (or Ctrl-C) quits. */
-export function topCommand(args: readonly string[]): Promise<number> {
-  const address = args.find((a) => !a.startsWith('--')) ?? DEFAULT_ADDRESS;
+export function topCommand(address: string): Promise<number> {
   return new Promise((resolve) => {
     const tty = process.stdout.isTTY === true;
     const draw = async () => {

@@ -1,3 +1,7 @@
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ErrorCode, TsgunError } from '../errors.js';
+
 /** `path/to/module[:export]` or `path/to/module:factory()`, as Gunicorn writes `module:app`. */
 export interface AppSpec {
   readonly module: string;
@@ -28,4 +32,19 @@ export function parseAppSpec(spec: string): AppSpec {
 export function formatAppSpec(app: AppSpec): string {
   if (app.exportName === null) return app.module;
   return `${app.module}:${app.exportName}${app.call ? '()' : ''}`;
+}
+
+const EXTENSIONS = ['', '.js', '.mjs', '.cjs', '/index.js', '/index.mjs', '/index.cjs'];
+
+/** The app module's file, as Node would resolve a relative path (extension, index file). */
+export function findModule(module: string): string {
+  const base = resolve(module);
+  for (const ext of EXTENSIONS) {
+    const candidate = base + ext;
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  }
+  throw new TsgunError(
+    ErrorCode.APP_NOT_FOUND,
+    `app module not found: ${module} (looked in ${process.cwd()})`,
+  );
 }

@@ -19,6 +19,14 @@ function defaultText(def: SettingDef<unknown>): string | undefined {
   return Array.isArray(shown) ? (shown.length ? shown.join(', ') : undefined) : String(shown);
 }
 
+/** The words tsgun takes instead of APP (src/cli/commands.ts), each with its own --help. */
+const COMMANDS_HELP = `
+Commands:
+  tsgun stats [ADDR] [--json]   Print the workers table of a running tsgun (ADDR: its --stats address)
+  tsgun top [ADDR]              The same table, live, in a terminal
+  tsgun help [stats|top]        This help, or a command's help
+  tsgun version                 Print the version`;
+
 /** The commander program, generated from the registry so --help can never drift from it. */
 export function buildProgram(): Command {
   const program = new Command('tsgun')
@@ -30,7 +38,8 @@ export function buildProgram(): Command {
     .allowExcessArguments(false)
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
+    .configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) })
+    .addHelpText('after', COMMANDS_HELP);
   for (const section of SECTIONS) {
     for (const name of SETTING_NAMES) {
       const def = REGISTRY[name] as SettingDef<unknown>;
@@ -59,6 +68,23 @@ export type ParsedArgs =
   | { readonly kind: 'run'; readonly values: CliValues }
   | { readonly kind: 'exit'; readonly code: number };
 
+/** A commander error as one line (with its did-you-mean), worded by `say`, and its error code. */
+export function commanderProblem(
+  err: CommanderError,
+  say: (message: string) => string,
+): ConfigError {
+  const message = err.message
+    .replace(/^error: /, '')
+    .replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')
+    .split('\n')
+    .join(' ');
+  const code =
+    err.code === 'commander.unknownOption'
+      ? ErrorCode.CONFIG_UNKNOWN_KEY
+      : ErrorCode.CONFIG_INVALID;
+  return new ConfigError([say(message)], code);
+}
+
 /**
  * Parse argv (without node and script) into raw values keyed by setting name. Values stay strings;
  * the resolver parses them like every other layer. Commander's errors become one-line ConfigErrors.
@@ -70,14 +96,7 @@ export function parseArgs(argv: readonly string[], origin = 'the command line'):
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return { kind: 'exit', code: 0 };
-      const message = err.message
-        .replace(/^error: /, '')
-        .replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)');
-      const code =
-        err.code === 'commander.unknownOption'
-          ? ErrorCode.CONFIG_UNKNOWN_KEY
-          : ErrorCode.CONFIG_INVALID;
-      throw new ConfigError([`${message.split('\n').join(' ')} (in ${origin})`], code);
+      throw commanderProblem(err, (m) => `${m} (in ${origin})`);
     }
     throw err;
   }

@@ -42,7 +42,12 @@ function discoverConfig(): string | undefined {
 }
 
 export type LoadResult =
-  | { readonly kind: 'run'; readonly resolved: Resolved }
+  | {
+      readonly kind: 'run';
+      readonly resolved: Resolved;
+      /** The config file read, if any; `discovered`: found in the cwd, not named by -c. */
+      readonly configFile?: { readonly path: string; readonly discovered: boolean };
+    }
   | { readonly kind: 'exit'; readonly code: number };
 
 /** Read every layer (argv, TSGUN_CMD_ARGS, the environment, the config file) and resolve them. */
@@ -56,14 +61,15 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
     if (parsed.kind === 'exit') return parsed;
     envArgs = parsed.values;
   }
-  const configPath =
-    cli.values.config ?? envArgs?.['config'] ?? env[envName('config')] ?? discoverConfig();
+  const named = cli.values.config ?? envArgs?.['config'] ?? env[envName('config')];
+  const configPath = named ?? discoverConfig();
   const file =
     typeof configPath === 'string'
       ? { path: resolvePath(configPath), values: await readConfigFile(configPath) }
       : undefined;
   return {
     kind: 'run',
+    ...(file ? { configFile: { path: file.path, discovered: named === undefined } } : {}),
     resolved: resolveConfig({
       env,
       cli: cli.values,

@@ -1,6 +1,7 @@
 import { validate as cronValidate } from 'node-cron';
 import { compileFormat } from '../log/access-format.js';
 import { LOG_LEVELS } from '../log/levels.js';
+import { LOG_FORMATS } from '../log/pretty.js';
 import { type BindAddress, formatBindAddress, parseBindAddress } from './address.js';
 import { type AppSpec, formatAppSpec, parseAppSpec } from './app-spec.js';
 import {
@@ -517,6 +518,15 @@ export const REGISTRY = defineRegistry({
     parse: oneOf(LOG_LEVELS),
     help: `Error log level: ${LOG_LEVELS.join(', ')}.`,
     hup: true,
+  }),
+  logFormat: setting({
+    section: 'Logging',
+    flags: ['--log-format'],
+    arg: 'FORMAT',
+    default: 'auto',
+    parse: oneOf(LOG_FORMATS),
+    help: 'Error log lines as json, or pretty (one readable line per record); auto: pretty when stderr is a terminal.',
+    hup: false,
   }),
   errorLogfile: setting({
     section: 'Logging',

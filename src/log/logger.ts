@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from './levels.js';
+import { type LogFormat, prettyDestination, usePretty } from './pretty.js';
 
 export type { Logger };
 
@@ -27,6 +28,8 @@ export function createLogger(opts: {
   file: string;
   role: 'master' | 'worker' | 'router';
   worker?: number;
+  /** JSON lines, or readable ones (src/log/pretty.ts); default auto: readable on a terminal. */
+  format?: LogFormat;
 }): LogTarget {
   const dest =
     opts.file === '-'
@@ -34,9 +37,12 @@ export function createLogger(opts: {
       : pino.destination({ dest: opts.file, append: true, mkdir: true, sync: true });
   const base: Record<string, unknown> = { pid: process.pid, role: opts.role };
   if (opts.worker !== undefined) base['worker'] = opts.worker;
+  const out = usePretty(opts.format, opts.file)
+    ? prettyDestination(dest, opts.file === '-' ? 2 : null)
+    : dest;
   const logger = pino(
     { level: PINO_LEVEL[opts.level], base, timestamp: pino.stdTimeFunctions.isoTime },
-    dest,
+    out,
   );
   return {
     logger,

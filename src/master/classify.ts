@@ -82,3 +82,21 @@ export function classifyForkFailure(facts: {
 }): 'halt' | 'retry' {
   return !facts.everReady && facts.liveWorkers === 0 ? 'halt' : 'retry';
 }
+
+/**
+ * A worker that reported its boot error has logged it in full (file, line, code frame or the
+ * app's stack) on the same stderr: the halt refers to that record instead of repeating it. When
+ * the record did not reach stderr (an error log file, --log-level critical) it says it itself.
+ */
+export function haltReason(facts: {
+  readonly message: string;
+  readonly reported: boolean;
+  readonly worker: number;
+  readonly workerPid: number;
+  readonly errorLogfile: string;
+  readonly logLevel: string;
+}): string {
+  if (!facts.reported || facts.errorLogfile !== '-' || facts.logLevel === 'critical')
+    return facts.message;
+  return `worker ${facts.worker} (pid ${facts.workerPid}) could not boot: its error is logged above`;
+}

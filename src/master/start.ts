@@ -33,13 +33,21 @@ export async function startMaster(
   config: Config,
   argv: readonly string[],
   startCwd: string,
+  /** After the first log line: what the caller has to say (the config file in use). */
+  announce: (logger: Logger) => void = () => {},
 ): Promise<ExitCodeValue> {
   // Before the first log line: the log files exist, belong to the workers' user, or fail here.
   const credentials = resolveCredentials(config.user, config.group);
   prepareLogFiles(config, credentials);
-  const log = createLogger({ level: config.logLevel, file: config.errorLogfile, role: 'master' });
+  const log = createLogger({
+    level: config.logLevel,
+    file: config.errorLogfile,
+    role: 'master',
+    format: config.logFormat,
+  });
   const { logger } = log;
   logger.info({ version: VERSION }, `starting tsgun ${VERSION}`);
+  announce(logger);
   const somaxconn = checkBacklog(config, logger);
   await runOnStarting(config, logger);
   const tls = loadTls(config);

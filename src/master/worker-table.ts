@@ -3,7 +3,7 @@ import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '..
 import type { HookName } from '../hooks.js';
 import { masterMessage } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
-import { classifyExit, classifyForkFailure } from './classify.js';
+import { classifyExit, classifyForkFailure, haltReason } from './classify.js';
 import { CrashBackoff } from './crash-backoff.js';
 import type { JobRuns } from './job-runs.js';
 import type { MasterStats } from './master-stats.js';
@@ -344,7 +344,17 @@ export class WorkerTable {
       case 'boot-failure': {
         const serving = this.views().filter((o) => o.state === 'ready');
         if (serving.length === 0) {
-          this.host.halt(verdict.exitCode, verdict.message, verdict.code);
+          // The worker's own record told the error in full: the halt line refers to it.
+          const { errorLogfile, logLevel } = this.host.config();
+          const reason = haltReason({
+            ...verdict,
+            reported: w.bootError !== null,
+            worker: w.id,
+            workerPid: w.pid,
+            errorLogfile,
+            logLevel,
+          });
+          this.host.halt(verdict.exitCode, reason, verdict.code);
           break;
         }
         // Others still serve the old code: keep them, abort the reload, and wait for a fix.

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     level: config.logLevel,
     file: config.errorLogfile,
     role: 'router',
+    format: config.logFormat,
   });
   const logger = log.logger;
   const bootFailed = (e: TsgunError): never => {

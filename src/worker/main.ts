@@ -20,6 +20,7 @@ import {
 import type { Logger } from '../log/logger.js';
 import { onAppReady } from '../ready.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
+import { AppLoadError } from './app-error.js';
 import { Counters } from './counters.js';
 import { fetchListener } from './fetch-adapter.js';
 import type { AppJob } from './jobs.js';
@@ -48,8 +49,10 @@ function bootFailed(err: unknown, logger: Logger): never {
     err instanceof TsgunError
       ? err
       : new TsgunError(ErrorCode.WORKER_BOOT, `worker failed to boot: ${String(err)}`);
+  // The one full report of the failure (code frame or the app's stack): the master refers to it.
+  const detail = err instanceof AppLoadError ? err.detail : undefined;
   logger.error(
-    { code: known.code, err: err instanceof TsgunError ? undefined : err },
+    { code: known.code, err: err instanceof TsgunError ? undefined : err, detail },
     known.message,
   );
   sendToMaster(workerMessage({ type: 'boot-error', code: known.code, message: known.message }));
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
     file: config.errorLogfile,
     role: 'worker',
     worker: id,
+    format: config.logFormat,
   });
   const logger = log.logger;
   if (logError) bootFailed(logError, logger);

@@ -56,14 +56,15 @@ export class Tsgun {
       cwd?: string;
       fds?: readonly number[];
       shellPrefix?: string;
+      /** Run this tsgun executable (e.g. an app's node_modules/.bin/tsgun) instead of ours. */
+      bin?: string;
     } = {},
   ) {
-    const quoted = [process.execPath, BIN, ...args]
-      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
-      .join(' ');
+    const head = opts.bin ? [opts.bin] : [process.execPath, BIN];
+    const quoted = [...head, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     const [command, argv] = opts.shellPrefix
       ? ['sh', ['-c', `${opts.shellPrefix} ${quoted}`]]
-      : [process.execPath, [BIN, ...args]];
+      : [head[0]!, [...head.slice(1), ...args]];
     this.child = spawn(command, argv, {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...opts.env },
@@ -287,4 +288,54 @@ export async function waitForFile(
       throw new Error(`${file} never matched; it holds:\n${String(text).slice(-1000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * `bin/tsgun ARGS` with a pseudo-terminal as its stdin, stdout and stderr (util-linux `script`),
+ * in its own process group: what a person at a terminal sees, colours and all. `waitFor` resolves
+ * with everything printed so far once it matches.
+ */
+export function inTerminal(
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): {
+  child: ChildProcess;
+  output(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+} {
+  const quoted = [process.execPath, BIN, ...args]
+    .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+    .join(' ');
+  const child = spawn('script', ['-qfec', quoted, '/dev/null'], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    detached: true,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let text = '';
+  const seen: (() => void)[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    text += chunk;
+    for (const check of seen.slice()) check();
+  });
+  const waitFor = (pattern: RegExp, timeoutMs = 10_000) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        seen.splice(seen.indexOf(check), 1);
+        reject(
+          new Error(`timed out waiting for ${pattern} in the terminal:\n${text.slice(-2000)}`),
+        );
+      }, timeoutMs);
+      const check = () => {
+        if (!pattern.test(text)) return;
+        clearTimeout(timer);
+        seen.splice(seen.indexOf(check), 1);
+        resolve(text);
+      };
+      seen.push(check);
+      check();
+    });
+  return { child, output: () => text, waitFor };
 }

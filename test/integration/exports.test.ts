@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { request } from '../helpers/http.js';
-import { fixture, killAll, plainLines, runTsgun, Tsgun } from '../helpers/tsgun.js';
+import { fixture, killAll, type LogLine, plainLines, runTsgun, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -58,52 +58,101 @@ describe('the four export forms', () => {
   });
 });
 
-describe('an app that cannot load stops the server with one line and exit code 4', () => {
-  const cases: [string, string, RegExp][] = [
+describe('an app that cannot load stops the server, says why once, and exits 4', () => {
+  // [name, APP, the message, its code]: the message appears on exactly one stderr line.
+  const cases: [string, string, RegExp, string][] = [
     [
       'a missing file',
       'test/fixtures/nope.mjs',
-      /app module not found: test\/fixtures\/nope\.mjs .*\[TSGUN_ERR_APP_NOT_FOUND\]$/,
+      /app module not found: test\/fixtures\/nope\.mjs /,
+      'TSGUN_ERR_APP_NOT_FOUND',
     ],
     [
       'a missing export',
       `${fixture('named.mjs')}:missing`,
-      /export "missing" not found in .*named\.mjs \(it exports: app, other\) \[TSGUN_ERR_APP_EXPORT_MISSING\]$/,
+      /export \\?"missing\\?" not found in .*named\.mjs \(it exports: app, other\)/,
+      'TSGUN_ERR_APP_EXPORT_MISSING',
     ],
     [
       'an export of the wrong type',
       fixture('wrong-type.mjs'),
-      /is a number; expected a request listener.*\[TSGUN_ERR_APP_EXPORT_TYPE\]$/,
+      /the default export of .*wrong-type\.mjs is a number \(42\), not an app: export a request listener, an http\.Server, a Fastify, Koa, Express or Hono app/,
+      'TSGUN_ERR_APP_EXPORT_TYPE',
     ],
     [
       'a module that throws',
       fixture('throws.mjs'),
-      /cannot load app module .*throws\.mjs: database unreachable at load time \[TSGUN_ERR_APP_LOAD\]$/,
+      /cannot load app module .*throws\.mjs: database unreachable at load time \(at test\/fixtures\/throws\.mjs:1:7\)/,
+      'TSGUN_ERR_APP_LOAD',
     ],
     [
       'a syntax error',
       fixture('syntax-error.mjs'),
-      /cannot load app module .*syntax-error\.mjs: .*\[TSGUN_ERR_APP_LOAD\]$/,
+      /cannot load app module .*syntax-error\.mjs: SyntaxError: .* \(at test\/fixtures\/syntax-error\.mjs:2:11\)/,
+      'TSGUN_ERR_APP_LOAD',
     ],
     [
       'a server already listening',
       fixture('listening.mjs'),
-      /already listening.*\[TSGUN_ERR_APP_EXPORT_TYPE\]$/,
+      /already listening/,
+      'TSGUN_ERR_APP_EXPORT_TYPE',
     ],
     [
       'calling what is not a function',
       `${fixture('wrong-type.mjs')}:default()`,
-      /cannot call it \[TSGUN_ERR_APP_EXPORT_TYPE\]$/,
+      /cannot call it/,
+      'TSGUN_ERR_APP_EXPORT_TYPE',
     ],
   ];
-  for (const [name, app, expected] of cases) {
+  for (const [name, app, message, code] of cases) {
     it(name, async () => {
-      const r = await runTsgun([app, '-b', '127.0.0.1:0', '-w', '2']);
+      const r = await runTsgun([app, '-b', '127.0.0.1:0']);
       assert.equal(r.code, 4, r.stderr);
       const lines = plainLines(r.stderr);
       assert.equal(lines.length, 1, r.stderr);
-      assert.match(lines[0]!, /^tsgun: error: /);
-      assert.match(lines[0]!, expected);
+      assert.match(lines[0]!, new RegExp(`^tsgun: error: .*\\[${code}\\]$`));
+      const saying = r.stderr.split('\n').filter((l) => message.test(l));
+      assert.equal(saying.length, 1, `said once:\n${r.stderr}`);
     });
   }
+});
+
+/** The worker's record of a failed load: the one place the error is told in full. */
+async function loadFailure(app: string): Promise<{ record: LogLine; stderr: string }> {
+  const t = new Tsgun([app, '-b', '127.0.0.1:0']);
+  const record = await t.waitForLog(
+    (l) => l.role === 'worker' && l['code'] === 'TSGUN_ERR_APP_LOAD',
+  );
+  assert.equal((await t.exited).code, 4);
+  return { record, stderr: t.stderrText };
+}
+
+describe('load errors point at the line', () => {
+  it('an ES module syntax error: file:line:column, the source line and a caret', async () => {
+    const { record, stderr } = await loadFailure(fixture('syntax-error.mjs'));
+    assert.match(record.msg, /\(at test\/fixtures\/syntax-error\.mjs:2:11\)$/);
+    assert.equal(
+      record['detail'],
+      "  2 |   res.end('missing brace'\n    |           ^^^^^^^^^^^^^^^",
+    );
+    const halt = plainLines(stderr)[0]!;
+    assert.match(halt, /could not boot: its error is logged above \[TSGUN_ERR_APP_LOAD\]$/);
+  });
+
+  it('a CommonJS syntax error', async () => {
+    const { record } = await loadFailure(fixture('syntax-error.cjs'));
+    assert.match(record.msg, /SyntaxError: .*\(at test\/fixtures\/syntax-error\.cjs:3:\d+\)$/);
+    assert.match(String(record['detail']), /^ {2}3 \| {3}const reply = \{ ok: true;\n {4}\| +\^/);
+  });
+
+  it("a thrown error: where, the line, and only the app's frames of the stack", async () => {
+    const { record } = await loadFailure(fixture('throws.mjs'));
+    const detail = String(record['detail']);
+    assert.match(
+      detail,
+      /^ {2}1 \| throw new Error\('database unreachable at load time'\);\n {4}\| {7}\^\n/,
+    );
+    assert.match(detail, /at file:\/\/.*test\/fixtures\/throws\.mjs:1:7$/);
+    assert.doesNotMatch(detail, /node:internal|dist\/src/);
+  });
 });

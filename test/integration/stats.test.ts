@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
@@ -7,16 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort, getJson, rawRequest, request } from '../helpers/http.js';
-import {
-  BIN,
-  fixture,
-  killAll,
-  killGroup,
-  plainLines,
-  ROOT,
-  runTsgun,
-  startApp,
-} from '../helpers/tsgun.js';
+import { fixture, inTerminal, killAll, plainLines, runTsgun, startApp } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -128,21 +118,12 @@ describe('--stats', () => {
     const json = await runTsgun(['stats', `127.0.0.1:${port}`, '--json']);
     assert.equal((JSON.parse(json.stdout) as Doc).pid, t.pid);
 
-    const top = spawn(process.execPath, [BIN, 'top', `127.0.0.1:${port}`], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    try {
-      top.stdout!.setEncoding('utf8');
-      const [frame] = (await once(top.stdout!, 'data')) as [string];
-      assert.match(frame, /master \d+/);
-      top.stdin!.write('q');
-      const [code] = (await once(top, 'exit')) as [number];
-      assert.equal(code, 0);
-    } finally {
-      killGroup(top);
-    }
+    // top draws in a terminal (without one it refuses): a pseudo-terminal, and q quits.
+    const top = inTerminal(['top', `http://127.0.0.1:${port}`]);
+    await top.waitFor(/master \d+[\s\S]*\(q to quit\)/);
+    top.child.stdin!.write('q');
+    const [code] = (await once(top.child, 'exit')) as [number];
+    assert.equal(code, 0);
     t.kill();
   });
 

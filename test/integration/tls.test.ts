@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { hasOpenssl, makeCert as makeCertIn } from '../helpers/certs.js';
 import { clientLoop, request } from '../helpers/http.js';
-import { killAll, plainLines, runTsgun, startApp } from '../helpers/tsgun.js';
+import { fixture, killAll, plainLines, runTsgun, startApp } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -103,7 +103,7 @@ describe('TLS', { skip: !hasOpenssl && 'openssl is needed to make test certifica
     const one = makeCert('three');
     const other = makeCert('four');
     const missing = await runTsgun([
-      'app.mjs',
+      fixture('app.mjs'),
       '-b',
       '127.0.0.1:0',
       '--certfile',
@@ -117,7 +117,7 @@ describe('TLS', { skip: !hasOpenssl && 'openssl is needed to make test certifica
       /--certfile: cannot read .*nope\.crt: ENOENT \[TSGUN_ERR_TLS\]/,
     );
     const mismatch = await runTsgun([
-      'app.mjs',
+      fixture('app.mjs'),
       '-b',
       '127.0.0.1:0',
       '--certfile',
@@ -127,7 +127,7 @@ describe('TLS', { skip: !hasOpenssl && 'openssl is needed to make test certifica
     ]);
     assert.equal(mismatch.code, 2);
     assert.match(plainLines(mismatch.stderr)[0]!, /--certfile\/--keyfile: .*\[TSGUN_ERR_TLS\]/);
-    const alone = await runTsgun(['app.mjs', '--certfile', one.cert]);
+    const alone = await runTsgun([fixture('app.mjs'), '--certfile', one.cert]);
     assert.match(plainLines(alone.stderr)[0]!, /--certfile and --keyfile go together/);
   });
 });

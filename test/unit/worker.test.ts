@@ -3,6 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import { receiveFromMaster, receiveFromWorker, workerMessage } from '../../src/ipc/protocol.js';
 import { compileFormat, formatTime } from '../../src/log/access-format.js';
+import { appFrames, frameLocation, parseSyntaxHeader } from '../../src/worker/app-error.js';
+import { suggestExport } from '../../src/worker/app-forms.js';
 import { classifyExport } from '../../src/worker/load-app.js';
 import { checkLimits } from '../../src/worker/request-gate.js';
 
@@ -49,14 +51,64 @@ describe('request limits', () => {
 });
 
 describe('export classification', () => {
-  it('tells the four forms apart and names what it got otherwise', () => {
-    assert.equal(classifyExport(() => {}, 'x').kind, 'listener');
-    assert.equal(classifyExport({ fetch: () => new Response() }, 'x').kind, 'fetch');
-    assert.throws(
-      () => classifyExport({ a: 1 }, 'export "x"'),
-      /export "x" is an object with keys a; expected/,
+  it('tells the forms apart and names what it got otherwise, in one short line', async () => {
+    assert.equal((await classifyExport(() => {}, 'x')).kind, 'listener');
+    assert.equal((await classifyExport({ fetch: () => new Response() }, 'x')).kind, 'fetch');
+    const koa = { use: () => {}, callback: () => () => {} };
+    assert.equal((await classifyExport(koa, 'x')).kind, 'listener');
+    await assert.rejects(
+      classifyExport({ a: 1 }, 'export "x"'),
+      /export "x" is an object with keys a, not an app: export a request listener/,
     );
-    assert.throws(() => classifyExport(null, 'x'), /is null/);
+    await assert.rejects(classifyExport(null, 'x'), /is null/);
+    const huge = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`key${i}`, i]));
+    await assert.rejects(classifyExport(huge, 'x'), (err: Error) => {
+      assert.match(err.message, /keys key0, key1, key2, key3, key4 and 995 more/);
+      assert.ok(err.message.length < 300, err.message);
+      return true;
+    });
+  });
+
+  it('suggests the export to write: a factory first, else an app export', () => {
+    assert.equal(
+      suggestExport('m.js', { default: 1, createApp: () => ({}), handler: (_a: 1, _b: 2) => {} }),
+      'write m.js:createApp() to call the factory createApp',
+    );
+    assert.equal(
+      suggestExport('m.js', { handler: (_a: 1, _b: 2) => {} }),
+      'write m.js:handler to serve the export handler',
+    );
+    assert.match(suggestExport('m.js', { n: 1 }), /write m\.js:name\(\) to call a factory$/);
+  });
+});
+
+describe('app load errors', () => {
+  it('reads the file, line, source and caret of a syntax error header', () => {
+    const frame = parseSyntaxHeader("/x/app.mjs:2\n  res.end('a'\n          ^^^\n\nSyntaxError: x");
+    assert.deepEqual(frame, {
+      file: '/x/app.mjs',
+      line: 2,
+      column: 11,
+      source: "  res.end('a'",
+      caret: '          ^^^',
+    });
+    assert.equal(parseSyntaxHeader('SyntaxError: x\n    at y (node:internal/z:1:1)'), null);
+  });
+
+  it("keeps only the app's frames of a stack", () => {
+    const stack = [
+      'Error: boom',
+      '    at connect (file:///srv/app/db.mjs:3:9)',
+      '    at file:///srv/app/app.mjs:1:1',
+      '    at ModuleJob.run (node:internal/modules/esm/module_job:325:25)',
+      '    at loadApp (file:///srv/node_modules/tsgun/dist/src/worker/load-app.js:80:5)',
+    ].join('\n');
+    const frames = appFrames(stack, '/srv/node_modules/tsgun/dist/src/');
+    assert.deepEqual(frames, [
+      'at connect (file:///srv/app/db.mjs:3:9)',
+      'at file:///srv/app/app.mjs:1:1',
+    ]);
+    assert.equal(frameLocation(frames[0]!), '/srv/app/db.mjs:3:9');
   });
 });
 

@@ -1,0 +1,28 @@
+// `npm install` in a clone of tsgun builds dist/ with TypeScript. A production install
+// (`npm ci --omit=dev`) has no TypeScript: it must not fail on that, and has nothing to build
+// when dist/ is already there (a published package or a tarball ships it, built by prepack).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const root = new URL('../', import.meta.url);
+let tsc;
+try {
+  tsc = createRequire(root).resolve('typescript/bin/tsc');
+} catch {
+  tsc = null;
+}
+if (tsc === null) {
+  const built = existsSync(new URL('dist/src/cli/main.js', root));
+  process.stderr.write(
+    built
+      ? 'tsgun: TypeScript is not installed (a production install): using the built dist/\n'
+      : 'tsgun: TypeScript is not installed and dist/ is not built: run `npm install` with dev dependencies, or install a packed tsgun (npm pack)\n',
+  );
+  process.exit(0);
+}
+const run = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+process.exit(run.status ?? 1);
