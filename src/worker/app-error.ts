@@ -47,7 +47,7 @@ export function appFrames(stack: string, tsgunRoot: string): string[] {
   return stack
     .split('\n')
     .filter((l) => /^\s+at /.test(l))
-    .filter((l) => !/\(node:|at node:|\(<anonymous>\)/.test(l))
+    .filter((l) => !/\(node:|at (async )?node:|\(<anonymous>\)/.test(l))
     .filter((l) => !l.includes(tsgunRoot))
     .map((l) => l.trim());
 }

@@ -101,6 +101,8 @@ describe('app load errors', () => {
       '    at connect (file:///srv/app/db.mjs:3:9)',
       '    at file:///srv/app/app.mjs:1:1',
       '    at ModuleJob.run (node:internal/modules/esm/module_job:325:25)',
+      // Node 24 names the loader's async frame without parentheses.
+      '    at async node:internal/modules/esm/loader:647:26',
       '    at loadApp (file:///srv/node_modules/tsgun/dist/src/worker/load-app.js:80:5)',
     ].join('\n');
     const frames = appFrames(stack, '/srv/node_modules/tsgun/dist/src/');
