@@ -104,6 +104,31 @@ export const ROWS: readonly RowDef[] = [
     }),
   },
   {
+    id: 'proxy3',
+    label: 'minimal http-proxy-3 proxy + bare Node (router baseline)',
+    command: (port) => ({
+      argv: [process.execPath, join(ROOT, 'bench/servers/proxy3.mjs')],
+      env: { PORT: String(port) },
+    }),
+  },
+  {
+    id: 'undici',
+    label: 'minimal undici Pool proxy + bare Node (router baseline)',
+    command: (port) => ({
+      argv: [process.execPath, join(ROOT, 'bench/servers/undici.mjs')],
+      env: { PORT: String(port) },
+    }),
+  },
+  {
+    id: 'undici-ka',
+    label: 'minimal undici Pool proxy + bare Node, keep-alive clients (router baseline)',
+    keepAlive: true,
+    command: (port) => ({
+      argv: [process.execPath, join(ROOT, 'bench/servers/undici.mjs')],
+      env: { PORT: String(port) },
+    }),
+  },
+  {
     id: 'node',
     label: 'bare Node http.createServer (1 process)',
     command: (port) => ({
