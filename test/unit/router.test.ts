@@ -9,6 +9,7 @@ import {
   stickyCookieValue,
 } from '../../src/router/balance.js';
 import { forwardedHeaders, isTrusted, trustList } from '../../src/router/forwarded.js';
+import { connectionTokens, requestHeaders, responseHeaders } from '../../src/router/headers.js';
 
 const up = (id: number, inflight: number) => ({ id, inflight });
 
@@ -125,5 +126,46 @@ describe('--route and --forwarded-allow-ips values', () => {
     assert.equal(parseAllowIp('::1'), '::1');
     assert.throws(() => parseAllowIp('10.0.0.0/33'), /CIDR/);
     assert.throws(() => parseAllowIp('localhost'), /CIDR/);
+  });
+});
+
+describe('router header hygiene', () => {
+  const fwd = { for: '203.0.113.9', proto: 'http', host: 'example.test' };
+  it('lists the headers a Connection header names, ignoring close and keep-alive', () => {
+    assert.deepEqual(
+      [...(connectionTokens(' Close, X-Secret ,keep-alive,X-Other') ?? [])],
+      ['x-secret', 'x-other'],
+    );
+    assert.equal(connectionTokens('close'), null);
+    assert.equal(connectionTokens(undefined), null);
+  });
+
+  it('drops hop-by-hop headers and those Connection names; sets X-Forwarded-*', () => {
+    const raw = [
+      ...['Host', 'example.test', 'Connection', 'close, X-Secret', 'X-Secret', 's'],
+      ...['Keep-Alive', 'timeout=5', 'TE', 'trailers', 'Transfer-Encoding', 'chunked'],
+      ...['Expect', '100-continue', 'X-Forwarded-For', '1.2.3.4', 'Accept', '*/*'],
+    ];
+    assert.deepEqual(requestHeaders(raw, 'close, X-Secret', fwd, false), [
+      ...['Host', 'example.test', 'Accept', '*/*'],
+      ...['x-forwarded-for', '203.0.113.9', 'x-forwarded-proto', 'http'],
+      ...['x-forwarded-host', 'example.test'],
+    ]);
+  });
+
+  it('keeps Forwarded and X-Real-IP from a trusted peer only', () => {
+    const raw = ['Host', 'h', 'Forwarded', 'for=1.2.3.4', 'X-Real-IP', '1.2.3.4'];
+    assert.deepEqual(requestHeaders(raw, undefined, fwd, false).slice(0, 2), ['Host', 'h']);
+    assert.equal(requestHeaders(raw, undefined, fwd, false).length, 8);
+    assert.deepEqual(requestHeaders(raw, undefined, fwd, true).slice(0, 6), raw);
+  });
+
+  it('drops hop-by-hop response headers and those the worker Connection header names', () => {
+    const raw = [
+      ...['Content-Type', 'text/plain', 'Connection', 'keep-alive, X-Hop', 'X-Hop', '1'],
+      ...['Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a=1'],
+      ...['Connection', 'X-Hop2', 'X-Hop2', '2'],
+    ].map((v) => Buffer.from(v, 'latin1'));
+    assert.deepEqual(responseHeaders(raw), ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1']);
   });
 });
