@@ -48,6 +48,16 @@ function sendError(
   res.end(body);
 }
 
+/** A plain-text refusal that closes the connection, as a worker answers it. */
+function refuse(res: ServerResponse, status: number, text: string): void {
+  res.shouldKeepAlive = false;
+  res.writeHead(status, {
+    'content-type': 'text/plain',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
 function wantsKeepAlive(req: IncomingMessage): boolean {
   const connection = req.headers.connection?.toLowerCase() ?? '';
   return req.httpVersion === '1.0'
@@ -182,7 +192,13 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
     send(ex, u, attempt);
   };
 
+  const fieldLimit = config.limitRequestFields;
   const onRequest = (req: IncomingMessage, res: ServerResponse, keepAlive: boolean): void => {
+    // --limit-request-fields counts what the client sent (the worker allows the router's own).
+    if (fieldLimit > 0 && req.rawHeaders.length / 2 > fieldLimit) {
+      refuse(res, 431, 'Request Header Fields Too Large\n');
+      return;
+    }
     const { f, trusted } = forwardedOf(req);
     const headers = requestHeaders(req.rawHeaders, req.headers.connection, f, trusted);
     const length = req.headers['content-length'];

@@ -4,7 +4,7 @@ import { Agent, createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { clientLoop, freePort, getJson, rawRequest, request } from '../helpers/http.js';
-import { fixture, killAll, startApp, Tsgun } from '../helpers/tsgun.js';
+import { fixture, killAll, startRouter, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -12,16 +12,6 @@ interface Echo {
   pid: number;
   url?: string;
   forwarded?: { for: string | null; proto: string | null; host: string | null };
-}
-
-/** tsgun --router with the fixture app; resolves once the router and `workers` workers are ready. */
-async function startRouter(workers: number, ...args: string[]): Promise<Tsgun> {
-  const t = startApp('--router', '-w', String(workers), ...args);
-  await t.waitForLog((l) => l.msg === 'router ready');
-  await t.waitForReady(workers);
-  // The router has the whole list (it arrives after the master's "worker ready" lines).
-  await t.waitForLog((l) => l.role === 'router' && l.msg === `routing to ${workers} worker(s)`);
-  return t;
 }
 
 function routerPid(t: Tsgun): number {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { matchRoute, parseAllowIp, parseRoute } from '../../src/config/route.js';
+import { ROUTER_ADDED_FIELDS } from '../../src/ipc/protocol.js';
 import {
   hashString,
   isRetryable,
@@ -151,6 +152,11 @@ describe('router header hygiene', () => {
       ...['x-forwarded-for', '203.0.113.9', 'x-forwarded-proto', 'http'],
       ...['x-forwarded-host', 'example.test'],
     ]);
+  });
+
+  it('adds exactly ROUTER_ADDED_FIELDS fields (the allowance workers give the router)', () => {
+    const added = requestHeaders(['Host', 'h'], undefined, fwd, true).length / 2 - 1;
+    assert.equal(added, ROUTER_ADDED_FIELDS);
   });
 
   it('keeps Forwarded and X-Real-IP from a trusted peer only', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../config/registry.js';
 import { ExitCode } from '../../errors.js';
-import type { TlsMaterial } from '../../ipc/protocol.js';
+import { ROUTER_ADDED_FIELDS, type TlsMaterial } from '../../ipc/protocol.js';
 import { RouterProcess, type RouterStats } from '../router-process.js';
 import { type BoundSocket, bindPrivateUnix, closeAll } from '../sockets.js';
 import type { Credentials } from '../user.js';
@@ -69,6 +69,8 @@ export class RouterMode implements DataPathMode {
         keyfile: null,
         caCerts: null,
         keepAlive: UPSTREAM_KEEP_ALIVE_S,
+        limitRequestFields:
+          config.limitRequestFields > 0 ? config.limitRequestFields + ROUTER_ADDED_FIELDS : 0,
       },
       // A worker's only socket is its private one; TLS ends at the router.
       sockets: [privateSocket],
