@@ -51,6 +51,12 @@ export const uwsgiArgs = (mode: '--http' | '--http-socket', port: number) => [
   '--master',
 ];
 
+/** A Node server script of bench/servers, told its port in $PORT. */
+const nodeScript = (file: string) => (port: number) => ({
+  argv: [process.execPath, join(ROOT, file)],
+  env: { PORT: String(port) },
+});
+
 /** The reference conditions: one worker, backlog 1000, 2000 connections, access log off. */
 export const tsgunArgv = (port: number, ...extra: string[]) => [
   process.execPath,
@@ -98,51 +104,33 @@ export const ROWS: readonly RowDef[] = [
     id: 'proxy3-ka',
     label: 'minimal http-proxy-3 proxy + bare Node, keep-alive clients (router baseline)',
     keepAlive: true,
-    command: (port) => ({
-      argv: [process.execPath, join(ROOT, 'bench/servers/proxy3.mjs')],
-      env: { PORT: String(port) },
-    }),
+    command: nodeScript('bench/servers/proxy3.mjs'),
   },
   {
     id: 'proxy3',
     label: 'minimal http-proxy-3 proxy + bare Node (router baseline)',
-    command: (port) => ({
-      argv: [process.execPath, join(ROOT, 'bench/servers/proxy3.mjs')],
-      env: { PORT: String(port) },
-    }),
+    command: nodeScript('bench/servers/proxy3.mjs'),
   },
   {
     id: 'undici',
     label: 'minimal undici Pool proxy + bare Node (router baseline)',
-    command: (port) => ({
-      argv: [process.execPath, join(ROOT, 'bench/servers/undici.mjs')],
-      env: { PORT: String(port) },
-    }),
+    command: nodeScript('bench/servers/undici.mjs'),
   },
   {
     id: 'undici-ka',
     label: 'minimal undici Pool proxy + bare Node, keep-alive clients (router baseline)',
     keepAlive: true,
-    command: (port) => ({
-      argv: [process.execPath, join(ROOT, 'bench/servers/undici.mjs')],
-      env: { PORT: String(port) },
-    }),
+    command: nodeScript('bench/servers/undici.mjs'),
   },
   {
     id: 'node',
     label: 'bare Node http.createServer (1 process)',
-    command: (port) => ({
-      argv: [process.execPath, join(ROOT, 'bench/servers/bare.mjs')],
-      env: { PORT: String(port) },
-    }),
+    command: nodeScript('bench/servers/bare.mjs'),
   },
   {
     id: 'cluster',
     label: 'Node cluster, 1 worker, round-robin',
-    command: (port) => ({
-      argv: [process.execPath, join(ROOT, 'bench/servers/cluster.mjs')],
-      env: { PORT: String(port) },
-    }),
+    command: nodeScript('bench/servers/cluster.mjs'),
   },
   {
     id: 'pm2',

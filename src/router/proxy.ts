@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ProxyServer } from 'http-proxy-3';
 import type { Dispatcher } from 'undici';
+import { refuse } from '../child/refuse.js';
 import type { Config } from '../config/registry.js';
 import { matchRoute } from '../config/route.js';
 import type { Logger } from '../log/logger.js';
@@ -46,16 +47,6 @@ function sendError(
     'content-length': Buffer.byteLength(body),
   });
   res.end(body);
-}
-
-/** A plain-text refusal that closes the connection, as a worker answers it. */
-function refuse(res: ServerResponse, status: number, text: string): void {
-  res.shouldKeepAlive = false;
-  res.writeHead(status, {
-    'content-type': 'text/plain',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
 }
 
 function wantsKeepAlive(req: IncomingMessage): boolean {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { rawRequest } from '../helpers/http.js';
+import { rawRequest, webSocketHandshake } from '../helpers/http.js';
 import { fixture, killAll, startRouter, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
@@ -111,25 +110,7 @@ describe('router: every Upgrade answered', () => {
       10_000,
       mark,
     );
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      let data = '';
-      socket.setEncoding('utf8');
-      socket.on('connect', () =>
-        socket.write(
-          'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-        ),
-      );
-      socket.on('data', (c: string) => {
-        data += c;
-        if (data.includes('\r\n\r\n')) {
-          socket.destroy();
-          resolve(data);
-        }
-      });
-      socket.on('error', reject);
-    });
+    const answer = await webSocketHandshake(port, false);
     assert.match(answer, /^HTTP\/1\.1 101 /, 'upgraded once the respawned worker was ready');
     assert.doesNotMatch(answer, new RegExp(`x-worker-pid: ${victim}\\b`, 'i'));
     t.kill();

@@ -3,7 +3,14 @@ import { existsSync, statSync } from 'node:fs';
 import { Agent, createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { clientLoop, freePort, getJson, rawRequest, request } from '../helpers/http.js';
+import {
+  clientLoop,
+  freePort,
+  getJson,
+  rawRequest,
+  request,
+  webSocketHandshake,
+} from '../helpers/http.js';
 import { fixture, killAll, startRouter, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
@@ -159,26 +166,7 @@ describe('router mode', () => {
     await t.waitForReady(2);
     await t.waitForLog((l) => l.msg === 'router ready');
     const port = await t.port();
-    const echoed = await new Promise<string>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      let data = '';
-      socket.setEncoding('utf8');
-      socket.on('connect', () =>
-        socket.write(
-          'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-        ),
-      );
-      socket.on('data', (c: string) => {
-        data += c;
-        if (data.includes('\r\n\r\n') && !data.includes('ping')) socket.write('ping');
-        if (data.endsWith('ping')) {
-          socket.destroy();
-          resolve(data);
-        }
-      });
-      socket.on('error', reject);
-    });
+    const echoed = await webSocketHandshake(port, true);
     assert.match(echoed, /^HTTP\/1\.1 101 Switching Protocols/);
     assert.match(echoed, /Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/i);
     assert.match(echoed, /x-worker-pid: \d+/i);
