@@ -89,6 +89,11 @@ export const ROWS: readonly RowDef[] = [
     command: (port) => ({ argv: tsgunArgv(port, '--router') }),
   },
   {
+    id: 'tsgun-router2',
+    label: 'tsgun --router --router-processes 2, same',
+    command: (port) => ({ argv: tsgunArgv(port, '--router', '--router-processes', '2') }),
+  },
+  {
     id: 'tsgun-ka',
     label: 'tsgun, same, keep-alive clients',
     keepAlive: true,
@@ -99,6 +104,12 @@ export const ROWS: readonly RowDef[] = [
     label: 'tsgun --router, same, keep-alive clients',
     keepAlive: true,
     command: (port) => ({ argv: tsgunArgv(port, '--router') }),
+  },
+  {
+    id: 'tsgun-router2-ka',
+    label: 'tsgun --router --router-processes 2, same, keep-alive clients',
+    keepAlive: true,
+    command: (port) => ({ argv: tsgunArgv(port, '--router', '--router-processes', '2') }),
   },
   {
     id: 'proxy3-ka',

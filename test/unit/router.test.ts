@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { matchRoute, parseAllowIp, parseRoute } from '../../src/config/route.js';
 import { ROUTER_ADDED_FIELDS } from '../../src/ipc/protocol.js';
+import { combineRouterStats } from '../../src/master/router-process.js';
 import {
   hashString,
   isRetryable,
@@ -173,5 +174,29 @@ describe('router header hygiene', () => {
       ...['Connection', 'X-Hop2', 'X-Hop2', '2'],
     ].map((v) => Buffer.from(v, 'latin1'));
     assert.deepEqual(responseHeaders(raw), ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1']);
+  });
+});
+
+describe('--router-processes stats', () => {
+  const snap = (pid: number, requests: number, inflight: number) => ({
+    pid,
+    state: 'ready' as const,
+    startedAt: 1,
+    restarts: 1,
+    pending: 2,
+    connections: 3,
+    upstreams: [{ name: 'worker 1', requests, errors: 0, retries: 1, inflight }],
+  });
+  it('adds up the routers, keeping the first one pid and state', () => {
+    assert.equal(combineRouterStats([null, null]), null);
+    const one = snap(10, 5, 1);
+    assert.equal(combineRouterStats([one, null]), one);
+    assert.deepEqual(combineRouterStats([one, snap(11, 7, 2)]), {
+      ...one,
+      restarts: 2,
+      pending: 4,
+      connections: 6,
+      upstreams: [{ name: 'worker 1', requests: 12, errors: 0, retries: 2, inflight: 3 }],
+    });
   });
 });
