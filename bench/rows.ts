@@ -51,6 +51,12 @@ export const uwsgiArgs = (mode: '--http' | '--http-socket', port: number) => [
   '--master',
 ];
 
+/** A Node server script of bench/servers, told its port in $PORT. */
+const nodeScript = (file: string) => (port: number) => ({
+  argv: [process.execPath, join(ROOT, file)],
+  env: { PORT: String(port) },
+});
+
 /** The reference conditions: one worker, backlog 1000, 2000 connections, access log off. */
 export const tsgunArgv = (port: number, ...extra: string[]) => [
   process.execPath,
@@ -83,6 +89,11 @@ export const ROWS: readonly RowDef[] = [
     command: (port) => ({ argv: tsgunArgv(port, '--router') }),
   },
   {
+    id: 'tsgun-router2',
+    label: 'tsgun --router --router-processes 2, same',
+    command: (port) => ({ argv: tsgunArgv(port, '--router', '--router-processes', '2') }),
+  },
+  {
     id: 'tsgun-ka',
     label: 'tsgun, same, keep-alive clients',
     keepAlive: true,
@@ -95,29 +106,42 @@ export const ROWS: readonly RowDef[] = [
     command: (port) => ({ argv: tsgunArgv(port, '--router') }),
   },
   {
+    id: 'tsgun-router2-ka',
+    label: 'tsgun --router --router-processes 2, same, keep-alive clients',
+    keepAlive: true,
+    command: (port) => ({ argv: tsgunArgv(port, '--router', '--router-processes', '2') }),
+  },
+  {
     id: 'proxy3-ka',
     label: 'minimal http-proxy-3 proxy + bare Node, keep-alive clients (router baseline)',
     keepAlive: true,
-    command: (port) => ({
-      argv: [process.execPath, join(ROOT, 'bench/servers/proxy3.mjs')],
-      env: { PORT: String(port) },
-    }),
+    command: nodeScript('bench/servers/proxy3.mjs'),
+  },
+  {
+    id: 'proxy3',
+    label: 'minimal http-proxy-3 proxy + bare Node (router baseline)',
+    command: nodeScript('bench/servers/proxy3.mjs'),
+  },
+  {
+    id: 'undici',
+    label: 'minimal undici Pool proxy + bare Node (router baseline)',
+    command: nodeScript('bench/servers/undici.mjs'),
+  },
+  {
+    id: 'undici-ka',
+    label: 'minimal undici Pool proxy + bare Node, keep-alive clients (router baseline)',
+    keepAlive: true,
+    command: nodeScript('bench/servers/undici.mjs'),
   },
   {
     id: 'node',
     label: 'bare Node http.createServer (1 process)',
-    command: (port) => ({
-      argv: [process.execPath, join(ROOT, 'bench/servers/bare.mjs')],
-      env: { PORT: String(port) },
-    }),
+    command: nodeScript('bench/servers/bare.mjs'),
   },
   {
     id: 'cluster',
     label: 'Node cluster, 1 worker, round-robin',
-    command: (port) => ({
-      argv: [process.execPath, join(ROOT, 'bench/servers/cluster.mjs')],
-      env: { PORT: String(port) },
-    }),
+    command: nodeScript('bench/servers/cluster.mjs'),
   },
   {
     id: 'pm2',

@@ -5,8 +5,9 @@
  * bodies (checked). Prints one table, writes bench/results/latest.json and SVG charts.
  *
  *   --quick          seconds, for CI smoke (1 short run per row)
- *   --only a,b       only these rows (ids: tsgun, tsgun-stats, tsgun-router, tsgun-ka, tsgun-router-ka,
- *                    proxy3-ka, node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket)
+ *   --only a,b       only these rows (ids: tsgun, tsgun-stats, tsgun-router, tsgun-router2,
+ *                    tsgun-ka, tsgun-router-ka, tsgun-router2-ka, proxy3-ka, proxy3, undici,
+ *                    undici-ka, node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket)
  *   --runs N --duration S --connections C
  *   --readme         after the run, put the table into README.md (between the bench markers)
  *   --compare a,b [--pairs N]  A/B: both servers up, wrk runs alternating a b, b a, a b...; the

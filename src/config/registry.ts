@@ -471,6 +471,15 @@ export const REGISTRY = defineRegistry({
     help: 'Router mode (uWSGI: --http): a router process owns the binds and proxies to workers on private unix sockets, holding client keep-alive across reloads.',
     hup: false,
   }),
+  routerProcesses: setting({
+    section: 'Router',
+    flags: ['--router-processes'],
+    arg: 'INT',
+    default: 1,
+    parse: int({ min: 1, max: 64 }),
+    help: 'Router mode (uWSGI: --http-processes): router processes accepting on the public sockets, each supervised; sticky and TLS give the same worker from any of them.',
+    hup: false,
+  }),
   sticky: setting({
     section: 'Router',
     flags: ['--sticky'],

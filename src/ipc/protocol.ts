@@ -239,3 +239,10 @@ export const UPGRADE_ENV = { fds: 'TSGUN_FD', parent: 'TSGUN_MASTER_PID' } as co
 
 /** Listening sockets reach a worker as inherited fds starting here (0-2 stdio, 3 IPC). */
 export const FIRST_LISTEN_FD = 4;
+
+/**
+ * Router mode: the fields the router adds to every request (X-Forwarded-For/-Proto/-Host). The
+ * router checks --limit-request-fields on what the client sent, and a worker behind it allows
+ * this many more, so the router's own headers never count against the client's limit.
+ */
+export const ROUTER_ADDED_FIELDS = 3;

@@ -27,6 +27,42 @@ export interface RouterStats {
   readonly upstreams: readonly UpstreamCounters[];
 }
 
+/**
+ * --router-processes N: one snapshot for all routers (the first one's pid and state; restarts,
+ * pending requests, connections and each upstream's counters summed), or null when none runs.
+ */
+export function combineRouterStats(list: readonly (RouterStats | null)[]): RouterStats | null {
+  const running = list.filter((s): s is RouterStats => s !== null);
+  const [first] = running;
+  if (!first) return null;
+  if (running.length === 1) return first;
+  const upstreams = new Map<string, UpstreamCounters>();
+  for (const s of running)
+    for (const u of s.upstreams) {
+      const prior = upstreams.get(u.name);
+      upstreams.set(
+        u.name,
+        prior
+          ? {
+              name: u.name,
+              requests: prior.requests + u.requests,
+              errors: prior.errors + u.errors,
+              retries: prior.retries + u.retries,
+              inflight: prior.inflight + u.inflight,
+            }
+          : u,
+      );
+    }
+  const sum = (k: 'restarts' | 'pending' | 'connections') => running.reduce((n, s) => n + s[k], 0);
+  return {
+    ...first,
+    restarts: sum('restarts'),
+    pending: sum('pending'),
+    connections: sum('connections'),
+    upstreams: [...upstreams.values()],
+  };
+}
+
 export interface RouterProcessOptions {
   readonly config: Config;
   readonly sockets: readonly BoundSocket[];

@@ -1,4 +1,4 @@
-import { BlockList, isIPv4 } from 'node:net';
+import { BlockList, isIPv4, SocketAddress } from 'node:net';
 
 /**
  * X-Forwarded-For/-Proto/-Host, Gunicorn's way: a peer listed in --forwarded-allow-ips may have
@@ -7,7 +7,10 @@ import { BlockList, isIPv4 } from 'node:net';
  */
 export interface TrustList {
   readonly all: boolean;
-  readonly list: BlockList;
+  /** Single addresses (the default list): a Set lookup, no SocketAddress per request. */
+  readonly exact: ReadonlySet<string>;
+  /** CIDR networks, or null when there are none. */
+  readonly list: BlockList | null;
 }
 
 /** `::ffff:127.0.0.1` (an IPv4 peer on a dual-stack socket) is checked as 127.0.0.1. */
@@ -16,7 +19,8 @@ export function plainAddress(address: string): string {
 }
 
 export function trustList(entries: readonly string[]): TrustList {
-  const list = new BlockList();
+  let list: BlockList | null = null;
+  const exact = new Set<string>();
   let all = false;
   for (const entry of entries) {
     if (entry === '*') {
@@ -24,18 +28,23 @@ export function trustList(entries: readonly string[]): TrustList {
       continue;
     }
     const [ip, bits] = entry.split('/') as [string, string | undefined];
-    const family = isIPv4(ip) ? 'ipv4' : 'ipv6';
-    if (bits === undefined) list.addAddress(ip, family);
-    else list.addSubnet(ip, Number(bits), family);
+    if (bits === undefined) {
+      // The form Node reports a peer in (IPv6 compressed and lower case).
+      exact.add(isIPv4(ip) ? ip : new SocketAddress({ address: ip, family: 'ipv6' }).address);
+      continue;
+    }
+    list ??= new BlockList();
+    list.addSubnet(ip, Number(bits), isIPv4(ip) ? 'ipv4' : 'ipv6');
   }
-  return { all, list };
+  return { all, exact, list };
 }
 
 export function isTrusted(trust: TrustList, address: string | undefined): boolean {
   if (trust.all) return true;
   if (!address) return false;
   const plain = plainAddress(address);
-  return trust.list.check(plain, isIPv4(plain) ? 'ipv4' : 'ipv6');
+  if (trust.exact.has(plain)) return true;
+  return trust.list?.check(plain, isIPv4(plain) ? 'ipv4' : 'ipv6') === true;
 }
 
 export interface ForwardedInput {

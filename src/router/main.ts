@@ -50,6 +50,14 @@ async function main(): Promise<void> {
   server.headersTimeout = 60_000;
   server.on('request', router.onRequest);
   server.on('upgrade', router.onUpgrade);
+  // Past maxHeadersCount Node drops headers silently: keep it above the limit the router checks.
+  if (config.limitRequestFields >= 2000) server.maxHeadersCount = config.limitRequestFields + 1;
+  // CONNECT (a tunnel) is not something a reverse proxy serves: answer it rather than let Node
+  // drop the connection without a word, which it does when nothing listens for 'connect'.
+  server.on('connect', (_req, socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   // Garbage or a half request: answer 400 if the socket can still take it, never crash.
   server.on('clientError', (err, socket) => {
     logger.debug({ err: err.message }, 'bad request from a client');

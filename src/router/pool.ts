@@ -1,5 +1,4 @@
-import { Agent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import { Pool } from 'undici';
 import type { UpstreamCounters, UpstreamWorker } from '../ipc/protocol.js';
 import { pickByIp, pickLeastOutstanding } from './balance.js';
 
@@ -11,13 +10,13 @@ export interface Upstream {
   readonly target:
     | { readonly socketPath: string; readonly host: string; readonly port: number }
     | URL;
-  /** Keep-alive connections to this upstream, reused across client connections. */
-  readonly agent: Agent;
+  /** Keep-alive connections to this upstream (undici), reused across client connections. */
+  readonly pool: Pool;
   inflight: number;
   requests: number;
   errors: number;
   retries: number;
-  /** Withdrawn by the master: takes no new request; its agent closes once inflight is 0. */
+  /** Withdrawn by the master: takes no new request; its pool closes once inflight is 0. */
   withdrawn: boolean;
 }
 
@@ -38,14 +37,20 @@ export function upstreamCounters(u: Upstream): UpstreamCounters {
   };
 }
 
+/**
+ * Node's http.Agent drops a pooled connection a second before the upstream's `Keep-Alive: timeout`
+ * hint would; undici's default margin is two. One second keeps a worker's short --keep-alive
+ * reusable while still closing before the worker does (a retry covers the rare race).
+ */
+const KEEP_ALIVE_MARGIN_MS = 1000;
+
 export function routeUpstream(prefix: string, url: string): Upstream {
   const target = new URL(url);
-  const options = { keepAlive: true, scheduling: 'lifo' as const };
   return {
     name: `route ${prefix}`,
     id: -1,
     target,
-    agent: target.protocol === 'https:' ? new HttpsAgent(options) : new Agent(options),
+    pool: new Pool(target.origin, { keepAliveTimeoutThreshold: KEEP_ALIVE_MARGIN_MS }),
     inflight: 0,
     requests: 0,
     errors: 0,
@@ -68,8 +73,8 @@ export class WorkerPool {
 
   /**
    * `maxSockets`: --worker-connections. A worker stops accepting at that many connections, so
-   * the router never opens more to one worker: extra requests wait in the agent, not in a queue
-   * behind the router's own idle pooled connections.
+   * the router never opens more to one worker: extra requests wait in the undici pool, not in a
+   * queue behind the router's own idle pooled connections.
    */
   constructor(private readonly maxSockets: number) {}
 
@@ -92,7 +97,11 @@ export class WorkerPool {
         name: `worker ${w.id}`,
         id: w.id,
         target: { socketPath: w.path, host: 'localhost', port: 80 },
-        agent: new Agent({ keepAlive: true, scheduling: 'lifo', maxSockets: this.maxSockets }),
+        pool: new Pool('http://localhost', {
+          connections: this.maxSockets,
+          connect: { socketPath: w.path },
+          keepAliveTimeoutThreshold: KEEP_ALIVE_MARGIN_MS,
+        }),
         inflight: 0,
         requests: 0,
         errors: 0,
@@ -167,7 +176,7 @@ export class WorkerPool {
   /** A withdrawn worker with nothing in flight: close the pooled connections so it can exit. */
   private closeIfIdle(u: Upstream): void {
     if (u.inflight > 0) return;
-    u.agent.destroy();
+    void u.pool.destroy().catch(() => {});
     this.leaving.delete(u);
   }
 }

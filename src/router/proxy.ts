@@ -1,31 +1,26 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { ProxyServer } from 'http-proxy-3';
+import type { Dispatcher } from 'undici';
+import { refuse } from '../child/refuse.js';
 import type { Config } from '../config/registry.js';
 import { matchRoute } from '../config/route.js';
 import type { Logger } from '../log/logger.js';
-import { isRetryable, STICKY_COOKIE, stickyCookieValue } from './balance.js';
+import { Attempt, type AttemptOwner, Exchange } from './attempt.js';
+import { isRetryable, stickyCookieValue } from './balance.js';
 import { forwardedHeaders, isTrusted, trustList } from './forwarded.js';
+import { requestHeaders } from './headers.js';
 import { NOT_STICKY, routeUpstream, type Sticky, type Upstream, type WorkerPool } from './pool.js';
 
-/** What the router remembers about a request while it is proxied. */
-interface RequestState {
-  upstream: Upstream | null;
-  /** Whether the client's connection may stay open after this response. */
-  clientKeepAlive: boolean;
-  /** --sticky cookie: the worker id to set in the tsgun_worker cookie, if it changed. */
-  setSticky: number | null;
-  timedOut: boolean;
-}
-
 /** Connection-level failures: nothing reached the app, or the worker died under the request. */
-const RETRY_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE']);
+const RETRY_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 /** The worker is not there at all (stopped or crashed): wait for the master's next list. */
 const GONE_CODES = new Set(['ECONNREFUSED', 'ENOENT']);
+/** undici's --proxy-timeout errors: no response head, or no body byte, in time. */
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'];
+const HOP_BY_HOP_WS = ['keep-alive', 'proxy-connection', 'te', 'trailer'];
 
 export interface RouterHandlers {
   readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
@@ -62,42 +57,27 @@ function wantsKeepAlive(req: IncomingMessage): boolean {
 }
 
 /**
- * The router's request path on http-proxy-3: choose a worker (sticky, else least outstanding),
- * proxy over a keep-alive agent, retry an idempotent bodiless request once when the worker could
- * not take it, and answer 502/503/504 with a short JSON body when nothing can.
+ * The router's request path: choose a worker (sticky, else least outstanding), send the request
+ * over that worker's undici pool, retry an idempotent bodiless request when the worker could not
+ * take it, and answer 502/503/504 with a short JSON body when nothing can. WebSocket upgrades go
+ * through http-proxy-3.
  */
 export function createRouter(config: Config, pool: WorkerPool, logger: Logger): RouterHandlers {
   const proxy = new ProxyServer({ xfwd: false, ws: true });
-  const states = new WeakMap<IncomingMessage, RequestState>();
   const trust = trustList(config.forwardedAllowIps);
   const routes = config.route.map((r) => ({ entry: r, upstream: routeUpstream(r.prefix, r.url) }));
   const timeoutMs = config.proxyTimeout * 1000;
   const keepAliveMs = config.keepAlive * 1000;
-  const keepAliveHint = `timeout=${Math.max(1, Math.floor(config.keepAlive))}`;
+  const keepHeaders = [
+    'connection',
+    'keep-alive',
+    'keep-alive',
+    `timeout=${Math.max(1, Math.floor(config.keepAlive))}`,
+  ];
+  const closeHeaders = ['connection', 'close'];
 
   // Without this listener an upstream error thrown outside a request would crash the router.
   proxy.on('error', (err) => logger.debug({ err: err.message }, 'proxy error'));
-  proxy.on('proxyReq', (proxyReq, req) => {
-    proxyReq.setTimeout(timeoutMs, () => {
-      const state = states.get(req);
-      if (state) state.timedOut = true;
-      proxyReq.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' }));
-    });
-  });
-  proxy.on('proxyRes', (proxyRes, req) => {
-    const state = states.get(req);
-    // Hop-by-hop: the worker's connection to the router is not the client's. A worker that is
-    // stopping says "close" to the router; the client's connection stays open.
-    delete proxyRes.headers['keep-alive'];
-    const keep = state?.clientKeepAlive === true && keepAliveMs > 0 && !handlers.draining;
-    proxyRes.headers.connection = keep ? 'keep-alive' : 'close';
-    if (keep) proxyRes.headers['keep-alive'] = keepAliveHint;
-    if (state?.setSticky != null) {
-      const cookie = `${STICKY_COOKIE}=${state.setSticky}; Path=/; HttpOnly; SameSite=Lax`;
-      const prior = proxyRes.headers['set-cookie'] ?? [];
-      proxyRes.headers['set-cookie'] = [...prior, cookie];
-    }
-  });
 
   const stickyOf = (req: IncomingMessage): Sticky => {
     if (config.sticky === 'cookie')
@@ -106,139 +86,134 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
     return NOT_STICKY;
   };
 
-  const setForwarded = (req: IncomingMessage): void => {
+  const forwardedOf = (req: IncomingMessage) => {
+    const peer = req.socket.remoteAddress;
+    const trusted = isTrusted(trust, peer);
     const f = forwardedHeaders({
-      peer: req.socket.remoteAddress,
+      peer,
       encrypted: (req.socket as TLSSocket).encrypted === true,
       headers: req.headers,
-      trusted: isTrusted(trust, req.socket.remoteAddress),
+      trusted,
     });
-    req.headers['x-forwarded-for'] = f.for;
-    req.headers['x-forwarded-proto'] = f.proto;
-    req.headers['x-forwarded-host'] = f.host;
+    return { f, trusted };
   };
 
-  const send = (
-    req: IncomingMessage,
-    res: ServerResponse,
-    state: RequestState,
-    u: Upstream,
-    attempt: number,
-    retryable: boolean,
-  ): void => {
-    pool.acquire(u);
-    state.upstream = u;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
+  const owner: AttemptOwner = {
+    connectionHeaders: (ex) =>
+      ex.clientKeepAlive && keepAliveMs > 0 && !handlers.draining ? keepHeaders : closeHeaders,
+    settle(attempt, err) {
+      const { exchange: ex, upstream: u } = attempt;
       pool.release(u);
-    };
-    res.once('close', release);
-    proxy.web(
-      req,
-      res,
-      {
-        target: u.target,
-        agent: u.agent,
-        // A retry: the request (bodiless) has been read already; send it with an empty body.
-        ...(attempt > 0 ? { buffer: Readable.from([]) } : {}),
-      },
-      (err) => {
-        release();
-        const code = (err as NodeJS.ErrnoException).code ?? null;
-        if (state.timedOut) {
-          u.errors++;
-          sendError(res, 504, { upstream: u.name, code });
-          return;
-        }
-        // Retried once; and again whenever the worker was gone (no connection was made, so
-        // nothing reached it): a reset connection queued on a killed worker's socket is followed
-        // by ENOENT once the master has removed that socket, before the router's list says so.
-        const gone = code !== null && GONE_CODES.has(code);
-        if (
-          (attempt === 0 || gone) &&
-          retryable &&
-          !res.headersSent &&
-          !res.destroyed &&
-          code !== null &&
-          RETRY_CODES.has(code)
-        ) {
-          u.retries++;
-          logger.debug({ upstream: u.name, code }, 'retrying on another worker');
-          dispatch(req, res, state, attempt + 1, retryable, u, gone);
-          return;
-        }
+      if (ex.current === attempt) ex.current = null;
+      if (err === null) return;
+      const { res, req } = ex;
+      if (res.destroyed) return;
+      const code = (err as NodeJS.ErrnoException).code ?? null;
+      if (code !== null && TIMEOUT_CODES.has(code)) {
         u.errors++;
-        if (!res.headersSent)
-          logger.warn({ upstream: u.name, code, url: req.url }, `upstream failed: ${err.message}`);
-        sendError(res, 502, { upstream: u.name, code });
+        sendError(res, 504, { upstream: u.name, code: 'ETIMEDOUT' });
+        return;
+      }
+      // Retried once; and again whenever the worker was gone (no connection was made, so
+      // nothing reached it): a reset connection queued on a killed worker's socket is followed
+      // by ENOENT once the master has removed that socket, before the router's list says so.
+      const gone = code !== null && GONE_CODES.has(code);
+      if (
+        (attempt.attempt === 0 || gone) &&
+        u.id >= 0 &&
+        !ex.hasBody &&
+        isRetryable(req.method, req.headers) &&
+        !res.headersSent &&
+        code !== null &&
+        RETRY_CODES.has(code)
+      ) {
+        u.retries++;
+        logger.debug({ upstream: u.name, code }, 'retrying on another worker');
+        dispatch(ex, attempt.attempt + 1, u, gone);
+        return;
+      }
+      u.errors++;
+      if (!res.headersSent)
+        logger.warn({ upstream: u.name, code, url: req.url }, `upstream failed: ${err.message}`);
+      sendError(res, 502, { upstream: u.name, code });
+    },
+  };
+
+  const send = (ex: Exchange, u: Upstream, attempt: number): void => {
+    pool.acquire(u);
+    const a = new Attempt(owner, ex, u, attempt);
+    ex.current = a;
+    const { req } = ex;
+    u.pool.dispatch(
+      {
+        path: req.url ?? '/',
+        method: req.method as Dispatcher.HttpMethod,
+        headers: ex.headers,
+        body: ex.hasBody ? req : null,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       },
+      a,
     );
   };
 
   const dispatch = (
-    req: IncomingMessage,
-    res: ServerResponse,
-    state: RequestState,
+    ex: Exchange,
     attempt: number,
-    retryable: boolean,
     avoid: Upstream | null = null,
     avoidGone = false,
   ): void => {
-    const sticky = stickyOf(req);
+    const sticky = stickyOf(ex.req);
     let u = pool.choose(sticky, avoid);
     // The worker that failed is the only routable one: retry it if it still takes connections (a
     // keep-alive race); if it is gone (refused), wait for the master's next list.
     if (avoidGone && u === avoid) u = null;
     if (!u) {
+      const { res } = ex;
       void pool
         .waitForWorker(timeoutMs, () => res.destroyed)
         .then((ok) => {
           if (res.destroyed) return;
-          if (ok) dispatch(req, res, state, attempt, retryable);
+          if (ok) dispatch(ex, attempt);
           else sendError(res, 503, { upstream: null, code: null });
         });
       return;
     }
-    if (config.sticky === 'cookie' && sticky.workerId !== u.id) state.setSticky = u.id;
-    send(req, res, state, u, attempt, retryable);
+    if (config.sticky === 'cookie' && sticky.workerId !== u.id) ex.setSticky = u.id;
+    send(ex, u, attempt);
   };
 
-  const handlers: RouterHandlers = {
-    draining: false,
-    routes: routes.map((r) => r.upstream),
-    onRequest(req, res) {
-      const state: RequestState = {
-        upstream: null,
-        clientKeepAlive: wantsKeepAlive(req),
-        setSticky: null,
-        timedOut: false,
-      };
-      states.set(req, state);
-      for (const h of HOP_BY_HOP) delete req.headers[h];
-      setForwarded(req);
-      const route = routes.length > 0 ? matchRoute(config.route, req.url ?? '/') : null;
-      if (route) {
-        const u = routes.find((r) => r.entry === route)!.upstream;
-        send(req, res, state, u, 0, false);
-        return;
-      }
-      dispatch(req, res, state, 0, isRetryable(req.method, req.headers));
-    },
-    onUpgrade(req, socket, head) {
-      setForwarded(req);
-      socket.on('error', () => socket.destroy());
-      const route = routes.length > 0 ? matchRoute(config.route, req.url ?? '/') : null;
-      const u = route
-        ? routes.find((r) => r.entry === route)!.upstream
-        : pool.choose(stickyOf(req));
-      if (!u) {
-        socket.end(
-          'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
-        );
-        return;
-      }
+  const fieldLimit = config.limitRequestFields;
+  const onRequest = (req: IncomingMessage, res: ServerResponse, keepAlive: boolean): void => {
+    // --limit-request-fields counts what the client sent (the worker allows the router's own).
+    if (fieldLimit > 0 && req.rawHeaders.length / 2 > fieldLimit) {
+      refuse(res, 431, 'Request Header Fields Too Large\n');
+      return;
+    }
+    const { f, trusted } = forwardedOf(req);
+    const headers = requestHeaders(req.rawHeaders, req.headers.connection, f, trusted);
+    const length = req.headers['content-length'];
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    const ex = new Exchange(req, res, headers, keepAlive, hasBody);
+    res.once('close', () => ex.current?.abort());
+    const route = routes.length > 0 ? matchRoute(config.route, req.url ?? '/') : null;
+    if (route) send(ex, routes.find((r) => r.entry === route)!.upstream, 0);
+    else dispatch(ex, 0);
+  };
+
+  const onWebSocket = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
+    const { f, trusted } = forwardedOf(req);
+    for (const h of HOP_BY_HOP_WS) delete req.headers[h];
+    if (!trusted) {
+      delete req.headers.forwarded;
+      delete req.headers['x-real-ip'];
+    }
+    req.headers['x-forwarded-for'] = f.for;
+    req.headers['x-forwarded-proto'] = f.proto;
+    req.headers['x-forwarded-host'] = f.host;
+    const route = routes.length > 0 ? matchRoute(config.route, req.url ?? '/') : null;
+    const connect = (u: Upstream): void => {
       pool.acquire(u);
       socket.once('close', () => pool.release(u));
       proxy.ws(req, socket, head, { target: u.target }, (err) => {
@@ -246,6 +221,64 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
         logger.debug({ upstream: u.name, err: err.message }, 'websocket proxy error');
         socket.destroy();
       });
+    };
+    if (route) {
+      connect(routes.find((r) => r.entry === route)!.upstream);
+      return;
+    }
+    const tryWorker = (): void => {
+      const u = pool.choose(stickyOf(req));
+      if (u) {
+        connect(u);
+        return;
+      }
+      // No ready worker (booting, or -w 1 between a crash and its respawn): wait like requests.
+      void pool
+        .waitForWorker(timeoutMs, () => socket.destroyed)
+        .then((ok) => {
+          if (socket.destroyed) return;
+          if (ok) tryWorker();
+          else
+            socket.end(
+              'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+            );
+        });
+    };
+    tryWorker();
+  };
+
+  const handlers: RouterHandlers = {
+    draining: false,
+    routes: routes.map((r) => r.upstream),
+    onRequest(req, res) {
+      onRequest(req, res, wantsKeepAlive(req));
+    },
+    onUpgrade(req, socket, head) {
+      socket.on('error', () => socket.destroy());
+      if (req.headers.upgrade?.toLowerCase() === 'websocket') {
+        onWebSocket(req, socket, head);
+        return;
+      }
+      // Any other protocol (h2c, TLS/1.0...): the Upgrade is ignored, as RFC 9110 7.8 allows, and
+      // the request served as plain HTTP/1.1 on a connection that closes after it. Its body (if
+      // any) is no longer framed by Node's parser, so such a request is refused instead.
+      const length = req.headers['content-length'];
+      if (
+        req.headers['transfer-encoding'] !== undefined ||
+        (length !== undefined && length !== '0')
+      ) {
+        socket.end(
+          'HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+        );
+        return;
+      }
+      const res = new ServerResponse(req);
+      res.assignSocket(socket);
+      res.once('finish', () => {
+        res.detachSocket(socket);
+        socket.end();
+      });
+      onRequest(req, res, false);
     },
   };
   return handlers;

@@ -4,6 +4,7 @@ import type {
   RequestListener,
   ServerResponse,
 } from 'node:http';
+import { refuse } from '../child/refuse.js';
 import type { Config } from '../config/registry.js';
 import { callHook, type WorkerFacade, type WorkerHooks } from '../hooks.js';
 import type { Logger } from '../log/logger.js';
@@ -37,15 +38,6 @@ export interface GateOptions {
   readonly worker: WorkerFacade;
 }
 
-function reject(res: ServerResponse, status: number, text: string): void {
-  res.shouldKeepAlive = false;
-  res.writeHead(status, {
-    'content-type': 'text/plain',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
 /**
  * --request-timeout: answer 504 for a request the app has not finished in time, and make the
  * app's late writes to that response harmless (a late writeHead would otherwise throw and crash
@@ -62,7 +54,7 @@ function armDeadline(req: IncomingMessage, res: ServerResponse, ms: number, logg
     if (res.headersSent) {
       res.destroy();
     } else {
-      reject(res, 504, 'Gateway Timeout: the app did not answer in time\n');
+      refuse(res, 504, 'Gateway Timeout: the app did not answer in time\n');
     }
     res.writeHead = () => res;
     res.setHeader = () => res;
@@ -120,7 +112,7 @@ export function installGate(
     if (counters) counters.track(res);
     const status = checkLimits(req, config);
     if (status !== 0) {
-      reject(
+      refuse(
         res,
         status,
         status === 414 ? 'Request-URI Too Long\n' : 'Request Header Fields Too Large\n',

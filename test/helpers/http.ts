@@ -146,6 +146,35 @@ export function rawRequest(
   });
 }
 
+/**
+ * A WebSocket handshake for /ws on 127.0.0.1 (the ws-app fixture, which echoes what it gets);
+ * with `ping`, one message is sent once the server's head arrived, and awaited back. Resolves
+ * with everything the server sent.
+ */
+export function webSocketHandshake(port: number, ping: boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('connect', () =>
+      socket.write(
+        'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      ),
+    );
+    socket.on('data', (c: string) => {
+      data += c;
+      const head = data.includes('\r\n\r\n');
+      if (head && ping && !data.includes('ping')) socket.write('ping');
+      if (head && (!ping || data.endsWith('ping'))) {
+        socket.destroy();
+        resolve(data);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
 /** A free port for an address given on a command line (stats, proxies): probed, then released. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

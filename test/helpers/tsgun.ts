@@ -264,6 +264,16 @@ function othersCanRead(path: string): boolean {
 }
 
 /** The `skip` of a test that runs tsgun with --user nobody: false when it can run here. */
+/** tsgun --router with the fixture app; resolves once the router and `workers` workers are ready. */
+export async function startRouter(workers: number, ...args: string[]): Promise<Tsgun> {
+  const t = startApp('--router', '-w', String(workers), ...args);
+  await t.waitForLog((l) => l.msg === 'router ready');
+  await t.waitForReady(workers);
+  // The router has the whole list (it arrives after the master's "worker ready" lines).
+  await t.waitForLog((l) => l.role === 'router' && l.msg === `routing to ${workers} worker(s)`);
+  return t;
+}
+
 export const nobodySkip =
   process.getuid?.() !== 0
     ? 'needs root (to start tsgun with --user nobody)'

@@ -3,8 +3,15 @@ import { existsSync, statSync } from 'node:fs';
 import { Agent, createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { clientLoop, freePort, getJson, rawRequest, request } from '../helpers/http.js';
-import { fixture, killAll, startApp, Tsgun } from '../helpers/tsgun.js';
+import {
+  clientLoop,
+  freePort,
+  getJson,
+  rawRequest,
+  request,
+  webSocketHandshake,
+} from '../helpers/http.js';
+import { fixture, killAll, startRouter, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -12,16 +19,6 @@ interface Echo {
   pid: number;
   url?: string;
   forwarded?: { for: string | null; proto: string | null; host: string | null };
-}
-
-/** tsgun --router with the fixture app; resolves once the router and `workers` workers are ready. */
-async function startRouter(workers: number, ...args: string[]): Promise<Tsgun> {
-  const t = startApp('--router', '-w', String(workers), ...args);
-  await t.waitForLog((l) => l.msg === 'router ready');
-  await t.waitForReady(workers);
-  // The router has the whole list (it arrives after the master's "worker ready" lines).
-  await t.waitForLog((l) => l.role === 'router' && l.msg === `routing to ${workers} worker(s)`);
-  return t;
 }
 
 function routerPid(t: Tsgun): number {
@@ -169,26 +166,7 @@ describe('router mode', () => {
     await t.waitForReady(2);
     await t.waitForLog((l) => l.msg === 'router ready');
     const port = await t.port();
-    const echoed = await new Promise<string>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      let data = '';
-      socket.setEncoding('utf8');
-      socket.on('connect', () =>
-        socket.write(
-          'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-        ),
-      );
-      socket.on('data', (c: string) => {
-        data += c;
-        if (data.includes('\r\n\r\n') && !data.includes('ping')) socket.write('ping');
-        if (data.endsWith('ping')) {
-          socket.destroy();
-          resolve(data);
-        }
-      });
-      socket.on('error', reject);
-    });
+    const echoed = await webSocketHandshake(port, true);
     assert.match(echoed, /^HTTP\/1\.1 101 Switching Protocols/);
     assert.match(echoed, /Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=/i);
     assert.match(echoed, /x-worker-pid: \d+/i);

@@ -99,6 +99,25 @@ describe('TLS', { skip: !hasOpenssl && 'openssl is needed to make test certifica
     t.kill();
   });
 
+  it('--router-processes 2: every router terminates TLS and rotates on HUP', async () => {
+    const certs = liveCerts('routers');
+    const { live } = certs;
+    const t = startApp(
+      ...['--router', '--router-processes', '2', '-w', '1'],
+      ...['--certfile', live.cert, '--keyfile', live.key],
+    );
+    await t.waitForReady(1);
+    let ready = 0;
+    await t.waitForLog((l) => l.msg === 'router ready' && ++ready === 2);
+    const url = await t.url();
+    const port = await t.port();
+    assert.equal((await request(`${url}/`)).status, 200);
+    await rotateUnderLoad(t, certs, url);
+    // New connections land on either router: each must serve the new certificate.
+    for (let i = 0; i < 10; i++) assert.equal(await servedName(port), 'routers-two');
+    t.kill();
+  });
+
   it('refuses a missing or mismatched file at start with one line', async () => {
     const one = makeCert('three');
     const other = makeCert('four');

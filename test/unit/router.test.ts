@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { matchRoute, parseAllowIp, parseRoute } from '../../src/config/route.js';
+import { ROUTER_ADDED_FIELDS } from '../../src/ipc/protocol.js';
+import { combineRouterStats } from '../../src/master/router-process.js';
 import {
   hashString,
   isRetryable,
@@ -9,6 +11,7 @@ import {
   stickyCookieValue,
 } from '../../src/router/balance.js';
 import { forwardedHeaders, isTrusted, trustList } from '../../src/router/forwarded.js';
+import { connectionTokens, requestHeaders, responseHeaders } from '../../src/router/headers.js';
 
 const up = (id: number, inflight: number) => ({ id, inflight });
 
@@ -125,5 +128,75 @@ describe('--route and --forwarded-allow-ips values', () => {
     assert.equal(parseAllowIp('::1'), '::1');
     assert.throws(() => parseAllowIp('10.0.0.0/33'), /CIDR/);
     assert.throws(() => parseAllowIp('localhost'), /CIDR/);
+  });
+});
+
+describe('router header hygiene', () => {
+  const fwd = { for: '203.0.113.9', proto: 'http', host: 'example.test' };
+  it('lists the headers a Connection header names, ignoring close and keep-alive', () => {
+    assert.deepEqual(
+      [...(connectionTokens(' Close, X-Secret ,keep-alive,X-Other') ?? [])],
+      ['x-secret', 'x-other'],
+    );
+    assert.equal(connectionTokens('close'), null);
+    assert.equal(connectionTokens(undefined), null);
+  });
+
+  it('drops hop-by-hop headers and those Connection names; sets X-Forwarded-*', () => {
+    const raw = [
+      ...['Host', 'example.test', 'Connection', 'close, X-Secret', 'X-Secret', 's'],
+      ...['Keep-Alive', 'timeout=5', 'TE', 'trailers', 'Transfer-Encoding', 'chunked'],
+      ...['Expect', '100-continue', 'X-Forwarded-For', '1.2.3.4', 'Accept', '*/*'],
+    ];
+    assert.deepEqual(requestHeaders(raw, 'close, X-Secret', fwd, false), [
+      ...['Host', 'example.test', 'Accept', '*/*'],
+      ...['x-forwarded-for', '203.0.113.9', 'x-forwarded-proto', 'http'],
+      ...['x-forwarded-host', 'example.test'],
+    ]);
+  });
+
+  it('adds exactly ROUTER_ADDED_FIELDS fields (the allowance workers give the router)', () => {
+    const added = requestHeaders(['Host', 'h'], undefined, fwd, true).length / 2 - 1;
+    assert.equal(added, ROUTER_ADDED_FIELDS);
+  });
+
+  it('keeps Forwarded and X-Real-IP from a trusted peer only', () => {
+    const raw = ['Host', 'h', 'Forwarded', 'for=1.2.3.4', 'X-Real-IP', '1.2.3.4'];
+    assert.deepEqual(requestHeaders(raw, undefined, fwd, false).slice(0, 2), ['Host', 'h']);
+    assert.equal(requestHeaders(raw, undefined, fwd, false).length, 8);
+    assert.deepEqual(requestHeaders(raw, undefined, fwd, true).slice(0, 6), raw);
+  });
+
+  it('drops hop-by-hop response headers and those the worker Connection header names', () => {
+    const raw = [
+      ...['Content-Type', 'text/plain', 'Connection', 'keep-alive, X-Hop', 'X-Hop', '1'],
+      ...['Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a=1'],
+      ...['Connection', 'X-Hop2', 'X-Hop2', '2'],
+    ].map((v) => Buffer.from(v, 'latin1'));
+    assert.deepEqual(responseHeaders(raw), ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1']);
+  });
+});
+
+describe('--router-processes stats', () => {
+  const snap = (pid: number, requests: number, inflight: number) => ({
+    pid,
+    state: 'ready' as const,
+    startedAt: 1,
+    restarts: 1,
+    pending: 2,
+    connections: 3,
+    upstreams: [{ name: 'worker 1', requests, errors: 0, retries: 1, inflight }],
+  });
+  it('adds up the routers, keeping the first one pid and state', () => {
+    assert.equal(combineRouterStats([null, null]), null);
+    const one = snap(10, 5, 1);
+    assert.equal(combineRouterStats([one, null]), one);
+    assert.deepEqual(combineRouterStats([one, snap(11, 7, 2)]), {
+      ...one,
+      restarts: 2,
+      pending: 4,
+      connections: 6,
+      upstreams: [{ name: 'worker 1', requests: 12, errors: 0, retries: 2, inflight: 3 }],
+    });
   });
 });

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../config/registry.js';
 import { ExitCode } from '../../errors.js';
-import type { TlsMaterial } from '../../ipc/protocol.js';
-import { RouterProcess, type RouterStats } from '../router-process.js';
+import { ROUTER_ADDED_FIELDS, type TlsMaterial } from '../../ipc/protocol.js';
+import { combineRouterStats, RouterProcess, type RouterStats } from '../router-process.js';
 import { type BoundSocket, bindPrivateUnix, closeAll } from '../sockets.js';
 import type { Credentials } from '../user.js';
 import type { DataPathMode, ModeHost, ModeOptions, StopMode, WorkerSlot } from './mode.js';
@@ -20,11 +20,12 @@ const UPSTREAM_KEEP_ALIVE_S = 10;
  */
 export class RouterMode implements DataPathMode {
   private readonly host: ModeHost;
-  private readonly router: RouterProcess;
+  /** --router-processes: each accepts on the public sockets and is supervised on its own. */
+  private readonly routers: RouterProcess[];
+  private readonly restartAt: number[];
   private readonly privateDir: string;
   /** The private socket of each worker not reaped yet (closed, and its file removed, on reap). */
   private readonly privateSockets = new Map<number, BoundSocket>();
-  private routerRestartAt = 0;
   private tls: TlsMaterial | null;
   /** --user/--group: the private directory and sockets belong to the workers' user. */
   private readonly credentials: Credentials | null;
@@ -40,21 +41,26 @@ export class RouterMode implements DataPathMode {
       { privateDir: this.privateDir },
       `router mode: workers listen on private sockets in ${this.privateDir}`,
     );
-    this.router = new RouterProcess({
-      config: opts.config,
-      sockets: opts.sockets,
-      credentials: opts.credentials,
-      logger: opts.host.logger,
-      onReady: () => {
-        void this.pushUpstreams();
-        this.host.wake();
-      },
-      onExit: (code, signal, booted) => this.onRouterExit(code, signal, booted),
-    });
+    const count = Math.max(1, opts.config.routerProcesses ?? 1);
+    this.restartAt = Array.from({ length: count }, () => 0);
+    this.routers = this.restartAt.map(
+      (_, i) =>
+        new RouterProcess({
+          config: opts.config,
+          sockets: opts.sockets,
+          credentials: opts.credentials,
+          logger: opts.host.logger,
+          onReady: () => {
+            void this.pushUpstreams();
+            this.host.wake();
+          },
+          onExit: (code, signal, booted) => this.onRouterExit(i, code, signal, booted),
+        }),
+    );
   }
 
   get running(): boolean {
-    return this.router.running;
+    return this.routers.some((r) => r.running);
   }
 
   /** The worker listens on a private unix socket the router connects to. */
@@ -69,6 +75,8 @@ export class RouterMode implements DataPathMode {
         keyfile: null,
         caCerts: null,
         keepAlive: UPSTREAM_KEEP_ALIVE_S,
+        limitRequestFields:
+          config.limitRequestFields > 0 ? config.limitRequestFields + ROUTER_ADDED_FIELDS : 0,
       },
       // A worker's only socket is its private one; TLS ends at the router.
       sockets: [privateSocket],
@@ -90,10 +98,11 @@ export class RouterMode implements DataPathMode {
   }
 
   supervise(now: number): void {
-    if (!this.router.running && now >= this.routerRestartAt) {
-      if (!this.router.start(this.tls)) {
+    for (const [i, router] of this.routers.entries()) {
+      if (router.running || now < this.restartAt[i]!) continue;
+      if (!router.start(this.tls)) {
         this.host.forkFailed();
-        this.routerRestartAt = Date.now() + 1000;
+        this.restartAt[i] = Date.now() + 1000;
         setTimeout(() => this.host.wake(), 1000);
       }
     }
@@ -101,7 +110,10 @@ export class RouterMode implements DataPathMode {
 
   /** The router is watched like a worker: a blocked loop or an overdue stop gets SIGKILL. */
   murder(now: number, stopLimitMs: number): void {
-    const r = this.router;
+    for (const r of this.routers) this.murderOne(r, now, stopLimitMs);
+  }
+
+  private murderOne(r: RouterProcess, now: number, stopLimitMs: number): void {
     if (!r.running) return;
     const stopping = this.host.stopping();
     const timeoutMs = this.host.timeoutMs();
@@ -119,28 +131,28 @@ export class RouterMode implements DataPathMode {
 
   setTls(tls: TlsMaterial | null): void {
     this.tls = tls;
-    if (tls) this.router.sendTls(tls);
+    if (tls) for (const r of this.routers) r.sendTls(tls);
   }
 
   reopenLogs(): void {
-    if (this.router.state === 'ready') this.router.signal('SIGUSR1');
+    for (const r of this.routers) if (r.state === 'ready') r.signal('SIGUSR1');
   }
 
   ready(): boolean {
-    return this.router.state === 'ready';
+    return this.routers.every((r) => r.state === 'ready');
   }
 
   stats(): RouterStats | null {
-    return this.router.snapshot();
+    return combineRouterStats(this.routers.map((r) => r.snapshot()));
   }
 
   stop(mode: StopMode): boolean {
-    if (this.router.running && mode === 'graceful') {
-      // The router finishes what it holds first (onRouterExit then stops the workers).
-      this.router.signal('SIGTERM');
+    if (this.running && mode === 'graceful') {
+      // The routers finish what they hold first (onRouterExit then stops the workers).
+      for (const r of this.routers) if (r.running) r.signal('SIGTERM');
       return false;
     }
-    this.router.signal('SIGQUIT');
+    for (const r of this.routers) r.signal('SIGQUIT');
     return true;
   }
 
@@ -149,22 +161,25 @@ export class RouterMode implements DataPathMode {
   }
 
   /** The router exited: on a stop, the workers' turn; otherwise start it again (or halt). */
-  private onRouterExit(code: number | null, signal: NodeJS.Signals | null, booted: boolean): void {
+  private onRouterExit(
+    i: number,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    booted: boolean,
+  ): void {
+    const router = this.routers[i]!;
     const fields = { code, signal };
     const stopping = this.host.stopping();
     if (stopping) {
       this.host.logger.info(fields, 'router exited');
-      this.host.stopWorkers(stopping.mode);
-    } else if (!booted && this.router.bootError) {
-      this.host.halt(
-        ExitCode.WORKER_BOOT,
-        this.router.bootError.message,
-        this.router.bootError.code,
-      );
+      // The workers stop once no router can send them a request any more.
+      if (!this.running) this.host.stopWorkers(stopping.mode);
+    } else if (!booted && router.bootError) {
+      this.host.halt(ExitCode.WORKER_BOOT, router.bootError.message, router.bootError.code);
     } else {
       // A router that dies within a second of starting waits a second: no tight crash loop.
-      const quick = Date.now() - this.router.startedAt < 1000;
-      this.routerRestartAt = Date.now() + (quick ? 1000 : 0);
+      const quick = Date.now() - router.startedAt < 1000;
+      this.restartAt[i] = Date.now() + (quick ? 1000 : 0);
       if (quick) setTimeout(() => this.host.wake(), 1000);
       this.host.logger.error(fields, 'router exited unexpectedly; starting a new one');
     }
@@ -178,6 +193,6 @@ export class RouterMode implements DataPathMode {
       .filter((w) => w.state === 'ready' && !w.murdered && this.privateSockets.has(w.id))
       .sort((a, b) => a.id - b.id)
       .map((w) => ({ id: w.id, path: this.privateSockets.get(w.id)!.ownedPath! }));
-    return this.router.setUpstreams(list);
+    return Promise.all(this.routers.map((r) => r.setUpstreams(list))).then(() => {});
   }
 }
