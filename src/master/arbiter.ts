@@ -6,7 +6,7 @@ import { heartbeatMs, type TlsMaterial } from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
 import { autoWorkers, readCpuFacts } from './cpus.js';
 import { JobRuns, runCronAction } from './job-runs.js';
-import { prepareLogFiles } from './log-files.js';
+import { preparedLogFiles } from './log-files.js';
 import { MasterStats } from './master-stats.js';
 import { createMode, type DataPathMode, type StopMode } from './modes/mode.js';
 import { removePidfile } from './pidfile.js';
@@ -154,7 +154,7 @@ export class Arbiter {
     },
     SIGUSR1: () => {
       // Files logrotate moved away are created again first, owned by the workers' user.
-      this.prepareLogFiles(this.config, 'USR1');
+      preparedLogFiles(this.config, this.logs('USR1'));
       this.opts.log.reopen();
       this.logger.info('reopened log files (USR1)');
       // Only to ready workers: before Node has installed the worker's handler, USR1 kills it,
@@ -264,7 +264,12 @@ export class Arbiter {
     }
     if (tls.ok) this.mode.setTls(tls.tls);
     // A new --access-logfile the workers could not open would stop the reload: keep the old one.
-    if (!this.prepareLogFiles({ errorLogfile: '-', accessLogfile: next.accessLogfile }, 'reload'))
+    if (
+      !preparedLogFiles(
+        { errorLogfile: '-', accessLogfile: next.accessLogfile },
+        this.logs('reload'),
+      )
+    )
       next = { ...next, accessLogfile: this.config.accessLogfile };
     const { config, notices } = mergeReloadedConfig(this.config, next, tls);
     for (const n of notices) this.logger[n.level](n.fields, n.message);
@@ -273,18 +278,9 @@ export class Arbiter {
     this.setCron();
   }
 
-  /** Create and chown the log files for the workers' user; false (logged) when one cannot be. */
-  private prepareLogFiles(
-    config: Pick<Config, 'errorLogfile' | 'accessLogfile'>,
-    when: string,
-  ): boolean {
-    try {
-      prepareLogFiles(config, this.opts.credentials);
-      return true;
-    } catch (err) {
-      this.logger.error({ err: (err as Error).message }, `${when}: ${(err as Error).message}`);
-      return false;
-    }
+  /** For preparedLogFiles: the workers' credentials, and where a failure is logged. */
+  private logs(when: string) {
+    return { owner: this.opts.credentials, logger: this.logger, when };
   }
 
   private setCron(): void {

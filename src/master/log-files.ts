@@ -10,6 +10,7 @@ import {
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/registry.js';
 import { logFileError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
 import type { Credentials } from './user.js';
 
 /** The log files of a config, by the flag that names them ('-' is a standard stream). */
@@ -75,5 +76,19 @@ export function prepareLogFiles(
     } finally {
       closeSync(fd);
     }
+  }
+}
+
+/** prepareLogFiles on USR1 or HUP, in a running master: false, logged, when one cannot be made. */
+export function preparedLogFiles(
+  config: Pick<Config, 'errorLogfile' | 'accessLogfile'>,
+  how: { owner: Credentials | null; logger: Logger; when: string },
+): boolean {
+  try {
+    prepareLogFiles(config, how.owner);
+    return true;
+  } catch (err) {
+    how.logger.error({ err: (err as Error).message }, `${how.when}: ${(err as Error).message}`);
+    return false;
   }
 }
