@@ -23,6 +23,8 @@ const ROUTER_ENTRY = new URL('../router/main.js', import.meta.url);
  */
 export function forkWorker(opts: {
   id: number;
+  /** Stable 0..w-1 (plan.ts pickWorkerIndex): PM2 apps read it as NODE_APP_INSTANCE. */
+  index: number;
   config: Config;
   sockets: readonly BoundSocket[];
   check?: boolean;
@@ -31,9 +33,24 @@ export function forkWorker(opts: {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [key, value] of opts.config.env) env[key] = value;
   env[WORKER_ENV.id] = String(opts.id);
+  env['TSGUN_WORKER_INDEX'] = String(opts.index);
+  env['NODE_APP_INSTANCE'] = String(opts.index);
+  // `app.listen(process.env.PORT || 3000)` then names the port the app is served on.
+  const port = firstTcpPort(opts.sockets);
+  if (port !== null) env['PORT'] = String(port);
   env[WORKER_ENV.config] = JSON.stringify(opts.config);
   if (opts.check) env[WORKER_ENV.check] = '1';
   return forkChild(WORKER_ENTRY, env, opts.sockets, opts.credentials);
+}
+
+/** The real port of the first TCP socket (port 0 was resolved at bind), else null. */
+function firstTcpPort(sockets: readonly BoundSocket[]): number | null {
+  for (const s of sockets) {
+    if (s.address.kind === 'unix') continue;
+    const out: Record<string, unknown> = {};
+    if (s.handle.getsockname?.(out) === 0 && typeof out['port'] === 'number') return out['port'];
+  }
+  return null;
 }
 
 /** Sockets as fds from FIRST_LISTEN_FD on (0-2 stdio, 3 IPC), JSON IPC, --user/--group. */
