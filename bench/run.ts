@@ -5,7 +5,7 @@
  * bodies (checked). Prints one table, writes bench/results/latest.json and SVG charts.
  *
  *   --quick          seconds, for CI smoke (1 short run per row)
- *   --only a,b       only these rows (ids: tsgun, tsgun-stats, tsgun-router, tsgun-ka, tsgun-router-ka,
+ *   --only a,b       only these rows (ids: tsgun, tsgun-listen, tsgun-stats, tsgun-router, tsgun-ka, tsgun-router-ka,
  *                    proxy3-ka, node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket)
  *   --runs N --duration S --connections C
  *   --readme         after the run, put the table into README.md (between the bench markers)

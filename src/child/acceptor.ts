@@ -12,6 +12,10 @@ export interface AcceptorOptions {
   readonly logger: Logger;
 }
 
+/** tsgun's own listening servers: their listen() is never taken for the app's (listen-capture). */
+const acceptorListeners = new WeakSet<NetServer>();
+export const isAcceptorListener = (server: NetServer): boolean => acceptorListeners.has(server);
+
 /** A listening socket, as an inherited fd number or as a handle received over IPC. */
 export type ListenTarget = { readonly fd: number } | object;
 
@@ -38,6 +42,7 @@ export class Acceptor {
 
   listen(index: number, target: ListenTarget): Promise<void> {
     const listener = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
+    acceptorListeners.add(listener);
     this.listeners.set(index, listener);
     return new Promise((resolve, reject) => {
       listener.once('error', reject);
@@ -47,6 +52,11 @@ export class Acceptor {
         resolve();
       });
     });
+  }
+
+  /** Where socket `index` listens (null while paused or stopped). */
+  address(index: number): ReturnType<NetServer['address']> {
+    return this.listeners.get(index)?.address() ?? null;
   }
 
   /** A fresh copy of socket `index` arrived from the master after a pause. */

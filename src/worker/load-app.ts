@@ -20,7 +20,7 @@ export type AppTarget =
 
 const EXTENSIONS = ['', '.js', '.mjs', '.cjs', '/index.js', '/index.mjs', '/index.cjs'];
 
-function findModule(module: string): string {
+export function findModule(module: string): string {
   const base = resolve(module);
   for (const ext of EXTENSIONS) {
     const candidate = base + ext;

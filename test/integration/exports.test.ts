@@ -86,11 +86,6 @@ describe('an app that cannot load stops the server with one line and exit code 4
       /cannot load app module .*syntax-error\.mjs: .*\[TSGUN_ERR_APP_LOAD\]$/,
     ],
     [
-      'a server already listening',
-      fixture('listening.mjs'),
-      /already listening.*\[TSGUN_ERR_APP_EXPORT_TYPE\]$/,
-    ],
-    [
       'calling what is not a function',
       `${fixture('wrong-type.mjs')}:default()`,
       /cannot call it \[TSGUN_ERR_APP_EXPORT_TYPE\]$/,

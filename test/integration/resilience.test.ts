@@ -1,30 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getJson, rawRequest } from '../helpers/http.js';
+import { waitForQueue } from '../helpers/kernel.js';
 import { fixture, killAll, startApp, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
-
-/** Connections waiting in the kernel's accept queue of a listening port (ss Recv-Q). */
-function acceptQueue(port: number): number {
-  const out = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim();
-  return Number(out.split(/\s+/)[1]);
-}
-
-/** Polls kernel state (there is no event for it) until the queue holds n connections. */
-async function waitForQueue(port: number, n: number, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (acceptQueue(port) !== n) {
-    if (Date.now() > deadline)
-      throw new Error(`accept queue is ${acceptQueue(port)}, expected ${n}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A keep-alive connection that got its first response and now sits idle in the worker. */
 function openIdleConnection(port: number): Promise<Socket> {
