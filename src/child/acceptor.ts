@@ -1,5 +1,6 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { type ListenTarget, listenLocally } from './listen-local.js';
 
 export interface AcceptorOptions {
   readonly backlog: number;
@@ -15,9 +16,6 @@ export interface AcceptorOptions {
 /** tsgun's own listening servers: their listen() is never taken for the app's (listen-capture). */
 const acceptorListeners = new WeakSet<NetServer>();
 export const isAcceptorListener = (server: NetServer): boolean => acceptorListeners.has(server);
-
-/** A listening socket, as an inherited fd number or as a handle received over IPC. */
-export type ListenTarget = { readonly fd: number } | object;
 
 /**
  * Accepts on the master's sockets and hands each connection to the app's server.
@@ -46,7 +44,7 @@ export class Acceptor {
     this.listeners.set(index, listener);
     return new Promise((resolve, reject) => {
       listener.once('error', reject);
-      listener.listen(target, this.opts.backlog, () => {
+      listenLocally(listener, target, this.opts.backlog, () => {
         listener.off('error', reject);
         listener.on('error', (err) => this.opts.logger.error({ err }, 'listening socket error'));
         resolve();

@@ -1,4 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/registry.js';
 import { WORKER_ENV } from '../ipc/protocol.js';
 import { adoptChild } from './own-children.js';
@@ -40,7 +42,48 @@ export function forkWorker(opts: {
   if (port !== null) env['PORT'] = String(port);
   env[WORKER_ENV.config] = JSON.stringify(opts.config);
   if (opts.check) env[WORKER_ENV.check] = '1';
-  return forkChild(WORKER_ENTRY, env, opts.sockets, opts.credentials);
+  return forkClusterWorker(env, opts.sockets, opts.credentials);
+}
+
+/**
+ * Workers are `cluster` workers, so an app written for cluster sees `cluster.isWorker` and runs
+ * its worker branch; the sockets are still the master's, inherited as fds exactly as with
+ * `fork` (cluster passes `stdio` through), and workers listen on them locally
+ * (child/listen-local.ts), never through the primary's round-robin.
+ */
+function forkClusterWorker(
+  env: NodeJS.ProcessEnv,
+  sockets: readonly BoundSocket[],
+  credentials: Credentials | null | undefined,
+): Forked {
+  let child: ChildProcess;
+  try {
+    // Settings are read at each fork: the stdio (a slot's sockets) may differ per worker.
+    cluster.setupPrimary({
+      exec: fileURLToPath(WORKER_ENTRY),
+      args: [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.handle.fd)],
+      serialization: 'json',
+      ...(credentials ? { uid: credentials.uid, gid: credentials.gid } : {}),
+    });
+    const worker = cluster.fork(env);
+    // cluster re-emits the process's 'error' on the worker; the table listens on the process.
+    worker.on('error', () => {});
+    child = worker.process;
+  } catch (err) {
+    return { ok: false, error: Promise.resolve(err as Error) };
+  }
+  return adopted(child);
+}
+
+function adopted(child: ChildProcess): Forked {
+  const pid = adoptChild(child);
+  if (pid !== null) return { ok: true, child, pid };
+  // Node reports this fork's failure on the next tick, as an 'error' event.
+  return {
+    ok: false,
+    error: new Promise((resolve) => child.once('error', resolve)),
+  };
 }
 
 /** The real port of the first TCP socket (port 0 was resolved at bind), else null. */
@@ -71,13 +114,7 @@ function forkChild(
   } catch (err) {
     return { ok: false, error: Promise.resolve(err as Error) };
   }
-  const pid = adoptChild(child);
-  if (pid !== null) return { ok: true, child, pid };
-  // Node reports this fork's failure on the next tick, as an 'error' event.
-  return {
-    ok: false,
-    error: new Promise((resolve) => child.once('error', resolve)),
-  };
+  return adopted(child);
 }
 
 /** Fork the router of --router mode: it inherits the public sockets the way a worker would. */

@@ -165,7 +165,14 @@ export class ListenCapture {
   private passThrough(server: NetServer, args: unknown[], request: ListenRequest): void {
     const what =
       request.kind === 'tcp' ? `${request.host ?? ''}:${request.port}` : 'a descriptor of its own';
-    const plain = typeof args[args.length - 1] === 'function' ? args.slice(0, -1) : args;
+    // exclusive: in a cluster worker Node would otherwise ask the primary, putting the master in
+    // this port's accept path.
+    const plain =
+      request.kind === 'tcp'
+        ? [{ port: request.port, ...(request.host ? { host: request.host } : {}), exclusive: true }]
+        : typeof args[args.length - 1] === 'function'
+          ? args.slice(0, -1)
+          : args;
     this.opts.logger.info(
       { address: what },
       `the app listens on ${what}, which tsgun did not bind: one worker at a time listens on it (add it to --bind to serve it from every worker)`,

@@ -23,6 +23,8 @@ interface Seen {
   index: string | null;
   instance: string | null;
   port: string | null;
+  isWorker: boolean;
+  clusterId: number | null;
 }
 
 const GET = 'GET /slow HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
@@ -47,6 +49,8 @@ describe('an app that calls listen() itself', () => {
       assert.equal(seen.callbackRan, true, 'the listen callback ran');
       assert.equal(seen.listeningEvents, 1, "'listening' fired once");
       assert.equal(seen.port, String(port), 'PORT is the first bound port');
+      assert.equal(seen.isWorker, true, 'cluster.isWorker in the app');
+      assert.equal(typeof seen.clusterId, 'number', 'cluster.worker.id in the app');
       // Ready only once the app's listen completed: its callback logged before the ready line.
       const callback = t.logs.findIndex((l) => l.msg === 'fixture: listen callback');
       assert.ok(
@@ -64,6 +68,17 @@ describe('an app that calls listen() itself', () => {
       assert.equal((await t.exited).code, 0);
     });
   }
+
+  it('an app written for cluster runs its worker branch and forks nothing of its own', async () => {
+    const t = new Tsgun([fixture('cluster-app.cjs'), '-b', '127.0.0.1:0', '-w', '2']);
+    await t.waitForReady(2);
+    const seen = await getJson<{ pid: number; clusterId: number }>(await t.url());
+    assert.ok(t.liveWorkerPids().includes(seen.pid), 'answered by a tsgun worker');
+    assert.equal(typeof seen.clusterId, 'number');
+    t.signal('SIGTERM');
+    assert.equal((await t.exited).code, 0);
+    assert.ok(!t.logs.some((l) => l.msg === 'fixture: cluster primary forking'));
+  });
 
   it('a module that exports a server it already listened on is served', async () => {
     const t = new Tsgun([fixture('listening.mjs'), '-b', '127.0.0.1:0', '-w', '1']);
