@@ -31,6 +31,7 @@ import {
   workerBoundPorts,
 } from './listen-capture.js';
 import type { AppTarget } from './load-app.js';
+import { acceptPm2Ready } from './pm2-ready.js';
 import { startRecycling } from './recycle.js';
 import { type GateState, installGate } from './request-gate.js';
 
@@ -170,10 +171,12 @@ async function main(): Promise<void> {
       );
     sendToMaster(workerMessage({ type: 'ready' }));
   };
-  onAppReady(() => {
+  const appSaidReady = () => {
     appReady = true;
     maybeReady();
-  });
+  };
+  onAppReady(appSaidReady);
+  acceptPm2Ready(appSaidReady);
 
   const hooks = await loadWorkerHooks(config.config, logger);
   const self: WorkerFacade = { id, pid: process.pid };

@@ -80,6 +80,16 @@ describe('an app that calls listen() itself', () => {
     assert.ok(!t.logs.some((l) => l.msg === 'fixture: cluster primary forking'));
   });
 
+  it("--wait-ready: PM2's process.send('ready') makes the worker ready", async () => {
+    const t = startListening('pm2', ['-w', '1', '--wait-ready']);
+    const [ready] = await t.waitForReady(1);
+    const sent = t.logs.findIndex((l) => l.msg === 'fixture: sending ready');
+    assert.ok(sent >= 0 && sent < t.logs.indexOf(ready!), 'ready before the app said so');
+    assert.equal((await getJson<Seen>(await t.url())).pid, ready!['workerPid']);
+    t.signal('SIGTERM');
+    assert.equal((await t.exited).code, 0);
+  });
+
   it('a module that exports a server it already listened on is served', async () => {
     const t = new Tsgun([fixture('listening.mjs'), '-b', '127.0.0.1:0', '-w', '1']);
     await t.waitForReady(1);
