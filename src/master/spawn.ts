@@ -56,33 +56,51 @@ function forkClusterWorker(
   sockets: readonly BoundSocket[],
   credentials: Credentials | null | undefined,
 ): Forked {
-  let child: ChildProcess;
-  try {
+  return started(() => {
     // Settings are read at each fork: the stdio (a slot's sockets) may differ per worker.
     cluster.setupPrimary({
       exec: fileURLToPath(WORKER_ENTRY),
       args: [],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.handle.fd)],
-      serialization: 'json',
-      ...(credentials ? { uid: credentials.uid, gid: credentials.gid } : {}),
+      ...childOptions(sockets, credentials),
     });
     const worker = cluster.fork(env);
     // cluster re-emits the process's 'error' on the worker; the table listens on the process.
     worker.on('error', () => {});
-    child = worker.process;
+    return worker.process;
+  });
+}
+
+/** Start a child; a fork that threw or got no pid is a failure, never a child to signal. */
+function started(start: () => ChildProcess): Forked {
+  let child: ChildProcess;
+  try {
+    child = start();
   } catch (err) {
     return { ok: false, error: Promise.resolve(err as Error) };
   }
-  return adopted(child);
-}
-
-function adopted(child: ChildProcess): Forked {
   const pid = adoptChild(child);
   if (pid !== null) return { ok: true, child, pid };
   // Node reports this fork's failure on the next tick, as an 'error' event.
   return {
     ok: false,
     error: new Promise((resolve) => child.once('error', resolve)),
+  };
+}
+
+/** Sockets as fds from FIRST_LISTEN_FD on (0-2 stdio, 3 IPC), JSON IPC, --user/--group. */
+function childOptions(
+  sockets: readonly BoundSocket[],
+  credentials: Credentials | null | undefined,
+): {
+  stdio: (number | 'ipc' | 'ignore' | 'inherit')[];
+  serialization: 'json';
+  uid?: number;
+  gid?: number;
+} {
+  return {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.handle.fd)],
+    serialization: 'json',
+    ...(credentials ? { uid: credentials.uid, gid: credentials.gid } : {}),
   };
 }
 
@@ -96,25 +114,14 @@ function firstTcpPort(sockets: readonly BoundSocket[]): number | null {
   return null;
 }
 
-/** Sockets as fds from FIRST_LISTEN_FD on (0-2 stdio, 3 IPC), JSON IPC, --user/--group. */
+/** A plain fork (the router), with the same descriptors and options as a worker. */
 function forkChild(
   entry: URL,
   env: NodeJS.ProcessEnv,
   sockets: readonly BoundSocket[],
   credentials: Credentials | null | undefined,
 ): Forked {
-  let child: ChildProcess;
-  try {
-    child = fork(entry, [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.handle.fd)],
-      env,
-      serialization: 'json',
-      ...(credentials ? { uid: credentials.uid, gid: credentials.gid } : {}),
-    });
-  } catch (err) {
-    return { ok: false, error: Promise.resolve(err as Error) };
-  }
-  return adopted(child);
+  return started(() => fork(entry, [], { ...childOptions(sockets, credentials), env }));
 }
 
 /** Fork the router of --router mode: it inherits the public sockets the way a worker would. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { freePort, getJson, rawRequest, request } from '../helpers/http.js';
-import { listenQueue, waitForQueue } from '../helpers/kernel.js';
+import { freePort, getJson, request } from '../helpers/http.js';
+import { killWithQueuedConnections, listenQueue } from '../helpers/kernel.js';
 import { fixture, killAll, plainLines, runTsgun, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
@@ -26,8 +26,6 @@ interface Seen {
   isWorker: boolean;
   clusterId: number | null;
 }
-
-const GET = 'GET /slow HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
 
 describe('an app that calls listen() itself', () => {
   // port: listen(Number($PORT)); env: listen($PORT || 3000); options: listen({ port, host,
@@ -100,19 +98,7 @@ describe('an app that calls listen() itself', () => {
 
   it('SIGKILL of the only worker while connections are queued: the replacement serves all of them', async () => {
     const t = startListening('env', ['-w', '1', '--timeout', '0']);
-    const [ready] = await t.waitForReady(1);
-    const port = await t.port();
-    const oldPid = ready!['workerPid'] as number;
-    await getJson(`http://127.0.0.1:${port}/block`);
-    await t.waitForLog((l) => l.msg === 'fixture: blocking');
-    const queued = Array.from({ length: 10 }, () => rawRequest(port, GET));
-    await waitForQueue(port, 10);
-    process.kill(oldPid, 'SIGKILL');
-    for (const r of await Promise.all(queued)) {
-      assert.equal(r.error, null, 'a queued connection was reset or refused');
-      assert.match(r.data, /^HTTP\/1\.1 200/);
-      assert.notEqual((JSON.parse(r.data.split('\r\n\r\n')[1]!) as Seen).pid, oldPid);
-    }
+    await killWithQueuedConnections(t);
     t.kill();
   });
 
