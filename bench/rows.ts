@@ -58,10 +58,14 @@ const nodeScript = (file: string) => (port: number) => ({
 });
 
 /** The reference conditions: one worker, backlog 1000, 2000 connections, access log off. */
-export const tsgunArgv = (port: number, ...extra: string[]) => [
+export const tsgunArgv = (port: number, ...extra: string[]) =>
+  tsgunAppArgv(join(ROOT, 'examples/event-queue/app.js'), port, ...extra);
+
+/** The same conditions for another app module. */
+export const tsgunAppArgv = (app: string, port: number, ...extra: string[]) => [
   process.execPath,
   join(ROOT, 'bin/tsgun'),
-  join(ROOT, 'examples/event-queue/app.js'),
+  app,
   ...['-w', '1', '--backlog', '1000', '--worker-connections', '2000', '--log-level', 'error'],
   ...['-b', `127.0.0.1:${port}`, ...extra],
 ];
@@ -71,6 +75,12 @@ export const ROWS: readonly RowDef[] = [
     id: 'tsgun',
     label: 'tsgun -w 1 --backlog 1000 --worker-connections 2000',
     command: (port) => ({ argv: tsgunArgv(port) }),
+  },
+  {
+    // The bare Node server file, unchanged: it calls listen({ port: $PORT, ... }) itself.
+    id: 'tsgun-listen',
+    label: 'tsgun, same, the bare Node server file run unchanged (app calls listen())',
+    command: (port) => ({ argv: tsgunAppArgv(join(ROOT, 'bench/servers/bare.mjs'), port) }),
   },
   {
     id: 'tsgun-stats',

@@ -5,7 +5,8 @@
  * bodies (checked). Prints one table, writes bench/results/latest.json and SVG charts.
  *
  *   --quick          seconds, for CI smoke (1 short run per row)
- *   --only a,b       only these rows (ids: tsgun, tsgun-stats, tsgun-router, tsgun-router2,
+ *   --only a,b       only these rows (ids: tsgun, tsgun-listen,
+ *                    tsgun-stats, tsgun-router, tsgun-router2,
  *                    tsgun-ka, tsgun-router-ka, tsgun-router2-ka, proxy3-ka, proxy3, undici,
  *                    undici-ka, node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket)
  *   --runs N --duration S --connections C

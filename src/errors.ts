@@ -35,6 +35,8 @@ export const ErrorCode = {
   TLS: 'TSGUN_ERR_TLS',
   JOBS: 'TSGUN_ERR_JOBS',
   LOGFILE: 'TSGUN_ERR_LOGFILE',
+  APP_LISTEN: 'TSGUN_ERR_APP_LISTEN',
+  APP_NO_LISTEN: 'TSGUN_ERR_APP_NO_LISTEN',
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -108,6 +110,15 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
     exit: ExitCode.CONFIG,
     meaning:
       '--error-logfile/--access-logfile cannot be opened (a directory, no permission); a worker that cannot open it reports a boot error (exit 3)',
+  },
+  TSGUN_ERR_APP_LISTEN: {
+    exit: ExitCode.APP_LOAD,
+    meaning:
+      'the app calls listen() in a way tsgun cannot serve: twice on one address, on a unix path, or on a port tsgun binds for its first server',
+  },
+  TSGUN_ERR_APP_NO_LISTEN: {
+    exit: ExitCode.APP_LOAD,
+    meaning: 'the app module exports nothing and did not call listen() within --ready-timeout',
   },
   TSGUN_ERR_INHERITED_FD: {
     exit: ExitCode.CONFIG,

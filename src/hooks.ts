@@ -53,6 +53,8 @@ export interface WorkerFacade {
   /** null in preFork: the worker is not forked yet (as Gunicorn's `worker.pid` is None there). */
   readonly pid: number | null;
   readonly generation?: number;
+  /** TSGUN_WORKER_INDEX: 0..workers-1, kept by a replacement (master-side hooks). */
+  readonly index?: number;
 }
 
 export type WorkerHooks = Partial<Record<WorkerHookName, Hook>>;

@@ -1,5 +1,6 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { type ListenTarget, listenLocally } from './listen-local.js';
 
 export interface AcceptorOptions {
   readonly backlog: number;
@@ -12,8 +13,9 @@ export interface AcceptorOptions {
   readonly logger: Logger;
 }
 
-/** A listening socket, as an inherited fd number or as a handle received over IPC. */
-export type ListenTarget = { readonly fd: number } | object;
+/** tsgun's own listening servers: their listen() is never taken for the app's (listen-capture). */
+const acceptorListeners = new WeakSet<NetServer>();
+export const isAcceptorListener = (server: NetServer): boolean => acceptorListeners.has(server);
 
 /**
  * Accepts on the master's sockets and hands each connection to the app's server.
@@ -38,15 +40,21 @@ export class Acceptor {
 
   listen(index: number, target: ListenTarget): Promise<void> {
     const listener = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
+    acceptorListeners.add(listener);
     this.listeners.set(index, listener);
     return new Promise((resolve, reject) => {
       listener.once('error', reject);
-      listener.listen(target, this.opts.backlog, () => {
+      listenLocally(listener, target, this.opts.backlog, () => {
         listener.off('error', reject);
         listener.on('error', (err) => this.opts.logger.error({ err }, 'listening socket error'));
         resolve();
       });
     });
+  }
+
+  /** Where socket `index` listens (null while paused or stopped). */
+  address(index: number): ReturnType<NetServer['address']> {
+    return this.listeners.get(index)?.address() ?? null;
   }
 
   /** A fresh copy of socket `index` arrived from the master after a pause. */

@@ -13,9 +13,13 @@ export function sendToMaster(message: WorkerMessage): void {
  */
 export function stayAttached(timeoutSeconds: number, connections: () => number): void {
   const ppid = process.ppid;
-  setInterval(() => {
+  const beat = () => {
     if (process.ppid !== ppid) process.exit(0);
     sendToMaster(workerMessage({ type: 'heartbeat', connections: connections() }));
-  }, heartbeatMs(timeoutSeconds)).unref();
+  };
+  // One at once: the master sends what it must (TLS material) only after a first message, since
+  // a cluster worker reads its channel from startup and drops what arrives before its listener.
+  beat();
+  setInterval(beat, heartbeatMs(timeoutSeconds)).unref();
   process.on('disconnect', () => process.exit(0));
 }

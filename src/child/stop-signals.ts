@@ -11,6 +11,8 @@ export interface StopSignalOptions {
   /** The graceful stop began: every response from now on closes its connection. */
   readonly onDrain: () => void;
   readonly finish: (code: ExitCodeValue) => void;
+  /** TERM, once drained (default: finish): a worker whose app stops itself lets it. */
+  readonly drained?: () => void;
   /** INT/QUIT, before finishing (the workerInt hook). */
   readonly onQuick?: () => void;
   /** ABRT from the master's heartbeat timeout, before finishing (the workerAbort hook). */
@@ -35,7 +37,7 @@ export function handleStopSignals(o: StopSignalOptions): void {
     // Idle keep-alive sockets are closed when the keep-alive timeout would close them anyway.
     drainConnections(
       o.acceptor.sockets,
-      () => o.finish(ExitCode.OK),
+      () => (o.drained ? o.drained() : o.finish(ExitCode.OK)),
       Math.max(100, o.keepAliveSeconds * 1000),
     );
   });

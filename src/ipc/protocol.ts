@@ -50,7 +50,7 @@ export interface UpstreamWorker {
   readonly path: string;
 }
 
-export const RETIRE_REASONS = ['max-requests', 'rss', 'lifetime'] as const;
+export const RETIRE_REASONS = ['max-requests', 'rss', 'lifetime', 'app-closed'] as const;
 export type RetireReason = (typeof RETIRE_REASONS)[number];
 
 export type WorkerMessage =

@@ -9,6 +9,7 @@ import { resolveCredentials } from './user.js';
 export async function checkApp(config: Config): Promise<number> {
   const forked = forkWorker({
     id: 0,
+    index: 0,
     // As the workers will run (--user), logging to stderr: a check creates no log file.
     config: { ...config, logLevel: 'critical', errorLogfile: '-' },
     sockets: [],

@@ -31,7 +31,8 @@ export type Action =
   | { readonly kind: 'spawn'; readonly count: number }
   | { readonly kind: 'stop'; readonly ids: readonly number[] };
 
-const isStale = (w: WorkerView, generation: number) => w.generation < generation || w.retiring;
+const isStale = (w: Pick<WorkerView, 'generation' | 'retiring'>, generation: number) =>
+  w.generation < generation || w.retiring;
 const oldestFirst = (a: WorkerView, b: WorkerView) => a.spawnedAt - b.spawnedAt || a.id - b.id;
 
 /**
@@ -120,4 +121,36 @@ export function nextCrashStreak(
   const count = now - prev.lastCrashAt > CRASH_WINDOW_MS ? 1 : prev.count + 1;
   const delayMs = count <= 1 ? 0 : Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (count - 2));
   return { streak: { count, lastCrashAt: now }, delayMs };
+}
+
+/** What choosing a worker index needs to know of each worker. */
+export interface IndexedWorker {
+  readonly id: number;
+  /** TSGUN_WORKER_INDEX (and NODE_APP_INSTANCE): 0..workers-1, stable across replacements. */
+  readonly index: number;
+  readonly generation: number;
+  readonly state: WorkerState;
+  readonly retiring: boolean;
+  readonly spawnedAt: number;
+}
+
+/**
+ * The index of the worker about to be forked. A replacement takes the index of the worker it
+ * replaces: during a reload or a recycle that is the oldest stale worker whose index no current
+ * worker holds yet (planWorkers stops stale workers oldest first, so it is the one that goes);
+ * after a crash the dead worker's index is free again. Otherwise (start, TTIN) the lowest index
+ * no live worker holds. Stopping workers hold nothing: they are on their way out.
+ */
+export function pickWorkerIndex(workers: readonly IndexedWorker[], generation: number): number {
+  const alive = workers.filter((w) => w.state !== 'closing');
+  const stale = alive.filter((w) => isStale(w, generation));
+  const freshIndexes = new Set(alive.filter((w) => !isStale(w, generation)).map((w) => w.index));
+  const replaced = stale
+    .filter((w) => !freshIndexes.has(w.index))
+    .sort((a, b) => a.spawnedAt - b.spawnedAt || a.id - b.id)[0];
+  if (replaced) return replaced.index;
+  const held = new Set(alive.map((w) => w.index));
+  let index = 0;
+  while (held.has(index)) index++;
+  return index;
 }

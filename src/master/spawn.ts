@@ -1,4 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/registry.js';
 import { WORKER_ENV } from '../ipc/protocol.js';
 import { adoptChild } from './own-children.js';
@@ -23,6 +25,8 @@ const ROUTER_ENTRY = new URL('../router/main.js', import.meta.url);
  */
 export function forkWorker(opts: {
   id: number;
+  /** Stable 0..w-1 (plan.ts pickWorkerIndex): PM2 apps read it as NODE_APP_INSTANCE. */
+  index: number;
   config: Config;
   sockets: readonly BoundSocket[];
   check?: boolean;
@@ -31,26 +35,46 @@ export function forkWorker(opts: {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [key, value] of opts.config.env) env[key] = value;
   env[WORKER_ENV.id] = String(opts.id);
+  env['TSGUN_WORKER_INDEX'] = String(opts.index);
+  env['NODE_APP_INSTANCE'] = String(opts.index);
+  // `app.listen(process.env.PORT || 3000)` then names the port the app is served on.
+  const port = firstTcpPort(opts.sockets);
+  if (port !== null) env['PORT'] = String(port);
   env[WORKER_ENV.config] = JSON.stringify(opts.config);
   if (opts.check) env[WORKER_ENV.check] = '1';
-  return forkChild(WORKER_ENTRY, env, opts.sockets, opts.credentials);
+  return forkClusterWorker(env, opts.sockets, opts.credentials);
 }
 
-/** Sockets as fds from FIRST_LISTEN_FD on (0-2 stdio, 3 IPC), JSON IPC, --user/--group. */
-function forkChild(
-  entry: URL,
+/**
+ * Workers are `cluster` workers, so an app written for cluster sees `cluster.isWorker` and runs
+ * its worker branch; the sockets are still the master's, inherited as fds exactly as with
+ * `fork` (cluster passes `stdio` through), and workers listen on them locally
+ * (child/listen-local.ts), never through the primary's round-robin.
+ */
+function forkClusterWorker(
   env: NodeJS.ProcessEnv,
   sockets: readonly BoundSocket[],
   credentials: Credentials | null | undefined,
 ): Forked {
+  return started(() => {
+    // Settings are read at each fork: the stdio (a slot's sockets) may differ per worker.
+    cluster.setupPrimary({
+      exec: fileURLToPath(WORKER_ENTRY),
+      args: [],
+      ...childOptions(sockets, credentials),
+    });
+    const worker = cluster.fork(env);
+    // cluster re-emits the process's 'error' on the worker; the table listens on the process.
+    worker.on('error', () => {});
+    return worker.process;
+  });
+}
+
+/** Start a child; a fork that threw or got no pid is a failure, never a child to signal. */
+function started(start: () => ChildProcess): Forked {
   let child: ChildProcess;
   try {
-    child = fork(entry, [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.handle.fd)],
-      env,
-      serialization: 'json',
-      ...(credentials ? { uid: credentials.uid, gid: credentials.gid } : {}),
-    });
+    child = start();
   } catch (err) {
     return { ok: false, error: Promise.resolve(err as Error) };
   }
@@ -61,6 +85,43 @@ function forkChild(
     ok: false,
     error: new Promise((resolve) => child.once('error', resolve)),
   };
+}
+
+/** Sockets as fds from FIRST_LISTEN_FD on (0-2 stdio, 3 IPC), JSON IPC, --user/--group. */
+function childOptions(
+  sockets: readonly BoundSocket[],
+  credentials: Credentials | null | undefined,
+): {
+  stdio: (number | 'ipc' | 'ignore' | 'inherit')[];
+  serialization: 'json';
+  uid?: number;
+  gid?: number;
+} {
+  return {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.handle.fd)],
+    serialization: 'json',
+    ...(credentials ? { uid: credentials.uid, gid: credentials.gid } : {}),
+  };
+}
+
+/** The real port of the first TCP socket (port 0 was resolved at bind), else null. */
+function firstTcpPort(sockets: readonly BoundSocket[]): number | null {
+  for (const s of sockets) {
+    if (s.address.kind === 'unix') continue;
+    const out: Record<string, unknown> = {};
+    if (s.handle.getsockname?.(out) === 0 && typeof out['port'] === 'number') return out['port'];
+  }
+  return null;
+}
+
+/** A plain fork (the router), with the same descriptors and options as a worker. */
+function forkChild(
+  entry: URL,
+  env: NodeJS.ProcessEnv,
+  sockets: readonly BoundSocket[],
+  credentials: Credentials | null | undefined,
+): Forked {
+  return started(() => fork(entry, [], { ...childOptions(sockets, credentials), env }));
 }
 
 /** Fork the router of --router mode: it inherits the public sockets the way a worker would. */

@@ -10,6 +10,8 @@ export interface WorkerRecord extends WorkerView {
   readonly child: ChildProcess;
   /** A real pid: a fork that failed never becomes a record. */
   readonly pid: number;
+  /** TSGUN_WORKER_INDEX / NODE_APP_INSTANCE (plan.ts pickWorkerIndex). */
+  readonly index: number;
   generation: number;
   state: WorkerState;
   retiring: boolean;
@@ -33,7 +35,14 @@ export interface WorkerRecord extends WorkerView {
 
 /** The record of a worker just forked: booting. */
 export function newWorkerRecord(
-  fork: { id: number; child: ChildProcess; pid: number; generation: number; slot: WorkerSlot },
+  fork: {
+    id: number;
+    index: number;
+    child: ChildProcess;
+    pid: number;
+    generation: number;
+    slot: WorkerSlot;
+  },
   now: number,
 ): WorkerRecord {
   return {
@@ -56,5 +65,5 @@ export function newWorkerRecord(
 
 /** What hooks get as a worker. */
 export function workerFacade(w: WorkerRecord): WorkerFacade & { state: string } {
-  return { id: w.id, pid: w.pid, generation: w.generation, state: w.state };
+  return { id: w.id, index: w.index, pid: w.pid, generation: w.generation, state: w.state };
 }

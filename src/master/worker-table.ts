@@ -9,7 +9,7 @@ import type { JobRuns } from './job-runs.js';
 import type { MasterStats } from './master-stats.js';
 import type { DataPathMode, StopMode } from './modes/mode.js';
 import { signalChild } from './own-children.js';
-import { findNotReady, findOverdue, findTimedOut, planWorkers } from './plan.js';
+import { findNotReady, findOverdue, findTimedOut, pickWorkerIndex, planWorkers } from './plan.js';
 import { heldTcpConnections } from './proc-net.js';
 import type { Scheduler } from './scheduler.js';
 import { forkWorker } from './spawn.js';
@@ -190,10 +190,12 @@ export class WorkerTable {
   /** Fork one worker; false when the fork failed (reported by forkFailed, spawns paused). */
   private spawn(): boolean {
     const id = this.nextId++;
-    this.host.hook('preFork', { id, pid: null, generation: this.generation });
+    const index = pickWorkerIndex(this.views(), this.generation);
+    this.host.hook('preFork', { id, index, pid: null, generation: this.generation });
     const slot = this.deps.mode.slot(id, this.host.config());
     const forked = forkWorker({
       id,
+      index,
       config: slot.config,
       sockets: slot.sockets,
       credentials: this.deps.credentials,
@@ -207,7 +209,7 @@ export class WorkerTable {
     }
     const { child, pid } = forked;
     const record = newWorkerRecord(
-      { id, child, pid, generation: this.generation, slot },
+      { id, index, child, pid, generation: this.generation, slot },
       Date.now(),
     );
     this.deps.stats.counts.spawned++;
@@ -219,7 +221,10 @@ export class WorkerTable {
     );
     child.on('exit', (code, signal) => this.reap(record, code, signal));
     child.on('error', (err) => this.logger.error({ worker: id, err }, 'worker process error'));
-    this.logger.info({ worker: id, workerPid: pid, generation: this.generation }, 'booting worker');
+    this.logger.info(
+      { worker: id, workerIndex: index, workerPid: pid, generation: this.generation },
+      'booting worker',
+    );
     return true;
   }
 

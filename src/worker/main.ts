@@ -21,10 +21,18 @@ import type { Logger } from '../log/logger.js';
 import { onAppReady } from '../ready.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { AppLoadError } from './app-error.js';
+import { appHandlesTerm, exitWhenAppDone } from './app-exit.js';
 import { Counters } from './counters.js';
 import { fetchListener } from './fetch-adapter.js';
 import type { AppJob } from './jobs.js';
-import { type AppTarget, loadApp } from './load-app.js';
+import {
+  ListenCapture,
+  listenWaitMs,
+  loadAppOrListen,
+  workerBoundPorts,
+} from './listen-capture.js';
+import type { AppTarget } from './load-app.js';
+import { acceptPm2Ready } from './pm2-ready.js';
 import { startRecycling } from './recycle.js';
 import { type GateState, installGate } from './request-gate.js';
 
@@ -167,18 +175,31 @@ async function main(): Promise<void> {
       );
     sendToMaster(workerMessage({ type: 'ready' }));
   };
-  onAppReady(() => {
+  const appSaidReady = () => {
     appReady = true;
     maybeReady();
-  });
+  };
+  onAppReady(appSaidReady);
+  acceptPm2Ready(appSaidReady);
 
   const hooks = await loadWorkerHooks(config.config, logger);
   const self: WorkerFacade = { id, pid: process.pid };
 
   let target: AppTarget;
+  // Before the app is imported: an app that calls listen() itself is served from our sockets.
+  const capture = new ListenCapture({
+    logger,
+    boundPorts: workerBoundPorts(config.bind),
+    refuse: (err) => bootFailed(err, logger),
+  });
   try {
     if (!config.app) throw new TsgunError(ErrorCode.APP_NOT_FOUND, 'no app given');
-    ({ target, jobs } = await loadApp(config.app));
+    ({ target, jobs } = await loadAppOrListen(
+      config.app,
+      capture,
+      listenWaitMs(config.readyTimeout),
+      logger,
+    ));
   } catch (err) {
     bootFailed(err, logger);
   }
@@ -250,9 +271,12 @@ async function main(): Promise<void> {
     }, 1000).unref();
   }
 
-  const finish = (code: number) => {
+  const cleanup = () => {
     callHook(hooks.workerExit, 'workerExit', logger, self);
     accessLog?.flush();
+  };
+  const finish = (code: number) => {
+    cleanup();
     process.exit(code);
   };
   handleStopSignals({
@@ -264,6 +288,7 @@ async function main(): Promise<void> {
       state.draining = true;
     },
     finish,
+    drained: () => (appHandlesTerm() ? exitWhenAppDone(cleanup) : finish(ExitCode.OK)),
     onQuick: () => callHook(hooks.workerInt, 'workerInt', logger, self),
     onAbort: () => callHook(hooks.workerAbort, 'workerAbort', logger, self),
     reopenLogs: () => {
@@ -283,7 +308,19 @@ async function main(): Promise<void> {
       logger,
     );
   }
-  // Starts Node's header/request timeout checks, which an http.Server runs once it is listening.
+  capture.serving(
+    accepted.address(0),
+    () => accepted.sockets,
+    () => {
+      accepted.stop();
+      // Not while stopping: the app's SIGTERM listener runs before tsgun's marks the drain.
+      setImmediate(() => {
+        if (!state.draining) retire('app-closed', 'the app closed its server');
+      });
+    },
+  );
+  // Starts Node's header/request timeout checks, which an http.Server runs once it is listening
+  // (and, for an app that called listen(), its callback and 'listening' listeners).
   server.emit('listening');
   logger.debug({ kind: target.kind }, 'worker accepting');
   accepting = true;

@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getJson, request } from '../helpers/http.js';
+import { listenQueue } from '../helpers/kernel.js';
 import { fixture, isAlive, killAll, plainLines, runTsgun, startApp } from '../helpers/tsgun.js';
 
 after(killAll);
-
-function listenQueue(port: number): { recvQ: number; sendQ: number } {
-  const out = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim();
-  const [, recvQ, sendQ] = out.split(/\s+/);
-  return { recvQ: Number(recvQ), sendQ: Number(sendQ) };
-}
 
 describe('the master binds, workers accept', () => {
   it('answers from a worker pid, never the master, and passes the backlog to the kernel', async () => {

@@ -92,12 +92,6 @@ describe('an app that cannot load stops the server, says why once, and exits 4',
       'TSGUN_ERR_APP_LOAD',
     ],
     [
-      'a server already listening',
-      fixture('listening.mjs'),
-      /already listening/,
-      'TSGUN_ERR_APP_EXPORT_TYPE',
-    ],
-    [
       'calling what is not a function',
       `${fixture('wrong-type.mjs')}:default()`,
       /cannot call it/,

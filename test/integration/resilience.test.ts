@@ -1,30 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getJson, rawRequest } from '../helpers/http.js';
+import { killWithQueuedConnections, waitForQueue } from '../helpers/kernel.js';
 import { fixture, killAll, startApp, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
-
-/** Connections waiting in the kernel's accept queue of a listening port (ss Recv-Q). */
-function acceptQueue(port: number): number {
-  const out = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).trim();
-  return Number(out.split(/\s+/)[1]);
-}
-
-/** Polls kernel state (there is no event for it) until the queue holds n connections. */
-async function waitForQueue(port: number, n: number, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (acceptQueue(port) !== n) {
-    if (Date.now() > deadline)
-      throw new Error(`accept queue is ${acceptQueue(port)}, expected ${n}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A keep-alive connection that got its first response and now sits idle in the worker. */
 function openIdleConnection(port: number): Promise<Socket> {
@@ -46,21 +30,7 @@ const GET = 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
 describe('the socket outlives every worker', () => {
   it('SIGKILL of the only worker while connections are queued: the replacement serves all of them', async () => {
     const t = startApp('-w', '1', '--timeout', '0');
-    const [ready] = await t.waitForReady(1);
-    const port = await t.port();
-    const oldPid = ready!['workerPid'] as number;
-    await getJson(`http://127.0.0.1:${port}/block`);
-    await t.waitForLog((l) => l.msg === 'fixture: blocking');
-    const queued = Array.from({ length: 10 }, () => rawRequest(port, GET));
-    await waitForQueue(port, 10);
-    process.kill(oldPid, 'SIGKILL');
-    const results = await Promise.all(queued);
-    for (const r of results) {
-      assert.equal(r.error, null, 'a queued connection was reset or refused');
-      assert.match(r.data, /^HTTP\/1\.1 200/);
-      const pid = (JSON.parse(r.data.split('\r\n\r\n')[1]!) as { pid: number }).pid;
-      assert.notEqual(pid, oldPid);
-    }
+    const oldPid = await killWithQueuedConnections(t);
     const crash = await t.waitForLog(
       (l) => l['workerPid'] === oldPid && String(l.msg).includes('SIGKILL'),
     );

@@ -28,7 +28,12 @@ export class DirectMode implements DataPathMode {
       config,
       sockets: this.sockets,
       welcome: (child: ChildProcess) => {
-        if (tls) child.send(masterMessage({ type: 'tls', ...tls }));
+        // After the worker's first message (a heartbeat sent as it starts listening to us): a
+        // cluster worker drops messages that arrive before it has a 'message' listener.
+        if (tls)
+          child.once('message', () => {
+            if (child.connected) child.send(masterMessage({ type: 'tls', ...tls }));
+          });
       },
       release: () => {},
     };

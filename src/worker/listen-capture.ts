@@ -1,0 +1,294 @@
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { Server } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { isAcceptorListener } from '../child/acceptor.js';
+import type { BindAddress } from '../config/address.js';
+import { type AppSpec, findModule } from '../config/app-spec.js';
+import { ErrorCode, TsgunError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { AppJob } from './jobs.js';
+import { addressKey, decideListen, type ListenRequest, parseListenArgs } from './listen-plan.js';
+import { type AppTarget, loadApp } from './load-app.js';
+
+/**
+ * Apps that call `listen()` themselves, served from the master's sockets. Before the app is
+ * imported, `net.Server.prototype.listen` is replaced (the one place tsgun does so): the app's
+ * first listen() makes its server the one tsgun's Acceptor feeds, exactly like an exported
+ * server; the server then looks listening to the app (`listening`, `address()`, the callback and
+ * 'listening', `close()`), though the worker's own listeners hold the inherited fds. Decisions
+ * are in listen-plan.ts.
+ */
+
+const nativeListen = Server.prototype.listen;
+/** How long a listen() on a port another worker holds waits before it tries again. */
+const PASS_RETRY_MS = 1000;
+
+export interface ListenCaptureOptions {
+  readonly logger: Logger;
+  /** The ports tsgun bound, as far as the worker knows them ($PORT first). */
+  readonly boundPorts: readonly number[];
+  /** A listen() tsgun refuses: the worker reports it and exits. */
+  readonly refuse: (err: TsgunError) => void;
+}
+
+type CloseCallback = (err?: Error) => void;
+
+export class ListenCapture {
+  main: NetServer | null = null;
+  private exportForm = false;
+  private readonly seen: string[] = [];
+  private readonly aliases: NetServer[] = [];
+  private address: AddressInfo | string | null = null;
+  private served = false;
+  private mainWaiters: ((server: NetServer) => void)[] = [];
+  /** Set once the worker accepts: the connections the app's server has, and how to stop them. */
+  private connections: () => Iterable<Socket> = () => [];
+  private onAppClose: () => void = () => {};
+
+  constructor(private readonly opts: ListenCaptureOptions) {
+    const capture = this;
+    Server.prototype.listen = function (this: NetServer, ...args: unknown[]) {
+      if (isAcceptorListener(this)) return Reflect.apply(nativeListen, this, args) as NetServer;
+      return capture.onListen(this, args);
+    } as typeof nativeListen;
+  }
+
+  /** The worker serves an exported app: any listen() from now on is an extra server. */
+  exportFormChosen(): void {
+    this.exportForm = true;
+  }
+
+  /** Resolves with the app's first listened server, or null after `ms`. */
+  waitForMain(ms: number): Promise<NetServer | null> {
+    if (this.main) return Promise.resolve(this.main);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(null), ms);
+      this.mainWaiters.push((server) => {
+        clearTimeout(timer);
+        resolve(server);
+      });
+    });
+  }
+
+  /**
+   * The worker accepts on the inherited sockets: the app's server now tells this address; the
+   * worker emits the main server's 'listening' itself, aliases get theirs here.
+   */
+  serving(
+    address: AddressInfo | string | null,
+    connections: () => Iterable<Socket>,
+    onAppClose: () => void,
+  ): void {
+    this.address = address;
+    this.connections = connections;
+    this.onAppClose = onAppClose;
+    this.served = true;
+    for (const alias of this.aliases.splice(0)) process.nextTick(() => alias.emit('listening'));
+  }
+
+  private onListen(server: NetServer, args: unknown[]): NetServer {
+    const { request, callback } = parseListenArgs(args);
+    const decision = decideListen(
+      {
+        main: this.main ? { port: this.portOf(this.main) } : null,
+        exportForm: this.exportForm,
+        seen: this.seen,
+        boundPorts: this.opts.boundPorts,
+        serverListening: server.listening,
+      },
+      request,
+    );
+    if (decision.kind === 'refuse') {
+      this.opts.refuse(new TsgunError(ErrorCode.APP_LISTEN, decision.message));
+      return server;
+    }
+    if (request.kind === 'tcp') this.seen.push(addressKey(request.host, request.port));
+    if (callback) server.once('listening', callback);
+    if (decision.kind === 'pass') {
+      this.passThrough(server, args, request);
+      return server;
+    }
+    this.serveVirtually(server, decision.kind === 'main');
+    requested.set(server, request.kind === 'tcp' ? request.port : 0);
+    if (decision.kind === 'main') {
+      this.main = server;
+      const target = this.opts.boundPorts[0];
+      if (request.kind === 'tcp' && request.port !== 0 && request.port !== target)
+        this.opts.logger.info(
+          { requestedPort: request.port, port: target ?? null },
+          `the app listens on port ${request.port}; tsgun serves it on the sockets it bound (--bind)`,
+        );
+      for (const resolve of this.mainWaiters.splice(0)) resolve(server);
+    } else if (this.served) {
+      process.nextTick(() => server.emit('listening'));
+    } else {
+      this.aliases.push(server);
+    }
+    return server;
+  }
+
+  private portOf(server: NetServer): number {
+    return requested.get(server) ?? 0;
+  }
+
+  /** The app's view of a server served from tsgun's sockets. */
+  private serveVirtually(server: NetServer, isMain: boolean): void {
+    let open = true;
+    Object.defineProperty(server, 'listening', { configurable: true, get: () => open });
+    server.address = () => this.address;
+    server.close = ((cb?: CloseCallback) => {
+      if (!open) {
+        if (cb) process.nextTick(cb, notRunning());
+        return server;
+      }
+      open = false;
+      if (cb) server.once('close', cb);
+      if (isMain) this.onAppClose();
+      (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      const pending = isMain ? [...this.connections()].filter((s) => !s.destroyed) : [];
+      let left = pending.length;
+      const closed = () => process.nextTick(() => server.emit('close'));
+      if (left === 0) closed();
+      for (const socket of pending)
+        socket.once('close', () => {
+          if (--left === 0) closed();
+        });
+      return server;
+    }) as NetServer['close'];
+  }
+
+  /**
+   * An address tsgun did not bind: Node listens on it for real, in this worker. With several
+   * workers only one can hold it; the others log once and try again every second (so the port
+   * moves to a new worker when its holder exits), instead of failing with EADDRINUSE.
+   */
+  private passThrough(server: NetServer, args: unknown[], request: ListenRequest): void {
+    const what =
+      request.kind === 'tcp' ? `${request.host ?? ''}:${request.port}` : 'a descriptor of its own';
+    // exclusive: in a cluster worker Node would otherwise ask the primary, putting the master in
+    // this port's accept path.
+    const plain =
+      request.kind === 'tcp'
+        ? [{ port: request.port, ...(request.host ? { host: request.host } : {}), exclusive: true }]
+        : typeof args[args.length - 1] === 'function'
+          ? args.slice(0, -1)
+          : args;
+    this.opts.logger.info(
+      { address: what },
+      `the app listens on ${what}, which tsgun did not bind: one worker at a time listens on it (add it to --bind to serve it from every worker)`,
+    );
+    let warned = false;
+    const emit = server.emit;
+    const attempt = () => {
+      server.emit = function (this: NetServer, event: string | symbol, ...rest: unknown[]) {
+        const code = (rest[0] as NodeJS.ErrnoException | undefined)?.code;
+        if (event === 'error' && code === 'EADDRINUSE') {
+          server.emit = emit;
+          if (!warned)
+            logger.warn(
+              { address: what },
+              `${what} is in use (another worker holds it): this worker serves without it and tries again every second`,
+            );
+          warned = true;
+          setTimeout(attempt, PASS_RETRY_MS).unref();
+          return true;
+        }
+        if (event === 'listening') server.emit = emit;
+        return Reflect.apply(emit, this, [event, ...rest]) as boolean;
+      };
+      Reflect.apply(nativeListen, server, plain);
+    };
+    const logger = this.opts.logger;
+    attempt();
+  }
+}
+
+/** The ports tsgun bound: $PORT (the master sets it to the first bound port), then the rest. */
+export function workerBoundPorts(bind: readonly BindAddress[]): number[] {
+  const first = Number(process.env['PORT']);
+  const ports = bind.flatMap((a) => (a.kind === 'tcp' && a.port !== 0 ? [a.port] : []));
+  return Number.isInteger(first) && first > 0
+    ? [first, ...ports.filter((p) => p !== first)]
+    : ports;
+}
+
+/** A module that exports nothing may call listen() until shortly before --ready-timeout. */
+export const listenWaitMs = (readyTimeoutSeconds: number): number =>
+  Math.max(100, readyTimeoutSeconds * 1000 - 1000);
+
+/** The port each virtually served server asked for. */
+const requested = new WeakMap<NetServer, number>();
+
+function notRunning(): Error {
+  return Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' });
+}
+
+/** A module with no exports at all (an ESM file with none, CommonJS leaving `module.exports` empty). */
+async function exportsNothing(spec: AppSpec): Promise<boolean> {
+  const mod = (await import(pathToFileURL(findModule(spec.module)).href)) as Record<
+    string,
+    unknown
+  >;
+  const named = Object.keys(mod).filter((k) => k !== 'default' && k !== 'module.exports');
+  const d = mod['default'];
+  const emptyDefault =
+    d === undefined ||
+    (d !== null &&
+      typeof d === 'object' &&
+      Object.getPrototypeOf(d) === Object.prototype &&
+      Object.keys(d).length === 0);
+  return named.length === 0 && emptyDefault;
+}
+
+function isExportError(err: unknown): boolean {
+  return (
+    err instanceof TsgunError &&
+    (err.code === ErrorCode.APP_EXPORT_MISSING || err.code === ErrorCode.APP_EXPORT_TYPE)
+  );
+}
+
+/**
+ * Load the app in either form. A server the app listened on wins (an app that exports its
+ * Express app and calls app.listen() is served by the server it made); else the export form;
+ * a module that exports nothing at all is given until `waitMs` to call listen() (after
+ * connecting to its database, say).
+ */
+export async function loadAppOrListen(
+  spec: AppSpec,
+  capture: ListenCapture,
+  waitMs: number,
+  logger: Logger,
+): Promise<{ target: AppTarget; jobs: AppJob[] }> {
+  let loaded: { target: AppTarget; jobs: AppJob[] } | null = null;
+  let failure: unknown = null;
+  try {
+    loaded = await loadApp(spec);
+  } catch (err) {
+    failure = err;
+  }
+  const listened = (server: NetServer) => ({
+    target: { kind: 'server', server } as const,
+    jobs: loaded?.jobs ?? [],
+  });
+  if (capture.main) return listened(capture.main);
+  if (loaded) {
+    capture.exportFormChosen();
+    return loaded;
+  }
+  const mayListenLater =
+    isExportError(failure) &&
+    spec.exportName === null &&
+    !spec.call &&
+    (await exportsNothing(spec));
+  if (!mayListenLater) throw failure;
+  logger.info(
+    { waitMs },
+    `${spec.module} exports nothing: waiting for it to call listen() (up to --ready-timeout)`,
+  );
+  const server = await capture.waitForMain(waitMs);
+  if (server) return listened(server);
+  throw new TsgunError(
+    ErrorCode.APP_NO_LISTEN,
+    `${spec.module} exports nothing to serve and did not call listen() in ${(waitMs / 1000).toFixed(1)} s (a second short of --ready-timeout)`,
+  );
+}
