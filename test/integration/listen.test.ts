@@ -150,21 +150,24 @@ describe('an app that calls listen() itself', () => {
     assert.equal((await t.exited).code, 0);
   });
 
-  const bad: [string, string[], RegExp][] = [
+  const bad: [string, string[], RegExp, string][] = [
     [
       'twice on the same port',
       [],
-      /listen\(\d+\) twice on the same address .*\[TSGUN_ERR_APP_LISTEN\]$/,
+      /listen\(\d+\) twice on the same address /,
+      'TSGUN_ERR_APP_LISTEN',
     ],
     [
       'on a unix path',
       [],
-      /on a unix socket path: bind it with --bind unix:.*\[TSGUN_ERR_APP_LISTEN\]$/,
+      /on a unix socket path: bind it with --bind unix:/,
+      'TSGUN_ERR_APP_LISTEN',
     ],
     [
       'never',
       ['--ready-timeout', '2'],
-      /exports nothing to serve and did not call listen\(\) in 1\.0 s .*\[TSGUN_ERR_APP_NO_LISTEN\]$/,
+      /exports nothing to serve and did not call listen\(\) in 1\.0 s /,
+      'TSGUN_ERR_APP_NO_LISTEN',
     ],
   ];
   const forms: Record<string, string> = {
@@ -172,7 +175,7 @@ describe('an app that calls listen() itself', () => {
     'on a unix path': 'unix',
     never: 'never',
   };
-  for (const [name, args, expected] of bad) {
+  for (const [name, args, message, code] of bad) {
     it(`listens ${name}: one line, exit 4`, async () => {
       const r = await runTsgun(
         [fixture('listen-app.mjs'), '-b', '127.0.0.1:0', '-w', '2', ...args],
@@ -181,7 +184,9 @@ describe('an app that calls listen() itself', () => {
       assert.equal(r.code, 4, r.stderr);
       const lines = plainLines(r.stderr);
       assert.equal(lines.length, 1, r.stderr);
-      assert.match(lines[0]!, expected);
+      // The last line names the code; the message is in it, or in the worker's record above it.
+      assert.ok(lines[0]!.endsWith(`[${code}]`), lines[0]);
+      assert.match(r.stderr, message);
     });
   }
 });
