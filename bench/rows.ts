@@ -139,6 +139,15 @@ export const ROWS: readonly RowDef[] = [
     command: nodeScript('bench/servers/bare.mjs'),
   },
   {
+    id: 'node-ka',
+    label: 'bare Node http.createServer (1 process), keep-alive clients',
+    keepAlive: true,
+    command: (port) => ({
+      argv: [process.execPath, join(ROOT, 'bench/servers/bare.mjs')],
+      env: { PORT: String(port) },
+    }),
+  },
+  {
     id: 'cluster',
     label: 'Node cluster, 1 worker, round-robin',
     command: nodeScript('bench/servers/cluster.mjs'),
