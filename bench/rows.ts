@@ -142,10 +142,7 @@ export const ROWS: readonly RowDef[] = [
     id: 'node-ka',
     label: 'bare Node http.createServer (1 process), keep-alive clients',
     keepAlive: true,
-    command: (port) => ({
-      argv: [process.execPath, join(ROOT, 'bench/servers/bare.mjs')],
-      env: { PORT: String(port) },
-    }),
+    command: nodeScript('bench/servers/bare.mjs'),
   },
   {
     id: 'cluster',
