@@ -149,6 +149,12 @@ export const ROWS: readonly RowDef[] = [
     command: nodeScript('bench/servers/bare.mjs'),
   },
   {
+    id: 'node-ka',
+    label: 'bare Node http.createServer (1 process), keep-alive clients',
+    keepAlive: true,
+    command: nodeScript('bench/servers/bare.mjs'),
+  },
+  {
     id: 'cluster',
     label: 'Node cluster, 1 worker, round-robin',
     command: nodeScript('bench/servers/cluster.mjs'),

@@ -1,6 +1,8 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { type ListenTarget, listenLocally } from './listen-local.js';
+import { UNTOUCHED_GRACE_MS } from './slot-policy.js';
+import type { SlotKeeper } from './slots.js';
 
 export interface AcceptorOptions {
   readonly backlog: number;
@@ -10,6 +12,11 @@ export interface AcceptorOptions {
   readonly requestSockets: () => void;
   /** --stats: a connection closed (its byte count is final). */
   readonly onSocketClosed?: (socket: Socket) => void;
+  /**
+   * At the limit, close a connection that sends nothing (idle keep-alive first) to make room, and
+   * pause only when every connection is in a request. Without it (the router), pause at once.
+   */
+  readonly slots?: SlotKeeper;
   readonly logger: Logger;
 }
 
@@ -23,7 +30,8 @@ export const isAcceptorListener = (server: NetServer): boolean => acceptorListen
  * Node's own maxConnections accepts and then drops; instead, at the limit this closes the worker's
  * copies of the listening sockets, so further connections wait in the kernel queue for another
  * worker. The master's copy keeps each socket alive, and sends fresh copies when the worker is
- * below the limit again.
+ * below the limit again. With `slots`, a connection that only holds a slot (idle keep-alive, or
+ * headers that never finish) is closed first, so such clients cannot lock the worker out.
  */
 export class Acceptor {
   readonly sockets = new Set<Socket>();
@@ -36,7 +44,9 @@ export class Acceptor {
   constructor(
     private readonly appServer: NetServer,
     private readonly opts: AcceptorOptions,
-  ) {}
+  ) {
+    opts.slots?.start(this.sockets, () => this.resumeIfRoom());
+  }
 
   listen(index: number, target: ListenTarget): Promise<void> {
     const listener = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
@@ -75,6 +85,28 @@ export class Acceptor {
     this.closeListeners();
   }
 
+  /** Paused while every connection was in a request: accept again once one only holds a slot. */
+  private resumeIfRoom(): void {
+    if (!this.paused || this.stopped || this.listeners.size > 0) return;
+    const probe = this.opts.slots?.victim(null);
+    if (probe) this.resume();
+  }
+
+  private resume(): void {
+    this.paused = false;
+    this.opts.logger.debug({ connections: this.sockets.size }, 'accepting again');
+    this.opts.requestSockets();
+  }
+
+  /** Over the limit: close the connection that holds a slot for nothing; false if none does. */
+  private makeRoom(spare: Socket): boolean {
+    const victim = this.opts.slots?.victim(spare);
+    if (!victim) return false;
+    this.sockets.delete(victim);
+    victim.destroy();
+    return true;
+  }
+
   private closeListeners(): void {
     for (const listener of this.listeners.values()) listener.close();
     this.listeners.clear();
@@ -82,10 +114,18 @@ export class Acceptor {
 
   private readonly onConnection = (socket: Socket): void => {
     this.sockets.add(socket);
+    this.opts.slots?.track(socket);
     socket.once('close', this.onSocketClose.bind(this, socket));
-    if (!this.paused && this.sockets.size >= this.opts.maxConnections) {
+    if (this.sockets.size > this.opts.maxConnections) this.makeRoom(socket);
+    if (
+      !this.paused &&
+      this.sockets.size >= this.opts.maxConnections &&
+      !this.opts.slots?.victim(socket)
+    ) {
       this.paused = true;
       this.closeListeners();
+      // A connection spared for having nothing read yet may be a silent one: look again then.
+      if (this.opts.slots) setTimeout(() => this.resumeIfRoom(), UNTOUCHED_GRACE_MS).unref();
       this.opts.logger.debug(
         { connections: this.sockets.size },
         'worker-connections reached: not accepting',
@@ -96,14 +136,8 @@ export class Acceptor {
 
   private onSocketClose(socket: Socket): void {
     this.sockets.delete(socket);
+    this.opts.slots?.forget(socket);
     this.opts.onSocketClosed?.(socket);
-    if (this.paused && !this.stopped && this.sockets.size < this.opts.maxConnections) {
-      this.paused = false;
-      this.opts.logger.debug(
-        { connections: this.sockets.size },
-        'below worker-connections: accepting again',
-      );
-      this.opts.requestSockets();
-    }
+    if (this.paused && !this.stopped && this.sockets.size < this.opts.maxConnections) this.resume();
   }
 }

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 export const secureSocketOf = new WeakMap<Socket, Socket>();
 
 /** The response an http.Server socket is writing now; Node keeps it there until it finishes. */
-function currentResponse(socket: Socket): ServerResponse | null {
+export function currentResponse(socket: Socket): ServerResponse | null {
   const http = secureSocketOf.get(socket) ?? socket;
   return (http as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
 }

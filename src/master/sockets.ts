@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
-import { existsSync, lchownSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
+import { dirname } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { type BindAddress, formatBindAddress } from '../config/address.js';
 import { ErrorCode, TsgunError } from '../errors.js';
@@ -64,12 +65,28 @@ function probeUnixSocket(path: string): Promise<boolean> {
 }
 
 /**
+ * In a directory any user may write and that lacks the sticky bit, any user can unlink the socket
+ * file and bind one of their own at the path: the clients' traffic (and --stats) would go to them.
+ * /tmp is sticky, so it is fine; an open one is refused with one line.
+ */
+function refuseOpenDirectory(path: string, shown: string): void {
+  const dir = dirname(path);
+  const mode = statSync(dir, { throwIfNoEntry: false })?.mode ?? 0;
+  if ((mode & 0o002) !== 0 && (mode & 0o1000) === 0)
+    throw new TsgunError(
+      ErrorCode.BIND_FAILED,
+      `${shown}: ${dir} is writable by every user and not sticky (chmod +t or o-w it): refusing to put a socket there`,
+    );
+}
+
+/**
  * Before binding unix:PATH (with -b or --stats): a socket file a live process still serves is in
  * use (never unlink it: that process would lose its address); one nobody answers on is stale and
  * removed; anything that is not a socket is refused. `shown` starts the message (the setting and
  * address).
  */
 export async function clearStaleUnixSocket(path: string, shown: string): Promise<void> {
+  refuseOpenDirectory(path, shown);
   if (!existsSync(path)) return;
   if (!lstatSync(path).isSocket())
     throw new TsgunError(ErrorCode.BIND_FAILED, `not a socket, refusing to replace it: ${shown}`);

@@ -3,6 +3,7 @@ import type { Server as NetServer, Socket } from 'node:net';
 import { Acceptor } from '../child/acceptor.js';
 import { sendToMaster, stayAttached } from '../child/attach.js';
 import { openErrorLog } from '../child/open-log.js';
+import type { SlotKeeper } from '../child/slots.js';
 import { handleStopSignals } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
 import { readConfigFile } from '../config/load.js';
@@ -35,6 +36,7 @@ import type { AppTarget } from './load-app.js';
 import { acceptPm2Ready } from './pm2-ready.js';
 import { startRecycling } from './recycle.js';
 import { type GateState, installGate } from './request-gate.js';
+import { applyServerLimits } from './server-limits.js';
 
 /**
  * A worker: loads the app, listens on the sockets the master inherited to it, accepts directly,
@@ -236,7 +238,9 @@ async function main(): Promise<void> {
     bootFailed(err, logger);
   }
   const server = appServer(target, logger);
+  let slots: SlotKeeper | undefined;
   if (isHttpServer(server)) {
+    slots = applyServerLimits(server, config, logger);
     server.keepAliveTimeout = config.keepAlive * 1000;
     installGate(server, target.kind === 'listener' ? target.listener : null, {
       config,
@@ -260,6 +264,7 @@ async function main(): Promise<void> {
     maxConnections: config.workerConnections,
     requestSockets: () => sendToMaster(workerMessage({ type: 'want-sockets' })),
     ...(counters ? { onSocketClosed: (socket: Socket) => counters.socketClosed(socket) } : {}),
+    ...(slots ? { slots } : {}),
     logger,
   });
   const accepted = acceptor;

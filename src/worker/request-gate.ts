@@ -39,9 +39,26 @@ export interface GateOptions {
 }
 
 /**
+ * Answer `status` in the app's place (or cut a response already started) and make the app's late
+ * writes to that response harmless: a late writeHead would otherwise throw and crash the worker.
+ */
+export function answerInstead(res: ServerResponse, status: number, text: string): void {
+  res.on('error', () => {});
+  if (res.headersSent) {
+    res.destroy();
+  } else {
+    refuse(res, status, text);
+  }
+  res.writeHead = () => res;
+  res.setHeader = () => res;
+  res.write = () => true;
+  res.end = () => res;
+}
+
+/**
  * --request-timeout: answer 504 for a request the app has not finished in time, and make the
- * app's late writes to that response harmless (a late writeHead would otherwise throw and crash
- * the worker). Unlike uWSGI's harakiri the worker lives on; a blocked loop is the heartbeat's job.
+ * app's late writes to that response harmless. Unlike uWSGI's harakiri the worker lives on; a
+ * blocked loop is the heartbeat's job.
  */
 function armDeadline(req: IncomingMessage, res: ServerResponse, ms: number, logger: Logger): void {
   const timer = setTimeout(() => {
@@ -50,16 +67,7 @@ function armDeadline(req: IncomingMessage, res: ServerResponse, ms: number, logg
       { method: req.method, url: req.url, timeoutMs: ms },
       'request timed out (--request-timeout)',
     );
-    res.on('error', () => {});
-    if (res.headersSent) {
-      res.destroy();
-    } else {
-      refuse(res, 504, 'Gateway Timeout: the app did not answer in time\n');
-    }
-    res.writeHead = () => res;
-    res.setHeader = () => res;
-    res.write = () => true;
-    res.end = () => res;
+    answerInstead(res, 504, 'Gateway Timeout: the app did not answer in time\n');
   }, ms);
   res.once('close', () => clearTimeout(timer));
 }

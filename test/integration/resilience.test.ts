@@ -75,18 +75,43 @@ describe('recycling and limits', () => {
     t.kill();
   });
 
-  it('--worker-connections: a full worker leaves new connections in the queue instead of dropping them', async () => {
+  it('--worker-connections: a worker whose every connection is in a request leaves new ones in the queue', async () => {
+    const t = startApp('-w', '1', '--worker-connections', '2', '--keep-alive', '30');
+    await t.waitForReady(1);
+    const port = await t.port();
+    // One at a time, so that each request is in the app before the next connection comes.
+    const slow = 'GET /slow?ms=1500 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
+    const held = [];
+    for (const n of [1, 2]) {
+      let started = 0;
+      const inApp = t.waitForLog(
+        (l) => l.msg === 'fixture: slow request started' && ++started === n,
+      );
+      held.push(rawRequest(port, slow));
+      await inApp;
+    }
+    const next = rawRequest(port, GET);
+    // Node's own maxConnections would accept and close it; tsgun leaves it queued in the kernel.
+    await waitForQueue(port, 1);
+    const r = await next;
+    assert.equal(r.error, null);
+    assert.match(r.data, /^HTTP\/1\.1 200/);
+    for (const h of await Promise.all(held)) assert.match(h.data, /^HTTP\/1\.1 200/);
+    t.kill();
+  });
+
+  it('--worker-connections: an idle keep-alive connection gives its slot to a new client', async () => {
     const t = startApp('-w', '1', '--worker-connections', '2', '--keep-alive', '30');
     await t.waitForReady(1);
     const port = await t.port();
     const held = [await openIdleConnection(port), await openIdleConnection(port)];
-    const third = rawRequest(port, GET);
-    // Node's own maxConnections would accept and close it; tsgun leaves it queued in the kernel.
-    await waitForQueue(port, 1);
-    held[0]!.destroy();
-    const r = await third;
+    const closed = new Promise<void>((resolve) => held[0]!.once('close', () => resolve()));
+    const r = await rawRequest(port, GET);
     assert.equal(r.error, null);
     assert.match(r.data, /^HTTP\/1\.1 200/);
+    // The least recently used one (nginx's rule) was closed to make room.
+    await closed;
+    assert.equal(held[1]!.destroyed, false);
     held[1]!.destroy();
     t.kill();
   });
