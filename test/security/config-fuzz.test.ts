@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { REGISTRY } from '../../src/config/registry.js';
-import { BIN, fixture } from '../helpers/tsgun.js';
+import { fixture, killAll, runTsgun } from '../helpers/tsgun.js';
+
+after(killAll);
 
 /** mulberry32: the same sample on every run, so a failure is reproducible by its seed. */
 function random(seed: number): () => number {
@@ -96,34 +97,20 @@ function sample(): Run[] {
   return runs;
 }
 
-function check(run: Run): Promise<string | null> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [BIN, fixture('app.mjs'), '-b', '127.0.0.1:0', '--check-config', ...run.args],
-      { env: { ...process.env, ...run.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    child.stdout.resume();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const lines = stderr.split('\n').filter((l) => l.trim() !== '');
-      if (signal) return resolve(`${run.label}: killed by ${signal} (hung?)`);
-      if (!EXIT_CODES.includes(code ?? -1))
-        return resolve(`${run.label}: exit ${code}: ${lines.join(' | ').slice(0, 300)}`);
-      if (/^\s+at /m.test(stderr))
-        return resolve(`${run.label}: a stack trace: ${stderr.slice(0, 400)}`);
-      if (code !== 0 && lines.some((l) => !l.startsWith('tsgun')))
-        return resolve(
-          `${run.label}: not one tsgun line per problem: ${lines.join(' | ').slice(0, 300)}`,
-        );
-      resolve(null);
-    });
-  });
+/** One run of the real bin/tsgun, in its own process group (killed after 15 s): null when fine. */
+async function check(run: Run): Promise<string | null> {
+  const { code, stderr } = await runTsgun(
+    [fixture('app.mjs'), '-b', '127.0.0.1:0', '--check-config', ...run.args],
+    { env: run.env, timeoutMs: 15_000 },
+  );
+  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+  if (code === null) return `${run.label}: killed after 15 s (hung?)`;
+  if (!EXIT_CODES.includes(code))
+    return `${run.label}: exit ${code}: ${lines.join(' | ').slice(0, 300)}`;
+  if (/^\s+at /m.test(stderr)) return `${run.label}: a stack trace: ${stderr.slice(0, 400)}`;
+  if (code !== 0 && lines.some((l) => !l.startsWith('tsgun')))
+    return `${run.label}: not one tsgun line per problem: ${lines.join(' | ').slice(0, 300)}`;
+  return null;
 }
 
 describe('config fuzz (fixed seed)', () => {
