@@ -69,7 +69,7 @@ export const CONCURRENCY = 4;
 export async function underLoad(
   t: Tsgun,
   path: string,
-  steps: () => Promise<{ allowed?: number; note: string }>,
+  steps: () => Promise<Outcome>,
 ): Promise<Omit<Figures, 'id' | 'scenario'>> {
   const url = `${await t.url()}${path}`;
   const load = clientLoop(url, { concurrency: CONCURRENCY, maxMs: 60_000 });
@@ -90,4 +90,37 @@ export async function until(check: () => boolean, t: Tsgun, timeoutMs = 15_000):
     const mark = t.logs.length;
     await t.waitForLog(() => true, Math.max(1, deadline - Date.now()), mark);
   }
+}
+
+/** What a scenario's steps say: the failures the fault itself may take, and a note for the table. */
+export interface Outcome {
+  readonly allowed?: number;
+  readonly note: string;
+}
+
+/**
+ * A scenario under load: start tsgun, wait until it serves `workers` workers, run `steps` while
+ * the clients send GETs to `/`, then kill whatever is left of it.
+ */
+export function loaded(
+  id: string,
+  title: string,
+  opts: { mode: Mode; workers: number; start: () => Tsgun },
+  steps: (t: Tsgun, url: string) => Promise<Outcome>,
+): Scenario {
+  return {
+    id,
+    title,
+    async run() {
+      const t = opts.start();
+      try {
+        await serving(t, opts.mode, opts.workers);
+        const url = await t.url();
+        const figures = await underLoad(t, '/', () => steps(t, url));
+        return { id, scenario: title, ...figures };
+      } finally {
+        t.kill();
+      }
+    },
+  };
 }

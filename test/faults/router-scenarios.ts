@@ -4,6 +4,7 @@ import { startApp } from '../helpers/tsgun.js';
 import {
   CONCURRENCY,
   type Figures,
+  loaded,
   ROUTER,
   ROUTER2,
   type Scenario,
@@ -54,37 +55,29 @@ export const ROUTER_SCENARIOS: readonly Scenario[] = [
       }
     },
   },
-  {
-    id: 'j-r2',
-    title: `SIGKILL of a router process, 3 times (-w 2)${ROUTER2.label}`,
-    async run(): Promise<Figures> {
-      const t = startApp(...ROUTER2.args, '-w', '2');
-      try {
-        await serving(t, ROUTER2, 2);
-        const figures = await underLoad(t, '/', async () => {
-          let held = 0;
-          const killed = new Set<number>();
-          for (let i = 0; i < 3; i++) {
-            const victim = t.logs
-              .filter((l) => l.msg === 'router ready')
-              .map((l) => l['routerPid'] as number)
-              .find((pid) => !killed.has(pid))!;
-            killed.add(victim);
-            const mark = t.logs.length;
-            // Stopped, it accepts nothing more: /proc then counts what the kill cuts.
-            process.kill(victim, 'SIGSTOP');
-            held += heldTcpConnections(victim) ?? CONCURRENCY;
-            process.kill(victim, 'SIGKILL');
-            await t.waitForLog((l) => l.msg === 'router ready', 10_000, mark);
-          }
-          // The other router goes on accepting on the shared sockets; the killed one's client
-          // connections (a keep-alive client's idle one included) go with it.
-          return { allowed: held, note: `the killed routers held ${held} client connection(s)` };
-        });
-        return { id: this.id, scenario: this.title, ...figures };
-      } finally {
-        t.kill();
+  loaded(
+    'j-r2',
+    `SIGKILL of a router process, 3 times (-w 2)${ROUTER2.label}`,
+    { mode: ROUTER2, workers: 2, start: () => startApp(...ROUTER2.args, '-w', '2') },
+    async (t) => {
+      let held = 0;
+      const killed = new Set<number>();
+      for (let i = 0; i < 3; i++) {
+        const victim = t.logs
+          .filter((l) => l.msg === 'router ready')
+          .map((l) => l['routerPid'] as number)
+          .find((pid) => !killed.has(pid))!;
+        killed.add(victim);
+        const mark = t.logs.length;
+        // Stopped, it accepts nothing more: /proc then counts what the kill cuts.
+        process.kill(victim, 'SIGSTOP');
+        held += heldTcpConnections(victim) ?? CONCURRENCY;
+        process.kill(victim, 'SIGKILL');
+        await t.waitForLog((l) => l.msg === 'router ready', 10_000, mark);
       }
+      // The other router goes on accepting on the shared sockets; the killed one's client
+      // connections (a keep-alive client's idle one included) go with it.
+      return { allowed: held, note: `the killed routers held ${held} client connection(s)` };
     },
-  },
+  ),
 ];
