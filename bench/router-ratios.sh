@@ -27,3 +27,4 @@ if command -v uwsgi >/dev/null 2>&1; then
 else
   echo "uwsgi not installed (bench/setup.sh): no comparison with uWSGI's router"
 fi
+node dist/bench/router-summary.js --readme
