@@ -12,32 +12,42 @@ interface Compare {
   readonly ratios: { readonly median: number };
 }
 
-/** [A, B, what B/A is called]: the ratio is tsgun's router (B) over the reference (A). */
-const PAIRS: readonly (readonly [string, string, string])[] = [
-  ['undici', 'tsgun-router', 'the minimal undici proxy'],
-  ['undici-ka', 'tsgun-router-ka', 'the minimal undici proxy with keep-alive clients'],
-  ['tsgun', 'tsgun-router', 'direct mode'],
-  ['tsgun-ka', 'tsgun-router-ka', 'direct mode with keep-alive clients'],
-  ['uwsgi-http', 'tsgun-router', "uWSGI's `--http` router"],
-  ['tsgun-router-ka', 'tsgun-router2-ka', 'one router process (keep-alive clients)'],
-];
-
+/** One A/B result: B/A, B being tsgun's router (or two of them). */
 function read(a: string, b: string): Compare | null {
   const file = join(ROOT, `bench/results/compare-${a}-${b}.json`);
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Compare) : null;
 }
 
-const parts: string[] = [];
-const dates: string[] = [];
-for (const [a, b, name] of PAIRS) {
+const dates = new Set<string>();
+const ratio = (a: string, b: string): string | null => {
   const c = read(a, b);
-  if (!c) continue;
-  dates.push(c.date.slice(0, 10));
-  const who = b === 'tsgun-router2-ka' ? '`--router-processes 2`' : '`--router`';
-  parts.push(`${who} ${c.ratios.median.toFixed(2)}x ${name}`);
-}
-const span = [...new Set(dates)].sort().join(' to ');
-const line = `**Router mode** (median throughput ratios of the A/B runs above, ${span}): ${parts.join('; ')}.`;
+  if (!c) return null;
+  dates.add(c.date.slice(0, 10));
+  return `${c.ratios.median.toFixed(2)}x`;
+};
+/** "0.90x X (1.20x with keep-alive clients)", or what of it was measured. */
+const against = (name: string, plain: string | null, keepAlive: string | null): string | null => {
+  if (plain === null && keepAlive === null) return null;
+  if (plain === null) return `${keepAlive} ${name} with keep-alive clients`;
+  return `${plain} ${name}${keepAlive === null ? '' : ` (${keepAlive} with keep-alive clients)`}`;
+};
+
+const router = [
+  against(
+    'the minimal undici proxy',
+    ratio('undici', 'tsgun-router'),
+    ratio('undici-ka', 'tsgun-router-ka'),
+  ),
+  against('direct mode', ratio('tsgun', 'tsgun-router'), ratio('tsgun-ka', 'tsgun-router-ka')),
+  against("uWSGI's `--http` router", ratio('uwsgi-http', 'tsgun-router'), null),
+].filter((s) => s !== null);
+const two = ratio('tsgun-router-ka', 'tsgun-router2-ka');
+const line =
+  `**Router mode** (median throughput ratios of the A/B runs above, ${[...dates].sort().join(' to ')}): ` +
+  `\`--router\` serves ${router.join(', ')}` +
+  (two === null
+    ? '.'
+    : `; \`--router-processes 2\` ${two} one router process (keep-alive clients, one CPU).`);
 process.stdout.write(`${line}\n`);
 if (process.argv.includes('--readme')) {
   const file = join(ROOT, 'README.md');
