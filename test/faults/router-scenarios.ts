@@ -57,12 +57,12 @@ export const ROUTER_SCENARIOS: readonly Scenario[] = [
   },
   loaded(
     'j-r2',
-    `SIGKILL of a router process, 3 times (-w 2)${ROUTER2.label}`,
+    `SIGKILL of a router process, twice (-w 2)${ROUTER2.label}`,
     { mode: ROUTER2, workers: 2, start: () => startApp(...ROUTER2.args, '-w', '2') },
     async (t) => {
       let held = 0;
       const killed = new Set<number>();
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 2; i++) {
         const victim = t.logs
           .filter((l) => l.msg === 'router ready')
           .map((l) => l['routerPid'] as number)
