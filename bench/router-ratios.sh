@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Router mode against its baselines, each an ABBA A/B in one run (`npm run bench -- --compare`),
 # written into README.md's router section: tsgun's router against a minimal undici proxy (the
-# least a Node router can be), that proxy against a minimal http-proxy-3 one, and tsgun's router
+# least a Node router can be), the other candidates against that proxy (http-proxy-3 over an agent
+# and on its fetch path, plain http.request over a keep-alive agent), and tsgun's router
 # against direct mode and uWSGI's router, and what a second router process adds.
 # Usage: bash bench/router-ratios.sh [PAIRS] [SECONDS]
 set -euo pipefail
@@ -14,6 +15,10 @@ compare undici,tsgun-router
 compare undici-ka,tsgun-router-ka
 compare proxy3,undici
 compare proxy3-ka,undici-ka
+compare undici,proxy3-fetch
+compare undici-ka,proxy3-fetch-ka
+compare undici,nodehttp
+compare undici-ka,nodehttp-ka
 compare tsgun,tsgun-router
 compare tsgun-ka,tsgun-router-ka
 compare tsgun-router-ka,tsgun-router2-ka
@@ -22,3 +27,4 @@ if command -v uwsgi >/dev/null 2>&1; then
 else
   echo "uwsgi not installed (bench/setup.sh): no comparison with uWSGI's router"
 fi
+node dist/bench/router-summary.js --readme

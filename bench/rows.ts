@@ -144,6 +144,29 @@ export const ROWS: readonly RowDef[] = [
     command: nodeScript('bench/servers/undici.mjs'),
   },
   {
+    id: 'proxy3-fetch',
+    label: 'minimal http-proxy-3 proxy on its fetch path (undici Agent dispatcher) + bare Node',
+    command: nodeScript('bench/servers/proxy3-fetch.mjs'),
+  },
+  {
+    id: 'proxy3-fetch-ka',
+    label:
+      'minimal http-proxy-3 proxy on its fetch path (undici Agent dispatcher) + bare Node, keep-alive clients',
+    keepAlive: true,
+    command: nodeScript('bench/servers/proxy3-fetch.mjs'),
+  },
+  {
+    id: 'nodehttp',
+    label: 'minimal http.request proxy (keep-alive http.Agent) + bare Node',
+    command: nodeScript('bench/servers/node-http.mjs'),
+  },
+  {
+    id: 'nodehttp-ka',
+    label: 'minimal http.request proxy (keep-alive http.Agent) + bare Node, keep-alive clients',
+    keepAlive: true,
+    command: nodeScript('bench/servers/node-http.mjs'),
+  },
+  {
     id: 'node',
     label: 'bare Node http.createServer (1 process)',
     command: nodeScript('bench/servers/bare.mjs'),

@@ -308,6 +308,7 @@ export class Arbiter {
   private setTarget(next: number): void {
     const previous = this.target;
     this.target = next;
+    this.mode.targetChanged(next);
     if (next !== previous) this.hook('nworkersChanged', this.server, next, previous);
   }
 

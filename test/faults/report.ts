@@ -1,12 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { killAll, ROOT } from '../helpers/tsgun.js';
-import { type Figures, SCENARIOS } from './scenarios.js';
+import type { Figures } from './load.js';
+import { SCENARIOS } from './scenarios.js';
 
 // `npm run faults`: run every fault scenario under load and print the figures as a table.
-// With --readme, also put the table in README.md between the faults markers.
+// With --readme, also put the table in README.md between the faults markers; `--only a,c-r` runs
+// just those scenarios (by id).
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',')) : null;
+if (only && process.argv.includes('--readme')) throw new Error('--readme needs every scenario');
 const rows: Figures[] = [];
 try {
   for (const scenario of SCENARIOS) {
+    if (only && !only.has(scenario.id)) continue;
     process.stderr.write(`running (${scenario.id}) ${scenario.title}...\n`);
     rows.push(await scenario.run());
   }

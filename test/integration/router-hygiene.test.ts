@@ -115,4 +115,31 @@ describe('router: every Upgrade answered', () => {
     assert.doesNotMatch(answer, new RegExp(`x-worker-pid: ${victim}\\b`, 'i'));
     t.kill();
   });
+
+  it('a WebSocket upgrade with no ready worker gets 503 after --proxy-timeout, not at once', async () => {
+    // The worker never says ready (--wait-ready): the router has no worker to send anything to.
+    const t = new Tsgun(
+      [
+        fixture('wait-ready.mjs'),
+        '-b',
+        '127.0.0.1:0',
+        '--router',
+        '-w',
+        '1',
+        '--wait-ready',
+        '--ready-timeout',
+        '60',
+        '--proxy-timeout',
+        '1',
+      ],
+      { env: { FIXTURE_NEVER_READY: '1' } },
+    );
+    await t.waitForLog((l) => l.msg === 'router ready');
+    const started = Date.now();
+    const answer = await webSocketHandshake(await t.port(), false);
+    const waited = Date.now() - started;
+    assert.match(answer, /^HTTP\/1\.1 503 /);
+    assert.ok(waited >= 900, `answered after ${waited} ms, not after --proxy-timeout`);
+    t.kill();
+  });
 });

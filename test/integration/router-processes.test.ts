@@ -72,4 +72,26 @@ describe('--router-processes', () => {
     assert.equal(pids.size, 1, 'one client address, one worker');
     u.kill();
   });
+
+  it('WINCH stops the routers before the workers (nothing accepts for no worker); HUP starts both again', async () => {
+    const t = await startRouters(2, 2);
+    const url = await t.url();
+    let mark = t.logs.length;
+    t.signal('SIGWINCH');
+    let exited = 0;
+    await t.waitForLog((l) => l.msg === 'worker exited' && ++exited === 2, 15_000, mark);
+    const after = t.logs.slice(mark);
+    const routersOut = after.flatMap((l, i) => (l.msg === 'router exited' ? [i] : []));
+    const workersOut = after.flatMap((l, i) => (l.msg === 'worker exited' ? [i] : []));
+    assert.equal(routersOut.length, 2, 'both routers stopped');
+    assert.ok(Math.max(...routersOut) < Math.min(...workersOut), 'the routers went first');
+
+    mark = t.logs.length;
+    t.signal('SIGHUP');
+    await t.waitForReady(2, mark);
+    let ready = 0;
+    await t.waitForLog((l) => l.msg === 'router ready' && ++ready === 2, 15_000, mark);
+    assert.equal((await request(`${url}/`)).status, 200);
+    t.kill();
+  });
 });

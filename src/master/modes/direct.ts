@@ -63,6 +63,8 @@ export class DirectMode implements DataPathMode {
     return null;
   }
 
+  targetChanged(): void {}
+
   stop(): boolean {
     return true;
   }

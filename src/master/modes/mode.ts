@@ -71,6 +71,8 @@ export interface DataPathMode {
    * requests), or null to signal it at once. `wasReady`: it was taking requests until now.
    */
   withdraw(wasReady: boolean, mode: StopMode): Promise<void> | null;
+  /** The number of workers wanted changed (TTIN/TTOU, HUP, WINCH's 0). */
+  targetChanged(workers: number): void;
   /** On each pass of the loop while running: start (or restart) the mode's own processes. */
   supervise(now: number): void;
   /** On each pass: kill the mode's own processes that are stuck (loop blocked, stop overdue). */

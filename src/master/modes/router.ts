@@ -29,11 +29,15 @@ export class RouterMode implements DataPathMode {
   private tls: TlsMaterial | null;
   /** --user/--group: the private directory and sockets belong to the workers' user. */
   private readonly credentials: Credentials | null;
+  /** No worker wanted (WINCH): the routers stop too; resolved once none runs. */
+  private idle: { readonly gone: Promise<void>; resolve: () => void } | null = null;
+  private readonly idleLimitMs: number;
 
   constructor(opts: ModeOptions) {
     this.host = opts.host;
     this.credentials = opts.credentials;
     this.tls = opts.tls;
+    this.idleLimitMs = opts.config.gracefulTimeout * 1000;
     // Only tsgun (and the workers' user) may reach the workers: the router is the way in.
     this.privateDir = mkdtempSync(join(tmpdir(), 'tsgun-router-'));
     if (opts.credentials) chownSync(this.privateDir, opts.credentials.uid, opts.credentials.gid);
@@ -94,10 +98,38 @@ export class RouterMode implements DataPathMode {
 
   /** The router stops sending it requests first, then it drains what it has. */
   withdraw(wasReady: boolean, mode: StopMode): Promise<void> | null {
+    if (this.idle && mode === 'graceful') return this.idle.gone;
     return wasReady && mode === 'graceful' ? this.pushUpstreams() : null;
   }
 
+  /**
+   * WINCH (no worker wanted): the routers stop accepting, finish what they hold and exit before
+   * the workers stop, and start again with the workers (HUP, TTIN). Otherwise the old master's
+   * router after a USR2 would go on taking connections, with no worker to send them to, beside
+   * the new master's router on the same sockets.
+   */
+  targetChanged(workers: number): void {
+    if ((workers === 0) === (this.idle !== null)) return;
+    if (workers > 0) {
+      this.idle?.resolve();
+      this.idle = null;
+      this.host.wake();
+      return;
+    }
+    let resolve = () => {};
+    const gone = new Promise<void>((r) => {
+      resolve = r;
+    });
+    this.idle = { gone, resolve };
+    // Bounded like a worker's graceful stop: the workers stop then, whatever a router holds.
+    setTimeout(resolve, this.idleLimitMs).unref();
+    this.host.logger.info('no worker wanted: the routers stop accepting');
+    for (const r of this.routers) if (r.running) r.signal('SIGTERM');
+    if (!this.running) resolve();
+  }
+
   supervise(now: number): void {
+    if (this.idle) return;
     for (const [i, router] of this.routers.entries()) {
       if (router.running || now < this.restartAt[i]!) continue;
       if (!router.start(this.tls)) {
@@ -170,7 +202,10 @@ export class RouterMode implements DataPathMode {
     const router = this.routers[i]!;
     const fields = { code, signal };
     const stopping = this.host.stopping();
-    if (stopping) {
+    if (this.idle && !stopping) {
+      this.host.logger.info(fields, 'router exited');
+      if (!this.running) this.idle.resolve();
+    } else if (stopping) {
       this.host.logger.info(fields, 'router exited');
       // The workers stop once no router can send them a request any more.
       if (!this.running) this.host.stopWorkers(stopping.mode);
