@@ -5,14 +5,14 @@
  */
 
 export type { CronEntry, HookName, SettingName, Settings, StickyMode } from './config/registry.js';
+export type { ServerFacade, WorkerFacade } from './hooks.js';
+export { ready } from './ready.js';
 /** For a typed config file: `export default defineConfig({ ... })` in tsgun.config.ts. */
 export {
   defineConfig,
   type ServerHooks,
   type UserConfig,
   type UserSettings,
-} from './config/user-config.js';
-export type { ServerFacade, WorkerFacade } from './hooks.js';
-export { ready } from './ready.js';
+} from './user-config.js';
 export { VERSION as version } from './version.js';
 export type { AppJob } from './worker/jobs.js';

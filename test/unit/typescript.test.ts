@@ -6,7 +6,7 @@ import {
   checkTypeScript,
   isTypeScriptFile,
 } from '../../src/config/typescript.js';
-import { defineConfig, NOT_IN_FILE } from '../../src/config/user-config.js';
+import { defineConfig, NOT_IN_FILE } from '../../src/user-config.js';
 
 const node20 = { version: 'v20.20.2', typescript: undefined, nodeFlags: '' };
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ServerFacade, WorkerFacade } from '../hooks.js';
-import type { HookName, SettingName, Settings } from './registry.js';
+import type { HookName, SettingName, Settings } from './config/registry.js';
+import type { ServerFacade, WorkerFacade } from './hooks.js';
 
 /**
  * What a config file may contain, typed for the user's editor (`defineConfig()`), derived from
