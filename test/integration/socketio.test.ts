@@ -117,6 +117,10 @@ describe('socket.io behind --router --sticky cookie -w 2', () => {
     await Promise.all(clients.map((c) => c.done));
     t.signal('SIGTERM');
     assert.equal((await t.exited).code, 0);
+    // Graceful: all 8 workers (2, then 2 per HUP) exited by themselves with 0, none killed.
+    const exits = t.logs.filter((l) => l.msg === 'worker exited');
+    assert.equal(exits.length, 8, JSON.stringify(exits));
+    for (const e of exits) assert.deepEqual([e['code'], e['signal']], [0, null]);
   });
 
   it('without --sticky, long-polling sessions break across 2 workers (what the cookie prevents)', async () => {
