@@ -37,6 +37,7 @@ export const ErrorCode = {
   LOGFILE: 'TSGUN_ERR_LOGFILE',
   APP_LISTEN: 'TSGUN_ERR_APP_LISTEN',
   APP_NO_LISTEN: 'TSGUN_ERR_APP_NO_LISTEN',
+  TYPESCRIPT: 'TSGUN_ERR_TYPESCRIPT',
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -123,6 +124,11 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   TSGUN_ERR_INHERITED_FD: {
     exit: ExitCode.CONFIG,
     meaning: 'TSGUN_FD or LISTEN_FDS names a descriptor that is not an open socket',
+  },
+  TSGUN_ERR_TYPESCRIPT: {
+    exit: ExitCode.APP_LOAD,
+    meaning:
+      'the app or config file is TypeScript (.ts, .mts, .cts) and this Node cannot strip types (before 22.18): upgrade Node, compile to JavaScript, or load a TypeScript loader (NODE_OPTIONS="--import tsx")',
   },
 };
 

@@ -12,20 +12,42 @@ export type { HookName };
 
 /**
  * Call a server hook from the config file. A hook that throws (or rejects) is logged with its
- * name and does not take the process down: hooks are the operator's code, not tsgun's.
+ * name and does not take the process down: hooks are the operator's code, not tsgun's. The
+ * promise settles when the hook has (never rejects); the master's callers that await it (see
+ * the README's hook table) wait at most --graceful-timeout, so a hook that hangs cannot hold a
+ * reload or the exit forever.
  */
-export function runHook(config: Config, name: HookName, logger: Logger, ...args: unknown[]): void {
-  callHook(config[name], name, logger, ...args);
+export function runHook(
+  config: Config,
+  name: HookName,
+  logger: Logger,
+  ...args: unknown[]
+): Promise<void> {
+  const settled = callHook(config[name], name, logger, ...args);
+  if (!config[name]) return settled;
+  const ms = config.gracefulTimeout * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      logger.warn(
+        { hook: name },
+        `hook ${name} did not settle within --graceful-timeout: going on`,
+      );
+      resolve();
+    }, ms);
+  });
+  return Promise.race([settled, late]).finally(() => clearTimeout(timer));
 }
 
+/** Call a hook; the promise settles when the hook's own promise has (it never rejects). */
 export function callHook(
   fn: Hook | null | undefined,
   name: HookName,
   logger: Logger,
   ...args: unknown[]
-): void {
+): Promise<void> {
   const hook = fn as ((...a: unknown[]) => unknown) | null | undefined;
-  if (!hook) return;
+  if (!hook) return Promise.resolve();
   const report = (err: unknown) =>
     logger.error(
       { hook: name, err },
@@ -33,10 +55,19 @@ export function callHook(
     );
   try {
     const result = hook(...args);
-    if (result instanceof Promise) result.catch(report);
+    if (isThenable(result)) return Promise.resolve(result).then(() => {}, report);
   } catch (err) {
     report(err);
   }
+  return Promise.resolve();
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** The first argument of master hooks, like Gunicorn's `server` (the arbiter). */

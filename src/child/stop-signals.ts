@@ -13,10 +13,10 @@ export interface StopSignalOptions {
   readonly finish: (code: ExitCodeValue) => void;
   /** TERM, once drained (default: finish): a worker whose app stops itself lets it. */
   readonly drained?: () => void;
-  /** INT/QUIT, before finishing (the workerInt hook). */
-  readonly onQuick?: () => void;
-  /** ABRT from the master's heartbeat timeout, before finishing (the workerAbort hook). */
-  readonly onAbort?: () => void;
+  /** INT/QUIT, before finishing (the workerInt hook): a promise it returns is awaited. */
+  readonly onQuick?: () => unknown;
+  /** ABRT from the master's heartbeat timeout, before finishing (the workerAbort hook), awaited. */
+  readonly onAbort?: () => unknown;
   readonly reopenLogs: () => void;
 }
 
@@ -42,14 +42,12 @@ export function handleStopSignals(o: StopSignalOptions): void {
     );
   });
   const quick = () => {
-    o.onQuick?.();
-    o.finish(ExitCode.OK);
+    void Promise.resolve(o.onQuick?.()).then(() => o.finish(ExitCode.OK));
   };
   process.on('SIGINT', quick);
   process.on('SIGQUIT', quick);
   process.on('SIGABRT', () => {
-    o.onAbort?.();
-    o.finish(ExitCode.INTERNAL);
+    void Promise.resolve(o.onAbort?.()).then(() => o.finish(ExitCode.INTERNAL));
   });
   for (const sig of ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const)
     process.on(sig, () => {});

@@ -1,6 +1,7 @@
 import { findModule } from '../config/app-spec.js';
 import type { LoadResult } from '../config/load.js';
 import type { Config } from '../config/registry.js';
+import { checkTypeScript } from '../config/typescript.js';
 import { ConfigError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 
@@ -49,9 +50,12 @@ export function foreignSpelling(argv: readonly string[]): ConfigError | null {
   return null;
 }
 
-/** The app module must exist before the master binds: `tsgun hlep` must not bind :8000 first. */
+/**
+ * The app module must exist before the master binds: `tsgun hlep` must not bind :8000 first. A
+ * TypeScript app on a Node that cannot strip types is refused here, not by every worker in turn.
+ */
 export function checkAppExists(config: Config): void {
-  if (config.app) findModule(config.app.module);
+  if (config.app) checkTypeScript('app', findModule(config.app.module));
 }
 
 /** A config file picked up from the current directory is named, so its settings never surprise. */

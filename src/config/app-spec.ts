@@ -34,7 +34,18 @@ export function formatAppSpec(app: AppSpec): string {
   return `${app.module}:${app.exportName}${app.call ? '()' : ''}`;
 }
 
-const EXTENSIONS = ['', '.js', '.mjs', '.cjs', '/index.js', '/index.mjs', '/index.cjs'];
+const EXTENSIONS = [
+  '',
+  '.js',
+  '.mjs',
+  '.cjs',
+  '.ts',
+  '.mts',
+  '.cts',
+  '/index.js',
+  '/index.mjs',
+  '/index.cjs',
+];
 
 /** The app module's file, as Node would resolve a relative path (extension, index file). */
 export function findModule(module: string): string {

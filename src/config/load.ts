@@ -5,10 +5,12 @@ import { ConfigError } from '../errors.js';
 import { parseArgs, splitArgs } from './cli.js';
 import { type Env, envName } from './registry.js';
 import { CMD_ARGS_ENV, type Resolved, resolveConfig } from './resolve.js';
+import { checkTypeScript } from './typescript.js';
 
 export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   const full = resolvePath(path);
   if (!existsSync(full)) throw new ConfigError([`--config: file not found: ${path}`]);
+  checkTypeScript('config file', path);
   let values: unknown;
   try {
     if (extname(full) === '.json') {
@@ -34,6 +36,9 @@ export const CONFIG_FILES = [
   'tsgun.config.js',
   'tsgun.config.mjs',
   'tsgun.config.cjs',
+  'tsgun.config.ts',
+  'tsgun.config.mts',
+  'tsgun.config.cts',
   'tsgun.config.json',
 ];
 

@@ -234,7 +234,7 @@ export class Arbiter {
   /** HUP: re-read the config, then replace the workers one batch at a time. */
   private async reload(): Promise<void> {
     if (this.stopping) return;
-    this.hook('onReload', this.server);
+    await this.hook('onReload', this.server);
     try {
       const loaded = await loadConfig(this.opts.argv, process.env);
       if (loaded.kind === 'run') this.applyReloadedConfig(loaded.resolved.config);
@@ -356,11 +356,12 @@ export class Arbiter {
     this.stopWatching?.();
     for (const [sig, listener] of this.listeners) process.off(sig, listener);
     if (this.upgrade.pidfile) removePidfile(this.upgrade.pidfile);
-    this.hook('onExit', this.server);
-    this.logger.info({ exitCode: this.result.exitCode }, 'shutdown complete');
     const done = this.done;
     this.done = null;
-    done(this.result);
+    void this.hook('onExit', this.server).then(() => {
+      this.logger.info({ exitCode: this.result.exitCode }, 'shutdown complete');
+      done(this.result);
+    });
   }
 
   // --- what stats, /readyz and hooks see ------------------------------------------------------
@@ -394,7 +395,7 @@ export class Arbiter {
     },
   ) as ServerFacade;
 
-  private hook(name: HookName, ...args: unknown[]): void {
-    runHook(this.config, name, this.logger, ...args);
+  private hook(name: HookName, ...args: unknown[]): Promise<void> {
+    return runHook(this.config, name, this.logger, ...args);
   }
 }

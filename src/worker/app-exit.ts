@@ -14,14 +14,15 @@ export function appHandlesTerm(): boolean {
  * Exit when the app is done: on its own process.exit(), or once the event loop has nothing left.
  * `cleanup` (tsgun's workerExit hook, the access log flush) runs once either way.
  */
-export function exitWhenAppDone(cleanup: () => void): void {
-  let cleaned = false;
+export function exitWhenAppDone(cleanup: () => Promise<void>): void {
+  let cleaned: Promise<void> | null = null;
   const once = () => {
-    if (cleaned) return;
-    cleaned = true;
-    cleanup();
+    cleaned ??= cleanup();
+    return cleaned;
   };
-  process.once('exit', once);
-  process.once('beforeExit', () => process.exit(0));
+  // The app's own process.exit(): only what the cleanup does synchronously can still run.
+  process.once('exit', () => void once());
+  // Nothing left to do: the cleanup (the workerExit hook) is awaited first.
+  process.once('beforeExit', () => void once().then(() => process.exit(0)));
   process.channel?.unref();
 }

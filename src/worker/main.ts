@@ -206,7 +206,8 @@ async function main(): Promise<void> {
     bootFailed(err, logger);
   }
   if (check) process.exit(ExitCode.OK);
-  callHook(hooks.postWorkerInit, 'postWorkerInit', logger, self);
+  // Awaited: the worker accepts (and counts as ready) once the hook's promise settled.
+  await callHook(hooks.postWorkerInit, 'postWorkerInit', logger, self);
 
   const state: GateState = { requests: 0, draining: false };
   const maxRequests =
@@ -276,13 +277,19 @@ async function main(): Promise<void> {
     }, 1000).unref();
   }
 
+  // workerExit is awaited before the exit (the master's --graceful-timeout kill bounds it). The
+  // access log is flushed at once too: on the app's own process.exit() nothing async runs.
+  const flush = () => accessLog?.flush();
   const cleanup = () => {
-    callHook(hooks.workerExit, 'workerExit', logger, self);
-    accessLog?.flush();
+    const hook = callHook(hooks.workerExit, 'workerExit', logger, self);
+    flush();
+    return hook.then(flush);
   };
+  let finishing = false;
   const finish = (code: number) => {
-    cleanup();
-    process.exit(code);
+    if (finishing) return;
+    finishing = true;
+    void cleanup().then(() => process.exit(code));
   };
   handleStopSignals({
     role: 'worker',

@@ -267,11 +267,16 @@ function othersCanRead(path: string): boolean {
 /** tsgun --router with the fixture app; resolves once the router and `workers` workers are ready. */
 export async function startRouter(workers: number, ...args: string[]): Promise<Tsgun> {
   const t = startApp('--router', '-w', String(workers), ...args);
+  await waitForRouter(t, workers);
+  return t;
+}
+
+/** Resolves once a --router tsgun's router and `workers` workers are ready. */
+export async function waitForRouter(t: Tsgun, workers: number): Promise<void> {
   await t.waitForLog((l) => l.msg === 'router ready');
   await t.waitForReady(workers);
   // The router has the whole list (it arrives after the master's "worker ready" lines).
   await t.waitForLog((l) => l.role === 'router' && l.msg === `routing to ${workers} worker(s)`);
-  return t;
 }
 
 export const nobodySkip =

@@ -27,6 +27,10 @@ describe('frameworks, run unchanged in their listen() form', () => {
       assert.ok(stats.ok > 50, `too few requests to mean anything: ${stats.ok}`);
       t.signal('SIGTERM');
       assert.equal((await t.exited).code, 0);
+      // Graceful: all 8 workers (2, then 2 per HUP) exited by themselves with 0, none killed.
+      const exits = t.logs.filter((l) => l.msg === 'worker exited');
+      assert.equal(exits.length, 8, JSON.stringify(exits));
+      for (const e of exits) assert.deepEqual([e['code'], e['signal']], [0, null]);
     });
   }
 });
