@@ -91,7 +91,8 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   },
   TSGUN_ERR_USER: {
     exit: ExitCode.CONFIG,
-    meaning: '--user/--group names no such user or group, or tsgun is not root to switch to it',
+    meaning:
+      '--user/--group names no such user or group, or tsgun is not root to switch to it (a worker that cannot switch refuses to run: exit 3)',
   },
   TSGUN_ERR_TLS: {
     exit: ExitCode.CONFIG,

@@ -3,6 +3,7 @@ import type { Server as NetServer } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { Acceptor } from '../child/acceptor.js';
 import { sendToMaster, stayAttached } from '../child/attach.js';
+import { dropPrivileges } from '../child/drop-privileges.js';
 import { openErrorLog } from '../child/open-log.js';
 import { handleStopSignals } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
@@ -25,12 +26,14 @@ import { createRouter } from './proxy.js';
  */
 
 async function main(): Promise<void> {
+  // Before any file is opened: become --user/--group, or refuse to run.
+  const refused = dropPrivileges();
   const config = JSON.parse(process.env[WORKER_ENV.config] ?? 'null') as Config;
   delete process.env[WORKER_ENV.config];
   delete process.env[WORKER_ENV.id];
   const { log, error: logError } = openErrorLog({
     level: config.logLevel,
-    file: config.errorLogfile,
+    file: refused ? '-' : config.errorLogfile,
     role: 'router',
     format: config.logFormat,
   });
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
     sendToMaster(workerMessage({ type: 'boot-error', code: e.code, message: e.message }));
     process.exit(e.exitCode);
   };
+  if (refused) bootFailed(refused);
   if (logError) bootFailed(logError);
   let acceptor: Acceptor | null = null;
   stayAttached(config.timeout, () => acceptor?.sockets.size ?? 0);
