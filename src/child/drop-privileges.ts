@@ -1,15 +1,14 @@
 import { ErrorCode, TsgunError } from '../errors.js';
-import type { Credentials } from '../master/user.js';
+import { WORKER_ENV } from '../ipc/protocol.js';
 
 /** process.initgroups exists on POSIX in Node 20-24; @types/node leaves it out. */
 type WithInitgroups = NodeJS.Process & { initgroups(user: string, extraGroup: number): void };
 
-/** Where the master puts --user/--group for a child it forks (JSON Credentials). */
-export const RUN_AS_ENV = 'TSGUN_RUN_AS';
-
-/** The environment entry that makes a child switch to `credentials` (none without --user). */
-export function runAsEnv(credentials: Credentials | null | undefined): NodeJS.ProcessEnv {
-  return credentials ? { [RUN_AS_ENV]: JSON.stringify(credentials) } : {};
+/** --user/--group as the master resolved them (master/user.ts Credentials has this shape). */
+export interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
+  readonly name: string | null;
 }
 
 /**
@@ -19,10 +18,10 @@ export function runAsEnv(credentials: Credentials | null | undefined): NodeJS.Pr
  * than asked, refuses to run (returns the error to report).
  */
 export function dropPrivileges(): TsgunError | null {
-  const raw = process.env[RUN_AS_ENV];
-  delete process.env[RUN_AS_ENV];
+  const raw = process.env[WORKER_ENV.runAs];
+  delete process.env[WORKER_ENV.runAs];
   if (!raw) return null;
-  const want = JSON.parse(raw) as Credentials;
+  const want = JSON.parse(raw) as RunAs;
   const refuse = (why: string) =>
     new TsgunError(
       ErrorCode.USER,

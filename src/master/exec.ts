@@ -1,8 +1,7 @@
 import { exec, execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { runAsEnv } from '../child/drop-privileges.js';
 import type { Logger } from '../log/logger.js';
-import type { Credentials } from './user.js';
+import { type Credentials, runAsEnv } from './user.js';
 
 const EXEC_TIMEOUT_MS = 60_000;
 const MAX_OUTPUT = 4096;

@@ -1,12 +1,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { runAsEnv } from '../child/drop-privileges.js';
 import type { Config } from '../config/registry.js';
 import { WORKER_ENV } from '../ipc/protocol.js';
 import { adoptChild } from './own-children.js';
 import type { BoundSocket } from './sockets.js';
-import type { Credentials } from './user.js';
+import { type Credentials, runAsEnv } from './user.js';
 
 /**
  * A fork either gave a live child with a real pid, or failed: synchronously (fork threw) or with

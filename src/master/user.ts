@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ErrorCode, TsgunError } from '../errors.js';
+import { WORKER_ENV } from '../ipc/protocol.js';
 
 export interface Credentials {
   readonly uid: number;
@@ -94,4 +95,12 @@ export function resolveCredentials(user: string | null, group: string | null): C
     );
   }
   return { uid, gid, name };
+}
+
+/**
+ * The environment entry that makes a child switch to `credentials` itself (child/drop-privileges.ts),
+ * keeping the user's supplementary groups, which spawn's uid/gid options would clear.
+ */
+export function runAsEnv(credentials: Credentials | null | undefined): NodeJS.ProcessEnv {
+  return credentials ? { [WORKER_ENV.runAs]: JSON.stringify(credentials) } : {};
 }
