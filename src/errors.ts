@@ -155,7 +155,7 @@ export function logFileError(setting: string, path: string, err: unknown): Tsgun
     code === 'EISDIR'
       ? 'is a directory'
       : code === 'ELOOP'
-        ? 'is a symlink (not followed when tsgun gives the file to --user)'
+        ? "is a symlink (followed only when root or tsgun's user owns it, never for --user)"
         : (code ?? (err as Error)?.message ?? err);
   return new TsgunError(ErrorCode.LOGFILE, `${setting}: cannot open ${path}: ${why}`);
 }
