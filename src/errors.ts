@@ -92,7 +92,8 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   },
   TSGUN_ERR_USER: {
     exit: ExitCode.CONFIG,
-    meaning: '--user/--group names no such user or group, or tsgun is not root to switch to it',
+    meaning:
+      '--user/--group names no such user or group, or tsgun is not root to switch to it (a worker that cannot switch refuses to run: exit 3)',
   },
   TSGUN_ERR_TLS: {
     exit: ExitCode.CONFIG,
@@ -160,7 +161,7 @@ export function logFileError(setting: string, path: string, err: unknown): Tsgun
     code === 'EISDIR'
       ? 'is a directory'
       : code === 'ELOOP'
-        ? 'is a symlink (not followed when tsgun gives the file to --user)'
+        ? "is a symlink (followed only when root or tsgun's user owns it, never for --user)"
         : (code ?? (err as Error)?.message ?? err);
   return new TsgunError(ErrorCode.LOGFILE, `${setting}: cannot open ${path}: ${why}`);
 }

@@ -232,6 +232,8 @@ export const WORKER_ENV = {
   id: 'TSGUN_WORKER_ID',
   config: 'TSGUN_WORKER_CONFIG',
   check: 'TSGUN_WORKER_CHECK',
+  /** --user/--group for the child to switch to (JSON uid, gid, name): child/drop-privileges.ts. */
+  runAs: 'TSGUN_RUN_AS',
 } as const;
 
 /** Environment a re-executed master (USR2) finds: its sockets, and the master it upgrades. */

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from './levels.js';
+import { openAppend, swapFd } from './open-append.js';
 import { type LogFormat, prettyDestination, usePretty } from './pretty.js';
 
 export type { Logger };
@@ -34,7 +35,7 @@ export function createLogger(opts: {
   const dest =
     opts.file === '-'
       ? pino.destination({ fd: 2, sync: true })
-      : pino.destination({ dest: opts.file, append: true, mkdir: true, sync: true });
+      : pino.destination({ fd: openAppend(opts.file), sync: true });
   const base: Record<string, unknown> = { pid: process.pid, role: opts.role };
   if (opts.worker !== undefined) base['worker'] = opts.worker;
   const out = usePretty(opts.format, opts.file)
@@ -49,7 +50,7 @@ export function createLogger(opts: {
     reopen: () => {
       if (opts.file === '-') return;
       try {
-        dest.reopen();
+        swapFd(dest, openAppend(opts.file));
       } catch (err) {
         // The old file stays open and written: losing lines would be worse than a late rotation.
         logger.error(

@@ -1,9 +1,17 @@
-import { exec } from 'node:child_process';
+import { exec, execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log/logger.js';
-import type { Credentials } from './user.js';
+import { type Credentials, runAsEnv } from './user.js';
 
 const EXEC_TIMEOUT_MS = 60_000;
 const MAX_OUTPUT = 4096;
+const RUN_AS_ENTRY = fileURLToPath(new URL('../child/run-as.js', import.meta.url));
+
+type ExecError = Error & {
+  killed?: boolean;
+  code?: number | string | null;
+  signal?: string | null;
+};
 
 /**
  * `--cron "... exec:COMMAND"`: a shell command started by the master, with a timeout, output
@@ -15,13 +23,9 @@ export function runExec(
   logger: Logger,
   credentials: Credentials | null = null,
 ): Promise<{ ok: boolean; error: string | null }> {
-  const options = {
-    timeout: EXEC_TIMEOUT_MS,
-    maxBuffer: 1024 * 1024,
-    ...(credentials ? { uid: credentials.uid, gid: credentials.gid } : {}),
-  };
+  const options = { timeout: EXEC_TIMEOUT_MS, maxBuffer: 1024 * 1024, encoding: 'utf8' as const };
   return new Promise((resolve) => {
-    exec(command, options, (err, stdout, stderr) => {
+    const done = (err: ExecError | null, stdout: string, stderr: string): void => {
       const output = { stdout: stdout.slice(0, MAX_OUTPUT), stderr: stderr.slice(0, MAX_OUTPUT) };
       if (err) {
         const why = err.killed
@@ -33,6 +37,12 @@ export function runExec(
       }
       logger.info({ command, ...output }, `cron exec: ${command} done`);
       resolve({ ok: true, error: null });
-    });
+    };
+    // As --user/--group: through child/run-as.ts, which switches (with the supplementary groups)
+    // before it starts the shell.
+    if (credentials) {
+      const env = { ...process.env, ...runAsEnv(credentials) };
+      execFile(process.execPath, [RUN_AS_ENTRY, command], { ...options, env }, done);
+    } else exec(command, options, done);
   });
 }

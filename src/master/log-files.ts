@@ -1,16 +1,9 @@
-import {
-  closeSync,
-  constants,
-  fchownSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  statSync,
-} from 'node:fs';
+import { closeSync, fchownSync, fstatSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/registry.js';
 import { logFileError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { openAppend } from '../log/open-append.js';
 import type { Credentials } from './user.js';
 
 /** The log files of a config, by the flag that names them ('-' is a standard stream). */
@@ -47,7 +40,8 @@ export function blockedDirectory(path: string, owner: Credentials): string | nul
  * log file (a directory, a missing permission) fails here with one line naming the setting.
  * Only regular files change owner: /dev/null or a fifo must stay as they are. As root for another
  * user, a symlink at the path is refused (O_NOFOLLOW): one planted in a shared log directory
- * would otherwise give its target (say /etc/shadow) to the workers' user.
+ * would otherwise give its target (say /etc/shadow) to the workers' user. Without --user, a link
+ * another user owns is refused too (log/open-append.ts): root would append to its target.
  */
 export function prepareLogFiles(
   config: Pick<Config, 'errorLogfile' | 'accessLogfile'>,
@@ -62,10 +56,8 @@ export function prepareLogFiles(
       const blocked = chown ? blockedDirectory(path, owner) : null;
       if (chown && blocked)
         throw new Error(`user ${owner.uid} cannot enter ${blocked} (it needs the x permission)`);
-      mkdirSync(dirname(path), { recursive: true });
       // 0640 when created for another user: the workers write it, its group may read it.
-      const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
-      fd = openSync(path, chown ? flags | constants.O_NOFOLLOW : flags, chown ? 0o640 : 0o666);
+      fd = chown ? openAppend(path, { noLinks: true, mode: 0o640 }) : openAppend(path);
     } catch (err) {
       throw logFileError(setting, path, err);
     }

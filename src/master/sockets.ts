@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { existsSync, lchownSync, lstatSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { lchownSync, lstatSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { dirname } from 'node:path';
 import { getSystemErrorName } from 'node:util';
@@ -69,7 +69,7 @@ function probeUnixSocket(path: string): Promise<boolean> {
  * file and bind one of their own at the path: the clients' traffic (and --stats) would go to them.
  * /tmp is sticky, so it is fine; an open one is refused with one line.
  */
-function refuseOpenDirectory(path: string, shown: string): void {
+function refuseOpenDirectory(path: string, shown: string): boolean {
   const dir = dirname(path);
   const mode = statSync(dir, { throwIfNoEntry: false })?.mode ?? 0;
   if ((mode & 0o002) !== 0 && (mode & 0o1000) === 0)
@@ -77,24 +77,40 @@ function refuseOpenDirectory(path: string, shown: string): void {
       ErrorCode.BIND_FAILED,
       `${shown}: ${dir} is writable by every user and not sticky (chmod +t or o-w it): refusing to put a socket there`,
     );
+  return (mode & 0o002) !== 0;
 }
 
 /**
  * Before binding unix:PATH (with -b or --stats): a socket file a live process still serves is in
  * use (never unlink it: that process would lose its address); one nobody answers on is stale and
  * removed; anything that is not a socket is refused. `shown` starts the message (the setting and
- * address).
+ * address). In a sticky directory every user may write (/tmp), a socket file left there by
+ * another user than root, tsgun's own or `trustedUids` (--user) is refused, never replaced: it is
+ * not ours to remove, and its owner may be waiting to take the path back.
  */
-export async function clearStaleUnixSocket(path: string, shown: string): Promise<void> {
-  refuseOpenDirectory(path, shown);
-  if (!existsSync(path)) return;
-  if (!lstatSync(path).isSocket())
+export async function clearStaleUnixSocket(
+  path: string,
+  shown: string,
+  trustedUids: readonly number[] = [],
+): Promise<void> {
+  const shared = refuseOpenDirectory(path, shown);
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st) return;
+  if (!st.isSocket())
     throw new TsgunError(ErrorCode.BIND_FAILED, `not a socket, refusing to replace it: ${shown}`);
+  if (shared && st.uid !== 0 && st.uid !== process.geteuid?.() && !trustedUids.includes(st.uid))
+    throw new TsgunError(
+      ErrorCode.BIND_FAILED,
+      `${shown}: a socket of another user (uid ${st.uid}) is at the path, in a directory every user may write: refusing to replace it`,
+    );
   if (await probeUnixSocket(path)) throw bindError('EADDRINUSE', shown);
   unlinkSync(path); // stale socket file left by a process that died
 }
 
-async function bindOnce(address: BindAddress): Promise<BoundSocket> {
+async function bindOnce(
+  address: BindAddress,
+  trustedUids: readonly number[],
+): Promise<BoundSocket> {
   const shown = formatBindAddress(address);
   switch (address.kind) {
     case 'tcp': {
@@ -124,7 +140,7 @@ async function bindOnce(address: BindAddress): Promise<BoundSocket> {
       return { address, display, handle, ownedPath: null };
     }
     case 'unix': {
-      await clearStaleUnixSocket(address.path, shown);
+      await clearStaleUnixSocket(address.path, shown, trustedUids);
       const handle = createServerHandle(address.path, -1, -1);
       if (typeof handle === 'number') throw bindError(handle, shown);
       return { address, display: shown, handle, ownedPath: address.path };
@@ -150,13 +166,15 @@ export async function bindAll(
   addresses: readonly BindAddress[],
   logger: Logger,
   retry = { attempts: 3, delayMs: 500 },
+  /** --user's uid: a stale socket it owns (chownUnixSockets) may be replaced (see above). */
+  trustedUids: readonly number[] = [],
 ): Promise<BoundSocket[]> {
   const bound: BoundSocket[] = [];
   try {
     for (const address of addresses) {
       for (let attempt = 1; ; attempt++) {
         try {
-          bound.push(await bindOnce(address));
+          bound.push(await bindOnce(address, trustedUids));
           break;
         } catch (err) {
           const inUse =

@@ -5,7 +5,7 @@ import type { Config } from '../config/registry.js';
 import { WORKER_ENV } from '../ipc/protocol.js';
 import { adoptChild } from './own-children.js';
 import type { BoundSocket } from './sockets.js';
-import type { Credentials } from './user.js';
+import { type Credentials, runAsEnv } from './user.js';
 
 /**
  * A fork either gave a live child with a real pid, or failed: synchronously (fork threw) or with
@@ -61,9 +61,11 @@ function forkClusterWorker(
     cluster.setupPrimary({
       exec: fileURLToPath(WORKER_ENTRY),
       args: [],
-      ...childOptions(sockets, credentials),
+      ...childOptions(sockets),
     });
-    const worker = cluster.fork(env);
+    // --user/--group: the child switches itself (child/drop-privileges.ts) so that it keeps the
+    // user's supplementary groups, which spawn's uid/gid options would clear.
+    const worker = cluster.fork({ ...env, ...runAsEnv(credentials) });
     // cluster re-emits the process's 'error' on the worker; the table listens on the process.
     worker.on('error', () => {});
     return worker.process;
@@ -87,20 +89,14 @@ function started(start: () => ChildProcess): Forked {
   };
 }
 
-/** Sockets as fds from FIRST_LISTEN_FD on (0-2 stdio, 3 IPC), JSON IPC, --user/--group. */
-function childOptions(
-  sockets: readonly BoundSocket[],
-  credentials: Credentials | null | undefined,
-): {
+/** Sockets as fds from FIRST_LISTEN_FD on (0-2 stdio, 3 IPC), JSON IPC. */
+function childOptions(sockets: readonly BoundSocket[]): {
   stdio: (number | 'ipc' | 'ignore' | 'inherit')[];
   serialization: 'json';
-  uid?: number;
-  gid?: number;
 } {
   return {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...sockets.map((s) => s.handle.fd)],
     serialization: 'json',
-    ...(credentials ? { uid: credentials.uid, gid: credentials.gid } : {}),
   };
 }
 
@@ -121,7 +117,9 @@ function forkChild(
   sockets: readonly BoundSocket[],
   credentials: Credentials | null | undefined,
 ): Forked {
-  return started(() => fork(entry, [], { ...childOptions(sockets, credentials), env }));
+  return started(() =>
+    fork(entry, [], { ...childOptions(sockets), env: { ...env, ...runAsEnv(credentials) } }),
+  );
 }
 
 /** Fork the router of --router mode: it inherits the public sockets the way a worker would. */

@@ -131,7 +131,7 @@ async function openSockets(
       `using ${sockets.length} inherited socket(s) from ${inherited.source}; --bind only names them`,
     );
   } else {
-    sockets = await bindAll(config.bind, logger);
+    sockets = await bindAll(config.bind, logger, undefined, credentials ? [credentials.uid] : []);
     chownUnixSockets(sockets, credentials);
   }
   return { sockets, inherited };

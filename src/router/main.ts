@@ -3,7 +3,9 @@ import type { Server as NetServer } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { Acceptor } from '../child/acceptor.js';
 import { sendToMaster, stayAttached } from '../child/attach.js';
+import { dropPrivileges } from '../child/drop-privileges.js';
 import { openErrorLog } from '../child/open-log.js';
+import { maxHeaderSizeFor } from '../child/request-limits.js';
 import { handleStopSignals } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
 import type { Config } from '../config/registry.js';
@@ -25,12 +27,14 @@ import { createRouter } from './proxy.js';
  */
 
 async function main(): Promise<void> {
+  // Before any file is opened: become --user/--group, or refuse to run.
+  const refused = dropPrivileges();
   const config = JSON.parse(process.env[WORKER_ENV.config] ?? 'null') as Config;
   delete process.env[WORKER_ENV.config];
   delete process.env[WORKER_ENV.id];
   const { log, error: logError } = openErrorLog({
     level: config.logLevel,
-    file: config.errorLogfile,
+    file: refused ? '-' : config.errorLogfile,
     role: 'router',
     format: config.logFormat,
   });
@@ -40,6 +44,7 @@ async function main(): Promise<void> {
     sendToMaster(workerMessage({ type: 'boot-error', code: e.code, message: e.message }));
     process.exit(e.exitCode);
   };
+  if (refused) bootFailed(refused);
   if (logError) bootFailed(logError);
   let acceptor: Acceptor | null = null;
   stayAttached(config.timeout, () => acceptor?.sockets.size ?? 0);
@@ -48,6 +53,10 @@ async function main(): Promise<void> {
   const router = createRouter(config, pool, logger);
   const server = createServer({ keepAliveTimeout: config.keepAlive * 1000 });
   server.headersTimeout = 60_000;
+  // --limit-request-field-size above Node's 16 KiB cap: the router accepts what a worker would.
+  const maxHeaderSize = maxHeaderSizeFor(config);
+  if (maxHeaderSize > 0)
+    (server as typeof server & { maxHeaderSize: number }).maxHeaderSize = maxHeaderSize;
   server.on('request', router.onRequest);
   server.on('upgrade', router.onUpgrade);
   // Past maxHeadersCount Node drops headers silently: keep it above the limit the router checks.
@@ -59,10 +68,15 @@ async function main(): Promise<void> {
     socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   // Garbage or a half request: answer 400 if the socket can still take it, never crash.
-  server.on('clientError', (err, socket) => {
+  // A header block past the cap is 431, as Node's own default answer and a worker's say.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     logger.debug({ err: err.message }, 'bad request from a client');
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : '400 Bad Request';
     if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage)
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
 

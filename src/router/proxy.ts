@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { ProxyServer } from 'http-proxy-3';
 import type { Dispatcher } from 'undici';
 import { refuse } from '../child/refuse.js';
+import { checkLimits, limitText } from '../child/request-limits.js';
 import type { Config } from '../config/registry.js';
 import { matchRoute } from '../config/route.js';
 import type { Logger } from '../log/logger.js';
@@ -183,11 +184,12 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
     send(ex, u, attempt);
   };
 
-  const fieldLimit = config.limitRequestFields;
   const onRequest = (req: IncomingMessage, res: ServerResponse, keepAlive: boolean): void => {
-    // --limit-request-fields counts what the client sent (the worker allows the router's own).
-    if (fieldLimit > 0 && req.rawHeaders.length / 2 > fieldLimit) {
-      refuse(res, 431, 'Request Header Fields Too Large\n');
+    // The --limit-request-* checks count what the client sent (the worker allows the router's
+    // own X-Forwarded-*), answered here with a close, as a worker answers them in direct mode.
+    const over = checkLimits(req, config);
+    if (over !== 0) {
+      refuse(res, over, limitText(over));
       return;
     }
     const { f, trusted } = forwardedOf(req);

@@ -2,11 +2,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
 import { logFileError } from '../errors.js';
 import { compileFormat, DEFAULT_FORMAT, jsonLine } from '../log/access-format.js';
+import { openAppend, swapFd } from '../log/open-append.js';
 
 export interface AccessLog {
   record(req: IncomingMessage, res: ServerResponse): void;
   flush(): void;
   reopen(): void;
+}
+
+/** Opened here, never through a planted link (log/open-append.ts): a failure is a boot error. */
+function openAccessLog(file: string): number {
+  try {
+    return openAppend(file);
+  } catch (err) {
+    throw logFileError('--access-logfile', file, err);
+  }
 }
 
 /**
@@ -26,13 +36,7 @@ export async function createAccessLog(opts: {
   const dest =
     opts.file === '-'
       ? pino.destination({ fd: 1, sync: false, minLength: 4096 })
-      : pino.destination({
-          dest: opts.file,
-          append: true,
-          mkdir: true,
-          sync: false,
-          minLength: 4096,
-        });
+      : pino.destination({ fd: openAccessLog(opts.file), sync: false, minLength: 4096 });
   const opened = await new Promise<Error | null>((resolve) => {
     const onReady = () => settle(null);
     const onFailed = (err: Error) => settle(err);
@@ -66,6 +70,13 @@ export async function createAccessLog(opts: {
         // Nothing buffered, or the file is gone: exiting must not fail on the access log.
       }
     },
-    reopen: () => dest.reopen(),
+    reopen: () => {
+      if (opts.file === '-') return;
+      try {
+        swapFd(dest, openAppend(opts.file));
+      } catch (err) {
+        opts.onError(err as Error);
+      }
+    },
   };
 }

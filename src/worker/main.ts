@@ -2,6 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
 import { Acceptor } from '../child/acceptor.js';
 import { sendToMaster, stayAttached } from '../child/attach.js';
+import { dropPrivileges } from '../child/drop-privileges.js';
 import { openErrorLog } from '../child/open-log.js';
 import type { SlotKeeper } from '../child/slots.js';
 import { handleStopSignals } from '../child/stop-signals.js';
@@ -127,15 +128,19 @@ function isHttpServer(server: NetServer): server is HttpServer {
 }
 
 async function main(): Promise<void> {
+  // Before any file is opened or any app code runs: become --user/--group, or refuse to run.
+  const refused = dropPrivileges();
   const { id, config, check } = readBoot();
   const { log, error: logError } = openErrorLog({
     level: config.logLevel,
-    file: config.errorLogfile,
+    // A child that could not switch reports on stderr: it opens no file as root.
+    file: refused ? '-' : config.errorLogfile,
     role: 'worker',
     worker: id,
     format: config.logFormat,
   });
   const logger = log.logger;
+  if (refused) bootFailed(refused, logger);
   if (logError) bootFailed(logError, logger);
   let openConnections = () => 0;
   // Heartbeat first, so a blocked boot is caught by the master like a blocked request.

@@ -5,11 +5,14 @@ import type {
   ServerResponse,
 } from 'node:http';
 import { refuse } from '../child/refuse.js';
+import { checkLimits, limitText } from '../child/request-limits.js';
 import type { Config } from '../config/registry.js';
 import { callHook, type WorkerFacade, type WorkerHooks } from '../hooks.js';
 import type { Logger } from '../log/logger.js';
 import type { AccessLog } from './access-log.js';
 import type { Counters } from './counters.js';
+
+export { checkLimits };
 
 /** The per-worker request state the gate updates; the rest of the worker reads it. */
 export interface GateState {
@@ -72,28 +75,6 @@ function armDeadline(req: IncomingMessage, res: ServerResponse, ms: number, logg
   res.once('close', () => clearTimeout(timer));
 }
 
-/** Gunicorn's request limits; returns the status to answer with, or 0 when the request is fine. */
-export function checkLimits(
-  req: IncomingMessage,
-  config: Pick<Config, 'limitRequestLine' | 'limitRequestFields' | 'limitRequestFieldSize'>,
-): number {
-  const { limitRequestLine, limitRequestFields, limitRequestFieldSize } = config;
-  // "GET /path HTTP/1.1" is method + space + URL + space + 8.
-  if (
-    limitRequestLine > 0 &&
-    (req.method?.length ?? 0) + (req.url?.length ?? 0) + 10 > limitRequestLine
-  )
-    return 414;
-  const raw = req.rawHeaders;
-  if (limitRequestFields > 0 && raw.length / 2 > limitRequestFields) return 431;
-  if (limitRequestFieldSize > 0) {
-    for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i]!.length + raw[i + 1]!.length + 2 > limitRequestFieldSize) return 431;
-    }
-  }
-  return 0;
-}
-
 /**
  * Put tsgun's per-request step in front of the app's request listeners: count, enforce limits,
  * close keep-alive while draining, log access. It is the only work tsgun adds per request.
@@ -120,11 +101,7 @@ export function installGate(
     if (counters) counters.track(res);
     const status = checkLimits(req, config);
     if (status !== 0) {
-      refuse(
-        res,
-        status,
-        status === 414 ? 'Request-URI Too Long\n' : 'Request Header Fields Too Large\n',
-      );
+      refuse(res, status, limitText(status));
       return;
     }
     if (deadlineMs > 0) armDeadline(req, res, deadlineMs, opts.logger);

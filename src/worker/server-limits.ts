@@ -1,11 +1,11 @@
 import type { Server as HttpServer } from 'node:http';
+import { maxHeaderSizeFor } from '../child/request-limits.js';
 import { SlotKeeper } from '../child/slots.js';
 import type { Config } from '../config/registry.js';
 import type { Logger } from '../log/logger.js';
 import { answerInstead } from './request-gate.js';
 
-/** Node's own cap on a request's header block (--max-http-header-size). */
-export const NODE_HEADER_CAP = 16 * 1024;
+export { maxHeaderSizeFor, NODE_HEADER_CAP } from '../child/request-limits.js';
 
 type LimitConfig = Pick<
   Config,
@@ -16,19 +16,6 @@ type LimitConfig = Pick<
   | 'limitRequestLine'
   | 'limitRequestFieldSize'
 >;
-
-/**
- * The header block Node must accept so that --limit-request-field-size, not Node's 16 KiB cap,
- * decides: the request line, one field of the largest size, and 16 KiB for the other fields.
- * 0 keeps Node's default.
- */
-export function maxHeaderSizeFor(config: LimitConfig): number {
-  if (config.limitRequestFieldSize + 2 <= NODE_HEADER_CAP) return 0;
-  return Math.min(
-    config.limitRequestLine + config.limitRequestFieldSize + 2 + NODE_HEADER_CAP,
-    2 ** 31 - 1,
-  );
-}
 
 /**
  * Set the http.Server's slow-client limits (the app's own server too: Node reads these properties

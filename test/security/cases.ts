@@ -1,9 +1,23 @@
 /**
  * The security suite's raw-socket cases: what an attacker sends, and the answer tsgun must give
- * (a status, then the connection closed, and the app never sees a smuggled second request).
+ * in each mode, direct (workers accept) and --router (the router parses, then proxies): a
+ * status, then the connection closed, the app never sees a smuggled second request, and where a
+ * case names them, the headers the app sees.
  * `test/security/http-attacks.test.ts` asserts them; `npm run security:readme` writes the table.
  */
 import { connect } from 'node:net';
+
+export type Mode = 'direct' | 'router';
+export const MODES: readonly Mode[] = ['direct', 'router'];
+
+/** Header values the app must see (null: absent), read from the fixture's GET /headers. */
+export type AppSees = Readonly<Record<string, string | null>>;
+
+export interface Expected {
+  /** The status of the first (and only) response; the connection must then close. */
+  readonly status: number;
+  readonly appSees?: AppSees;
+}
 
 export interface AttackCase {
   readonly id: string;
@@ -11,9 +25,37 @@ export interface AttackCase {
   /** Where it is sent: the app's port, or the --stats server. */
   readonly target: 'app' | 'stats';
   readonly raw: string;
-  /** The status of the first (and only) response; the connection must then close. */
+  /** The answer in both modes, unless `router` says otherwise for --router. */
   readonly status: number;
+  readonly appSees?: AppSees;
+  readonly router?: Expected;
 }
+
+/** What `c` must get in `mode`. */
+export function expected(c: AttackCase, mode: Mode): Expected {
+  if (mode === 'router' && c.router) return c.router;
+  return c.appSees ? { status: c.status, appSees: c.appSees } : { status: c.status };
+}
+
+/** A forged address header set, as a client that is no proxy would send it. */
+const FORGED = {
+  'x-forwarded-for': '203.0.113.66',
+  'x-forwarded-proto': 'https',
+  'x-forwarded-host': 'evil.example',
+  forwarded: 'for=203.0.113.66;proto=https;host=evil.example',
+  'x-real-ip': '203.0.113.66',
+};
+const forgedHeaders = Object.entries(FORGED)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
+/** The router replaces X-Forwarded-* with what it saw and drops the rest (peer untrusted). */
+const ROUTER_SETS = {
+  'x-forwarded-for': '127.0.0.1',
+  'x-forwarded-proto': 'http',
+  'x-forwarded-host': 'localhost',
+  forwarded: null,
+  'x-real-ip': null,
+};
 
 const H = 'Host: localhost\r\n';
 const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n';
@@ -97,6 +139,43 @@ export const CASES: readonly AttackCase[] = [
     status: 431,
   },
   {
+    id: 'fields-at-limit',
+    what: 'Exactly --limit-request-fields (100) fields: the router adds X-Forwarded-* on its way',
+    target: 'app',
+    raw: `GET /headers HTTP/1.1\r\n${H}Connection: close\r\n${Array.from({ length: 98 }, (_, i) => `X-${i}: 1\r\n`).join('')}\r\n`,
+    status: 200,
+    appSees: { 'x-97': '1' },
+  },
+  {
+    id: 'forged-forwarded',
+    what: 'X-Forwarded-For/-Proto/-Host, Forwarded and X-Real-IP from an untrusted peer',
+    target: 'app',
+    raw: `GET /headers HTTP/1.1\r\n${H}Connection: close\r\n${forgedHeaders}\r\n`,
+    // Direct: no proxy in front, the app gets the client's bytes (as under Gunicorn) and its
+    // peer from the socket; it must not trust these headers.
+    status: 200,
+    appSees: FORGED,
+    router: { status: 200, appSees: ROUTER_SETS },
+  },
+  {
+    id: 'forged-repeated',
+    what: 'X-Forwarded-For and Forwarded twice each (an attempt to be joined with the real ones)',
+    target: 'app',
+    raw: `GET /headers HTTP/1.1\r\n${H}Connection: close\r\nX-Forwarded-For: 203.0.113.1\r\nForwarded: for=203.0.113.1\r\nX-Forwarded-For: 203.0.113.2\r\nForwarded: for=203.0.113.2\r\n\r\n`,
+    status: 200,
+    appSees: { 'x-forwarded-for': '203.0.113.1, 203.0.113.2' },
+    router: { status: 200, appSees: { 'x-forwarded-for': '127.0.0.1', forwarded: null } },
+  },
+  {
+    id: 'connection-names-forwarded',
+    what: 'Connection: close, X-Forwarded-For (asking the proxy to drop the real one)',
+    target: 'app',
+    raw: `GET /headers HTTP/1.1\r\n${H}Connection: close, X-Forwarded-For\r\nX-Forwarded-For: 203.0.113.66\r\n\r\n`,
+    status: 200,
+    appSees: { 'x-forwarded-for': '203.0.113.66' },
+    router: { status: 200, appSees: { 'x-forwarded-for': '127.0.0.1' } },
+  },
+  {
     id: 'stats-post',
     what: 'Stats server: POST /',
     target: 'stats',
@@ -129,6 +208,8 @@ export const CASES: readonly AttackCase[] = [
 export interface Outcome {
   /** The first response's status, 0 if none. */
   readonly status: number;
+  /** The first response's body (the fixture's GET /headers answers with what the app saw). */
+  readonly body: string;
   /** How many responses came (a smuggled request would make it two). */
   readonly responses: number;
   /** The server closed the connection. */
@@ -148,10 +229,28 @@ export function runCase(port: number, raw: string): Promise<Outcome> {
       clearTimeout(timer);
       socket.destroy();
       const statuses = [...data.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
-      resolve({ status: statuses[0] ?? 0, responses: statuses.length, closed });
+      const body = data.slice(data.indexOf('\r\n\r\n') + 4);
+      resolve({ status: statuses[0] ?? 0, body, responses: statuses.length, closed });
     };
     const timer = setTimeout(() => done(false), 5000);
     socket.on('error', () => done(true));
     socket.on('close', () => done(true));
   });
+}
+
+/** Where the outcome differs from what the app must see: one line per header, empty if none. */
+export function appSeesWrong(want: AppSees | undefined, o: Outcome): string[] {
+  if (!want) return [];
+  let seen: Record<string, string | string[] | undefined>;
+  try {
+    seen = (JSON.parse(o.body) as { headers: typeof seen }).headers;
+  } catch {
+    return ["the app's view of the headers was not returned"];
+  }
+  return Object.entries(want)
+    .filter(([name, value]) => (seen[name] ?? null) !== value)
+    .map(
+      ([name, value]) =>
+        `${name}: ${JSON.stringify(seen[name] ?? null)} (expected ${JSON.stringify(value)})`,
+    );
 }

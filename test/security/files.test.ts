@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
+  lchownSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -53,5 +55,42 @@ describe('files written as root', () => {
     const t = startApp('-b', `unix:${join(open, 'ok.sock')}`);
     await t.waitForReady(1);
     t.kill();
+  });
+
+  it('in a sticky directory every user may write, a stale socket of another user is refused, not replaced', {
+    skip: process.getuid?.() === 0 ? false : 'needs root (to give the socket file to another user)',
+  }, async () => {
+    const { dir } = plant();
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const path = join(shared, 'app.sock');
+    // A socket file whose process died (SIGKILL: nothing removed it), left by uid 65534.
+    const died = spawnSync(process.execPath, [
+      '-e',
+      "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))",
+      path,
+    ]);
+    assert.equal(died.signal, 'SIGKILL');
+    lchownSync(path, 65534, 65534);
+    for (const flag of ['-b', '--stats']) {
+      const args =
+        flag === '-b' ? ['-b', `unix:${path}`] : ['-b', '127.0.0.1:0', '--stats', `unix:${path}`];
+      const r = await runTsgun([fixture('app.mjs'), ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      const lines = plainLines(r.stderr);
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(
+        lines[0]!,
+        /a socket of another user \(uid 65534\) is at the path, in a directory every user may write: refusing to replace it/,
+      );
+      assert.equal(lstatSync(path).uid, 65534, 'the file is still there, still theirs');
+    }
+    // The same stale file, owned by --user's uid: tsgun's own from an earlier run, so replaced.
+    const t = startApp('-b', `unix:${path}`, '--user', '65534', '--group', '65534');
+    await t.waitForReady(1);
+    assert.equal(lstatSync(path).isSocket(), true);
+    t.signal('SIGTERM');
+    await t.exited;
   });
 });

@@ -5,21 +5,40 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAll, ROOT } from '../helpers/tsgun.js';
-import { CASES } from './cases.js';
-import { passes, startTarget } from './target.js';
+import { type AppSees, CASES, expected, MODES } from './cases.js';
+import { failures, startTarget } from './target.js';
+
+/** `x-real-ip` absent, `x-forwarded-for` = `127.0.0.1`: short enough for a table cell. */
+function describeSees(sees: AppSees): string {
+  return Object.entries(sees)
+    .map(([name, value]) => (value === null ? `no ${name}` : `${name} \`${value}\``))
+    .join(', ');
+}
 
 async function main(): Promise<void> {
-  const { t, send } = await startTarget();
-  const rows = ['| Case | Sent | Expected | Got | |', '| --- | --- | --- | --- | --- |'];
+  const rows = [
+    '| Case | Sent | Mode | Expected | Got | |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
   let failed = 0;
-  for (const c of CASES) {
-    const o = await send(c);
-    const ok = passes(c, o);
-    if (!ok) failed++;
-    const got = `${o.status || 'no answer'}${o.responses > 1 ? ` (+${o.responses - 1} more)` : ''}${o.closed ? ', closed' : ', left open'}`;
-    rows.push(`| ${c.id} | ${c.what} | ${c.status}, closed | ${got} | ${ok ? 'pass' : 'FAIL'} |`);
+  for (const mode of MODES) {
+    const { t, send } = await startTarget(mode);
+    for (const c of CASES) {
+      const o = await send(c);
+      const wrong = failures(c, mode, o);
+      if (wrong.length > 0) failed++;
+      const want = expected(c, mode);
+      const sees = want.appSees ? `; app sees ${describeSees(want.appSees)}` : '';
+      const got =
+        wrong.length > 0
+          ? wrong.join('; ')
+          : `${o.status}, closed${want.appSees ? ', app saw the same' : ''}`;
+      rows.push(
+        `| ${c.id} | ${c.what} | ${mode} | ${want.status}, closed${sees} | ${got} | ${wrong.length ? 'FAIL' : 'pass'} |`,
+      );
+    }
+    t.kill();
   }
-  t.kill();
   killAll();
   const table = rows.join('\n');
   console.log(table);

@@ -1,0 +1,47 @@
+import { closeSync, constants, lstatSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Open a log file for appending, never through a symlink another user planted: tsgun often runs
+ * as root, and a link in a shared log directory (`/tmp/app.log -> /etc/passwd`) would have it
+ * append to the target. A link owned by root or by tsgun's own user (`/dev/stdout`) is followed;
+ * any other is refused (O_NOFOLLOW: ELOOP), and so is a link that replaces the file between the
+ * check and the open. `noLinks`: refuse every link (a file given to --user).
+ */
+export function openAppend(path: string, opts: { noLinks?: boolean; mode?: number } = {}): number {
+  mkdirSync(dirname(path), { recursive: true });
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  const ownLink =
+    !opts.noLinks &&
+    st?.isSymbolicLink() === true &&
+    (st.uid === 0 || st.uid === process.geteuid?.());
+  // Said as ELOOP up front: some kernels answer O_CREAT|O_NOFOLLOW on a link with EACCES.
+  if (st?.isSymbolicLink() && !ownLink)
+    throw Object.assign(new Error(`${path} is a symlink`), { code: 'ELOOP' });
+  const flags =
+    constants.O_WRONLY |
+    constants.O_APPEND |
+    constants.O_CREAT |
+    (ownLink ? 0 : constants.O_NOFOLLOW);
+  return openSync(path, flags, opts.mode ?? 0o666);
+}
+
+/**
+ * Reopen (logrotate moved the file): write to `fd` from now on. Swapped between two writes, never
+ * under one in flight: sonic-boom writes with `this.fd` and emits 'write' after each completes.
+ */
+export function swapFd(destination: object, fd: number): void {
+  // pino.destination() is a SonicBoom; its fd and write state are not in its types.
+  const dest = destination as {
+    fd: number;
+    _writing: boolean;
+    once(event: 'write', listener: () => void): void;
+  };
+  const swap = () => {
+    const old = dest.fd;
+    dest.fd = fd;
+    if (old >= 0) closeSync(old);
+  };
+  if (dest._writing) dest.once('write', swap);
+  else swap();
+}
