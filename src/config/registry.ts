@@ -6,6 +6,7 @@ import { type BindAddress, formatBindAddress, parseBindAddress } from './address
 import { type AppSpec, formatAppSpec, parseAppSpec } from './app-spec.js';
 import {
   bool,
+  fraction,
   int,
   keyValue,
   list,
@@ -668,6 +669,15 @@ export const REGISTRY = defineRegistry({
     default: 'tsgun',
     parse: (v) => string(v).replace(/\.$/, ''),
     help: 'Prefix of every statsd metric name.',
+    hup: false,
+  }),
+  statsdSampleRate: setting({
+    section: 'Stats',
+    flags: ['--statsd-sample-rate'],
+    arg: 'RATE',
+    default: 1,
+    parse: fraction,
+    help: 'Share of requests whose duration is sent as a statsd timer (0 < RATE <= 1; below 1 the lines carry |@RATE).',
     hup: false,
   }),
   cron: setting<readonly CronEntry[]>({

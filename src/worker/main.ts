@@ -220,7 +220,10 @@ async function main(): Promise<void> {
     logger.info({ reason }, `asking to be replaced: ${detail}`);
     sendToMaster(workerMessage({ type: 'retire', reason, detail }));
   };
-  const counters = config.stats || config.statsdHost ? new Counters() : null;
+  const counters =
+    config.stats || config.statsdHost
+      ? new Counters(config.statsdHost ? config.statsdSampleRate : null)
+      : null;
   let accessLog: AccessLog | null = null;
   try {
     if (config.accessLogfile)
