@@ -94,6 +94,20 @@ export const ROWS: readonly RowDef[] = [
     }),
   },
   {
+    id: 'tsgun-statsd',
+    label: 'tsgun, same, with --stats and --statsd-host (a timer per request over UDP)',
+    command: (port) => ({
+      argv: tsgunArgv(
+        port,
+        '--stats',
+        `unix:${join(mkdtempSync(join(tmpdir(), 'tsgun-stats-')), 'stats.sock')}`,
+        '--statsd-host',
+        // The discard port, which nothing listens on here: the sending side's cost is the same.
+        '127.0.0.1:9',
+      ),
+    }),
+  },
+  {
     id: 'tsgun-router',
     label: 'tsgun --router (router process + 1 worker), same',
     command: (port) => ({ argv: tsgunArgv(port, '--router') }),

@@ -16,8 +16,6 @@ import {
   readSomaxconn,
   socketUrl,
 } from './sockets.js';
-import { statsDocument } from './stats.js';
-import { startStatsServer } from './stats-server.js';
 import { loadTls } from './tls.js';
 import type { Credentials } from './user.js';
 import { resolveCredentials } from './user.js';
@@ -149,6 +147,11 @@ async function serveStats(
   arbiter: () => Arbiter | null,
 ): Promise<{ close(): void; handOff(): number | null } | null> {
   if (!config.stats) return null;
+  // Loaded only with --stats: a master without it starts without the HTTP server and renderers.
+  const [{ statsDocument }, { startStatsServer }] = await Promise.all([
+    import('./stats.js'),
+    import('./stats-server.js'),
+  ]);
   const server = await startStatsServer(
     config.stats,
     {

@@ -6,7 +6,6 @@ import { openErrorLog } from '../child/open-log.js';
 import type { SlotKeeper } from '../child/slots.js';
 import { handleStopSignals } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
-import { readConfigFile } from '../config/load.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
 import { callHook, type WorkerFacade, type WorkerHooks, workerHooksFrom } from '../hooks.js';
@@ -102,6 +101,8 @@ async function runJob(
 async function loadWorkerHooks(file: string | null, logger: Logger): Promise<WorkerHooks> {
   if (!file) return {};
   try {
+    // Only with a config file: the CLI parser behind config/load.js stays out of a plain worker.
+    const { readConfigFile } = await import('../config/load.js');
     return workerHooksFrom(await readConfigFile(file));
   } catch (err) {
     logger.error({ err }, 'cannot read the config file for worker hooks');
