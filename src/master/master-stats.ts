@@ -36,20 +36,23 @@ export interface MasterStatsOptions {
   readonly liveWorkers: () => number;
 }
 
+/** The master's own counters, all 0 (the snapshot's `counters`). */
+export const zeroMasterCounts = () => ({
+  spawned: 0,
+  exited: 0,
+  killed: 0,
+  respawns: 0,
+  forkFailures: 0,
+  reloads: 0,
+  listenQueueFull: 0,
+});
+
 /**
  * The master's counters, the workers' reports, the once-a-second listen-queue tick and statsd
  * (--stats, --statsd-host), and the snapshot --stats serves.
  */
 export class MasterStats {
-  readonly counts = {
-    spawned: 0,
-    exited: 0,
-    killed: 0,
-    respawns: 0,
-    forkFailures: 0,
-    reloads: 0,
-    listenQueueFull: 0,
-  };
+  readonly counts = zeroMasterCounts();
   /** When the master started (the process, not this object: process_start_time_seconds). */
   private readonly startedAt = Math.round(performance.timeOrigin);
   private readonly retired = new RetiredCounters();

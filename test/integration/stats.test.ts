@@ -315,81 +315,68 @@ describe('--stats across a USR2 upgrade', () => {
   }
 });
 
+/**
+ * A statsd server on a UDP socket of 127.0.0.1, a tsgun sending to it, `requests` requests; then
+ * `check` reads the lines received so far, and `until` waits for more (bounded).
+ */
+async function withStatsd(
+  args: readonly string[],
+  requests: number,
+  check: (lines: string[], until: (done: () => boolean) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const udp = createSocket('udp4');
+  udp.bind(0, '127.0.0.1');
+  await once(udp, 'listening');
+  const received: string[] = [];
+  udp.on('message', (m) => received.push(...m.toString().split('\n')));
+  const t = startApp('--statsd-host', `127.0.0.1:${udp.address().port}`, ...args);
+  try {
+    await t.waitForReady(1);
+    const url = await t.url();
+    for (let i = 0; i < requests; i++) await request(`${url}/`);
+    const deadline = Date.now() + 10_000;
+    await check(received, async (done) => {
+      while (!done() && Date.now() < deadline) await once(udp, 'message');
+    });
+  } finally {
+    t.kill();
+    udp.close();
+  }
+}
+
 describe('--statsd-host', () => {
-  it("sends Gunicorn's metric names over UDP", async () => {
-    const udp = createSocket('udp4');
-    udp.bind(0, '127.0.0.1');
-    await once(udp, 'listening');
-    const received: string[] = [];
-    udp.on('message', (m) => received.push(...m.toString().split('\n')));
-    const t = startApp(
-      '--statsd-host',
-      `127.0.0.1:${udp.address().port}`,
-      '--statsd-prefix',
-      'myapp',
-    );
-    try {
-      await t.waitForReady(1);
-      const url = await t.url();
-      for (let i = 0; i < 5; i++) await request(`${url}/`);
-      const deadline = Date.now() + 10_000;
-      while (!received.some((l) => l.startsWith('myapp.requests:')) && Date.now() < deadline)
-        await once(udp, 'message');
+  it("sends Gunicorn's metric names over UDP", () =>
+    withStatsd(['--statsd-prefix', 'myapp'], 5, async (received, until) => {
+      const timers = () => received.filter((l) => l.startsWith('myapp.request.duration:'));
+      // One timer per request, not one average per report.
+      await until(
+        () => timers().length >= 5 && received.some((l) => l.startsWith('myapp.workers')),
+      );
       assert.ok(
         received.some((l) => /^myapp\.requests:\d+\|c$/.test(l)),
         received.join(' '),
       );
       assert.ok(received.some((l) => /^myapp\.request\.status\.200:\d+\|c$/.test(l)));
-      // One timer per request, not one average per report.
-      while (
-        received.filter((l) => l.startsWith('myapp.request.duration:')).length < 5 &&
-        Date.now() < deadline
-      )
-        await once(udp, 'message');
-      const timers = received.filter((l) => l.startsWith('myapp.request.duration:'));
-      assert.equal(timers.length, 5, received.join(' '));
-      for (const l of timers) assert.match(l, /^myapp\.request\.duration:[\d.]+\|ms$/);
+      assert.equal(timers().length, 5, received.join(' '));
+      for (const l of timers()) assert.match(l, /^myapp\.request\.duration:[\d.]+\|ms$/);
       assert.ok(received.some((l) => /^myapp\.workers:1\|g$/.test(l)));
-    } finally {
-      t.kill();
-      udp.close();
-    }
-  });
+    }));
 });
 
 describe('--statsd-sample-rate', () => {
-  it('marks each timer with its rate', async () => {
-    const udp = createSocket('udp4');
-    udp.bind(0, '127.0.0.1');
-    await once(udp, 'listening');
-    const received: string[] = [];
-    udp.on('message', (m) => received.push(...m.toString().split('\n')));
-    const t = startApp(
-      '--statsd-host',
-      `127.0.0.1:${udp.address().port}`,
-      '--statsd-sample-rate',
-      '0.5',
-    );
-    try {
-      await t.waitForReady(1);
-      const url = await t.url();
-      for (let i = 0; i < 40; i++) await request(`${url}/`);
-      const deadline = Date.now() + 10_000;
+  it('marks each timer with its rate', () =>
+    withStatsd(['--statsd-sample-rate', '0.5'], 40, async (received, until) => {
       const counted = () =>
         received
           .filter((l) => l.startsWith('tsgun.requests:'))
           .reduce((a, l) => a + Number(l.slice(15, -2)), 0);
-      while (counted() < 40 && Date.now() < deadline) await once(udp, 'message');
+      await until(() => counted() >= 40);
       assert.equal(counted(), 40, received.join(' '));
       const timers = received.filter((l) => l.startsWith('tsgun.request.duration:'));
       // 40 requests at 0.5: none and all are each 1 in 2^40.
       assert.ok(timers.length > 0 && timers.length < 40, `${timers.length} timers`);
       for (const l of timers) assert.match(l, /^tsgun\.request\.duration:[\d.]+\|ms\|@0\.5$/);
-    } finally {
-      t.kill();
-      udp.close();
-    }
-  });
+    }));
 
   it('refuses a rate outside (0, 1] with one line naming the setting', async () => {
     const r = await runTsgun(['app.mjs', '--statsd-sample-rate', '1.5']);

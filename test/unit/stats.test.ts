@@ -10,6 +10,7 @@ import {
   statusClassIndex,
 } from '../../src/ipc/histogram.js';
 import type { WorkerCounters } from '../../src/ipc/protocol.js';
+import { zeroMasterCounts } from '../../src/master/master-stats.js';
 import { renderPrometheus } from '../../src/master/prometheus.js';
 import { RetiredCounters } from '../../src/master/retired.js';
 import { type StatsSnapshot, statsDocument } from '../../src/master/stats.js';
@@ -45,15 +46,7 @@ function snapshot(over: Partial<StatsSnapshot> = {}): StatsSnapshot {
     targetWorkers: 1,
     jobs: [],
     router: null,
-    counters: {
-      spawned: 1,
-      exited: 0,
-      killed: 0,
-      respawns: 0,
-      forkFailures: 0,
-      reloads: 0,
-      listenQueueFull: 0,
-    },
+    counters: { ...zeroMasterCounts(), spawned: 1 },
     sockets: [],
     retired: [],
     workers: [],
