@@ -43,6 +43,7 @@ export async function firstResponse(
   url: string,
   child: ChildProcess,
   deadlineMs = 30_000,
+  pollMs = 10,
 ): Promise<Buffer> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
@@ -54,7 +55,7 @@ export async function firstResponse(
       // Not accepting yet.
     }
     if (Date.now() > deadline) throw new Error('no 200 within 30 s');
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
@@ -167,6 +168,8 @@ export interface Started {
 export async function startRow(
   row: RowDef,
   expectedSha: string,
+  /** How often to try for the first 200 (the start-up comparison polls finer). */
+  pollMs = 10,
 ): Promise<Started | { skipped: string }> {
   const port = await freePort();
   const command = row.command(port);
@@ -180,7 +183,7 @@ export async function startRow(
   });
   try {
     const url = `http://127.0.0.1:${port}${PATH}`;
-    const body = await firstResponse(url, child);
+    const body = await firstResponse(url, child, 30_000, pollMs);
     const firstResponseMs = performance.now() - started;
     const sha = createHash('sha256').update(body).digest('hex');
     if (sha !== expectedSha)

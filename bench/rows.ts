@@ -57,6 +57,12 @@ const nodeScript = (file: string) => (port: number) => ({
   env: { PORT: String(port) },
 });
 
+/** --stats on a unix socket of its own (the stats rows). */
+const statsArgs = () => [
+  '--stats',
+  `unix:${join(mkdtempSync(join(tmpdir(), 'tsgun-stats-')), 'stats.sock')}`,
+];
+
 /** The reference conditions: one worker, backlog 1000, 2000 connections, access log off. */
 export const tsgunArgv = (port: number, ...extra: string[]) =>
   tsgunAppArgv(join(ROOT, 'examples/event-queue/app.js'), port, ...extra);
@@ -85,12 +91,14 @@ export const ROWS: readonly RowDef[] = [
   {
     id: 'tsgun-stats',
     label: 'tsgun, same, with --stats (per-request counters on)',
+    command: (port) => ({ argv: tsgunArgv(port, ...statsArgs()) }),
+  },
+  {
+    id: 'tsgun-statsd',
+    label: 'tsgun, same, with --stats and --statsd-host (a timer per request over UDP)',
+    // Statsd to the discard port, which nothing listens on here: the sender's cost is the same.
     command: (port) => ({
-      argv: tsgunArgv(
-        port,
-        '--stats',
-        `unix:${join(mkdtempSync(join(tmpdir(), 'tsgun-stats-')), 'stats.sock')}`,
-      ),
+      argv: tsgunArgv(port, ...statsArgs(), '--statsd-host', '127.0.0.1:9'),
     }),
   },
   {

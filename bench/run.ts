@@ -13,6 +13,7 @@
  *   --readme         after the run, put the table into README.md (between the bench markers)
  *   --compare a,b [--pairs N]  A/B: both servers up, wrk runs alternating a b, b a, a b...; the
  *                    median of the pairwise ratios b/a (drift on a noisy machine cancels out)
+ *   --startup [--samples N]  start to first 200 and master RSS, as ratios to plain node
  *   --render-readme  only put bench/results/latest.json's table into README.md
  */
 import { createHash } from 'node:crypto';
@@ -34,6 +35,7 @@ import {
 } from './measure.js';
 import { summarize } from './parse.js';
 import { has, pinning, ROOT, ROWS } from './rows.js';
+import { startup } from './startup.js';
 
 function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
@@ -251,6 +253,12 @@ async function main(): Promise<void> {
   const compareIds = process.argv.includes('--compare')
     ? process.argv[process.argv.indexOf('--compare') + 1]?.split(',')
     : undefined;
+  if (process.argv.includes('--startup')) {
+    const samples = process.argv.indexOf('--samples');
+    const n = samples >= 0 ? Number(process.argv[samples + 1]) : 10;
+    process.stdout.write(`${await startup(n, expectedSha)}\n`);
+    return;
+  }
   if (compareIds) {
     const pairsArg = process.argv.indexOf('--pairs');
     await compare(

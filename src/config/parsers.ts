@@ -46,6 +46,19 @@ export function seconds(opts: { min?: number } = {}): Parser<number> {
   };
 }
 
+/** A share: a number greater than 0 and at most 1 (a statsd sample rate). */
+export const fraction: Parser<number> = (value) => {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value)
+        ? Number(value)
+        : Number.NaN;
+  if (!(n > 0 && n <= 1))
+    throw new Error(`expected a number greater than 0 and at most 1, got ${describe(value)}`);
+  return n;
+};
+
 export const bool: Parser<boolean> = (value) => {
   if (typeof value === 'boolean') return value;
   if (typeof value === 'string') {

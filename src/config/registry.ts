@@ -1,4 +1,4 @@
-import { validate as cronValidate } from 'node-cron';
+import { createRequire } from 'node:module';
 import { compileFormat } from '../log/access-format.js';
 import { LOG_LEVELS } from '../log/levels.js';
 import { LOG_FORMATS } from '../log/pretty.js';
@@ -6,6 +6,7 @@ import { type BindAddress, formatBindAddress, parseBindAddress } from './address
 import { type AppSpec, formatAppSpec, parseAppSpec } from './app-spec.js';
 import {
   bool,
+  fraction,
   int,
   keyValue,
   list,
@@ -17,6 +18,10 @@ import {
   string,
 } from './parsers.js';
 import { formatRoute, parseAllowIp, parseRoute, type RouteEntry } from './route.js';
+
+/** node-cron, loaded the first time a --cron is read (most starts have none: a faster start). */
+const cronValidate = (spec: string): boolean =>
+  (createRequire(import.meta.url)('node-cron') as typeof import('node-cron')).validate(spec);
 
 export const STICKY_MODES = ['cookie', 'ip'] as const;
 export type StickyMode = (typeof STICKY_MODES)[number];
@@ -668,6 +673,15 @@ export const REGISTRY = defineRegistry({
     default: 'tsgun',
     parse: (v) => string(v).replace(/\.$/, ''),
     help: 'Prefix of every statsd metric name.',
+    hup: false,
+  }),
+  statsdSampleRate: setting({
+    section: 'Stats',
+    flags: ['--statsd-sample-rate'],
+    arg: 'RATE',
+    default: 1,
+    parse: fraction,
+    help: 'Share of requests whose duration is sent as a statsd timer (0 < RATE <= 1; below 1 the lines carry |@RATE).',
     hup: false,
   }),
   cron: setting<readonly CronEntry[]>({

@@ -1,4 +1,5 @@
 import type { ErrorCodeValue } from '../errors.js';
+import { type DurationHistogram, isHistogram } from './histogram.js';
 
 /**
  * The one IPC protocol between master and workers. Every message carries `tsgun: 1`, so it can
@@ -21,6 +22,10 @@ export interface WorkerCounters {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
   readonly loopLagP99Ms: number;
+  /** Response durations by status class, since the worker started (src/ipc/histogram.ts). */
+  readonly durations: DurationHistogram;
+  /** --statsd-host: each (sampled) response's duration in ms since the previous report. */
+  readonly timings: readonly number[];
 }
 
 /** The router's view of one upstream (a worker or a --route origin). Totals since it started. */
@@ -182,7 +187,9 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
       'loopLagP99Ms',
     ].every((k) => typeof m[k] === 'number') &&
     m['statusDelta'] !== null &&
-    typeof m['statusDelta'] === 'object',
+    typeof m['statusDelta'] === 'object' &&
+    isHistogram(m['durations']) &&
+    Array.isArray(m['timings']),
 };
 
 const MASTER_CHECKS: Record<MasterMessage['type'], Checker> = {
@@ -236,8 +243,15 @@ export const WORKER_ENV = {
   runAs: 'TSGUN_RUN_AS',
 } as const;
 
-/** Environment a re-executed master (USR2) finds: its sockets, and the master it upgrades. */
-export const UPGRADE_ENV = { fds: 'TSGUN_FD', parent: 'TSGUN_MASTER_PID' } as const;
+/**
+ * Environment a re-executed master (USR2) finds: its sockets, the master it upgrades, and the
+ * --stats listening socket (whose address the old master still holds).
+ */
+export const UPGRADE_ENV = {
+  fds: 'TSGUN_FD',
+  parent: 'TSGUN_MASTER_PID',
+  statsFd: 'TSGUN_STATS_FD',
+} as const;
 
 /** Listening sockets reach a worker as inherited fds starting here (0-2 stdio, 3 IPC). */
 export const FIRST_LISTEN_FD = 4;

@@ -43,6 +43,8 @@ export interface ArbiterOptions {
   readonly maxBacklog: number;
   /** Whether unix socket files are this master's to remove (not systemd's, not inherited). */
   readonly ownsSocketFiles: boolean;
+  /** --stats: the fd of its listening socket, for a USR2 upgrade (null without --stats). */
+  readonly statsFd: () => number | null;
 }
 
 /** What run() resolves with: the exit code and, for a halt, the one-line reason. */
@@ -162,11 +164,7 @@ export class Arbiter {
       this.workers.signalReady('SIGUSR1');
       this.mode.reopenLogs();
     },
-    SIGUSR2: () =>
-      this.upgrade.start(
-        { sockets: this.opts.sockets, argv: this.opts.argv, cwd: this.opts.startCwd },
-        () => this.hook('preExec', this.server),
-      ),
+    SIGUSR2: () => this.upgrade.start(this.opts, () => this.hook('preExec', this.server)),
     // WINCH: stop every worker but keep the master (the old master during an upgrade).
     SIGWINCH: () => {
       this.setTarget(0);

@@ -45,10 +45,24 @@ export function findInherited(env: Env, pid: number): Inherited | null {
   return null;
 }
 
+/** USR2: the --stats socket the old master passed (TSGUN_STATS_FD), or null to bind one. */
+export function inheritedStatsFd(env: Env): number | null {
+  const raw = env[UPGRADE_ENV.statsFd];
+  if (raw === undefined || raw === '') return null;
+  const fd = Number(raw.trim());
+  if (!Number.isInteger(fd) || fd < 3)
+    throw new TsgunError(
+      ErrorCode.INHERITED_FD,
+      `TSGUN_STATS_FD: expected an fd number >= 3, got ${JSON.stringify(raw)}`,
+    );
+  return fd;
+}
+
 /** Names that must not leak into workers or a later upgrade. */
 export const INHERITED_ENV = [
   UPGRADE_ENV.fds,
   UPGRADE_ENV.parent,
+  UPGRADE_ENV.statsFd,
   'LISTEN_FDS',
   'LISTEN_PID',
   'LISTEN_FDNAMES',

@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { VERSION } from '../version.js';
 import { readListenQueues } from './listen-queue.js';
 import type { WorkerState } from './plan.js';
+import { RetiredCounters } from './retired.js';
 import type { RouterStats } from './router-process.js';
 import type { JobView } from './scheduler.js';
 import type { BoundSocket } from './sockets.js';
@@ -13,6 +14,7 @@ import { Statsd } from './statsd.js';
 /** What stats read of a worker, and the fields its reports update. */
 export interface StatsWorker {
   readonly id: number;
+  readonly index: number;
   readonly pid: number;
   readonly state: WorkerState;
   readonly generation: number;
@@ -34,28 +36,33 @@ export interface MasterStatsOptions {
   readonly liveWorkers: () => number;
 }
 
+/** The master's own counters, all 0 (the snapshot's `counters`). */
+export const zeroMasterCounts = () => ({
+  spawned: 0,
+  exited: 0,
+  killed: 0,
+  respawns: 0,
+  forkFailures: 0,
+  reloads: 0,
+  listenQueueFull: 0,
+});
+
 /**
  * The master's counters, the workers' reports, the once-a-second listen-queue tick and statsd
  * (--stats, --statsd-host), and the snapshot --stats serves.
  */
 export class MasterStats {
-  readonly counts = {
-    spawned: 0,
-    exited: 0,
-    killed: 0,
-    respawns: 0,
-    forkFailures: 0,
-    reloads: 0,
-    listenQueueFull: 0,
-  };
-  private readonly startedAt = Date.now();
+  readonly counts = zeroMasterCounts();
+  /** When the master started (the process, not this object: process_start_time_seconds). */
+  private readonly startedAt = Math.round(performance.timeOrigin);
+  private readonly retired = new RetiredCounters();
   private lastQueueWarning = 0;
   private readonly statsd: Statsd | null;
   private ticker: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: MasterStatsOptions) {
     this.statsd = opts.config.statsdHost
-      ? new Statsd(opts.config.statsdHost, opts.config.statsdPrefix)
+      ? new Statsd(opts.config.statsdHost, opts.config.statsdPrefix, opts.config.statsdSampleRate)
       : null;
   }
 
@@ -79,6 +86,11 @@ export class MasterStats {
     w.countersAt = now;
     w.connections = current.connections;
     this.statsd?.report(current, previous);
+  }
+
+  /** A worker is gone: its counters stay in its index's totals. */
+  workerGone(w: StatsWorker): void {
+    this.retired.add(w.index, w.counters);
   }
 
   /** Once a second with --stats or --statsd-host: the listen queues and the worker gauge. */
@@ -109,13 +121,16 @@ export class MasterStats {
     const queues = readListenQueues(this.opts.sockets);
     return {
       version: VERSION,
+      node: process.version,
       pid: process.pid,
+      rssBytes: process.memoryUsage.rss(),
       startedAt: this.startedAt,
       now: Date.now(),
       targetWorkers: view.targetWorkers,
       jobs: view.jobs,
       router: view.router,
       counters: { ...this.counts },
+      retired: this.retired.view(),
       sockets: this.opts.sockets.map((s, i) => ({
         address: s.display,
         queue: queues[i] ?? null,
@@ -125,6 +140,7 @@ export class MasterStats {
         .sort((a, b) => a.id - b.id)
         .map((w) => ({
           id: w.id,
+          index: w.index,
           pid: w.pid,
           state: w.state,
           generation: w.generation,

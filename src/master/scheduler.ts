@@ -1,4 +1,5 @@
-import { type ScheduledTask, schedule } from 'node-cron';
+import { createRequire } from 'node:module';
+import type { ScheduledTask } from 'node-cron';
 import type { CronEntry } from '../config/registry.js';
 import type { Logger } from '../log/logger.js';
 
@@ -48,6 +49,8 @@ export class Scheduler {
   ) {}
 
   private add(name: string, spec: string, source: Job['source'], start: (job: Job) => void): void {
+    // Loaded with the first job: a master without jobs never loads node-cron.
+    const { schedule } = createRequire(import.meta.url)('node-cron') as typeof import('node-cron');
     const task = schedule(
       spec,
       () => {

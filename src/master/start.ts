@@ -5,7 +5,7 @@ import type { ServerFacade } from '../hooks.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { VERSION } from '../version.js';
 import { Arbiter } from './arbiter.js';
-import { findInherited, INHERITED_ENV, type Inherited } from './inherited.js';
+import { findInherited, INHERITED_ENV, type Inherited, inheritedStatsFd } from './inherited.js';
 import { prepareLogFiles } from './log-files.js';
 import { writePidfile } from './pidfile.js';
 import {
@@ -16,8 +16,6 @@ import {
   readSomaxconn,
   socketUrl,
 } from './sockets.js';
-import { statsDocument } from './stats.js';
-import { startStatsServer } from './stats-server.js';
 import { loadTls } from './tls.js';
 import type { Credentials } from './user.js';
 import { resolveCredentials } from './user.js';
@@ -53,7 +51,7 @@ export async function startMaster(
   const tls = loadTls(config);
   if (config.umask !== null) process.umask(config.umask);
   let arbiter: Arbiter | null = null;
-  const statsServer = await serveStats(config, () => arbiter);
+  const stats = await serveStats(config, () => arbiter);
   const { sockets, inherited } = await openSockets(config, credentials, logger);
   // After the sockets, so a failed bind leaves no pidfile behind.
   const pidfile = config.pid && inherited?.upgradeFrom ? `${config.pid}.2` : config.pid;
@@ -74,6 +72,7 @@ export async function startMaster(
     upgradeFrom: inherited?.upgradeFrom ?? null,
     pidfile,
     ownsSocketFiles: inherited === null,
+    statsFd: () => stats?.handOff() ?? null,
     tls,
     maxBacklog: somaxconn === null ? config.backlog : Math.min(config.backlog, somaxconn),
   });
@@ -83,7 +82,7 @@ export async function startMaster(
       `stats at: ${formatBindAddress(config.stats)}`,
     );
   const result = await arbiter.run();
-  statsServer?.close();
+  stats?.close();
   if (result.error) process.stderr.write(`tsgun: error: ${result.error}\n`);
   return result.exitCode;
 }
@@ -137,17 +136,43 @@ async function openSockets(
   return { sockets, inherited };
 }
 
-/** --stats: the stats and /readyz server, reading the arbiter once there is one (503 before). */
+/**
+ * --stats: the stats and /readyz server, reading the arbiter once there is one (503 before). After
+ * a USR2 the new master serves the same socket (passed as an fd, like the listeners): the old
+ * one then leaves it open at exit, since closing a unix socket it bound would remove the file
+ * the new master answers on.
+ */
 async function serveStats(
   config: Config,
   arbiter: () => Arbiter | null,
-): Promise<{ close(): void } | null> {
+): Promise<{ close(): void; handOff(): number | null } | null> {
   if (!config.stats) return null;
-  return startStatsServer(config.stats, {
-    document: () => {
-      const a = arbiter();
-      return a ? statsDocument(a.snapshot()) : null;
+  // Loaded only with --stats: a master without it starts without the HTTP server and renderers.
+  const [{ statsDocument }, { startStatsServer }] = await Promise.all([
+    import('./stats.js'),
+    import('./stats-server.js'),
+  ]);
+  const server = await startStatsServer(
+    config.stats,
+    {
+      document: () => {
+        const a = arbiter();
+        return a ? statsDocument(a.snapshot()) : null;
+      },
+      ready: () => arbiter()?.ready() ?? false,
     },
-    ready: () => arbiter()?.ready() ?? false,
-  });
+    inheritedStatsFd(process.env),
+  );
+  let handedOff = false;
+  return {
+    handOff: () => {
+      const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+      if (typeof fd !== 'number' || fd < 0) return null;
+      handedOff = true;
+      return fd;
+    },
+    close: () => {
+      if (!handedOff) server.close();
+    },
+  };
 }

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { type BindAddress, formatBindAddress } from '../config/address.js';
 import { ErrorCode, TsgunError } from '../errors.js';
+import { renderPrometheus } from './prometheus.js';
 import { clearStaleUnixSocket } from './sockets.js';
-import { renderPrometheus, type StatsDocument } from './stats.js';
+import type { StatsDocument } from './stats.js';
 
 /**
  * --stats: a small HTTP server in the master. It is not the app's data path (its own address),
@@ -13,6 +14,8 @@ import { renderPrometheus, type StatsDocument } from './stats.js';
 export async function startStatsServer(
   address: BindAddress,
   source: { document(): StatsDocument | null; ready(): boolean },
+  /** USR2: the old master's stats socket (TSGUN_STATS_FD), served as is instead of binding. */
+  inheritedFd: number | null = null,
 ): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -43,6 +46,20 @@ export async function startStatsServer(
         return send(404, 'text/plain', 'not found: try /, /metrics, /healthz, /readyz\n');
     }
   });
+  if (inheritedFd !== null) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) =>
+        reject(
+          new TsgunError(
+            ErrorCode.INHERITED_FD,
+            `--stats: inherited fd ${inheritedFd}: ${err.message}`,
+          ),
+        ),
+      );
+      server.listen({ fd: inheritedFd }, resolve);
+    });
+    return server;
+  }
   if (address.kind === 'unix') {
     // Never unlink the live socket of another running instance: refuse it, as -b unix: does.
     try {

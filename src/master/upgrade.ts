@@ -15,18 +15,22 @@ const FIRST_INHERITED_FD = 3;
 export function reexecMaster(opts: {
   sockets: readonly BoundSocket[];
   argv: readonly string[];
-  cwd: string;
+  startCwd: string;
+  /** --stats: its listening socket, passed on like the others (after them). */
+  statsFd: () => number | null;
 }): ChildProcess {
   const fds = opts.sockets.map((s) => s.handle.fd);
+  const statsFd = opts.statsFd();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     [UPGRADE_ENV.fds]: fds.map((_, i) => FIRST_INHERITED_FD + i).join(','),
     [UPGRADE_ENV.parent]: String(process.pid),
   };
+  if (statsFd !== null) env[UPGRADE_ENV.statsFd] = String(FIRST_INHERITED_FD + fds.length);
   return spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...opts.argv], {
-    cwd: opts.cwd,
+    cwd: opts.startCwd,
     env,
-    stdio: ['inherit', 'inherit', 'inherit', ...fds],
+    stdio: ['inherit', 'inherit', 'inherit', ...fds, ...(statsFd === null ? [] : [statsFd])],
   });
 }
 

@@ -320,6 +320,7 @@ export class WorkerTable {
   private reap(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     this.workers.delete(w.id);
     this.deps.stats.counts.exited++;
+    this.deps.stats.workerGone(w);
     this.deps.mode.readyChanged();
     w.slot.release();
     this.host.hook('childExit', workerFacade(w));

@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { emptyHistogram, observe } from '../ipc/histogram.js';
 import type { WorkerCounters } from '../ipc/protocol.js';
 
 /**
- * Per-worker request counters for --stats and --statsd-host. The request path only bumps numbers;
- * the report (bytes, memory, loop lag) is built once a second and sent over IPC in one message.
+ * Per-worker request counters for --stats and --statsd-host. The request path only bumps numbers
+ * (and, for statsd, keeps each sampled duration); the report (bytes, memory, loop lag) is built once a second and sent over IPC in one message.
  *
  * Nothing is stored on Node's response objects: adding properties to them changes their hidden
  * class, and Node's own http code that handles every response then meets more than one shape.
@@ -21,9 +22,16 @@ export class Counters {
   private finished = 0;
   private status5xx = 0;
   private statusDelta: Record<string, number> = {};
+  private readonly durations = emptyHistogram();
+  /** --statsd-host: durations (ms) of the sampled responses since the last report. */
+  private timings: number[] = [];
   private readonly lag = monitorEventLoopDelay({ resolution: 10 });
 
-  constructor() {
+  /**
+   * `statsdSampleRate`: the share of responses whose duration goes to statsd (null: statsd is
+   * off, no timings kept).
+   */
+  constructor(private readonly statsdSampleRate: number | null = null) {
     this.lag.enable();
   }
 
@@ -37,10 +45,15 @@ export class Counters {
     this.inflight--;
     if (!res.writableFinished) return;
     this.finished++;
-    this.responseMsTotal += performance.now() - started;
+    const ms = performance.now() - started;
+    this.responseMsTotal += ms;
     const status = res.statusCode;
     if (status >= 500) this.status5xx++;
     this.statusDelta[status] = (this.statusDelta[status] ?? 0) + 1;
+    observe(this.durations, status, ms / 1000);
+    const rate = this.statsdSampleRate;
+    if (rate !== null && (rate >= 1 || Math.random() < rate))
+      this.timings.push(Math.round(ms * 1000) / 1000);
   }
 
   /** A connection closed: keep what it wrote. */
@@ -55,6 +68,8 @@ export class Counters {
     this.lag.reset();
     const statusDelta = this.statusDelta;
     this.statusDelta = {};
+    const timings = this.timings;
+    this.timings = [];
     let bytesOut = this.closedBytes;
     for (const socket of open) bytesOut += socket.bytesWritten ?? 0;
     return {
@@ -69,6 +84,8 @@ export class Counters {
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
       loopLagP99Ms: Number.isFinite(lagP99) ? lagP99 : 0,
+      durations: this.durations,
+      timings,
     };
   }
 }

@@ -7,7 +7,6 @@ import { openErrorLog } from '../child/open-log.js';
 import type { SlotKeeper } from '../child/slots.js';
 import { handleStopSignals } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
-import { readConfigFile } from '../config/load.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
 import { callHook, type WorkerFacade, type WorkerHooks, workerHooksFrom } from '../hooks.js';
@@ -103,6 +102,8 @@ async function runJob(
 async function loadWorkerHooks(file: string | null, logger: Logger): Promise<WorkerHooks> {
   if (!file) return {};
   try {
+    // Only with a config file: the CLI parser behind config/load.js stays out of a plain worker.
+    const { readConfigFile } = await import('../config/load.js');
     return workerHooksFrom(await readConfigFile(file));
   } catch (err) {
     logger.error({ err }, 'cannot read the config file for worker hooks');
@@ -226,7 +227,10 @@ async function main(): Promise<void> {
     logger.info({ reason }, `asking to be replaced: ${detail}`);
     sendToMaster(workerMessage({ type: 'retire', reason, detail }));
   };
-  const counters = config.stats || config.statsdHost ? new Counters() : null;
+  const counters =
+    config.stats || config.statsdHost
+      ? new Counters(config.statsdHost ? config.statsdSampleRate : null)
+      : null;
   let accessLog: AccessLog | null = null;
   try {
     if (config.accessLogfile)

@@ -29,6 +29,7 @@ interface Doc {
   counters: Record<string, number>;
   sockets: { address: string; queue: number | null; maxBacklog: number }[];
   worker: Record<string, number | string>[];
+  requestDuration: { classes: Record<string, { count: number }> };
 }
 
 /** Every line of a Prometheus text exposition, checked against the format's grammar. */
@@ -52,8 +53,12 @@ function checkPrometheus(text: string): Map<string, number> {
     }
     const m = sample.exec(line);
     assert.ok(m, `not a valid sample line: ${JSON.stringify(line)}`);
-    assert.ok(typed.has(m[1]!), `sample before its TYPE: ${m[1]}`);
-    if (typed.get(m[1]!) === 'counter') assert.match(m[1]!, /_total$/, 'counters end in _total');
+    const family = typed.has(m[1]!) ? m[1]! : m[1]!.replace(/_(bucket|sum|count)$/, '');
+    assert.ok(typed.has(family), `sample before its TYPE: ${m[1]}`);
+    if (typed.get(family) === 'counter') assert.match(m[1]!, /_total$/, 'counters end in _total');
+    if (typed.get(family) === 'histogram' && m[1] !== family)
+      assert.match(m[1]!, /_seconds_(bucket|sum|count)$/, 'histograms are in seconds');
+    assert.doesNotMatch(m[2] ?? '', /\bpid=/, 'no pid label: series survive a reload');
     samples.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
   }
   return samples;
@@ -69,7 +74,9 @@ describe('--stats', () => {
     const stats = `http://127.0.0.1:${port}`;
     const doc = await statsWith(
       `${stats}/`,
-      (d) => d.worker.reduce((a, w) => a + (w['requests'] as number), 0) >= 30,
+      (d) =>
+        d.worker.reduce((a, w) => a + (w['requests'] as number), 0) >= 30 &&
+        d.requestDuration.classes['2xx']!.count >= 30,
     );
     assert.equal(doc.pid, t.pid);
     assert.deepEqual(doc.workers, { target: 2, current: 2 });
@@ -102,8 +109,21 @@ describe('--stats', () => {
     const samples = checkPrometheus(metrics.body);
     assert.equal(samples.get('tsgun_workers{state="ready"}'), 2);
     assert.equal(samples.get(`tsgun_listen_queue_max{socket="${new URL(url).host}"}`), 100);
-    assert.ok(
-      [...samples.keys()].some((k) => k.startsWith('tsgun_worker_requests_total{worker="1"')),
+    // Workers are labelled by index (0 and 1), not pid; the counters and the histogram add up.
+    assert.equal(
+      (samples.get('tsgun_worker_requests_total{worker="0"}') ?? 0) +
+        (samples.get('tsgun_worker_requests_total{worker="1"}') ?? 0),
+      30,
+    );
+    assert.equal(samples.get('tsgun_http_request_duration_seconds_count{code="2xx"}'), 30);
+    assert.equal(
+      samples.get('tsgun_http_request_duration_seconds_bucket{code="2xx",le="+Inf"}'),
+      30,
+    );
+    assert.ok(samples.get('process_start_time_seconds')! <= Date.now() / 1000);
+    assert.equal(
+      samples.get(`tsgun_build_info{version="${doc.version}",node="${process.version}"}`),
+      1,
     );
 
     assert.equal((await request(`${stats}/healthz`)).status, 200);
@@ -203,36 +223,164 @@ describe('--stats', () => {
   });
 });
 
-describe('--statsd-host', () => {
-  it("sends Gunicorn's metric names over UDP", async () => {
-    const udp = createSocket('udp4');
-    udp.bind(0, '127.0.0.1');
-    await once(udp, 'listening');
-    const received: string[] = [];
-    udp.on('message', (m) => received.push(...m.toString().split('\n')));
-    const t = startApp(
-      '--statsd-host',
-      `127.0.0.1:${udp.address().port}`,
-      '--statsd-prefix',
-      'myapp',
+/** The /metrics samples, checked against the exposition grammar. */
+async function metricsOf(statsBase: string): Promise<Map<string, number>> {
+  return checkPrometheus((await request(`${statsBase}/metrics`)).body);
+}
+
+/** Every counter and histogram sample of `before` is <= the same sample in `after`. */
+function assertNoCounterWentDown(before: Map<string, number>, after: Map<string, number>) {
+  for (const [key, value] of before) {
+    if (!/_total[{ ]|_total$|_bucket\{|_count\{|_sum\{/.test(key)) continue;
+    assert.ok(after.has(key), `series ${key} disappeared`);
+    assert.ok(after.get(key)! >= value, `${key} went down: ${value} -> ${after.get(key)}`);
+  }
+}
+
+describe('--stats counters across worker replacement', () => {
+  it('never go down when workers are SIGKILLed or replaced by a HUP', async () => {
+    const port = await freePort();
+    const stats = `http://127.0.0.1:${port}`;
+    const t = startApp('-w', '2', '--stats', `127.0.0.1:${port}`);
+    await t.waitForReady(2);
+    const url = await t.url();
+    let sent = 0;
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i++) await request(`${url}/`);
+      sent += n;
+      // Every request reported, so a kill now loses nothing.
+      await statsWith(`${stats}/`, (d) => d.requestDuration.classes['2xx']!.count >= sent);
+    };
+    const total = (m: Map<string, number>) =>
+      [...m]
+        .filter(([k]) => k.startsWith('tsgun_worker_requests_total{'))
+        .reduce((a, [, v]) => a + v, 0);
+    await send(20);
+    let before = await metricsOf(stats);
+    assert.equal(total(before), 20);
+
+    // SIGKILL one worker: its counts stay under its index, and its replacement adds to them.
+    const victim = t.liveWorkerPids()[0]!;
+    const mark = t.logs.length;
+    process.kill(victim, 'SIGKILL');
+    await t.waitForReady(1, mark);
+    let after = await metricsOf(stats);
+    assertNoCounterWentDown(before, after);
+    assert.equal(total(after), 20);
+    assert.equal(after.get('tsgun_http_request_duration_seconds_count{code="2xx"}'), 20);
+    await send(10);
+    before = after;
+    after = await metricsOf(stats);
+    assertNoCounterWentDown(before, after);
+    assert.equal(total(after), 30);
+
+    // HUP: every worker replaced, same labels, nothing lost.
+    await t.reload();
+    before = after;
+    after = await metricsOf(stats);
+    assertNoCounterWentDown(before, after);
+    assert.equal(total(after), 30);
+    assert.deepEqual(
+      [...after.keys()].filter((k) => k.startsWith('tsgun_worker_requests_total{')).sort(),
+      ['tsgun_worker_requests_total{worker="0"}', 'tsgun_worker_requests_total{worker="1"}'],
     );
-    try {
+    await send(5);
+    assertNoCounterWentDown(after, await metricsOf(stats));
+    t.kill();
+  });
+});
+
+describe('--stats across a USR2 upgrade', () => {
+  for (const kind of ['tcp', 'unix'] as const) {
+    it(`the new master serves the ${kind} stats address once the old one has left`, async () => {
+      const address =
+        kind === 'tcp'
+          ? `127.0.0.1:${await freePort()}`
+          : `unix:${join(mkdtempSync(join(tmpdir(), 'tsgun-stats-')), 'stats.sock')}`;
+      const get = (path: string) =>
+        kind === 'tcp'
+          ? request(`http://${address}${path}`)
+          : request(`http://localhost${path}`, { socketPath: address.slice(5) });
+      const t = startApp('--stats', address);
       await t.waitForReady(1);
-      const url = await t.url();
-      for (let i = 0; i < 5; i++) await request(`${url}/`);
-      const deadline = Date.now() + 10_000;
-      while (!received.some((l) => l.startsWith('myapp.requests:')) && Date.now() < deadline)
-        await once(udp, 'message');
+      const newMaster = await t.upgrade(1);
+      t.signal('SIGTERM');
+      await t.exited;
+      const reply = await get('/');
+      assert.equal(reply.status, 200);
+      assert.equal((JSON.parse(reply.body) as Doc).pid, newMaster);
+      assert.equal((await get('/readyz')).status, 200);
+      process.kill(newMaster, 'SIGKILL');
+    });
+  }
+});
+
+/**
+ * A statsd server on a UDP socket of 127.0.0.1, a tsgun sending to it, `requests` requests; then
+ * `check` reads the lines received so far, and `until` waits for more (bounded).
+ */
+async function withStatsd(
+  args: readonly string[],
+  requests: number,
+  check: (lines: string[], until: (done: () => boolean) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const udp = createSocket('udp4');
+  udp.bind(0, '127.0.0.1');
+  await once(udp, 'listening');
+  const received: string[] = [];
+  udp.on('message', (m) => received.push(...m.toString().split('\n')));
+  const t = startApp('--statsd-host', `127.0.0.1:${udp.address().port}`, ...args);
+  try {
+    await t.waitForReady(1);
+    const url = await t.url();
+    for (let i = 0; i < requests; i++) await request(`${url}/`);
+    const deadline = Date.now() + 10_000;
+    await check(received, async (done) => {
+      while (!done() && Date.now() < deadline) await once(udp, 'message');
+    });
+  } finally {
+    t.kill();
+    udp.close();
+  }
+}
+
+describe('--statsd-host', () => {
+  it("sends Gunicorn's metric names over UDP", () =>
+    withStatsd(['--statsd-prefix', 'myapp'], 5, async (received, until) => {
+      const timers = () => received.filter((l) => l.startsWith('myapp.request.duration:'));
+      // One timer per request, not one average per report.
+      await until(
+        () => timers().length >= 5 && received.some((l) => l.startsWith('myapp.workers')),
+      );
       assert.ok(
         received.some((l) => /^myapp\.requests:\d+\|c$/.test(l)),
         received.join(' '),
       );
       assert.ok(received.some((l) => /^myapp\.request\.status\.200:\d+\|c$/.test(l)));
-      assert.ok(received.some((l) => /^myapp\.request\.duration:[\d.]+\|ms$/.test(l)));
+      assert.equal(timers().length, 5, received.join(' '));
+      for (const l of timers()) assert.match(l, /^myapp\.request\.duration:[\d.]+\|ms$/);
       assert.ok(received.some((l) => /^myapp\.workers:1\|g$/.test(l)));
-    } finally {
-      t.kill();
-      udp.close();
-    }
+    }));
+});
+
+describe('--statsd-sample-rate', () => {
+  it('marks each timer with its rate', () =>
+    withStatsd(['--statsd-sample-rate', '0.5'], 40, async (received, until) => {
+      const counted = () =>
+        received
+          .filter((l) => l.startsWith('tsgun.requests:'))
+          .reduce((a, l) => a + Number(l.slice(15, -2)), 0);
+      await until(() => counted() >= 40);
+      assert.equal(counted(), 40, received.join(' '));
+      const timers = received.filter((l) => l.startsWith('tsgun.request.duration:'));
+      // 40 requests at 0.5: none and all are each 1 in 2^40.
+      assert.ok(timers.length > 0 && timers.length < 40, `${timers.length} timers`);
+      for (const l of timers) assert.match(l, /^tsgun\.request\.duration:[\d.]+\|ms\|@0\.5$/);
+    }));
+
+  it('refuses a rate outside (0, 1] with one line naming the setting', async () => {
+    const r = await runTsgun(['app.mjs', '--statsd-sample-rate', '1.5']);
+    assert.equal(r.code, 2);
+    assert.match(plainLines(r.stderr)[0]!, /--statsd-sample-rate.*1\.5/);
   });
 });

@@ -1,0 +1,73 @@
+/**
+ * `npm run bench -- --startup [--samples N]`: how fast tsgun starts and how small its master is,
+ * as ratios to plain Node on the same machine in the same run. Start to the first 200 of
+ * `tsgun app.js -w 1` against `node server.js` serving the same app, alternated sample by sample;
+ * and the master's RSS (once settled) against an idle `node -e "setInterval(()=>{},1e3)"`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { rssMiB, startRow, stopRow } from './measure.js';
+import { summarize } from './parse.js';
+import { pin, ROOT, ROWS } from './rows.js';
+
+/** After the first 200 (or the spawn, for the idle process): what start-up left behind settles. */
+const SETTLE_MS = 1500;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function idleNodeRss(): Promise<number> {
+  const argv = pin(0, [process.execPath, '-e', 'setInterval(()=>{},1e3)']);
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: 'ignore' });
+  try {
+    await sleep(SETTLE_MS);
+    return rssMiB(child.pid!) ?? Number.NaN;
+  } finally {
+    stopRow(child);
+  }
+}
+
+export async function startup(samples: number, expectedSha: string): Promise<string> {
+  const tsgunRow = ROWS.find((r) => r.id === 'tsgun')!;
+  const nodeRow = ROWS.find((r) => r.id === 'node')!;
+  const first = { tsgun: [] as number[], node: [] as number[] };
+  const rss = { master: [] as number[], idle: [] as number[] };
+  for (let i = 0; i < samples; i++) {
+    // Alternate which goes first, so page-cache warmth and drift fall on both alike.
+    const order = i % 2 === 0 ? [tsgunRow, nodeRow] : [nodeRow, tsgunRow];
+    for (const row of order) {
+      const s = await startRow(row, expectedSha, 2);
+      if ('skipped' in s) throw new Error(`${row.id}: ${s.skipped}`);
+      try {
+        if (row === tsgunRow) {
+          first.tsgun.push(s.firstResponseMs);
+          await sleep(SETTLE_MS);
+          rss.master.push(rssMiB(s.child.pid!) ?? Number.NaN);
+        } else first.node.push(s.firstResponseMs);
+      } finally {
+        stopRow(s.child);
+      }
+    }
+    rss.idle.push(await idleNodeRss());
+  }
+  const m = (v: number[]) => summarize(v).median;
+  const startRatio = m(first.tsgun) / m(first.node);
+  const rssRatio = m(rss.master) / m(rss.idle);
+  const text = `Start to first 200, ${samples} alternating samples: tsgun -w 1 ${m(first.tsgun).toFixed(0)} ms, bare node ${m(first.node).toFixed(0)} ms, **ratio ${startRatio.toFixed(2)}x**; master RSS ${m(rss.master).toFixed(1)} MiB vs idle node ${m(rss.idle).toFixed(1)} MiB, **ratio ${rssRatio.toFixed(2)}x** (Node ${process.version})`;
+  const dir = join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'startup.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), samples, first, rss, startRatio, rssRatio, text }, null, 2)}\n`,
+  );
+  if (process.argv.includes('--readme')) {
+    const file = join(ROOT, 'README.md');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        /(<!-- startup:start -->)[\s\S]*?(<!-- startup:end -->)/,
+        (_, a: string, b: string) => `${a}\n${text}.\n${b}`,
+      ),
+    );
+  }
+  return text;
+}
