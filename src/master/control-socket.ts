@@ -100,9 +100,9 @@ export class ControlSocket {
     const bound = upgrading ? `${path}.2` : path;
     const shown = `--control-socket: ${bound}`;
     try {
-      await clearStaleUnixSocket(bound, shown);
+      await clearStaleUnixSocket(bound, bound);
     } catch (err) {
-      throw new TsgunError(ErrorCode.CONTROL_SOCKET, (err as Error).message);
+      throw new TsgunError(ErrorCode.CONTROL_SOCKET, `--control-socket: ${(err as Error).message}`);
     }
     const server = createServer((socket) => serve(socket, verbs, logger));
     await new Promise<void>((resolve, reject) => {

@@ -109,6 +109,7 @@ export class MasterStats {
     const queues = readListenQueues(this.opts.sockets);
     return {
       version: VERSION,
+      name: this.opts.config.name ?? '',
       pid: process.pid,
       startedAt: this.startedAt,
       now: Date.now(),

@@ -6,6 +6,8 @@ import type { JobView } from './scheduler.js';
 /** What the arbiter knows, handed to the pure renderers below. */
 export interface StatsSnapshot {
   readonly version: string;
+  /** --name: a label on every metric, so two servers on one host stay apart. */
+  readonly name: string;
   readonly pid: number;
   readonly startedAt: number;
   readonly now: number;
@@ -46,6 +48,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function statsDocument(s: StatsSnapshot) {
   return {
     version: s.version,
+    name: s.name,
     pid: s.pid,
     uptimeSeconds: Math.round((s.now - s.startedAt) / 1000),
     workers: {
@@ -140,9 +143,7 @@ export function renderPrometheus(doc: StatsDocument): string {
   ) => {
     out.push(`# HELP tsgun_${name} ${help}`, `# TYPE tsgun_${name} ${type}`);
     for (const [l, v] of samples)
-      out.push(
-        `tsgun_${name}${Object.keys(l).length ? labels(l) : ''} ${Number.isFinite(v) ? v : 0}`,
-      );
+      out.push(`tsgun_${name}${labels({ name: doc.name, ...l })} ${Number.isFinite(v) ? v : 0}`);
   };
   /** One metric per call, one sample per item (a worker, an upstream), labelled by `label`. */
   const seriesOf =

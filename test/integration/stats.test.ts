@@ -100,10 +100,15 @@ describe('--stats', () => {
     const metrics = await request(`${stats}/metrics`);
     assert.match(String(metrics.headers['content-type']), /^text\/plain; version=0\.0\.4/);
     const samples = checkPrometheus(metrics.body);
-    assert.equal(samples.get('tsgun_workers{state="ready"}'), 2);
-    assert.equal(samples.get(`tsgun_listen_queue_max{socket="${new URL(url).host}"}`), 100);
+    assert.equal(samples.get('tsgun_workers{name="app",state="ready"}'), 2);
+    assert.equal(
+      samples.get(`tsgun_listen_queue_max{name="app",socket="${new URL(url).host}"}`),
+      100,
+    );
     assert.ok(
-      [...samples.keys()].some((k) => k.startsWith('tsgun_worker_requests_total{worker="1"')),
+      [...samples.keys()].some((k) =>
+        k.startsWith('tsgun_worker_requests_total{name="app",worker="1"'),
+      ),
     );
 
     assert.equal((await request(`${stats}/healthz`)).status, 200);
