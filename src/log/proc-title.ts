@@ -2,7 +2,8 @@
  * Process titles, Gunicorn's proc_name: `ps` shows `tsgun: master [NAME]`, `tsgun: worker 2
  * [NAME]` (the worker index, TSGUN_WORKER_INDEX), `tsgun: router [NAME]`. Node writes the title
  * over the process's argv memory (libuv), so on Linux it is cut to the length of the command line
- * the process started with; `ps -o comm` (/proc/PID/comm) keeps showing `node`.
+ * the process started with (a worker's: `node <path>/dist/src/worker/main.js`); libuv also sets
+ * /proc/PID/comm, which keeps the first 15 characters.
  */
 
 export type ProcessRole = 'master' | 'worker' | 'router';

@@ -268,6 +268,36 @@ describe('stop --quick, --control-socket, --name', () => {
   });
 });
 
+describe('control socket across a USR2 upgrade', () => {
+  it('the new master answers at PATH.2, then at PATH once promoted; the old one leaves it alone', async () => {
+    const { t, pidfile } = await master(1);
+    const ctl = pidfile.replace(/\.pid$/, '.ctl');
+    const newMaster = await t.upgrade(1);
+    const side = await control('status', '--control-socket', `${ctl}.2`, '--json');
+    assert.equal(side.code, 0, side.stderr);
+    assert.equal(JSON.parse(side.stdout).pid, newMaster);
+    assert.equal((await statusOf(pidfile)).pid, t.pid);
+    // Stop the old master through its socket; the new one is promoted and takes the path over.
+    const stop = await control('stop', '-p', pidfile);
+    assert.equal(stop.code, 0, stop.stderr);
+    await t.waitForLog((l) => l.pid === newMaster && l.msg === 'master has been promoted', 15_000);
+    let s: StatusJson | null = null;
+    for (let deadline = Date.now() + 5000; Date.now() < deadline; ) {
+      const r = await control('status', '-p', pidfile, '--json');
+      if (r.code === 0) {
+        s = JSON.parse(r.stdout) as StatusJson;
+        if (s.pid === newMaster) break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(s?.pid, newMaster);
+    assert.ok(!existsSync(`${ctl}.2`));
+    const end = await control('stop', '-p', pidfile);
+    assert.equal(end.code, 0, end.stderr);
+    assert.ok(!existsSync(ctl));
+  });
+});
+
 describe('no master answers: one line, non-zero, never a signal to the wrong pid', () => {
   it('a pidfile naming a live process that is not tsgun: refused, and that process survives', async () => {
     const other = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
