@@ -161,8 +161,8 @@ export async function runControl(
     }
     case 'reload': {
       const before = Math.max(0, ...(await status(master)).workers.map((w) => w.generation));
-      await send(master, { tsgun: 1, cmd: 'reload' });
-      if (!wait) return done(out, `reload: queued (master ${master.pid ?? ''})`);
+      const queued = await send(master, { tsgun: 1, cmd: 'reload' });
+      if (!wait) return done(out, `reload: queued by master ${queued.pid}`);
       const s = await waitFor(
         master,
         ms,
@@ -175,8 +175,8 @@ export async function runControl(
       return done(out, `reloaded: master ${s.pid}, ${s.targetWorkers} new worker(s): ${pids(s)}`);
     }
     case 'scale': {
-      await send(master, { tsgun: 1, cmd: 'scale', workers: target! });
-      if (!wait) return done(out, `scale: queued`);
+      const queued = await send(master, { tsgun: 1, cmd: 'scale', workers: target! });
+      if (!wait) return done(out, `scale: queued by master ${queued.pid}`);
       const s = await waitFor(
         master,
         ms,

@@ -146,7 +146,9 @@ describe('control commands against a running master', () => {
     assert.equal(s.targetWorkers, 1);
     assert.equal(s.workers.filter((w) => w.state !== 'closing').length, 1);
     assert.ok(m.t.logs.some((l) => l.msg === 'scale: 3 worker(s)'));
-    // A HUP goes back to -w, as after TTIN/TTOU.
+    const queued = await control('scale', '2', '--no-wait', '-p', m.pidfile);
+    assert.equal(queued.stdout, `scale: queued by master ${m.t.pid}\n`);
+    await m.t.waitForLog((l) => l.msg === 'scale: 2 worker(s)');
   });
 
   it('reload replaces every worker (new pids, next generation) and waits for them', async () => {
