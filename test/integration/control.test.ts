@@ -267,6 +267,25 @@ describe('stop --quick, --control-socket, --name', () => {
     ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /writable by every user and not sticky.*\[TSGUN_ERR_CONTROL_SOCKET\]/);
+    // A symlink planted at the path is neither followed nor replaced.
+    const target = join(dir, 'victim');
+    writeFileSync(target, 'keep');
+    const planted = join(dir, 'planted.sock');
+    symlinkSync(target, planted);
+    const l = await runTsgun([
+      fixture('app.mjs'),
+      '-b',
+      '127.0.0.1:0',
+      '--control-socket',
+      planted,
+    ]);
+    assert.equal(l.code, 2);
+    assert.match(
+      l.stderr,
+      /--control-socket: not a socket, refusing to replace it: .*planted\.sock/,
+    );
+    assert.ok(lstatSync(planted).isSymbolicLink());
+    assert.equal(readFileSync(target, 'utf8'), 'keep');
   });
 });
 
