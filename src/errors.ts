@@ -12,6 +12,8 @@ export const ExitCode = {
   WORKER_BOOT: 3,
   /** The app module could not be loaded or did not export something servable. */
   APP_LOAD: 4,
+  /** A control command (`tsgun status|reload|scale|stop`) found no tsgun master to answer it. */
+  NO_MASTER: 5,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -38,6 +40,9 @@ export const ErrorCode = {
   APP_LISTEN: 'TSGUN_ERR_APP_LISTEN',
   APP_NO_LISTEN: 'TSGUN_ERR_APP_NO_LISTEN',
   TYPESCRIPT: 'TSGUN_ERR_TYPESCRIPT',
+  NO_MASTER: 'TSGUN_ERR_NO_MASTER',
+  CONTROL_SOCKET: 'TSGUN_ERR_CONTROL_SOCKET',
+  CONTROL_TIMEOUT: 'TSGUN_ERR_CONTROL_TIMEOUT',
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -130,6 +135,21 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
     exit: ExitCode.APP_LOAD,
     meaning:
       'the app or config file is TypeScript (.ts, .mts, .cts) and this Node cannot strip types (before 22.18): upgrade Node, compile to JavaScript, or load a TypeScript loader (NODE_OPTIONS="--import tsx")',
+  },
+  TSGUN_ERR_NO_MASTER: {
+    exit: ExitCode.NO_MASTER,
+    meaning:
+      'a control command found no tsgun master: no pidfile or one without a pid, a stale pidfile, a pid that is not a tsgun master, no control socket, or no answer on it',
+  },
+  TSGUN_ERR_CONTROL_SOCKET: {
+    exit: ExitCode.CONFIG,
+    meaning:
+      "the master cannot create its control socket (path in use, not a socket, open directory), or a control command refuses one that is another user's, a symlink or not a socket",
+  },
+  TSGUN_ERR_CONTROL_TIMEOUT: {
+    exit: ExitCode.WORKER_BOOT,
+    meaning:
+      '`tsgun reload` or `tsgun scale` waited --timeout and the workers were not all ready (a new worker cannot boot, say: the old ones keep serving)',
   },
 };
 

@@ -11,11 +11,16 @@ export function sendToMaster(message: WorkerMessage): void {
  * outlive the master: exit when the IPC channel closes (even after a SIGKILL of the master) or
  * when this process has been re-parented.
  */
-export function stayAttached(timeoutSeconds: number, connections: () => number): void {
+export function stayAttached(
+  timeoutSeconds: number,
+  connections: () => number,
+  requests?: () => number,
+): void {
   const ppid = process.ppid;
   const beat = () => {
     if (process.ppid !== ppid) process.exit(0);
-    sendToMaster(workerMessage({ type: 'heartbeat', connections: connections() }));
+    const served = requests ? { requests: requests() } : {};
+    sendToMaster(workerMessage({ type: 'heartbeat', connections: connections(), ...served }));
   };
   // One at once: the master sends what it must (TLS material) only after a first message, since
   // a cluster worker reads its channel from startup and drops what arrives before its listener.

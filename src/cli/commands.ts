@@ -2,25 +2,33 @@ import { Command, CommanderError } from 'commander';
 import { buildProgram, commanderProblem } from '../config/cli.js';
 import { ConfigError, ExitCode } from '../errors.js';
 import { VERSION } from '../version.js';
+import { CONTROL_VERBS, type ControlVerb, controlProgram, runControl } from './control-commands.js';
 import { DEFAULT_STATS_ADDRESS, statsAddress, statsCommand, topCommand } from './stats-client.js';
 
 /**
- * The words tsgun understands before APP: `help`, `version`, and the clients of a running
- * master's --stats (`stats`, `top`), each with its own --help and its own unknown-flag errors.
+ * The words tsgun understands before APP: `help`, `version`, the control commands of a running
+ * master (`status`, `reload`, `scale`, `stop`: control-commands.ts) and the clients of its --stats
+ * (`stats`, `top`), each with its own --help and its own unknown-flag errors. `tsgun --help`
+ * lists them all (src/config/cli.ts).
  */
 
 const ADDR_HELP = `the master's --stats address: HOST:PORT, http://HOST:PORT or unix:PATH (default ${DEFAULT_STATS_ADDRESS})`;
 
-function clientProgram(name: 'stats' | 'top', description: string): Command {
+function baseProgram(name: string): Command {
   return new Command(`tsgun ${name}`)
-    .usage('[options] [ADDR]')
-    .description(description)
-    .argument('[ADDR]', ADDR_HELP)
+    .usage('[options]')
     .helpOption('-h, --help', 'Show this help and exit.')
     .allowExcessArguments(false)
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
+}
+
+function clientProgram(name: 'stats' | 'top', description: string): Command {
+  return baseProgram(name)
+    .usage('[options] [ADDR]')
+    .description(description)
+    .argument('[ADDR]', ADDR_HELP);
 }
 
 export function statsProgram(): Command {
@@ -34,8 +42,11 @@ export function topProgram(): Command {
   return clientProgram('top', 'A live workers table, refreshed every second (q quits).');
 }
 
+const isControlVerb = (word: string | undefined): word is ControlVerb =>
+  (CONTROL_VERBS as readonly (string | undefined)[]).includes(word);
+
 /** Commander's errors as one line naming the command, like every other bad input. */
-function parse(program: Command, args: readonly string[]): { exit: number } | { address: string } {
+function parseWords(program: Command, args: readonly string[]): { exit: number } | null {
   try {
     program.parse([...args], { from: 'user' });
   } catch (err) {
@@ -45,6 +56,12 @@ function parse(program: Command, args: readonly string[]): { exit: number } | { 
     }
     throw err;
   }
+  return null;
+}
+
+function parse(program: Command, args: readonly string[]): { exit: number } | { address: string } {
+  const exit = parseWords(program, args);
+  if (exit) return exit;
   const given = program.args[0] ?? DEFAULT_STATS_ADDRESS;
   try {
     return { address: statsAddress(given) };
@@ -53,13 +70,24 @@ function parse(program: Command, args: readonly string[]): { exit: number } | { 
   }
 }
 
+/** A command's own program, for `tsgun help WORD` (null: not a command). */
+function programOf(word: string | undefined): Command | null {
+  if (word === 'stats') return statsProgram();
+  if (word === 'top') return topProgram();
+  return isControlVerb(word) ? controlProgram(word, baseProgram) : null;
+}
+
 /** Run a subcommand and resolve with its exit code, or null when argv is `tsgun [options] APP`. */
 export function runSubcommand(argv: readonly string[]): Promise<number> | null {
   const [word, ...rest] = argv;
+  if (isControlVerb(word)) {
+    const program = controlProgram(word, baseProgram);
+    const exit = parseWords(program, rest);
+    return exit ? Promise.resolve(exit.exit) : runControl(word, program);
+  }
   switch (word) {
     case 'help': {
-      const topic = rest[0] === 'stats' ? statsProgram() : rest[0] === 'top' ? topProgram() : null;
-      (topic ?? buildProgram()).outputHelp();
+      (programOf(rest[0]) ?? buildProgram()).outputHelp();
       return Promise.resolve(ExitCode.OK);
     }
     case 'version':

@@ -1,5 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ErrorCode, TsgunError } from '../errors.js';
 
 /** `path/to/module[:export]` or `path/to/module:factory()`, as Gunicorn writes `module:app`. */
@@ -58,4 +58,28 @@ export function findModule(module: string): string {
     ErrorCode.APP_NOT_FOUND,
     `app module not found: ${module} (looked in ${process.cwd()})`,
   );
+}
+
+/**
+ * --name's default: the `name` in a package.json beside the app module, else the module file's
+ * name without its extension (its directory's name for an index file), else `tsgun`.
+ */
+export function defaultAppName(app: AppSpec | null): string {
+  if (!app) return 'tsgun';
+  let file: string;
+  try {
+    file = findModule(app.module);
+  } catch {
+    return basename(app.module).replace(/\.[cm]?[jt]s$/, '') || 'tsgun';
+  }
+  try {
+    const pkg = JSON.parse(readFileSync(join(dirname(file), 'package.json'), 'utf8')) as {
+      name?: unknown;
+    };
+    if (typeof pkg.name === 'string' && pkg.name.trim()) return pkg.name.trim();
+  } catch {
+    // No package.json there, or not JSON: the file name says it.
+  }
+  const stem = basename(file).replace(/\.[cm]?[jt]s$/, '');
+  return stem === 'index' ? basename(dirname(file)) : stem;
 }

@@ -21,11 +21,16 @@ function defaultText(def: SettingDef<unknown>): string | undefined {
 
 /** The words tsgun takes instead of APP (src/cli/commands.ts), each with its own --help. */
 const COMMANDS_HELP = `
-Commands:
-  tsgun stats [ADDR] [--json]   Print the workers table of a running tsgun (ADDR: its --stats address)
-  tsgun top [ADDR]              The same table, live, in a terminal
-  tsgun help [stats|top]        This help, or a command's help
-  tsgun version                 Print the version`;
+Commands (each has its own --help, e.g. tsgun status --help):
+  tsgun status -p FILE [--json]        A running master's workers (index, pid, state, requests, RSS, age)
+  tsgun reload -p FILE                 Rolling reload (HUP), waits until the new workers are ready
+  tsgun scale N -p FILE                Set the worker count (TTIN/TTOU to a number)
+  tsgun stop -p FILE [--quick]         Graceful stop (TERM), or quick (QUIT); waits for the exit
+                                       (-p FILE: the master's --pid; or --control-socket PATH)
+  tsgun stats [ADDR] [--json]          The workers table of a running tsgun (ADDR: its --stats address)
+  tsgun top [ADDR]                     The same table, live, in a terminal
+  tsgun help [COMMAND]                 This help, or a command's help
+  tsgun version                        Print the version`;
 
 /** The commander program, generated from the registry so --help can never drift from it. */
 export function buildProgram(): Command {

@@ -62,7 +62,13 @@ export type WorkerMessage =
   /** The worker is accepting on every inherited socket. */
   | { readonly tsgun: 1; readonly type: 'ready' }
   /** Sent on a timer from the event loop: its absence means the loop is blocked. */
-  | { readonly tsgun: 1; readonly type: 'heartbeat'; readonly connections: number }
+  | {
+      readonly tsgun: 1;
+      readonly type: 'heartbeat';
+      readonly connections: number;
+      /** Requests served so far (a worker's; `tsgun status` shows it without --stats). */
+      readonly requests?: number;
+    }
   /** The worker asks to be replaced (it keeps serving until its replacement is ready). */
   | {
       readonly tsgun: 1;
@@ -147,7 +153,9 @@ const isUpstreamWorker = (u: unknown): boolean => {
 
 const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
   ready: () => true,
-  heartbeat: (m) => typeof m['connections'] === 'number',
+  heartbeat: (m) =>
+    typeof m['connections'] === 'number' &&
+    (m['requests'] === undefined || typeof m['requests'] === 'number'),
   retire: (m) =>
     (RETIRE_REASONS as readonly unknown[]).includes(m['reason']) && typeof m['detail'] === 'string',
   'boot-error': (m) =>

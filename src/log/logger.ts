@@ -21,7 +21,7 @@ export interface LogTarget {
 }
 
 /**
- * JSON lines with pid, role and worker id. Synchronous writes: a log line written just before
+ * JSON lines with pid, role, worker id and --name. Synchronous writes: a log line written just before
  * process.exit() must not be lost (pino 10 has no pino.final).
  */
 export function createLogger(opts: {
@@ -29,6 +29,8 @@ export function createLogger(opts: {
   file: string;
   role: 'master' | 'worker' | 'router';
   worker?: number;
+  /** --name: in every record, so the lines of several servers in one log stay apart. */
+  name?: string | null;
   /** JSON lines, or readable ones (src/log/pretty.ts); default auto: readable on a terminal. */
   format?: LogFormat;
 }): LogTarget {
@@ -37,6 +39,7 @@ export function createLogger(opts: {
       ? pino.destination({ fd: 2, sync: true })
       : pino.destination({ fd: openAppend(opts.file), sync: true });
   const base: Record<string, unknown> = { pid: process.pid, role: opts.role };
+  if (opts.name) base['name'] = opts.name;
   if (opts.worker !== undefined) base['worker'] = opts.worker;
   const out = usePretty(opts.format, opts.file)
     ? prettyDestination(dest, opts.file === '-' ? 2 : null)

@@ -4,21 +4,21 @@ import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js'
 import { type HookName, runHook, type ServerFacade } from '../hooks.js';
 import { heartbeatMs, type TlsMaterial } from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
-import { autoWorkers, readCpuFacts } from './cpus.js';
+import { controlStatus, type OperatorVerbs } from './control-socket.js';
+import { workerCount } from './cpus.js';
 import { JobRuns, runCronAction } from './job-runs.js';
 import { preparedLogFiles } from './log-files.js';
 import { MasterStats } from './master-stats.js';
 import { createMode, type DataPathMode, type StopMode } from './modes/mode.js';
 import { removePidfile } from './pidfile.js';
-import { mergeReloadedConfig, type TlsReload } from './reload-config.js';
+import { applyReloadedConfig } from './reload-apply.js';
 import { watchForReload } from './reloader.js';
 import { Scheduler } from './scheduler.js';
 import { type BoundSocket, closeAll } from './sockets.js';
 import type { StatsSnapshot } from './stats.js';
-import { loadTls } from './tls.js';
 import { Upgrade } from './upgrade.js';
 import type { Credentials } from './user.js';
-import { workerFacade } from './worker-record.js';
+import { masterFacade } from './worker-record.js';
 import { WorkerTable } from './worker-table.js';
 
 /** How long a quick stop waits for workers before SIGKILL. */
@@ -45,7 +45,12 @@ export interface ArbiterOptions {
   readonly ownsSocketFiles: boolean;
   /** --stats: the fd of its listening socket, for a USR2 upgrade (null without --stats). */
   readonly statsFd: () => number | null;
+  /** An upgraded master, once promoted (the control socket takes over its path). */
+  readonly onPromoted?: () => void;
 }
+
+/** What the loop works through: signals, and `tsgun scale N` (a target no signal can say). */
+type Queued = NodeJS.Signals | { readonly scale: number | 'auto' };
 
 /** What run() resolves with: the exit code and, for a halt, the one-line reason. */
 export interface ArbiterResult {
@@ -61,7 +66,7 @@ export interface ArbiterResult {
  */
 export class Arbiter {
   private config: Config;
-  private readonly queue: NodeJS.Signals[] = [];
+  private readonly queue: Queued[] = [];
   private target: number;
   private stopping: StopMode | null = null;
   private stoppingSince = 0;
@@ -82,8 +87,8 @@ export class Arbiter {
 
   constructor(private readonly opts: ArbiterOptions) {
     this.config = opts.config;
-    this.target = this.workerCount(opts.config);
-    this.upgrade = new Upgrade(opts.upgradeFrom, opts.pidfile, this.logger);
+    this.target = workerCount(opts.config.workers, this.logger);
+    this.upgrade = new Upgrade(opts.upgradeFrom, opts.pidfile, this.logger, opts.onPromoted);
     this.scheduler = new Scheduler(opts.config.cronTimezone, this.logger);
     this.jobs = new JobRuns(this.scheduler, () => this.workers.jobWorkers());
     this.stats = new MasterStats({
@@ -199,8 +204,8 @@ export class Arbiter {
     });
   }
 
-  private enqueue(sig: NodeJS.Signals): void {
-    this.queue.push(sig);
+  private enqueue(item: Queued): void {
+    this.queue.push(item);
     this.wake();
   }
 
@@ -212,9 +217,12 @@ export class Arbiter {
 
   private loop(): void {
     this.scheduled = false;
-    for (let sig = this.queue.shift(); sig !== undefined; sig = this.queue.shift()) {
-      this.logger.info({ signal: sig }, `handling signal ${sig}`);
-      this.onSignal[sig]!();
+    for (let item = this.queue.shift(); item !== undefined; item = this.queue.shift()) {
+      if (typeof item === 'object') this.scale(item.scale);
+      else {
+        this.logger.info({ signal: item }, `handling signal ${item}`);
+        this.onSignal[item]!();
+      }
     }
     this.upgrade.maybePromote(this.config.pid);
     const stopLimitMs =
@@ -253,26 +261,9 @@ export class Arbiter {
   }
 
   private applyReloadedConfig(next: Config): void {
-    // Certificate rotation: new workers get the new files, but only if they make a valid context.
-    let tls: TlsReload;
-    try {
-      tls = { ok: true, tls: loadTls(next) };
-    } catch (err) {
-      tls = { ok: false, error: (err as Error).message };
-    }
-    if (tls.ok) this.mode.setTls(tls.tls);
-    // A new --access-logfile the workers could not open would stop the reload: keep the old one.
-    if (
-      !preparedLogFiles(
-        { errorLogfile: '-', accessLogfile: next.accessLogfile },
-        this.logs('reload'),
-      )
-    )
-      next = { ...next, accessLogfile: this.config.accessLogfile };
-    const { config, notices } = mergeReloadedConfig(this.config, next, tls);
-    for (const n of notices) this.logger[n.level](n.fields, n.message);
-    this.config = config;
-    this.setTarget(this.workerCount(this.config));
+    const io = { mode: this.mode, logger: this.logger, logs: this.logs('reload') };
+    this.config = applyReloadedConfig(this.config, next, io);
+    this.setTarget(workerCount(this.config.workers, this.logger));
     this.setCron();
   }
 
@@ -295,12 +286,11 @@ export class Arbiter {
     );
   }
 
-  /** -w auto is resolved here, from the kernel's view of this process, and the log says how. */
-  private workerCount(config: Config): number {
-    if (config.workers !== 'auto') return config.workers;
-    const { workers, how } = autoWorkers(readCpuFacts(process.env));
-    this.logger.info({ workers, how }, `-w auto: ${workers} worker(s) (${how})`);
-    return workers;
+  /** `tsgun scale N`: TTIN/TTOU to a number (a HUP goes back to -w, as after TTIN). */
+  private scale(workers: number | 'auto'): void {
+    if (this.stopping) return;
+    this.setTarget(workerCount(workers, this.logger));
+    this.logger.info({ workers: this.target }, `scale: ${this.target} worker(s)`);
   }
 
   private setTarget(next: number): void {
@@ -362,7 +352,14 @@ export class Arbiter {
     });
   }
 
-  // --- what stats, /readyz and hooks see ------------------------------------------------------
+  // --- what stats, /readyz, hooks and the control socket see -----------------------------------
+
+  /** The control socket's verbs: stop, reload and scale are queued like the signals. */
+  readonly operator: OperatorVerbs = {
+    enqueue: (signal) => this.enqueue(signal),
+    scale: (workers) => this.enqueue({ scale: workers }),
+    status: () => controlStatus(this.workers.views(), this.target, this.config.name ?? ''),
+  };
 
   /** Everything --stats shows, read now. */
   snapshot(): StatsSnapshot {
@@ -384,14 +381,12 @@ export class Arbiter {
     );
   }
 
-  /** What master hooks get as `server`, like Gunicorn's arbiter: config and log stay current. */
-  readonly server: ServerFacade = Object.defineProperties(
-    { pid: process.pid, workers: () => this.workers.views().map(workerFacade) },
-    {
-      config: { get: () => this.config, enumerable: true },
-      log: { get: () => this.logger, enumerable: true },
-    },
-  ) as ServerFacade;
+  /** What master hooks get as `server`. */
+  readonly server: ServerFacade = masterFacade({
+    config: () => this.config,
+    logger: () => this.logger,
+    workers: () => this.workers.views(),
+  });
 
   private hook(name: HookName, ...args: unknown[]): Promise<void> {
     return runHook(this.config, name, this.logger, ...args);

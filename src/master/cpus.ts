@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type { Logger } from '../log/logger.js';
 
 /** What the kernel says about this process's CPU budget; read by readCpuFacts, decided purely. */
 export interface CpuFacts {
@@ -78,4 +79,12 @@ export function readCpuFacts(env: NodeJS.ProcessEnv): CpuFacts {
     available: availableParallelism(),
     webConcurrency: env['WEB_CONCURRENCY'],
   };
+}
+
+/** -w as a number: auto is resolved from the kernel's view of this process, and the log says how. */
+export function workerCount(setting: number | 'auto', logger: Logger): number {
+  if (setting !== 'auto') return setting;
+  const { workers, how } = autoWorkers(readCpuFacts(process.env));
+  logger.info({ workers, how }, `-w auto: ${workers} worker(s) (${how})`);
+  return workers;
 }

@@ -122,6 +122,7 @@ export class MasterStats {
     return {
       version: VERSION,
       node: process.version,
+      name: this.opts.config.name ?? '',
       pid: process.pid,
       rssBytes: process.memoryUsage.rss(),
       startedAt: this.startedAt,

@@ -1,13 +1,17 @@
 import { formatBindAddress } from '../config/address.js';
+import { defaultAppName } from '../config/app-spec.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, type ExitCodeValue, TsgunError } from '../errors.js';
 import type { ServerFacade } from '../hooks.js';
+import { controlPathFor } from '../ipc/control.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { setProcessTitle } from '../log/proc-title.js';
 import { VERSION } from '../version.js';
 import { Arbiter } from './arbiter.js';
+import { ControlSocket } from './control-socket.js';
 import { findInherited, INHERITED_ENV, type Inherited, inheritedStatsFd } from './inherited.js';
 import { prepareLogFiles } from './log-files.js';
-import { writePidfile } from './pidfile.js';
+import { removePidfile, writePidfile } from './pidfile.js';
 import {
   adoptInherited,
   type BoundSocket,
@@ -28,12 +32,15 @@ import { resolveCredentials } from './user.js';
  * leaves none), then the arbiter's loop until it stops. Resolves with the master's exit code.
  */
 export async function startMaster(
-  config: Config,
+  given: Config,
   argv: readonly string[],
   startCwd: string,
   /** After the first log line: what the caller has to say (the config file in use). */
   announce: (logger: Logger) => void = () => {},
 ): Promise<ExitCodeValue> {
+  // --name, settled once here: workers and the router get it in their config.
+  const config: Config = { ...given, name: given.name ?? defaultAppName(given.app) };
+  setProcessTitle('master', config.name);
   // Before the first log line: the log files exist, belong to the workers' user, or fail here.
   const credentials = resolveCredentials(config.user, config.group);
   prepareLogFiles(config, credentials);
@@ -41,6 +48,7 @@ export async function startMaster(
     level: config.logLevel,
     file: config.errorLogfile,
     role: 'master',
+    name: config.name,
     format: config.logFormat,
   });
   const { logger } = log;
@@ -56,6 +64,7 @@ export async function startMaster(
   // After the sockets, so a failed bind leaves no pidfile behind.
   const pidfile = config.pid && inherited?.upgradeFrom ? `${config.pid}.2` : config.pid;
   if (pidfile) writePidfile(pidfile);
+  const control = await openControl(config, inherited?.upgradeFrom != null, () => arbiter, logger);
   for (const s of sockets) {
     logger.info(
       { address: socketUrl(s, tls !== null), bind: formatBindAddress(s.address) },
@@ -75,6 +84,7 @@ export async function startMaster(
     statsFd: () => stats?.handOff() ?? null,
     tls,
     maxBacklog: somaxconn === null ? config.backlog : Math.min(config.backlog, somaxconn),
+    onPromoted: () => control?.promote(controlPath(config)!),
   });
   if (config.stats)
     logger.info(
@@ -83,6 +93,7 @@ export async function startMaster(
     );
   const result = await arbiter.run();
   stats?.close();
+  control?.close();
   if (result.error) process.stderr.write(`tsgun: error: ${result.error}\n`);
   return result.exitCode;
 }
@@ -175,4 +186,36 @@ async function serveStats(
       if (!handedOff) server.close();
     },
   };
+}
+
+/** --control-socket, or the path beside --pid; null: no control socket. */
+function controlPath(config: Config): string | null {
+  return config.controlSocket ?? (config.pid ? controlPathFor(config.pid) : null);
+}
+
+/**
+ * The control socket, after the pidfile (which leads to it); a failure to create it stops the
+ * start, and takes the pidfile just written with it.
+ */
+async function openControl(
+  config: Config,
+  upgrading: boolean,
+  arbiter: () => Arbiter | null,
+  logger: Logger,
+): Promise<ControlSocket | null> {
+  const path = controlPath(config);
+  if (!path) return null;
+  try {
+    const control = await ControlSocket.open(
+      path,
+      upgrading,
+      () => arbiter()?.operator ?? null,
+      logger,
+    );
+    logger.info({ control: control.path }, `control socket at: ${control.path}`);
+    return control;
+  } catch (err) {
+    if (config.pid) removePidfile(upgrading ? `${config.pid}.2` : config.pid);
+    throw err;
+  }
 }

@@ -10,6 +10,8 @@ export interface StatsSnapshot {
   readonly version: string;
   /** process.version of the master (and so of every worker it forks). */
   readonly node: string;
+  /** --name: a label on every metric, so two servers on one host stay apart. */
+  readonly name: string;
   readonly pid: number;
   /** The master's own resident memory. */
   readonly rssBytes: number;
@@ -73,6 +75,7 @@ export function statsDocument(s: StatsSnapshot) {
   return {
     version: s.version,
     node: s.node,
+    name: s.name,
     pid: s.pid,
     rssBytes: s.rssBytes,
     startTimeSeconds: s.startedAt / 1000,

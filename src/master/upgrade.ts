@@ -45,6 +45,7 @@ export class Upgrade {
     private from: number | null,
     public pidfile: string | null,
     private readonly logger: Logger,
+    private readonly onPromoted: () => void = () => {},
   ) {}
 
   /** Another master serves on these sockets now (its files are not this master's to remove). */
@@ -90,6 +91,7 @@ export class Upgrade {
       promotePidfile(this.pidfile, configuredPidfile);
       this.pidfile = configuredPidfile;
     }
+    this.onPromoted();
     // Logged once the pidfile names this master: whoever waits for this line may read it.
     this.logger.info({ oldMasterPid }, 'master has been promoted');
   }

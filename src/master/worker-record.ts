@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
+import type { Config } from '../config/registry.js';
 import type { ErrorCodeValue } from '../errors.js';
-import type { WorkerFacade } from '../hooks.js';
+import type { ServerFacade, WorkerFacade } from '../hooks.js';
 import type { WorkerCounters } from '../ipc/protocol.js';
+import type { Logger } from '../log/logger.js';
 import type { WorkerSlot } from './modes/mode.js';
 import type { WorkerState, WorkerView } from './plan.js';
 
@@ -23,6 +25,8 @@ export interface WorkerRecord extends WorkerView {
   abortedAt: number | null;
   /** Open connections at the last heartbeat: what a timeout kill will cut. */
   connections: number;
+  /** Requests served, at the last heartbeat (`tsgun status`, with or without --stats). */
+  requests: number;
   /** The last stats report (--stats/--statsd-host), and the rate derived from the one before. */
   counters: WorkerCounters | null;
   countersAt: number;
@@ -57,6 +61,7 @@ export function newWorkerRecord(
     abortedAt: null,
     notReadyAfter: null,
     connections: 0,
+    requests: 0,
     counters: null,
     countersAt: now,
     requestsPerSec: 0,
@@ -66,4 +71,19 @@ export function newWorkerRecord(
 /** What hooks get as a worker. */
 export function workerFacade(w: WorkerRecord): WorkerFacade & { state: string } {
   return { id: w.id, index: w.index, pid: w.pid, generation: w.generation, state: w.state };
+}
+
+/** What master hooks get as `server`, like Gunicorn's arbiter: config and log stay current. */
+export function masterFacade(live: {
+  config(): Config;
+  logger(): Logger;
+  workers(): readonly WorkerRecord[];
+}): ServerFacade {
+  return Object.defineProperties(
+    { pid: process.pid, workers: () => live.workers().map(workerFacade) },
+    {
+      config: { get: live.config, enumerable: true },
+      log: { get: live.logger, enumerable: true },
+    },
+  ) as ServerFacade;
 }

@@ -274,6 +274,7 @@ export class WorkerTable {
   private readonly onMessage: WorkerMessageHandlers<WorkerRecord> = {
     heartbeat: (w, m) => {
       w.connections = m.connections;
+      if (m.requests !== undefined) w.requests = m.requests;
     },
     stats: (w, m) => {
       const { tsgun: _, type: __, ...current } = m;

@@ -17,6 +17,7 @@ import {
   WORKER_ENV,
   workerMessage,
 } from '../ipc/protocol.js';
+import { setProcessTitle } from '../log/proc-title.js';
 import { upstreamCounters, WorkerPool } from './pool.js';
 import { createRouter } from './proxy.js';
 
@@ -36,8 +37,10 @@ async function main(): Promise<void> {
     level: config.logLevel,
     file: refused ? '-' : config.errorLogfile,
     role: 'router',
+    name: config.name,
     format: config.logFormat,
   });
+  setProcessTitle('router', config.name);
   const logger = log.logger;
   const bootFailed = (e: TsgunError): never => {
     logger.error({ code: e.code }, e.message);

@@ -19,6 +19,7 @@ import {
   workerMessage,
 } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
+import { setProcessTitle } from '../log/proc-title.js';
 import { onAppReady } from '../ready.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { AppLoadError } from './app-error.js';
@@ -138,14 +139,22 @@ async function main(): Promise<void> {
     file: refused ? '-' : config.errorLogfile,
     role: 'worker',
     worker: id,
+    name: config.name,
     format: config.logFormat,
   });
+  // The index (NODE_APP_INSTANCE), which a replacement worker takes over: what `ps` users track.
+  setProcessTitle('worker', config.name, Number(process.env['TSGUN_WORKER_INDEX'] ?? id));
   const logger = log.logger;
   if (refused) bootFailed(refused, logger);
   if (logError) bootFailed(logError, logger);
   let openConnections = () => 0;
+  let served = () => 0;
   // Heartbeat first, so a blocked boot is caught by the master like a blocked request.
-  stayAttached(config.timeout, () => openConnections());
+  stayAttached(
+    config.timeout,
+    () => openConnections(),
+    () => served(),
+  );
 
   // Installed first: a message that arrives while no listener exists is lost (the master sends
   // the TLS material right after forking).
@@ -216,6 +225,7 @@ async function main(): Promise<void> {
   await callHook(hooks.postWorkerInit, 'postWorkerInit', logger, self);
 
   const state: GateState = { requests: 0, draining: false };
+  served = () => state.requests;
   const maxRequests =
     config.maxRequests > 0
       ? config.maxRequests + Math.floor(Math.random() * (config.maxRequestsJitter + 1))

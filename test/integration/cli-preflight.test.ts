@@ -30,7 +30,10 @@ describe('the command line checks before it binds', () => {
     const help = await runTsgun(['help']);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /^Usage: tsgun \[options\] APP/);
-    assert.match(help.stdout, /Commands:\n\s+tsgun stats \[ADDR\] \[--json\]/);
+    assert.match(
+      help.stdout,
+      /Commands \(each has its own --help[^\n]*:\n[\s\S]*\n\s+tsgun stats \[ADDR\] \[--json\]/,
+    );
     assert.match(help.stdout, /tsgun top \[ADDR\]/);
     assert.equal(logLines(help.stderr).length, 0, 'nothing started');
     const version_ = await runTsgun(['version']);
@@ -40,10 +43,10 @@ describe('the command line checks before it binds', () => {
     assert.match(topic.stdout, /^Usage: tsgun stats \[options\] \[ADDR\][\s\S]*--json/);
   });
 
-  it('--help lists the stats and top commands', async () => {
+  it('--help lists the commands, stats and top among them', async () => {
     const r = await runTsgun(['--help']);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /Commands:[\s\S]*tsgun stats[\s\S]*tsgun top/);
+    assert.match(r.stdout, /Commands[^\n]*:[\s\S]*tsgun status[\s\S]*tsgun stats[\s\S]*tsgun top/);
   });
 
   it('a missing app file is reported before any port is bound or worker forked', async () => {

@@ -311,8 +311,11 @@ describe('router mode', () => {
       10,
     );
     const metrics = (await request(`${stats}/metrics`)).body;
-    assert.match(metrics, /^tsgun_upstream_requests_total\{upstream="worker \d+"\} \d+$/m);
-    assert.match(metrics, /^tsgun_router_restarts_total 1$/m);
+    assert.match(
+      metrics,
+      /^tsgun_upstream_requests_total\{name="app",upstream="worker \d+"\} \d+$/m,
+    );
+    assert.match(metrics, /^tsgun_router_restarts_total\{name="app"\} 1$/m);
     t.kill();
   });
 

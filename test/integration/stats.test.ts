@@ -59,7 +59,14 @@ function checkPrometheus(text: string): Map<string, number> {
     if (typed.get(family) === 'histogram' && m[1] !== family)
       assert.match(m[1]!, /_seconds_(bucket|sum|count)$/, 'histograms are in seconds');
     assert.doesNotMatch(m[2] ?? '', /\bpid=/, 'no pid label: series survive a reload');
-    samples.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
+    // Every sample carries --name first; the keys below leave it out (one name per server here).
+    const named = /^\{name="[^"]*"(?:,|\}$)/.exec(m[2] ?? '');
+    assert.ok(named, `no name label first: ${JSON.stringify(line)}`);
+    const rest = (m[2] ?? '')
+      .slice(named[0].length - 1)
+      .replace(/^[,}]$/, '')
+      .replace(/^,/, '{');
+    samples.set(`${m[1]}${rest}`, Number(m[3]));
   }
   return samples;
 }

@@ -39,6 +39,7 @@ function snapshot(over: Partial<StatsSnapshot> = {}): StatsSnapshot {
   return {
     version: '9.9.9',
     node: 'v22.0.0',
+    name: 'app',
     pid: 100,
     rssBytes: 1000,
     startedAt: 1_700_000_000_500,
@@ -145,11 +146,11 @@ describe('retired counters', () => {
       }),
     );
     const s = samples(renderPrometheus(doc));
-    assert.equal(s.get('tsgun_worker_requests_total{worker="0"}'), 8);
-    assert.equal(s.get('tsgun_worker_requests_total{worker="3"}'), 2);
-    assert.equal(s.get('tsgun_worker_pid{worker="0"}'), 1004);
-    assert.equal(s.has('tsgun_worker_pid{worker="3"}'), false);
-    assert.equal(s.get('tsgun_http_request_duration_seconds_count{code="4xx"}'), 1);
+    assert.equal(s.get('tsgun_worker_requests_total{name="app",worker="0"}'), 8);
+    assert.equal(s.get('tsgun_worker_requests_total{name="app",worker="3"}'), 2);
+    assert.equal(s.get('tsgun_worker_pid{name="app",worker="0"}'), 1004);
+    assert.equal(s.has('tsgun_worker_pid{name="app",worker="3"}'), false);
+    assert.equal(s.get('tsgun_http_request_duration_seconds_count{name="app",code="4xx"}'), 1);
     assert.equal(doc.retired.length, 2);
   });
 });
@@ -162,10 +163,10 @@ describe('Prometheus exposition', () => {
       ),
     );
     const s = samples(text);
-    assert.equal(s.get('process_start_time_seconds'), 1_700_000_000.5);
-    assert.equal(s.get('tsgun_build_info{version="9.9.9",node="v22.0.0"}'), 1);
-    assert.equal(s.get('tsgun_worker_event_loop_lag_p99_seconds{worker="0"}'), 0.012);
-    assert.equal(s.get('tsgun_worker_resident_memory_bytes{worker="0"}'), 5);
+    assert.equal(s.get('process_start_time_seconds{name="app"}'), 1_700_000_000.5);
+    assert.equal(s.get('tsgun_build_info{name="app",version="9.9.9",node="v22.0.0"}'), 1);
+    assert.equal(s.get('tsgun_worker_event_loop_lag_p99_seconds{name="app",worker="0"}'), 0.012);
+    assert.equal(s.get('tsgun_worker_resident_memory_bytes{name="app",worker="0"}'), 5);
     assert.doesNotMatch(text, /pid="/);
     assert.doesNotMatch(text, /_ms[ {]|_ms$/m);
     // Every sample follows its HELP and TYPE; counters end in _total.

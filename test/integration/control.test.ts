@@ -1,0 +1,438 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  fixture,
+  isAlive,
+  killAll,
+  plainLines,
+  runTsgun,
+  startApp,
+  startRouter,
+  Tsgun,
+} from '../helpers/tsgun.js';
+
+/**
+ * `tsgun status|reload|scale|stop` against a real master over its control socket, the refusals
+ * that must never reach (or signal) the wrong process, and the process titles `ps` shows.
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'tsgun-control-'));
+after(() => {
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let serial = 0;
+/** A master with a pidfile of its own; resolves once `workers` workers are ready. */
+async function master(workers: number, ...args: string[]): Promise<{ t: Tsgun; pidfile: string }> {
+  const pidfile = join(dir, `m${++serial}.pid`);
+  const t = startApp('-w', String(workers), '-p', pidfile, ...args);
+  await t.waitForReady(workers);
+  return { t, pidfile };
+}
+
+const control = (...args: string[]) => runTsgun(args);
+
+interface StatusJson {
+  name: string;
+  pid: number;
+  targetWorkers: number;
+  workers: {
+    index: number;
+    pid: number;
+    state: string;
+    generation: number;
+    requests: number;
+    rssBytes: number;
+    ageSeconds: number;
+  }[];
+}
+
+async function statusOf(pidfile: string): Promise<StatusJson> {
+  const r = await control('status', '-p', pidfile, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as StatusJson;
+}
+
+/** The command line of a process as `ps -o args=` shows it (what process.title wrote). */
+function cmdline(pid: number): string {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ');
+}
+
+function psArgs(pid: number): Promise<string> {
+  const ps = spawn('ps', ['-o', 'args=', '-p', String(pid)], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let out = '';
+  ps.stdout.setEncoding('utf8').on('data', (c: string) => {
+    out += c;
+  });
+  return once(ps, 'close').then(() => out.trim());
+}
+
+describe('control commands against a running master', () => {
+  let m: { t: Tsgun; pidfile: string };
+  before(async () => {
+    m = await master(2);
+  });
+
+  it('the control socket sits beside the pidfile, mode 0600, owned by the master user', () => {
+    const ctl = m.pidfile.replace(/\.pid$/, '.ctl');
+    const st = lstatSync(ctl);
+    assert.ok(st.isSocket());
+    assert.equal(st.mode & 0o777, 0o600);
+    assert.equal(st.uid, process.getuid!());
+  });
+
+  it('status prints the workers as a table and as JSON (index, pid, state, requests, RSS, age)', async () => {
+    const url = await m.t.url();
+    for (let i = 0; i < 4; i++) await fetch(url).then((r) => r.text());
+    const table = await control('status', '-p', m.pidfile);
+    assert.equal(table.code, 0, table.stderr);
+    const lines = table.stdout.trim().split('\n');
+    assert.match(lines[0]!, new RegExp(`app {2}master ${m.t.pid} .* workers 2/2$`));
+    assert.match(lines[1]!, /^INDEX +PID STATE +GEN +REQUESTS +RSS MiB +AGE$/);
+    assert.equal(lines.length, 4);
+    // Requests arrive with the workers' next heartbeat: poll the JSON until all 4 are counted.
+    let s = await statusOf(m.pidfile);
+    for (let deadline = Date.now() + 5000; Date.now() < deadline; s = await statusOf(m.pidfile)) {
+      if (s.workers.reduce((n, w) => n + w.requests, 0) === 4) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(s.pid, m.t.pid);
+    assert.equal(s.name, 'app');
+    assert.equal(s.targetWorkers, 2);
+    assert.deepEqual(
+      s.workers.map((w) => w.index),
+      [0, 1],
+    );
+    assert.deepEqual(s.workers.map((w) => w.pid).sort(), m.t.liveWorkerPids().sort());
+    assert.equal(
+      s.workers.reduce((n, w) => n + w.requests, 0),
+      4,
+    );
+    for (const w of s.workers) {
+      assert.equal(w.state, 'ready');
+      assert.ok(w.rssBytes > 10 * 1024 * 1024, `rss ${w.rssBytes}`);
+      assert.ok(w.ageSeconds >= 0);
+    }
+  });
+
+  it('scale N adds and removes workers, and waits until the count is reached', async () => {
+    const up = await control('scale', '3', '-p', m.pidfile);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /^scaled: master \d+, 3 worker\(s\)/);
+    let s = await statusOf(m.pidfile);
+    assert.equal(s.workers.filter((w) => w.state === 'ready').length, 3);
+    const down = await control('scale', '1', '-p', m.pidfile);
+    assert.equal(down.code, 0, down.stderr);
+    s = await statusOf(m.pidfile);
+    assert.equal(s.targetWorkers, 1);
+    assert.equal(s.workers.filter((w) => w.state !== 'closing').length, 1);
+    assert.ok(m.t.logs.some((l) => l.msg === 'scale: 3 worker(s)'));
+    const queued = await control('scale', '2', '--no-wait', '-p', m.pidfile);
+    assert.equal(queued.stdout, `scale: queued by master ${m.t.pid}\n`);
+    await m.t.waitForLog((l) => l.msg === 'scale: 2 worker(s)');
+  });
+
+  it('reload replaces every worker (new pids, next generation) and waits for them', async () => {
+    const before = await statusOf(m.pidfile);
+    const r = await control('reload', '-p', m.pidfile);
+    assert.equal(r.code, 0, r.stderr);
+    const s = await statusOf(m.pidfile);
+    const live = s.workers.filter((w) => w.state !== 'closing');
+    assert.equal(live.length, 2);
+    const old = new Set(before.workers.map((w) => w.pid));
+    for (const w of live) {
+      assert.ok(!old.has(w.pid), `worker ${w.pid} was not replaced`);
+      assert.ok(w.generation > Math.max(...before.workers.map((x) => x.generation)));
+      assert.equal(w.state, 'ready');
+    }
+    assert.ok(m.t.logs.some((l) => l.msg === 'handling signal SIGHUP'));
+  });
+
+  it('scale N is validated like --workers, before any master is asked', async () => {
+    for (const bad of ['0', 'many', '-1']) {
+      const r = await control('scale', bad, '-p', m.pidfile);
+      assert.equal(r.code, 2);
+      assert.deepEqual(plainLines(r.stderr).length, 1);
+      assert.match(
+        r.stderr,
+        new RegExp(`tsgun scale: N: .*${bad.replace('-', '\\-')}.*\\[TSGUN_ERR_CONFIG_INVALID\\]`),
+      );
+    }
+    const none = await control('status');
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /give -p\/--pid FILE or --control-socket PATH/);
+  });
+
+  it('a control socket owned by another user is refused before connecting', async () => {
+    const ctl = m.pidfile.replace(/\.pid$/, '.ctl');
+    const mark = m.t.logs.length;
+    chownSync(ctl, 65534, 65534);
+    try {
+      const r = await control('stop', '-p', m.pidfile);
+      assert.equal(r.code, 2);
+      assert.match(
+        r.stderr,
+        /belongs to uid 65534, not to this user .*\[TSGUN_ERR_CONTROL_SOCKET\]/,
+      );
+      const direct = await control('status', '--control-socket', ctl);
+      assert.equal(direct.code, 2);
+    } finally {
+      chownSync(ctl, process.getuid!(), process.getgid!());
+    }
+    assert.ok(isAlive(m.t.pid));
+    assert.ok(!m.t.logs.slice(mark).some((l) => String(l.msg).startsWith('control:')));
+  });
+
+  it('stop is graceful, waits for the exit, and the master removes pidfile and socket', async () => {
+    const r = await control('stop', '-p', m.pidfile);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `stopped: master ${m.t.pid}\n`);
+    assert.deepEqual(await m.t.exited, { code: 0, signal: null });
+    assert.ok(m.t.logs.some((l) => l.msg === 'stopping gracefully'));
+    assert.ok(!existsSync(m.pidfile));
+    assert.ok(!existsSync(m.pidfile.replace(/\.pid$/, '.ctl')));
+    // Nobody answers now: one line, exit 5.
+    const gone = await control('status', '-p', m.pidfile);
+    assert.equal(gone.code, 5);
+    assert.match(gone.stderr, /no pidfile at .*\[TSGUN_ERR_NO_MASTER\]/);
+  });
+});
+
+describe('stop --quick, --control-socket, --name', () => {
+  it('stop --quick stops now (QUIT) with exit 0', async () => {
+    const ctl = join(dir, 'quick.sock');
+    const t = startApp('-w', '2', '--control-socket', ctl, '--name', 'shop');
+    await t.waitForReady(2);
+    const r = await control('stop', '--quick', '--control-socket', ctl);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await t.exited, { code: 0, signal: null });
+    assert.ok(t.logs.some((l) => l.msg === 'stopping now'));
+    assert.ok(
+      t.logs.every((l) => l.name === 'shop'),
+      'every log line carries the name',
+    );
+    assert.ok(!existsSync(ctl));
+  });
+
+  it('a second master on the same control socket is refused with one line, the first unharmed', async () => {
+    const ctl = join(dir, 'shared.sock');
+    const first = startApp('--control-socket', ctl);
+    await first.waitForReady(1);
+    const second = await runTsgun([
+      fixture('app.mjs'),
+      '-b',
+      '127.0.0.1:0',
+      '--control-socket',
+      ctl,
+    ]);
+    assert.equal(second.code, 2);
+    assert.match(
+      second.stderr,
+      /^tsgun: error: --control-socket: address already in use: .*shared\.sock \[TSGUN_ERR_CONTROL_SOCKET\]$/m,
+    );
+    const s = await control('status', '--control-socket', ctl, '--json');
+    assert.equal(JSON.parse(s.stdout).pid, first.pid);
+    first.kill();
+  });
+
+  it('a control socket in a directory every user may write is refused', async () => {
+    const open = join(dir, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const r = await runTsgun([
+      fixture('app.mjs'),
+      '-b',
+      '127.0.0.1:0',
+      '--control-socket',
+      join(open, 'c.sock'),
+    ]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /writable by every user and not sticky.*\[TSGUN_ERR_CONTROL_SOCKET\]/);
+    // A symlink planted at the path is neither followed nor replaced.
+    const target = join(dir, 'victim');
+    writeFileSync(target, 'keep');
+    const planted = join(dir, 'planted.sock');
+    symlinkSync(target, planted);
+    const l = await runTsgun([
+      fixture('app.mjs'),
+      '-b',
+      '127.0.0.1:0',
+      '--control-socket',
+      planted,
+    ]);
+    assert.equal(l.code, 2);
+    assert.match(
+      l.stderr,
+      /--control-socket: not a socket, refusing to replace it: .*planted\.sock/,
+    );
+    assert.ok(lstatSync(planted).isSymbolicLink());
+    assert.equal(readFileSync(target, 'utf8'), 'keep');
+  });
+});
+
+describe('control socket across a USR2 upgrade', () => {
+  it('the new master answers at PATH.2, then at PATH once promoted; the old one leaves it alone', async () => {
+    const { t, pidfile } = await master(1);
+    const ctl = pidfile.replace(/\.pid$/, '.ctl');
+    const newMaster = await t.upgrade(1);
+    const side = await control('status', '--control-socket', `${ctl}.2`, '--json');
+    assert.equal(side.code, 0, side.stderr);
+    assert.equal(JSON.parse(side.stdout).pid, newMaster);
+    assert.equal((await statusOf(pidfile)).pid, t.pid);
+    // Stop the old master through its socket; the new one is promoted and takes the path over.
+    const stop = await control('stop', '-p', pidfile);
+    assert.equal(stop.code, 0, stop.stderr);
+    await t.waitForLog((l) => l.pid === newMaster && l.msg === 'master has been promoted', 15_000);
+    let s: StatusJson | null = null;
+    for (let deadline = Date.now() + 5000; Date.now() < deadline; ) {
+      const r = await control('status', '-p', pidfile, '--json');
+      if (r.code === 0) {
+        s = JSON.parse(r.stdout) as StatusJson;
+        if (s.pid === newMaster) break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(s?.pid, newMaster);
+    assert.ok(!existsSync(`${ctl}.2`));
+    const end = await control('stop', '-p', pidfile);
+    assert.equal(end.code, 0, end.stderr);
+    assert.ok(!existsSync(ctl));
+  });
+});
+
+describe('no master answers: one line, non-zero, never a signal to the wrong pid', () => {
+  it('a pidfile naming a live process that is not tsgun: refused, and that process survives', async () => {
+    const other = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    try {
+      const pidfile = join(dir, 'other.pid');
+      writeFileSync(pidfile, `${other.pid}\n`);
+      for (const verb of [['stop'], ['stop', '--quick'], ['reload'], ['scale', '2'], ['status']]) {
+        const r = await control(...verb, '-p', pidfile);
+        assert.equal(r.code, 5, r.stderr);
+        assert.equal(plainLines(r.stderr).length, 1);
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `process ${other.pid}, which is not a tsgun master \\(sleep 30\\) \\[TSGUN_ERR_NO_MASTER\\]`,
+          ),
+        );
+      }
+      assert.ok(isAlive(other.pid!));
+      assert.equal(other.exitCode, null);
+      assert.equal(other.signalCode, null);
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+
+  it('a stale pidfile, a garbage one, a missing socket, a stale socket, a symlink', async () => {
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await once(dead, 'exit');
+    const stale = join(dir, 'stale.pid');
+    writeFileSync(stale, `${dead.pid}\n`);
+    let r = await control('stop', '-p', stale);
+    assert.equal(r.code, 5);
+    assert.match(
+      r.stderr,
+      new RegExp(`stale pidfile .*: process ${dead.pid} is not running \\[TSGUN_ERR_NO_MASTER\\]`),
+    );
+
+    const garbage = join(dir, 'garbage.pid');
+    writeFileSync(garbage, '-1\n');
+    r = await control('stop', '-p', garbage);
+    assert.equal(r.code, 5);
+    assert.match(r.stderr, /holds no pid: "-1\\n" .*\[TSGUN_ERR_NO_MASTER\]/);
+
+    r = await control('status', '--control-socket', join(dir, 'nothing.sock'));
+    assert.equal(r.code, 5);
+    assert.match(r.stderr, /no such socket: .*nothing\.sock/);
+
+    // A socket file nobody listens on any more (a master that was SIGKILLed).
+    const { t, pidfile } = await master(1);
+    t.kill();
+    await t.exited;
+    r = await control('status', '-p', pidfile);
+    assert.equal(r.code, 5);
+    assert.match(r.stderr, /stale pidfile/);
+    r = await control('status', '--control-socket', pidfile.replace(/\.pid$/, '.ctl'));
+    assert.equal(r.code, 5);
+    assert.match(
+      r.stderr,
+      /no master answers at .* \(a stale control socket\) \[TSGUN_ERR_NO_MASTER\]/,
+    );
+
+    const link = join(dir, 'link.sock');
+    symlinkSync(pidfile.replace(/\.pid$/, '.ctl'), link);
+    r = await control('status', '--control-socket', link);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /is a symlink: refusing to follow it \[TSGUN_ERR_CONTROL_SOCKET\]/);
+  });
+});
+
+describe('process titles and --help', () => {
+  it('ps shows tsgun: master/worker N/router [NAME]', async () => {
+    const t = await startRouter(2, '--name', 'billing');
+    const masterArgs = await psArgs(t.pid);
+    assert.equal(masterArgs, 'tsgun: master [billing]');
+    const workers = t.liveWorkerPids().map(cmdline).sort();
+    assert.deepEqual(workers, ['tsgun: worker 0 [billing]', 'tsgun: worker 1 [billing]']);
+    const router = t.logs.find((l) => l.role === 'router')!.pid;
+    assert.equal(cmdline(router), 'tsgun: router [billing]');
+    t.kill();
+  });
+
+  it('the default name is the package.json name beside the app, else the file name', async () => {
+    const app = join(dir, 'pkgapp');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'package.json'), '{"name":"orders-api"}');
+    writeFileSync(join(app, 'server.mjs'), readFileSync(fixture('app.mjs'), 'utf8'));
+    const plain = startApp(); // test/fixtures/app.mjs: no package.json beside it
+    const withPkg = new Tsgun([join(app, 'server.mjs'), '-b', '127.0.0.1:0']);
+    await plain.waitForReady(1);
+    await withPkg.waitForReady(1);
+    assert.equal(cmdline(plain.pid), 'tsgun: master [app]');
+    assert.equal(cmdline(withPkg.pid), 'tsgun: master [orders-api]');
+    assert.ok(withPkg.logs.every((l) => l.name === 'orders-api'));
+    plain.kill();
+    withPkg.kill();
+  });
+
+  it('--help lists every command, and each has its own --help', async () => {
+    const help = await runTsgun(['--help']);
+    assert.equal(help.code, 0);
+    for (const cmd of ['status', 'reload', 'scale', 'stop', 'stats', 'top', 'help', 'version'])
+      assert.match(help.stdout, new RegExp(`^  tsgun ${cmd}\\b`, 'm'), cmd);
+    for (const cmd of ['status', 'reload', 'scale', 'stop', 'stats', 'top']) {
+      const own = await runTsgun([cmd, '--help']);
+      assert.equal(own.code, 0, cmd);
+      assert.match(own.stdout, new RegExp(`^Usage: tsgun ${cmd} `, 'm'));
+      const viaHelp = await runTsgun(['help', cmd]);
+      assert.equal(viaHelp.stdout, own.stdout);
+    }
+    const scale = await runTsgun(['scale', '--help']);
+    assert.match(scale.stdout, /-p, --pid <FILE>/);
+    assert.match(scale.stdout, /--control-socket <PATH>/);
+    const typo = await runTsgun(['stop', '--quik', '-p', 'x']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /tsgun stop: unknown option '--quik' \(did you mean --quick\?\)/);
+  });
+});
