@@ -4,11 +4,12 @@ import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js'
 import { type HookName, runHook, type ServerFacade } from '../hooks.js';
 import { heartbeatMs, type TlsMaterial } from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
-import { autoWorkers, readCpuFacts } from './cpus.js';
+import { workerCount } from './cpus.js';
 import { JobRuns, runCronAction } from './job-runs.js';
 import { preparedLogFiles } from './log-files.js';
 import { MasterStats } from './master-stats.js';
 import { createMode, type DataPathMode, type StopMode } from './modes/mode.js';
+import { SystemdNotifier } from './notify.js';
 import { removePidfile } from './pidfile.js';
 import { mergeReloadedConfig, type TlsReload } from './reload-config.js';
 import { watchForReload } from './reloader.js';
@@ -77,11 +78,13 @@ export class Arbiter {
   private readonly jobs: JobRuns;
   private readonly mode: DataPathMode;
   private readonly workers: WorkerTable;
+  private readonly notify: SystemdNotifier;
 
   constructor(private readonly opts: ArbiterOptions) {
     this.config = opts.config;
-    this.target = this.workerCount(opts.config);
+    this.target = workerCount(opts.config, this.logger);
     this.upgrade = new Upgrade(opts.upgradeFrom, opts.pidfile, this.logger);
+    this.notify = new SystemdNotifier(process.env, this.logger, () => this.target);
     this.scheduler = new Scheduler(opts.config.cronTimezone, this.logger);
     this.jobs = new JobRuns(this.scheduler, () => this.workers.jobWorkers());
     this.stats = new MasterStats({
@@ -116,6 +119,7 @@ export class Arbiter {
         wake: () => this.wake(),
         halt: (exitCode, message, code) => this.halt(exitCode, message, code),
         hook: (name, ...args) => this.hook(name, this.server, ...args),
+        reloaded: () => this.notify.reloaded(),
       },
       mode: this.mode,
       stats: this.stats,
@@ -166,6 +170,7 @@ export class Arbiter {
       this.upgrade.start(
         { sockets: this.opts.sockets, argv: this.opts.argv, cwd: this.opts.startCwd },
         () => this.hook('preExec', this.server),
+        () => this.notify.upgradeEnded(this.stopping !== null),
       ),
     // WINCH: stop every worker but keep the master (the old master during an upgrade).
     SIGWINCH: () => {
@@ -274,7 +279,7 @@ export class Arbiter {
     const { config, notices } = mergeReloadedConfig(this.config, next, tls);
     for (const n of notices) this.logger[n.level](n.fields, n.message);
     this.config = config;
-    this.setTarget(this.workerCount(this.config));
+    this.setTarget(workerCount(this.config, this.logger));
     this.setCron();
   }
 
@@ -295,14 +300,6 @@ export class Arbiter {
         credentials: this.opts.credentials,
       }),
     );
-  }
-
-  /** -w auto is resolved here, from the kernel's view of this process, and the log says how. */
-  private workerCount(config: Config): number {
-    if (config.workers !== 'auto') return config.workers;
-    const { workers, how } = autoWorkers(readCpuFacts(process.env));
-    this.logger.info({ workers, how }, `-w auto: ${workers} worker(s) (${how})`);
-    return workers;
   }
 
   private setTarget(next: number): void {
@@ -334,6 +331,7 @@ export class Arbiter {
     // During an upgrade the other master still serves on these sockets: leave their files.
     const unlink = this.opts.ownsSocketFiles && !this.upgrade.shared;
     if (!this.stopping) closeAll(this.opts.sockets, unlink);
+    this.notify.stopping(mode, this.upgrade.shared);
     this.stopping = mode;
     this.stoppingSince = Date.now();
     if (this.mode.stop(mode)) this.workers.stopAll(mode);
@@ -394,6 +392,7 @@ export class Arbiter {
   ) as ServerFacade;
 
   private hook(name: HookName, ...args: unknown[]): void {
+    this.notify.hook(name);
     runHook(this.config, name, this.logger, ...args);
   }
 }

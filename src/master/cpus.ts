@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type { Config } from '../config/registry.js';
+import type { Logger } from '../log/logger.js';
 
 /** What the kernel says about this process's CPU budget; read by readCpuFacts, decided purely. */
 export interface CpuFacts {
@@ -78,4 +80,12 @@ export function readCpuFacts(env: NodeJS.ProcessEnv): CpuFacts {
     available: availableParallelism(),
     webConcurrency: env['WEB_CONCURRENCY'],
   };
+}
+
+/** The worker count to run: -w auto is resolved here, from the kernel's view of this process, and the log says how. */
+export function workerCount(config: Pick<Config, 'workers'>, logger: Logger): number {
+  if (config.workers !== 'auto') return config.workers;
+  const { workers, how } = autoWorkers(readCpuFacts(process.env));
+  logger.info({ workers, how }, `-w auto: ${workers} worker(s) (${how})`);
+  return workers;
 }

@@ -28,6 +28,8 @@ export interface TableHost {
   halt(exitCode: ExitCodeValue, message: string, code: ErrorCodeValue): void;
   /** Run a master hook; the arbiter passes its `server` first. */
   hook(name: HookName, ...args: unknown[]): void;
+  /** Every worker of the generation a HUP started is ready. */
+  reloaded(): void;
 }
 
 export interface TableDeps {
@@ -184,6 +186,7 @@ export class WorkerTable {
     ) {
       this.reloading = false;
       this.logger.info({ generation: this.generation }, 'reload complete');
+      this.host.reloaded();
     }
   }
 
