@@ -119,7 +119,7 @@ export class Arbiter {
         wake: () => this.wake(),
         halt: (exitCode, message, code) => this.halt(exitCode, message, code),
         hook: (name, ...args) => this.hook(name, this.server, ...args),
-        reloaded: () => this.notify.reloaded(),
+        reloaded: (aborted) => this.notify.reloaded(aborted),
       },
       mode: this.mode,
       stats: this.stats,

@@ -19,7 +19,7 @@ import type { Logger } from '../log/logger.js';
 export type NotifyEvent =
   | { readonly kind: 'ready'; readonly pid: number; readonly workers: number }
   | { readonly kind: 'reloading'; readonly monotonicUsec: bigint }
-  | { readonly kind: 'reloaded'; readonly workers: number }
+  | { readonly kind: 'reloaded'; readonly workers: number; readonly aborted: boolean }
   | { readonly kind: 'stopping'; readonly mode: 'graceful' | 'quick' };
 
 /** STATUS= is one line of free text. */
@@ -41,7 +41,15 @@ export function notifyMessage(event: NotifyEvent): string[] {
         status('reloading: replacing workers'),
       ];
     case 'reloaded':
-      return ['READY=1', status(`reload complete: ${event.workers} worker(s) ready`)];
+      // An aborted reload still serves (the old workers): running again, and the status says so.
+      return [
+        'READY=1',
+        status(
+          event.aborted
+            ? 'reload aborted: the old workers keep serving (see the log)'
+            : `reload complete: ${event.workers} worker(s) ready`,
+        ),
+      ];
     case 'stopping':
       return ['STOPPING=1', status(event.mode === 'graceful' ? 'stopping gracefully' : 'stopping')];
   }
@@ -85,11 +93,11 @@ export class SystemdNotifier {
     } else if (name === 'preExec') this.muted = true;
   }
 
-  /** Every worker of the new generation is ready. */
-  reloaded(): void {
+  /** Every worker of the new generation is ready, or the reload was aborted. */
+  reloaded(aborted: boolean): void {
     if (!this.reloading) return;
     this.reloading = false;
-    this.send({ kind: 'reloaded', workers: this.workers() });
+    this.send({ kind: 'reloaded', workers: this.workers(), aborted });
   }
 
   /** The new master of a USR2 upgrade exited while this one still serves: it is main again. */

@@ -28,8 +28,8 @@ export interface TableHost {
   halt(exitCode: ExitCodeValue, message: string, code: ErrorCodeValue): void;
   /** Run a master hook; the arbiter passes its `server` first. */
   hook(name: HookName, ...args: unknown[]): void;
-  /** Every worker of the generation a HUP started is ready. */
-  reloaded(): void;
+  /** A HUP's reload ended: every worker of the new generation is ready, or it was aborted. */
+  reloaded(aborted: boolean): void;
 }
 
 export interface TableDeps {
@@ -186,7 +186,7 @@ export class WorkerTable {
     ) {
       this.reloading = false;
       this.logger.info({ generation: this.generation }, 'reload complete');
-      this.host.reloaded();
+      this.host.reloaded(false);
     }
   }
 
@@ -372,6 +372,7 @@ export class WorkerTable {
         );
         this.spawnAllowed = false;
         this.reloading = false;
+        this.host.reloaded(true);
         for (const o of this.workers.values()) o.generation = this.generation;
         break;
       }

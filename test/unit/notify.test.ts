@@ -18,9 +18,13 @@ describe('systemd notify messages', () => {
     ]);
   });
   it('reloaded and stopping', () => {
-    assert.deepEqual(notifyMessage({ kind: 'reloaded', workers: 2 }), [
+    assert.deepEqual(notifyMessage({ kind: 'reloaded', workers: 2, aborted: false }), [
       'READY=1',
       'STATUS=reload complete: 2 worker(s) ready',
+    ]);
+    assert.deepEqual(notifyMessage({ kind: 'reloaded', workers: 2, aborted: true }), [
+      'READY=1',
+      'STATUS=reload aborted: the old workers keep serving (see the log)',
     ]);
     assert.deepEqual(notifyMessage({ kind: 'stopping', mode: 'quick' }), [
       'STOPPING=1',
