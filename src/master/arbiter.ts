@@ -331,7 +331,7 @@ export class Arbiter {
     // During an upgrade the other master still serves on these sockets: leave their files.
     const unlink = this.opts.ownsSocketFiles && !this.upgrade.shared;
     if (!this.stopping) closeAll(this.opts.sockets, unlink);
-    this.notify.stopping(mode, this.upgrade.shared);
+    if (!this.stopping) this.notify.stopping(mode, this.upgrade.shared);
     this.stopping = mode;
     this.stoppingSince = Date.now();
     if (this.mode.stop(mode)) this.workers.stopAll(mode);
