@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -25,9 +25,10 @@ function kinds(socket: NotifySocket): string[] {
   );
 }
 
-function startNotified(socket: NotifySocket, env: NodeJS.ProcessEnv = {}): Tsgun {
+/** Two workers, NOTIFY_SOCKET set to `notifySocket` ('' to leave it empty). */
+function startNotified(notifySocket: string, env: NodeJS.ProcessEnv = {}): Tsgun {
   return new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0', '-w', '2'], {
-    env: { NOTIFY_SOCKET: socket.path, ...env },
+    env: { NOTIFY_SOCKET: notifySocket, ...env },
   });
 }
 
@@ -36,7 +37,7 @@ describe('systemd Type=notify (a real datagram socket as NOTIFY_SOCKET)', () => 
     const socket = new NotifySocket();
     after(() => socket.close());
     await socket.listening;
-    const t = startNotified(socket);
+    const t = startNotified(socket.path);
     await t.waitForReady(2);
     const ready = await socket.waitFor((m) => m.fields['READY'] === '1');
     assert.equal(ready.fields['MAINPID'], String(t.pid));
@@ -79,7 +80,7 @@ describe('systemd Type=notify (a real datagram socket as NOTIFY_SOCKET)', () => 
     const socket = new NotifySocket();
     after(() => socket.close());
     await socket.listening;
-    const t = startNotified(socket);
+    const t = startNotified(socket.path);
     await t.waitForReady(2);
     const newMaster = await t.upgrade(2);
     await socket.waitFor((m) => m.fields['MAINPID'] === String(newMaster));
@@ -98,7 +99,7 @@ describe('systemd Type=notify (a real datagram socket as NOTIFY_SOCKET)', () => 
   });
 
   it('systemd-notify missing: one warning line, and the server keeps serving through a HUP', async () => {
-    const t = startNotified({ path: join(scratch, 'nobody-listens.sock') } as NotifySocket, {
+    const t = startNotified(join(scratch, 'nobody-listens.sock'), {
       PATH: join(scratch, 'empty-path'),
     });
     await t.waitForReady(2);
@@ -114,17 +115,16 @@ describe('systemd Type=notify (a real datagram socket as NOTIFY_SOCKET)', () => 
     // A systemd-notify first on PATH that leaves a trace: the control run shows it would.
     const bin = join(scratch, 'bin');
     const trace = join(scratch, 'trace');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(bin, { recursive: true });
     writeFileSync(join(bin, 'systemd-notify'), `#!/bin/sh\necho "$@" >> '${trace}'\n`);
     chmodSync(join(bin, 'systemd-notify'), 0o755);
     const env = { PATH: `${bin}:${process.env['PATH']}` };
-    const quiet = startNotified({ path: '' } as NotifySocket, env);
+    const quiet = startNotified('', env);
     await quiet.waitForReady(2);
     await quiet.reload();
     quiet.kill();
     assert.equal(existsSync(trace), false);
-    const control = startNotified({ path: join(scratch, 'x.sock') } as NotifySocket, env);
+    const control = startNotified(join(scratch, 'x.sock'), env);
     await control.waitForReady(2);
     await control.reload();
     control.kill();
