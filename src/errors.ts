@@ -50,7 +50,8 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   TSGUN_ERR_CONFIG_INVALID: { exit: ExitCode.CONFIG, meaning: 'a setting has an invalid value' },
   TSGUN_ERR_CONFIG_UNKNOWN_KEY: {
     exit: ExitCode.CONFIG,
-    meaning: 'an unknown setting or flag (with a did-you-mean hint)',
+    meaning:
+      'an unknown setting or flag (with a did-you-mean hint); an unknown TSGUN_* variable only warns',
   },
   TSGUN_ERR_BIND: {
     exit: ExitCode.CONFIG,

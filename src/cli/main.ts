@@ -28,8 +28,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (foreign) throw foreign;
   const loaded = await loadConfig(argv, process.env);
   if (loaded.kind === 'exit') return loaded.code;
-  const { config } = loaded.resolved;
+  const { config, warnings } = loaded.resolved;
+  // Before a master exists there is no log: plain lines, like the errors.
+  const warnPlain = () => {
+    for (const w of warnings) process.stderr.write(`tsgun: warning: ${w}\n`);
+  };
   if (config.printConfig) {
+    warnPlain();
     process.stdout.write(`${JSON.stringify(describeConfig(loaded.resolved), null, 2)}\n`);
     return ExitCode.OK;
   }
@@ -42,9 +47,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   checkAppExists(config);
-  if (config.checkConfig) return checkApp(config);
+  if (config.checkConfig) {
+    warnPlain();
+    return checkApp(config);
+  }
 
-  return startMaster(config, argv, startCwd, (logger) => announceConfigFile(logger, loaded));
+  return startMaster(config, argv, startCwd, (logger) => {
+    announceConfigFile(logger, loaded);
+    for (const w of warnings) logger.warn(w);
+  });
 }
 
 main(process.argv.slice(2)).then(

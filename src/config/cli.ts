@@ -110,13 +110,3 @@ export function parseArgs(argv: readonly string[], origin = 'the command line'):
   if (app !== undefined) values.app = app;
   return { kind: 'run', values };
 }
-
-/** TSGUN_CMD_ARGS is split like a shell would split simple words and quotes. */
-export function splitArgs(text: string): string[] {
-  const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]!));
-  }
-  return out;
-}

@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
-import { parseArgs, splitArgs } from './cli.js';
+import { parseArgs } from './cli.js';
 import { type Env, envName } from './registry.js';
 import { CMD_ARGS_ENV, type Resolved, resolveConfig } from './resolve.js';
+import { splitShellWords } from './shell-words.js';
 import { checkTypeScript } from './typescript.js';
 
 export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
@@ -55,6 +56,17 @@ export type LoadResult =
     }
   | { readonly kind: 'exit'; readonly code: number };
 
+/** TSGUN_CMD_ARGS split like a shell (quotes, backslashes); a broken quote is one line naming it. */
+export function cmdArgsWords(text: string): string[] {
+  try {
+    return splitShellWords(text);
+  } catch (err) {
+    throw new ConfigError([
+      `${CMD_ARGS_ENV}: ${(err as Error).message} in ${JSON.stringify(text)}`,
+    ]);
+  }
+}
+
 /** Read every layer (argv, TSGUN_CMD_ARGS, the environment, the config file) and resolve them. */
 export async function loadConfig(argv: readonly string[], env: Env): Promise<LoadResult> {
   const cli = parseArgs(argv);
@@ -62,7 +74,7 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
   const envArgsText = env[CMD_ARGS_ENV];
   let envArgs: Record<string, unknown> | undefined;
   if (envArgsText) {
-    const parsed = parseArgs(splitArgs(envArgsText), 'TSGUN_CMD_ARGS');
+    const parsed = parseArgs(cmdArgsWords(envArgsText), CMD_ARGS_ENV);
     if (parsed.kind === 'exit') return parsed;
     envArgs = parsed.values;
   }

@@ -599,6 +599,14 @@ export const REGISTRY = defineRegistry({
     help: "Where JSON log lines go ('-' = stderr).",
     hup: false,
   }),
+  captureOutput: setting({
+    section: 'Logging',
+    flags: ['--capture-output'],
+    default: false,
+    parse: bool,
+    help: "The app's stdout and stderr lines become error log records (info and error), with the worker's index.",
+    hup: true,
+  }),
   accessLogfile: setting({
     section: 'Logging',
     flags: ['--access-logfile'],

@@ -1,5 +1,6 @@
 import { ConfigError, ErrorCode } from '../errors.js';
 import { UPGRADE_ENV, WORKER_ENV } from '../ipc/protocol.js';
+import { foreignEnvWarnings } from './foreign-env.js';
 import { canonicalKey } from './keys.js';
 import {
   type Config,
@@ -29,6 +30,8 @@ export interface Layers {
 export interface Resolved {
   readonly config: Config;
   readonly sources: Readonly<Record<SettingName, Source>>;
+  /** One line each: what was ignored (unknown TSGUN_* variables), for the start's log. */
+  readonly warnings: readonly string[];
 }
 
 /** Extra command-line arguments from the environment (Gunicorn's GUNICORN_CMD_ARGS). */
@@ -109,19 +112,19 @@ export function resolveConfig(layers: Layers): Resolved {
     const env = REGISTRY[name].env;
     if (env) envNames.set(env, name);
   }
+  // Unknown TSGUN_* names warn and never stop the start (see foreign-env.ts); a known name with
+  // a bad value is a problem like any other.
+  const unknownEnv: string[] = [];
   for (const [key, raw] of Object.entries(layers.env)) {
     if (raw === undefined || !key.startsWith('TSGUN_')) continue;
     const name = envNames.get(key);
     if (name === undefined) {
-      if (INTERNAL_ENV.has(key)) continue;
-      unknownKeys = true;
-      problems.push(
-        `unknown environment variable ${key}${hint(key, [...envNames.keys(), CMD_ARGS_ENV])}`,
-      );
+      if (!INTERNAL_ENV.has(key)) unknownEnv.push(key);
       continue;
     }
     apply(name, raw, 'env', key);
   }
+  const warnings = foreignEnvWarnings(unknownEnv.sort(), [...envNames.keys(), CMD_ARGS_ENV]);
 
   for (const [layer, source, origin] of [
     [layers.envArgs, 'TSGUN_CMD_ARGS', 'TSGUN_CMD_ARGS'],
@@ -165,7 +168,11 @@ export function resolveConfig(layers: Layers): Resolved {
         : ErrorCode.CONFIG_INVALID,
     );
   }
-  return { config: deepFreeze(values as Settings), sources: Object.freeze(sources) };
+  return {
+    config: deepFreeze(values as Settings),
+    sources: Object.freeze(sources),
+    warnings: Object.freeze(warnings),
+  };
 }
 
 /** The resolved settings in their written form, for --print-config and the worker's boot. */

@@ -1,4 +1,3 @@
-import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/registry.js';
 import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import { type HookName, runHook, type ServerFacade } from '../hooks.js';
@@ -10,8 +9,9 @@ import { JobRuns, runCronAction } from './job-runs.js';
 import { preparedLogFiles } from './log-files.js';
 import { MasterStats } from './master-stats.js';
 import { createMode, type DataPathMode, type StopMode } from './modes/mode.js';
+import { SystemdNotifier } from './notify.js';
 import { removePidfile } from './pidfile.js';
-import { applyReloadedConfig } from './reload-apply.js';
+import { applyReloadedConfig, readReloadedConfig } from './reload-apply.js';
 import { watchForReload } from './reloader.js';
 import { Scheduler } from './scheduler.js';
 import { type BoundSocket, closeAll } from './sockets.js';
@@ -84,11 +84,13 @@ export class Arbiter {
   private readonly jobs: JobRuns;
   private readonly mode: DataPathMode;
   private readonly workers: WorkerTable;
+  private readonly notify: SystemdNotifier;
 
   constructor(private readonly opts: ArbiterOptions) {
     this.config = opts.config;
     this.target = workerCount(opts.config.workers, this.logger);
     this.upgrade = new Upgrade(opts.upgradeFrom, opts.pidfile, this.logger, opts.onPromoted);
+    this.notify = new SystemdNotifier(process.env, this.logger, () => this.target);
     this.scheduler = new Scheduler(opts.config.cronTimezone, this.logger);
     this.jobs = new JobRuns(this.scheduler, () => this.workers.jobWorkers());
     this.stats = new MasterStats({
@@ -123,6 +125,7 @@ export class Arbiter {
         wake: () => this.wake(),
         halt: (exitCode, message, code) => this.halt(exitCode, message, code),
         hook: (name, ...args) => this.hook(name, this.server, ...args),
+        reloaded: (aborted) => this.notify.reloaded(aborted),
       },
       mode: this.mode,
       stats: this.stats,
@@ -169,7 +172,12 @@ export class Arbiter {
       this.workers.signalReady('SIGUSR1');
       this.mode.reopenLogs();
     },
-    SIGUSR2: () => this.upgrade.start(this.opts, () => this.hook('preExec', this.server)),
+    SIGUSR2: () =>
+      this.upgrade.start(
+        this.opts,
+        () => this.hook('preExec', this.server),
+        () => this.notify.upgradeEnded(this.stopping !== null),
+      ),
     // WINCH: stop every worker but keep the master (the old master during an upgrade).
     SIGWINCH: () => {
       this.setTarget(0);
@@ -241,15 +249,8 @@ export class Arbiter {
   private async reload(): Promise<void> {
     if (this.stopping) return;
     await this.hook('onReload', this.server);
-    try {
-      const loaded = await loadConfig(this.opts.argv, process.env);
-      if (loaded.kind === 'run') this.applyReloadedConfig(loaded.resolved.config);
-    } catch (err) {
-      this.logger.error(
-        { err: (err as Error).message },
-        'reload: config is invalid, keeping the current one',
-      );
-    }
+    const next = await readReloadedConfig(this.opts.argv, this.logger);
+    if (next) this.applyReloadedConfig(next);
     if (this.stopping) return;
     this.workers.nextGeneration();
     this.stats.counts.reloads++;
@@ -323,6 +324,7 @@ export class Arbiter {
     // During an upgrade the other master still serves on these sockets: leave their files.
     const unlink = this.opts.ownsSocketFiles && !this.upgrade.shared;
     if (!this.stopping) closeAll(this.opts.sockets, unlink);
+    if (!this.stopping) this.notify.stopping(mode, this.upgrade.shared);
     this.stopping = mode;
     this.stoppingSince = Date.now();
     if (this.mode.stop(mode)) this.workers.stopAll(mode);
@@ -389,6 +391,7 @@ export class Arbiter {
   });
 
   private hook(name: HookName, ...args: unknown[]): Promise<void> {
+    this.notify.hook(name);
     return runHook(this.config, name, this.logger, ...args);
   }
 }

@@ -1,10 +1,28 @@
 import { defaultAppName } from '../config/app-spec.js';
+import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/registry.js';
 import type { Logger } from '../log/logger.js';
 import { preparedLogFiles } from './log-files.js';
 import type { DataPathMode } from './modes/mode.js';
 import { mergeReloadedConfig, type TlsReload } from './reload-config.js';
 import { loadTls } from './tls.js';
+
+/** HUP: the config read again as at start (file, env, command line); null when it is invalid. */
+export async function readReloadedConfig(
+  argv: readonly string[],
+  logger: Logger,
+): Promise<Config | null> {
+  try {
+    const loaded = await loadConfig(argv, process.env);
+    return loaded.kind === 'run' ? loaded.resolved.config : null;
+  } catch (err) {
+    logger.error(
+      { err: (err as Error).message },
+      'reload: config is invalid, keeping the current one',
+    );
+    return null;
+  }
+}
 
 /**
  * HUP, once the config is read again: the files it names are tried before anything changes (a new

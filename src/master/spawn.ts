@@ -33,6 +33,8 @@ export function forkWorker(opts: {
   credentials?: Credentials | null;
 }): Forked {
   const env: NodeJS.ProcessEnv = { ...process.env };
+  // systemd's socket is the master's to notify on (and a new master's after USR2), not the app's.
+  delete env['NOTIFY_SOCKET'];
   for (const [key, value] of opts.config.env) env[key] = value;
   env[WORKER_ENV.id] = String(opts.id);
   env['TSGUN_WORKER_INDEX'] = String(opts.index);

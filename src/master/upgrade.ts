@@ -54,7 +54,12 @@ export class Upgrade {
   }
 
   /** USR2: start a new master, unless an upgrade is already under way either way. */
-  start(opts: Parameters<typeof reexecMaster>[0], preExec: () => void): void {
+  start(
+    opts: Parameters<typeof reexecMaster>[0],
+    preExec: () => void,
+    /** The new master exited (failed, or stopped) while this one runs. */
+    ended: () => void = () => {},
+  ): void {
     if (this.child) {
       this.logger.warn(
         { childPid: this.child.pid },
@@ -79,6 +84,7 @@ export class Upgrade {
     child.on('exit', (code, signal) => {
       this.child = null;
       this.logger.info({ childPid: child.pid, code, signal }, 'the upgraded master exited');
+      ended();
     });
   }
 

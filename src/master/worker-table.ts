@@ -28,6 +28,8 @@ export interface TableHost {
   halt(exitCode: ExitCodeValue, message: string, code: ErrorCodeValue): void;
   /** Run a master hook; the arbiter passes its `server` first. */
   hook(name: HookName, ...args: unknown[]): void;
+  /** A HUP's reload ended: every worker of the new generation is ready, or it was aborted. */
+  reloaded(aborted: boolean): void;
 }
 
 export interface TableDeps {
@@ -184,6 +186,7 @@ export class WorkerTable {
     ) {
       this.reloading = false;
       this.logger.info({ generation: this.generation }, 'reload complete');
+      this.host.reloaded(false);
     }
   }
 
@@ -371,6 +374,7 @@ export class WorkerTable {
         );
         this.spawnAllowed = false;
         this.reloading = false;
+        this.host.reloaded(true);
         for (const o of this.workers.values()) o.generation = this.generation;
         break;
       }

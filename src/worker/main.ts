@@ -24,6 +24,7 @@ import { onAppReady } from '../ready.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { AppLoadError } from './app-error.js';
 import { appHandlesTerm, exitWhenAppDone } from './app-exit.js';
+import { captureOutput } from './capture-output.js';
 import { Counters } from './counters.js';
 import { fetchListener } from './fetch-adapter.js';
 import type { AppJob } from './jobs.js';
@@ -147,6 +148,10 @@ async function main(): Promise<void> {
   const logger = log.logger;
   if (refused) bootFailed(refused, logger);
   if (logError) bootFailed(logError, logger);
+  if (config.captureOutput) {
+    const index = process.env['TSGUN_WORKER_INDEX'];
+    captureOutput(logger, index === undefined ? null : Number(index));
+  }
   let openConnections = () => 0;
   let served = () => 0;
   // Heartbeat first, so a blocked boot is caught by the master like a blocked request.

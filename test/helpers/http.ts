@@ -1,5 +1,6 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import * as net from 'node:net';
 import { connect, createServer, type Socket } from 'node:net';
 
 export interface Reply {
@@ -198,4 +199,21 @@ export async function waitFor200(url: string, timeoutMs = 10_000): Promise<void>
     if (Date.now() > deadline) throw new Error(`${url} never answered 200`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A bound (not listening) TCP socket on 127.0.0.1, as systemd (ListenStream=) or a shell passes it. */
+export function boundTcpHandle(): { fd: number; port: number; close(): void } {
+  const create = (
+    net as unknown as {
+      _createServerHandle: (
+        a: string,
+        p: number,
+        t: number,
+      ) => { fd: number; getsockname(o: Record<string, number>): number; close(): void };
+    }
+  )._createServerHandle;
+  const handle = create('127.0.0.1', 0, 4);
+  const out: Record<string, number> = {};
+  handle.getsockname(out);
+  return { fd: handle.fd, port: out['port']!, close: () => handle.close() };
 }

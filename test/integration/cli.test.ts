@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
-import { fixture, plainLines, ROOT, runTsgun } from '../helpers/tsgun.js';
+import { after, describe, it } from 'node:test';
+import { request } from '../helpers/http.js';
+import { fixture, killAll, plainLines, ROOT, runTsgun, Tsgun } from '../helpers/tsgun.js';
+
+after(killAll);
 
 const version = (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string })
   .version;
@@ -75,10 +78,10 @@ describe('the command line', () => {
       /--timeout: expected a number of seconds, got "soon" \(from TSGUN_TIMEOUT\)/,
     ],
     [
-      'an unknown TSGUN_ variable',
+      'an unfinished quote in TSGUN_CMD_ARGS',
       ['app.mjs'],
-      { TSGUN_WORKRS: '2' },
-      /unknown environment variable TSGUN_WORKRS \(did you mean TSGUN_WORKERS\?\)/,
+      { TSGUN_CMD_ARGS: '--access-logformat "%(h)s' },
+      /^tsgun: error: TSGUN_CMD_ARGS: unterminated double quote at character 20 in .*\[TSGUN_ERR_CONFIG_INVALID\]$/,
     ],
     [
       'a bad WEB_CONCURRENCY',
@@ -109,6 +112,49 @@ describe('the command line', () => {
       assert.match(lines[0]!, expected);
     });
   }
+
+  it('TSGUN_CMD_ARGS is split like a shell: quotes and backslashes', async () => {
+    const r = await runTsgun(['--print-config', 'app.mjs'], {
+      env: { TSGUN_CMD_ARGS: `--access-logformat "%(h)s %(r)s" --env 'A=b c' --env D=e\\ f` },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const printed = JSON.parse(r.stdout) as Record<string, { value: unknown }>;
+    assert.equal(printed['accessLogformat']!.value, '%(h)s %(r)s');
+    assert.deepEqual(printed['env']!.value, ['A=b c', 'D=e f']);
+  });
+
+  it('unknown TSGUN_* variables (Kubernetes service links, typos) warn once and never stop the start', async () => {
+    const k8s = {
+      TSGUN_SERVICE_HOST: '10.0.0.1',
+      TSGUN_SERVICE_PORT: '8000',
+      TSGUN_PORT: 'tcp://10.0.0.1:8000',
+      TSGUN_PORT_8000_TCP: 'tcp://10.0.0.1:8000',
+      TSGUN_PORT_8000_TCP_ADDR: '10.0.0.1',
+      TSGUN_PORT_8000_TCP_PORT: '8000',
+      TSGUN_PORT_8000_TCP_PROTO: 'tcp',
+      TSGUN_WORKRS: '2',
+    };
+    const served = new Tsgun([fixture('app.mjs'), '-b', '127.0.0.1:0'], { env: k8s });
+    await served.waitForReady(1);
+    const warnings = served.logs.filter((l) => l.level === 40).map((l) => l.msg);
+    assert.deepEqual(warnings, [
+      'ignoring unknown environment variable TSGUN_WORKRS (did you mean TSGUN_WORKERS?)',
+      'ignoring TSGUN_PORT, TSGUN_PORT_8000_TCP, TSGUN_PORT_8000_TCP_ADDR, TSGUN_PORT_8000_TCP_PORT, TSGUN_PORT_8000_TCP_PROTO, TSGUN_SERVICE_HOST, TSGUN_SERVICE_PORT: Kubernetes service-link variables of a Service named tsgun, not tsgun settings (enableServiceLinks: false in the pod spec drops them)',
+    ]);
+    assert.equal((await request(await served.url())).status, 200);
+    // A HUP re-reads the environment without repeating the warnings.
+    await served.reload();
+    assert.equal(served.logs.filter((l) => l.level === 40).length, 2);
+    served.kill();
+    // A known variable with a bad value still stops the start, next to the foreign ones.
+    const bad = await runTsgun(['app.mjs'], { env: { ...k8s, TSGUN_BACKLOG: 'lots' } });
+    assert.equal(bad.code, 2);
+    assert.match(
+      plainLines(bad.stderr).join('\n'),
+      /^tsgun: error: --backlog: .*"lots" \(from TSGUN_BACKLOG\)/,
+    );
+    assert.equal(plainLines(bad.stderr).length, 1, bad.stderr);
+  });
 
   it('--check-config loads the app and says OK, or names the problem', async () => {
     const ok = await runTsgun(['--check-config', fixture('app.mjs')]);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { getJson, request } from '../helpers/http.js';
+import { boundTcpHandle, getJson, request } from '../helpers/http.js';
 import {
   fixture,
   killAll,
@@ -121,25 +120,8 @@ describe('keeping workers healthy', () => {
 });
 
 describe('sockets from outside', () => {
-  /** A bound (not listening) TCP socket, as systemd or a shell would pass it. */
-  function boundHandle(): { fd: number; port: number; close(): void } {
-    const create = (
-      net as unknown as {
-        _createServerHandle: (
-          a: string,
-          p: number,
-          t: number,
-        ) => { fd: number; getsockname(o: Record<string, number>): number; close(): void };
-      }
-    )._createServerHandle;
-    const handle = create('127.0.0.1', 0, 4);
-    const out: Record<string, number> = {};
-    handle.getsockname(out);
-    return { fd: handle.fd, port: out['port']!, close: () => handle.close() };
-  }
-
   it('systemd socket activation: LISTEN_FDS/LISTEN_PID sockets from fd 3', async () => {
-    const socket = boundHandle();
+    const socket = boundTcpHandle();
     // LISTEN_PID must be tsgun's own pid: the shell execs node, so its pid is $$.
     const t = new Tsgun([fixture('app.mjs')], {
       fds: [socket.fd],
@@ -154,7 +136,7 @@ describe('sockets from outside', () => {
   });
 
   it('--bind fd://N serves on an inherited socket', async () => {
-    const socket = boundHandle();
+    const socket = boundTcpHandle();
     const t = new Tsgun([fixture('app.mjs'), '-b', 'fd://3'], { fds: [socket.fd] });
     socket.close();
     await t.waitForReady(1);

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatBindAddress, parseBindAddress } from '../../src/config/address.js';
 import { parseAppSpec } from '../../src/config/app-spec.js';
-import { splitArgs } from '../../src/config/cli.js';
 import { canonicalKey } from '../../src/config/keys.js';
+import { cmdArgsWords } from '../../src/config/load.js';
 import { REGISTRY, SETTING_NAMES } from '../../src/config/registry.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { didYouMean } from '../../src/config/suggest.js';
@@ -197,7 +197,7 @@ describe('helpers', () => {
     assert.equal(didYouMean('zzzzzz', ['workers', 'backlog']), undefined);
   });
   it('splits TSGUN_CMD_ARGS like a shell', () => {
-    assert.deepEqual(splitArgs(`-w 3 --bind "127.0.0.1:1" -e 'A=b c'`), [
+    assert.deepEqual(cmdArgsWords(`-w 3 --bind "127.0.0.1:1" -e 'A=b c'`), [
       '-w',
       '3',
       '--bind',
