@@ -27,7 +27,11 @@ export function bucketIndex(seconds: number): number {
   return i;
 }
 
-/** Non-cumulative counts (SLOTS per class) and the sum of seconds per class. */
+/**
+ * Non-cumulative counts (SLOTS per class) and the sum of durations per class, in whole
+ * microseconds: integers add up exactly in any order, so the master's total (retired workers plus
+ * live ones) never goes down between scrapes, as a float sum can by one ulp.
+ */
 export interface DurationHistogram {
   readonly counts: number[];
   readonly sums: number[];
@@ -44,7 +48,7 @@ export function emptyHistogram(): DurationHistogram {
 export function observe(h: DurationHistogram, status: number, seconds: number): void {
   const c = statusClassIndex(status);
   h.counts[c * SLOTS + bucketIndex(seconds)]!++;
-  h.sums[c]! += seconds;
+  h.sums[c]! += Math.round(seconds * 1e6);
 }
 
 /** `into += from`, slot by slot (the master's totals: retired workers plus live ones). */
@@ -66,7 +70,7 @@ export function isHistogram(v: unknown): v is DurationHistogram {
   );
 }
 
-/** One class's Prometheus series: cumulative bucket counts ('le' → count), sum and count. */
+/** One class's Prometheus series: cumulative bucket counts ('le' → count), sum (seconds), count. */
 export function classSeries(
   h: DurationHistogram,
   classIndex: number,
@@ -77,5 +81,5 @@ export function classSeries(
     running += h.counts[classIndex * SLOTS + i]!;
     buckets.push([i < DURATION_BUCKETS.length ? String(DURATION_BUCKETS[i]) : '+Inf', running]);
   }
-  return { buckets, sum: h.sums[classIndex]!, count: running };
+  return { buckets, sum: h.sums[classIndex]! / 1e6, count: running };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  addHistogram,
   bucketIndex,
   classSeries,
   emptyHistogram,
@@ -111,6 +112,23 @@ describe('request-duration histogram', () => {
     assert.equal(classSeries(h, 4).count, 1);
     assert.ok(isHistogram(h));
     assert.ok(!isHistogram({ counts: [1], sums: [] }));
+  });
+
+  it('adds sums exactly, whatever the order (a scrape never sees the sum go down)', () => {
+    // As floats, (0.1 + 0.2) + 0.3 > 0.1 + (0.2 + 0.3): retired + live totals added in another
+    // order on the next scrape would go down by one ulp.
+    const one = (seconds: number) => {
+      const h = emptyHistogram();
+      observe(h, 200, seconds);
+      return h;
+    };
+    const total = (order: number[]) => {
+      const into = emptyHistogram();
+      for (const s of order) addHistogram(into, one(s));
+      return classSeries(into, 1).sum;
+    };
+    assert.equal(total([0.1, 0.2, 0.3]), total([0.3, 0.2, 0.1]));
+    assert.equal(total([0.1, 0.2, 0.3]), 0.6);
   });
 });
 
