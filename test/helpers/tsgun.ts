@@ -279,6 +279,9 @@ export async function waitForRouter(t: Tsgun, workers: number): Promise<void> {
   await t.waitForLog((l) => l.role === 'router' && l.msg === `routing to ${workers} worker(s)`);
 }
 
+/** nobody's uid (and nogroup's gid) on Debian and Ubuntu: the other user of the privilege tests. */
+export const NOBODY = 65534;
+
 export const nobodySkip =
   process.getuid?.() !== 0
     ? 'needs root (to start tsgun with --user nobody)'

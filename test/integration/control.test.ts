@@ -20,6 +20,7 @@ import {
   fixture,
   isAlive,
   killAll,
+  NOBODY,
   plainLines,
   runTsgun,
   startApp,
@@ -185,13 +186,13 @@ describe('control commands against a running master', () => {
   it('a control socket owned by another user is refused before connecting', async () => {
     const ctl = m.pidfile.replace(/\.pid$/, '.ctl');
     const mark = m.t.logs.length;
-    chownSync(ctl, 65534, 65534);
+    chownSync(ctl, NOBODY, NOBODY);
     try {
       const r = await control('stop', '-p', m.pidfile);
       assert.equal(r.code, 2);
       assert.match(
         r.stderr,
-        /belongs to uid 65534, not to this user .*\[TSGUN_ERR_CONTROL_SOCKET\]/,
+        new RegExp(`belongs to uid ${NOBODY}, not to this user .*\\[TSGUN_ERR_CONTROL_SOCKET\\]`),
       );
       const direct = await control('status', '--control-socket', ctl);
       assert.equal(direct.code, 2);

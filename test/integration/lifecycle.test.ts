@@ -7,6 +7,7 @@ import { boundTcpHandle, getJson, request } from '../helpers/http.js';
 import {
   fixture,
   killAll,
+  NOBODY,
   nobodySkip,
   plainLines,
   runTsgun,
@@ -166,7 +167,7 @@ describe('privileges', () => {
     const t = startApp('--user', 'nobody');
     await t.waitForReady(1);
     const reply = await getJson<{ uid: number; pid: number }>(await t.url());
-    assert.equal(reply.uid, 65534);
+    assert.equal(reply.uid, NOBODY);
     assert.notEqual(reply.pid, t.pid);
     t.kill();
   });

@@ -22,6 +22,7 @@ import { freePort, request } from '../helpers/http.js';
 import {
   fixture,
   killAll,
+  NOBODY,
   nobodySkip,
   plainLines,
   runTsgun,
@@ -32,8 +33,6 @@ import {
 
 after(killAll);
 
-/** nobody and nogroup on Debian and Ubuntu (the lifecycle test relies on the same ids). */
-const NOBODY = 65534;
 const AS_NOBODY = ['--user', 'nobody', '--group', 'nogroup'];
 
 interface Reply {

@@ -16,6 +16,7 @@ import { freePort, request } from '../helpers/http.js';
 import {
   fixture,
   killAll,
+  NOBODY,
   plainLines,
   runTsgun,
   startApp,
@@ -25,8 +26,6 @@ import {
 
 after(killAll);
 
-/** nobody: the other user who plants the link (the kernel's own guard, fs.protected_symlinks, may be off). */
-const NOBODY = 65534;
 const asRoot = process.getuid?.() === 0 ? false : 'needs root (to plant a link as another user)';
 
 /**
