@@ -60,12 +60,9 @@ function checkPrometheus(text: string): Map<string, number> {
       assert.match(m[1]!, /_seconds_(bucket|sum|count)$/, 'histograms are in seconds');
     assert.doesNotMatch(m[2] ?? '', /\bpid=/, 'no pid label: series survive a reload');
     // Every sample carries --name first; the keys below leave it out (one name per server here).
-    const named = /^\{name="[^"]*"(?:,|\}$)/.exec(m[2] ?? '');
-    assert.ok(named, `no name label first: ${JSON.stringify(line)}`);
-    const rest = (m[2] ?? '')
-      .slice(named[0].length - 1)
-      .replace(/^[,}]$/, '')
-      .replace(/^,/, '{');
+    const labels = m[2] ?? '';
+    assert.match(labels, /^\{name="[^"]*"[,}]/, `no name label first: ${JSON.stringify(line)}`);
+    const rest = labels.replace(/^\{name="[^"]*",?/, '{').replace(/^\{\}$/, '');
     samples.set(`${m[1]}${rest}`, Number(m[3]));
   }
   return samples;
