@@ -1,6 +1,7 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { type ListenTarget, listenLocally } from './listen-local.js';
+import { type OpenConnection, OpenConnections } from './open-connections.js';
 import { UNTOUCHED_GRACE_MS } from './slot-policy.js';
 import type { SlotKeeper } from './slots.js';
 
@@ -34,7 +35,7 @@ export const isAcceptorListener = (server: NetServer): boolean => acceptorListen
  * headers that never finish) is closed first, so such clients cannot lock the worker out.
  */
 export class Acceptor {
-  readonly sockets = new Set<Socket>();
+  readonly sockets = new OpenConnections();
   private readonly listeners = new Map<number, NetServer>();
   /** Pipe handles received over IPC share their fd with the server made from it: never close them. */
   private readonly retained: object[] = [];
@@ -99,11 +100,11 @@ export class Acceptor {
   }
 
   /** Over the limit: close the connection that holds a slot for nothing; false if none does. */
-  private makeRoom(spare: Socket): boolean {
+  private makeRoom(spare: OpenConnection): boolean {
     const victim = this.opts.slots?.victim(spare);
     if (!victim) return false;
-    this.sockets.delete(victim);
-    victim.destroy();
+    this.sockets.remove(victim);
+    victim.socket.destroy();
     return true;
   }
 
@@ -113,14 +114,13 @@ export class Acceptor {
   }
 
   private readonly onConnection = (socket: Socket): void => {
-    this.sockets.add(socket);
-    this.opts.slots?.track(socket);
-    socket.once('close', this.onSocketClose.bind(this, socket));
-    if (this.sockets.size > this.opts.maxConnections) this.makeRoom(socket);
+    const conn = this.sockets.add(socket);
+    socket.once('close', () => this.onSocketClose(conn));
+    if (this.sockets.size > this.opts.maxConnections) this.makeRoom(conn);
     if (
       !this.paused &&
       this.sockets.size >= this.opts.maxConnections &&
-      !this.opts.slots?.victim(socket)
+      !this.opts.slots?.victim(conn)
     ) {
       this.paused = true;
       this.closeListeners();
@@ -134,10 +134,9 @@ export class Acceptor {
     this.appServer.emit('connection', socket);
   };
 
-  private onSocketClose(socket: Socket): void {
-    this.sockets.delete(socket);
-    this.opts.slots?.forget(socket);
-    this.opts.onSocketClosed?.(socket);
+  private onSocketClose(conn: OpenConnection): void {
+    this.sockets.remove(conn);
+    this.opts.onSocketClosed?.(conn.socket);
     if (this.paused && !this.stopped && this.sockets.size < this.opts.maxConnections) this.resume();
   }
 }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { SocketList } from './open-connections.js';
 
 /** With TLS, HTTP runs on the TLS socket over the accepted one: raw socket -> TLS socket. */
 export const secureSocketOf = new WeakMap<Socket, Socket>();
@@ -23,7 +24,7 @@ const SWEEP_MS = 100;
  * `Keep-Alive: timeout` hint have stopped using by then. Calls onEmpty once every socket is gone.
  */
 export function drainConnections(
-  sockets: Set<Socket>,
+  sockets: SocketList,
   onEmpty: () => void,
   idleMs: number,
 ): () => void {

@@ -2,16 +2,8 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { currentResponse, secureSocketOf } from './drain.js';
+import type { OpenConnection, OpenConnections } from './open-connections.js';
 import { type ConnView, judge, pickVictim, type SlowLimits } from './slot-policy.js';
-
-/** What was last seen of a connection, to tell progress from a stall. */
-interface Progress {
-  bytesRead: number;
-  readAt: number;
-  flushed: number;
-  writeAt: number;
-  readonly acceptedAt: number;
-}
 
 export interface SlotKeeperOptions {
   readonly limits: SlowLimits;
@@ -33,33 +25,22 @@ function flushedBytes(socket: Socket): number {
 /**
  * Keeps a worker's connection slots for clients that work: picks the connection to close when the
  * worker is full (slot-policy.ts), and once a second closes slow clients that stopped making
- * progress. The cost is one map entry per connection and a walk over them each second; nothing
- * per request.
+ * progress. What it last saw of a connection is kept in the connection's list entry
+ * (open-connections.ts); the cost is a walk over them each second, nothing per request.
  */
 export class SlotKeeper {
-  private readonly seen = new Map<Socket, Progress>();
   private timer: NodeJS.Timeout | null = null;
   private incident = false;
-  private sockets: Set<Socket> = new Set();
+  private open: OpenConnections | null = null;
 
   constructor(private readonly opts: SlotKeeperOptions) {}
-
-  /** A connection was accepted. */
-  track(socket: Socket): void {
-    const now = Date.now();
-    this.seen.set(socket, { bytesRead: 0, readAt: now, flushed: 0, writeAt: now, acceptedAt: now });
-  }
-
-  forget(socket: Socket): void {
-    this.seen.delete(socket);
-  }
 
   /**
    * Watch the acceptor's connections: start the once-a-second sweep; `after` runs after each one
    * (the acceptor may resume accepting).
    */
-  start(sockets: Set<Socket>, after: () => void): void {
-    this.sockets = sockets;
+  start(open: OpenConnections, after: () => void): void {
+    this.open = open;
     this.timer = setInterval(() => {
       this.sweep();
       after();
@@ -72,7 +53,7 @@ export class SlotKeeper {
   }
 
   /** The connection to close so that `spare` (just accepted) gets a slot; null if all work. */
-  victim(spare: Socket | null): Socket | null {
+  victim(spare: OpenConnection | null): OpenConnection | null {
     const now = Date.now();
     const views = this.views(now);
     const chosen = pickVictim(views, spare, now);
@@ -80,16 +61,13 @@ export class SlotKeeper {
     return chosen;
   }
 
-  private *views(now: number): Generator<readonly [Socket, ConnView]> {
-    for (const socket of this.sockets) {
-      const view = this.view(socket, now);
-      if (view) yield [socket, view.conn];
-    }
+  private *views(now: number): Generator<readonly [OpenConnection, ConnView]> {
+    if (!this.open) return;
+    for (const entry of this.open.entries()) yield [entry, this.view(entry, now).conn];
   }
 
-  private view(socket: Socket, now: number): { conn: ConnView; res: ServerResponse | null } | null {
-    const p = this.seen.get(socket);
-    if (!p) return null;
+  private view(p: OpenConnection, now: number): { conn: ConnView; res: ServerResponse | null } {
+    const socket = p.socket;
     if (socket.bytesRead !== p.bytesRead) {
       p.bytesRead = socket.bytesRead;
       p.readAt = now;
@@ -119,21 +97,22 @@ export class SlotKeeper {
   }
 
   private sweep(): void {
+    const open = this.open;
+    if (!open) return;
     const now = Date.now();
-    for (const socket of this.sockets) {
-      const view = this.view(socket, now);
-      if (!view) continue;
+    for (const entry of open.entries()) {
+      const view = this.view(entry, now);
       const verdict = judge(view.conn, now, this.opts.limits);
       if (verdict === 'keep') continue;
       this.opts.logger.debug({ verdict }, `closing a slow client (${verdict} timeout)`);
       if (verdict === 'body' && view.res && !view.res.headersSent)
         this.opts.answerBodyTimeout(view.res);
-      else socket.destroy();
+      else entry.socket.destroy();
     }
-    if (this.incident && this.sockets.size < this.opts.maxConnections * 0.9) {
+    if (this.incident && open.size < this.opts.maxConnections * 0.9) {
       this.incident = false;
       this.opts.logger.info(
-        { connections: this.sockets.size },
+        { connections: open.size },
         'below worker-connections again: connection slots free',
       );
     }
@@ -144,7 +123,7 @@ export class SlotKeeper {
     if (this.incident) return;
     this.incident = true;
     this.opts.logger.warn(
-      { connections: this.sockets.size, workerConnections: this.opts.maxConnections },
+      { connections: this.open?.size ?? 0, workerConnections: this.opts.maxConnections },
       canMakeRoom
         ? 'worker-connections reached: closing the connections that send nothing first'
         : 'worker-connections reached with every connection in a request: not accepting',

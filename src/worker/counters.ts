@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { SocketList } from '../child/open-connections.js';
 import { emptyHistogram, observe } from '../ipc/histogram.js';
 import type { WorkerCounters } from '../ipc/protocol.js';
 
@@ -61,7 +62,7 @@ export class Counters {
     this.closedBytes += socket.bytesWritten ?? 0;
   }
 
-  report(open: ReadonlySet<Socket>): WorkerCounters {
+  report(open: SocketList): WorkerCounters {
     const memory = process.memoryUsage();
     // The histogram counts the sampling timer itself (resolution 10 ms): the lag is what is beyond it.
     const lagP99 = Math.max(0, this.lag.percentile(99) / 1e6 - 10);
