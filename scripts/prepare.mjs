@@ -1,4 +1,5 @@
-// `npm install` in a clone of tsgun builds dist/ with TypeScript. A production install
+// `npm install` in a clone of tsgun builds dist/ with TypeScript, then the bundles of
+// dist/bundle/ (scripts/bundle.mjs). A production install
 // (`npm ci --omit=dev`) has no TypeScript: it must not fail on that, and has nothing to build
 // when dist/ is already there (a published package or a tarball ships it, built by prepack).
 import { spawnSync } from 'node:child_process';
@@ -25,4 +26,9 @@ const run = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], {
   cwd: root,
   stdio: 'inherit',
 });
-process.exit(run.status ?? 1);
+if (run.status !== 0) process.exit(run.status ?? 1);
+const bundle = spawnSync(process.execPath, [new URL('bundle.mjs', import.meta.url).pathname], {
+  cwd: root,
+  stdio: 'inherit',
+});
+process.exit(bundle.status ?? 1);

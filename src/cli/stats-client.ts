@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { createRequire } from 'node:module';
 import { parseBindAddress } from '../config/address.js';
 import { ExitCode } from '../errors.js';
 import type { StatsDocument } from '../master/stats.js';
@@ -31,6 +31,8 @@ function fetchStats(address: string): Promise<StatsDocument> {
         : null;
   if (!where) return Promise.reject(new Error(`not a stats address: ${address}`));
   return new Promise((resolve, reject) => {
+    // node:http only for `tsgun stats`/`top`: the module is imported by every start.
+    const { request } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
     const req = request({ ...where, path: '/', agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');

@@ -1,11 +1,12 @@
 import { exec, execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { RUN_AS_ENTRY as RUN_AS_ENTRY_URL } from '../entry-points.js';
 import type { Logger } from '../log/logger.js';
 import { type Credentials, runAsEnv } from './user.js';
 
 const EXEC_TIMEOUT_MS = 60_000;
 const MAX_OUTPUT = 4096;
-const RUN_AS_ENTRY = fileURLToPath(new URL('../child/run-as.js', import.meta.url));
+const RUN_AS_ENTRY = fileURLToPath(RUN_AS_ENTRY_URL);
 
 type ExecError = Error & {
   killed?: boolean;

@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { lchownSync, lstatSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { dirname } from 'node:path';
@@ -118,6 +117,8 @@ async function bindOnce(
       let family = net.isIP(ip);
       if (family === 0) {
         try {
+          // node:dns only for a host name: most binds name an address.
+          const { lookup } = await import('node:dns/promises');
           ({ address: ip, family } = await lookup(address.host));
         } catch {
           throw new TsgunError(ErrorCode.BIND_FAILED, `cannot resolve host: ${shown}`);

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/registry.js';
+import { ROUTER_ENTRY, WORKER_ENTRY } from '../entry-points.js';
 import { WORKER_ENV } from '../ipc/protocol.js';
 import { adoptChild } from './own-children.js';
 import type { BoundSocket } from './sockets.js';
@@ -15,9 +16,6 @@ import { type Credentials, runAsEnv } from './user.js';
 export type Forked =
   | { readonly ok: true; readonly child: ChildProcess; readonly pid: number }
   | { readonly ok: false; readonly error: Promise<Error> };
-
-const WORKER_ENTRY = new URL('../worker/main.js', import.meta.url);
-const ROUTER_ENTRY = new URL('../router/main.js', import.meta.url);
 
 /**
  * Fork one worker. Each listening socket is inherited as an fd (from FIRST_LISTEN_FD on, in bind

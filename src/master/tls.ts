@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createSecureContext } from 'node:tls';
+import { createRequire } from 'node:module';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import type { TlsMaterial } from '../ipc/protocol.js';
@@ -32,7 +32,8 @@ export function loadTls(
     ca: config.caCerts ? readPem('--ca-certs', config.caCerts) : null,
   };
   try {
-    createSecureContext({
+    // node:tls (and crypto behind it) only with --certfile: most masters never load it.
+    (createRequire(import.meta.url)('node:tls') as typeof import('node:tls')).createSecureContext({
       cert: material.cert,
       key: material.key,
       ...(material.ca ? { ca: material.ca } : {}),

@@ -54,7 +54,7 @@ describe('installing tsgun into an app', () => {
     tarball = join(scratch, (JSON.parse(out) as { filename: string }[])[0]!.filename);
   });
 
-  it('npm pack ships bin, the built dist/src and its types; no tests, no bench results', () => {
+  it('npm pack ships bin, the bundles, the built dist/src and its types; no tests, no bench results', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
       cwd: ROOT,
       encoding: 'utf8',
@@ -62,6 +62,9 @@ describe('installing tsgun into an app', () => {
     const files = (JSON.parse(out) as { files: PackedFile[] }[])[0]!.files.map((f) => f.path);
     for (const f of [
       'bin/tsgun',
+      'dist/bundle/tsgun.mjs',
+      'dist/bundle/tsgun-worker.mjs',
+      'dist/bundle/tsgun-router.mjs',
       'dist/src/cli/main.js',
       'dist/src/worker/main.js',
       'dist/src/index.js',
@@ -95,6 +98,7 @@ describe('installing tsgun into an app', () => {
       'tsconfig.json',
       'bin',
       'scripts',
+      'dist/bundle',
       'dist/src',
     ])
       cpSync(join(ROOT, f), join(repo, f), { recursive: true });
@@ -146,6 +150,7 @@ describe('installing tsgun into an app', () => {
     assert.equal(image.cmd[0], 'node_modules/.bin/tsgun', 'tsgun runs directly: no npx, no npm');
     assert.ok(!image.cmd.some((w) => /^(npx|npm)$/.test(w)));
     assert.ok(existsSync(join(image.workdir, 'node_modules/tsgun/dist/src/cli/main.js')));
+    assert.ok(existsSync(join(image.workdir, 'node_modules/tsgun/dist/bundle/tsgun.mjs')));
     assert.equal(existsSync(join(image.workdir, 'node_modules/typescript')), false);
 
     // The CMD as written, on ports of this machine instead of the container's.
