@@ -7,8 +7,14 @@
 // dist/src stays as tsc wrote it: the tests and `import 'tsgun'` use it.
 import { readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const root = new URL('../', import.meta.url);
+const outdir = fileURLToPath(new URL('dist/bundle/', root));
+// Chunk names carry a content hash: clear the old ones rather than let them pile up. Cleared
+// before anything can stop this script: an old bundle left beside a newer dist/src would run
+// in its place.
+rmSync(outdir, { recursive: true, force: true });
 let esbuild;
 try {
   esbuild = createRequire(root).resolve('esbuild');
@@ -43,11 +49,8 @@ const noPinoWorkerThreads = {
     }));
   },
 };
-const outdir = new URL('dist/bundle/', root).pathname;
-// Chunk names carry a content hash: clear the old ones rather than let them pile up.
-rmSync(outdir, { recursive: true, force: true });
 await build({
-  absWorkingDir: new URL('.', root).pathname,
+  absWorkingDir: fileURLToPath(root),
   entryPoints: {
     tsgun: 'dist/src/cli/main.js',
     'tsgun-worker': 'dist/src/worker/main.js',

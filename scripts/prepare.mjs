@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const root = new URL('../', import.meta.url);
 let tsc;
@@ -27,8 +28,12 @@ const run = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], {
   stdio: 'inherit',
 });
 if (run.status !== 0) process.exit(run.status ?? 1);
-const bundle = spawnSync(process.execPath, [new URL('bundle.mjs', import.meta.url).pathname], {
-  cwd: root,
-  stdio: 'inherit',
-});
+const bundle = spawnSync(
+  process.execPath,
+  [fileURLToPath(new URL('bundle.mjs', import.meta.url))],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 process.exit(bundle.status ?? 1);

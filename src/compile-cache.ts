@@ -24,10 +24,29 @@ export function isPrivateDir(dir: string, uid: number): boolean {
   }
 }
 
+/**
+ * Whether no other user can swap `dir`'s entries: owned by `uid` or root, and either sticky (like
+ * /tmp) or writable by no group or other. Otherwise someone could rename the private cache
+ * directory away after the check and put their own in its place.
+ */
+export function isSafeParent(dir: string, uid: number): boolean {
+  try {
+    const st = lstatSync(dir);
+    return (
+      st.isDirectory() &&
+      (st.uid === uid || st.uid === 0) &&
+      ((st.mode & 0o1000) !== 0 || (st.mode & 0o022) === 0)
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** The directory to cache in, or null when there is no safe one. */
 export function compileCacheDir(env: NodeJS.ProcessEnv, uid: number, tmp: string): string | null {
   if (env['NODE_DISABLE_COMPILE_CACHE']) return null;
   if (env['NODE_COMPILE_CACHE']) return env['NODE_COMPILE_CACHE'];
+  if (!isSafeParent(tmp, uid)) return null;
   const dir = join(tmp, `tsgun-compile-cache-${uid}`);
   try {
     mkdirSync(dir, { mode: 0o700 });

@@ -74,10 +74,13 @@ export function pickVictim<K>(
   for (const [key, view] of views) {
     if (key === spare || view.responding) continue;
     if (view.untouched && now - view.acceptedAt < UNTOUCHED_GRACE_MS) continue;
+    // The walk's order says nothing of age (the connection list swaps entries on removal), so
+    // the last tie-break is explicit.
     if (
       bestView === null ||
       view.readAt < bestView.readAt ||
-      (view.readAt === bestView.readAt && view.served && !bestView.served)
+      (view.readAt === bestView.readAt &&
+        (view.served !== bestView.served ? view.served : view.acceptedAt < bestView.acceptedAt))
     ) {
       best = key;
       bestView = view;

@@ -35,6 +35,14 @@ describe('the compile cache directory', () => {
     assert.equal(isPrivateDir(elsewhere, uid), true);
   });
 
+  it('is not used under a tmpdir others can write to without the sticky bit', () => {
+    const open = mkdtempSync(join(scratch, 'open-'));
+    chmodSync(open, 0o777);
+    assert.equal(compileCacheDir({}, uid, open), null, 'world-writable, not sticky');
+    chmodSync(open, 0o1777);
+    assert.equal(compileCacheDir({}, uid, open), join(open, `tsgun-compile-cache-${uid}`));
+  });
+
   it('a read-only or missing tmpdir means no cache, not an error', () => {
     assert.equal(compileCacheDir({}, uid, join(scratch, 'missing', 'deeper')), null);
   });

@@ -40,6 +40,19 @@ describe('slot policy', () => {
     assert.equal(pickVictim(unread, null, 4500 + UNTOUCHED_GRACE_MS), 'unread');
   });
 
+  it('on a full tie closes the older connection, whatever order the views come in', () => {
+    const older: [string, ConnView] = [
+      'older',
+      { ...base, served: true, readAt: 100, acceptedAt: 10 },
+    ];
+    const newer: [string, ConnView] = [
+      'newer',
+      { ...base, served: true, readAt: 100, acceptedAt: 90 },
+    ];
+    assert.equal(pickVictim([newer, older], null, 5000), 'older');
+    assert.equal(pickVictim([older, newer], null, 5000), 'older');
+  });
+
   it('judges stalls, not slowness: body and send without progress, headers never finished', () => {
     const now = 100_000;
     assert.equal(judge({ ...base, readAt: now - 20_000 }, now, limits), 'header');
