@@ -127,6 +127,8 @@ export type MasterMessage =
       readonly tsgun: 1;
       readonly type: 'boot';
       readonly env: Readonly<Record<string, string>>;
+      /** The master's umask (--umask), which a fork would inherit. */
+      readonly umask: number;
       readonly sockets: number;
     }
   /** The TLS certificate and key (PEM), sent right after fork when --certfile is set. */
@@ -217,6 +219,7 @@ const MASTER_CHECKS: Record<MasterMessage['type'], Checker> = {
   socket: (m) => Number.isInteger(m['index']),
   boot: (m) =>
     Number.isInteger(m['sockets']) &&
+    Number.isInteger(m['umask']) &&
     m['env'] !== null &&
     typeof m['env'] === 'object' &&
     Object.values(m['env'] as object).every((v) => typeof v === 'string'),

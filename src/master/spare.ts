@@ -3,6 +3,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { WORKER_ENTRY } from '../entry-points.js';
 import { masterMessage, receiveFromWorker, UPGRADE_ENV, WORKER_ENV } from '../ipc/protocol.js';
+import { adoptChild, signalChild } from './own-children.js';
 
 /**
  * The spare worker. A master binds before it forks, so the first worker's Node would start only
@@ -103,7 +104,7 @@ export function startSpare(argv: readonly string[]): void {
   }
   worker.on('error', () => {});
   // A failed fork has no pid: nothing to hand over, nothing ever to signal.
-  if (!worker.process.pid) return;
+  if (adoptChild(worker.process) === null) return;
   // What cluster.fork gave it; the spare drops its own marker as it boots.
   const env = { ...process.env, ...given, [WORKER_ENV.spare]: undefined };
   const s: Spare = { worker, cwd: process.cwd(), env, waiting: false, onWaiting: null };
@@ -126,7 +127,7 @@ export function startSpare(argv: readonly string[]): void {
 export function discardSpare(): void {
   const s = spare;
   spare = null;
-  if (s && isLive(s.worker.process)) s.worker.process.kill('SIGKILL');
+  if (s && isLive(s.worker.process)) signalChild(s.worker.process.pid ?? null, 'SIGKILL');
 }
 
 const isLive = (child: ChildProcess): boolean =>
@@ -134,8 +135,8 @@ const isLive = (child: ChildProcess): boolean =>
 
 /**
  * The spare as the worker the master is about to fork, with `env` and `sockets`; null (and the
- * spare, if any, discarded) when there is none or it cannot become that worker. `used` says why
- * for the log.
+ * spare, if any, discarded) when there is none or it cannot become that worker. `used` says,
+ * for the log, whether it was used (and whether it was still starting) or why not.
  */
 export function takeSpare(
   /** What the master passes to cluster.fork, which merges it over process.env. */
@@ -156,7 +157,9 @@ export function takeSpare(
   const child = s.worker.process;
   const boot = () => {
     if (!child.connected) return;
-    child.send(masterMessage({ type: 'boot', env: delta.env, sockets: sockets.length }));
+    // --umask was set in the master after the spare started: a fork would inherit it.
+    const umask = process.umask();
+    child.send(masterMessage({ type: 'boot', env: delta.env, umask, sockets: sockets.length }));
     sockets.forEach((socket, index) => {
       if (child.connected)
         child.send(masterMessage({ type: 'socket', index }), socket.handle as never);
@@ -165,7 +168,7 @@ export function takeSpare(
   // A cluster worker drops what arrives before its listener: the spare says when it listens.
   if (s.waiting) boot();
   else s.onWaiting = boot;
-  return { child, used: 'yes' };
+  return { child, used: s.waiting ? 'yes (waiting)' : 'yes (starting)' };
 }
 
 function unusable(s: Spare, switchesUser: boolean): string | null {

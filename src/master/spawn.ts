@@ -41,6 +41,8 @@ export function forkWorker(opts: {
   // systemd's socket is the master's to notify on (and a new master's after USR2), not the app's.
   // Undefined, not deleted: cluster.fork merges the environment it is given over process.env.
   env['NOTIFY_SOCKET'] = undefined;
+  // Only a spare waits for a boot message; one in the operator's environment would hang workers.
+  env[WORKER_ENV.spare] = undefined;
   for (const [key, value] of opts.config.env) env[key] = value;
   env[WORKER_ENV.id] = String(opts.id);
   env['TSGUN_WORKER_INDEX'] = String(opts.index);

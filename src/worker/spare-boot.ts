@@ -3,8 +3,8 @@ import { receiveFromMaster, WORKER_ENV, workerMessage } from '../ipc/protocol.js
 
 /**
  * A spare worker (master/spare.ts) started before the master had a config: wait for what a
- * worker forked now would have been given, its environment (the config is in it) and then its
- * listening sockets. Resolves with the sockets in bind order; null when this process is not a
+ * worker forked now would have been given, its environment (the config is in it) and umask, and
+ * then its listening sockets. Resolves with the sockets in bind order; null when this process is not a
  * spare (its sockets are inherited fds).
  */
 export function awaitSpareBoot(): Promise<object[] | null> {
@@ -20,6 +20,7 @@ export function awaitSpareBoot(): Promise<object[] | null> {
       const m = got.message;
       if (m.type === 'boot') {
         Object.assign(process.env, m.env);
+        process.umask(m.umask);
         expected = m.sockets;
       } else if (m.type === 'socket' && handle && sockets[m.index] === undefined) {
         sockets[m.index] = handle as object;
