@@ -64,10 +64,17 @@ export async function startup(samples: number, expectedSha: string): Promise<str
     writeFileSync(
       file,
       readFileSync(file, 'utf8').replace(
-        /(<!-- startup:start -->)[\s\S]*?(<!-- startup:end -->)/,
-        (_, a: string, b: string) => `${a}\n${text}.\n${b}`,
+        /(<!-- startup:start -->\n)([\s\S]*?)(<!-- startup:end -->)/,
+        (_, a: string, lines: string, b: string) => `${a}${withNodeLine(lines, `- ${text}.`)}${b}`,
       ),
     );
   }
   return text;
+}
+
+/** The README keeps one line per Node major version (run the bench under each): this one's. */
+function withNodeLine(lines: string, line: string): string {
+  const major = (l: string) => /\(Node v(\d+)\./.exec(l)?.[1] ?? '';
+  const kept = lines.split('\n').filter((l) => l !== '' && major(l) !== major(line));
+  return `${[...kept, line].sort((a, b) => Number(major(a)) - Number(major(b))).join('\n')}\n`;
 }

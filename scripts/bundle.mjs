@@ -55,6 +55,8 @@ await build({
     tsgun: 'dist/src/cli/main.js',
     'tsgun-worker': 'dist/src/worker/main.js',
     'tsgun-router': 'dist/src/router/main.js',
+    // bin/tsgun loads it before the master's bundle (src/master/spare.ts); shared, one instance.
+    'tsgun-spare': 'dist/src/master/spare.js',
   },
   outdir,
   // Flat: every module in a bundle or chunk sits at the depth of dist/src/, so paths relative to

@@ -68,14 +68,19 @@ export class Acceptor {
     return this.listeners.get(index)?.address() ?? null;
   }
 
+  /** Listen on socket `index` received over IPC (a spare worker's sockets, master/spare.ts). */
+  listenReceived(index: number, handle: object): Promise<void> {
+    this.retained.push(handle);
+    return this.listen(index, handle);
+  }
+
   /** A fresh copy of socket `index` arrived from the master after a pause. */
   adopt(index: number, handle: object): void {
     if (this.stopped || this.listeners.has(index)) {
       (handle as { close?: () => void }).close?.();
       return;
     }
-    this.retained.push(handle);
-    this.listen(index, handle).catch((err: unknown) =>
+    this.listenReceived(index, handle).catch((err: unknown) =>
       this.opts.logger.error({ err }, 'cannot listen again'),
     );
   }

@@ -102,6 +102,8 @@ export type WorkerMessage =
     }
   /** Below --worker-connections again: send the listening sockets so it can accept again. */
   | { readonly tsgun: 1; readonly type: 'want-sockets' }
+  /** A spare worker (master/spare.ts) listens on its channel: it can be sent its boot now. */
+  | { readonly tsgun: 1; readonly type: 'spare-waiting' }
   /** Router: the upstream list numbered `seq` is in use (no new request goes elsewhere). */
   | { readonly tsgun: 1; readonly type: 'upstreams-applied'; readonly seq: number }
   /** Router: per-upstream counters, once a second when --stats or --statsd-host is on. */
@@ -117,6 +119,18 @@ export type WorkerMessage =
 export type MasterMessage =
   /** Carries one listening socket as the IPC handle. */
   | { readonly tsgun: 1; readonly type: 'socket'; readonly index: number }
+  /**
+   * To a spare worker, forked before the master had a config: the whole environment a worker
+   * forked now would get (its config included); `sockets` listening sockets follow as 'socket'.
+   */
+  | {
+      readonly tsgun: 1;
+      readonly type: 'boot';
+      readonly env: Readonly<Record<string, string>>;
+      /** The master's umask (--umask), which a fork would inherit. */
+      readonly umask: number;
+      readonly sockets: number;
+    }
   /** The TLS certificate and key (PEM), sent right after fork when --certfile is set. */
   | ({ readonly tsgun: 1; readonly type: 'tls' } & TlsMaterial)
   /** Run this app job now (this worker was chosen for this tick). */
@@ -163,6 +177,7 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
     m['code'].startsWith('TSGUN_ERR_') &&
     typeof m['message'] === 'string',
   'want-sockets': () => true,
+  'spare-waiting': () => true,
   'upstreams-applied': (m) => Number.isInteger(m['seq']),
   'router-stats': (m) =>
     Array.isArray(m['upstreams']) &&
@@ -202,6 +217,12 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
 
 const MASTER_CHECKS: Record<MasterMessage['type'], Checker> = {
   socket: (m) => Number.isInteger(m['index']),
+  boot: (m) =>
+    Number.isInteger(m['sockets']) &&
+    Number.isInteger(m['umask']) &&
+    m['env'] !== null &&
+    typeof m['env'] === 'object' &&
+    Object.values(m['env'] as object).every((v) => typeof v === 'string'),
   tls: (m) =>
     typeof m['cert'] === 'string' &&
     typeof m['key'] === 'string' &&
@@ -249,6 +270,8 @@ export const WORKER_ENV = {
   check: 'TSGUN_WORKER_CHECK',
   /** --user/--group for the child to switch to (JSON uid, gid, name): child/drop-privileges.ts. */
   runAs: 'TSGUN_RUN_AS',
+  /** Set on a spare worker (master/spare.ts): wait for the 'boot' message before anything else. */
+  spare: 'TSGUN_SPARE',
 } as const;
 
 /**

@@ -6,6 +6,7 @@ import { ROUTER_ENTRY, WORKER_ENTRY } from '../entry-points.js';
 import { WORKER_ENV } from '../ipc/protocol.js';
 import { adoptChild } from './own-children.js';
 import type { BoundSocket } from './sockets.js';
+import { takeSpare } from './spare.js';
 import { type Credentials, runAsEnv } from './user.js';
 
 /**
@@ -14,7 +15,13 @@ import { type Credentials, runAsEnv } from './user.js';
  * so nothing can ever signal it.
  */
 export type Forked =
-  | { readonly ok: true; readonly child: ChildProcess; readonly pid: number }
+  | {
+      readonly ok: true;
+      readonly child: ChildProcess;
+      readonly pid: number;
+      /** Whether the spare (spare.ts) became this worker, and if not why; absent: no spare. */
+      readonly spare?: string;
+    }
   | { readonly ok: false; readonly error: Promise<Error> };
 
 /**
@@ -32,7 +39,10 @@ export function forkWorker(opts: {
 }): Forked {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // systemd's socket is the master's to notify on (and a new master's after USR2), not the app's.
-  delete env['NOTIFY_SOCKET'];
+  // Undefined, not deleted: cluster.fork merges the environment it is given over process.env.
+  env['NOTIFY_SOCKET'] = undefined;
+  // Only a spare waits for a boot message; one in the operator's environment would hang workers.
+  env[WORKER_ENV.spare] = undefined;
   for (const [key, value] of opts.config.env) env[key] = value;
   env[WORKER_ENV.id] = String(opts.id);
   env['TSGUN_WORKER_INDEX'] = String(opts.index);
@@ -56,7 +66,13 @@ function forkClusterWorker(
   sockets: readonly BoundSocket[],
   credentials: Credentials | null | undefined,
 ): Forked {
-  return started(() => {
+  const spare = takeSpare(env, sockets, credentials != null);
+  if (spare?.child) {
+    const child = spare.child;
+    const forked = started(() => child);
+    return forked.ok ? { ...forked, spare: spare.used } : forked;
+  }
+  const forked = started(() => {
     // Settings are read at each fork: the stdio (a slot's sockets) may differ per worker.
     cluster.setupPrimary({
       exec: fileURLToPath(WORKER_ENTRY),
@@ -70,6 +86,7 @@ function forkClusterWorker(
     worker.on('error', () => {});
     return worker.process;
   });
+  return forked.ok && spare ? { ...forked, spare: spare.used } : forked;
 }
 
 /** Start a child; a fork that threw or got no pid is a failure, never a child to signal. */

@@ -210,7 +210,7 @@ export class WorkerTable {
       void forked.error.then((err) => this.forkFailed(id, err));
       return false;
     }
-    const { child, pid } = forked;
+    const { child, pid, spare } = forked;
     const record = newWorkerRecord(
       { id, index, child, pid, generation: this.generation, slot },
       Date.now(),
@@ -225,7 +225,7 @@ export class WorkerTable {
     child.on('exit', (code, signal) => this.reap(record, code, signal));
     child.on('error', (err) => this.logger.error({ worker: id, err }, 'worker process error'));
     this.logger.info(
-      { worker: id, workerIndex: index, workerPid: pid, generation: this.generation },
+      { worker: id, workerIndex: index, workerPid: pid, generation: this.generation, spare },
       'booting worker',
     );
     return true;
@@ -312,6 +312,8 @@ export class WorkerTable {
       w.bootError = { code: m.code, message: m.message };
     },
     // Below --worker-connections again: the sockets of its slot, so it can accept again.
+    // Seen by spare.ts, which hands a spare its boot; nothing for the table.
+    'spare-waiting': () => {},
     'want-sockets': (w) => {
       w.slot.sockets.forEach((s, index) => {
         if (w.child.connected)

@@ -39,6 +39,7 @@ import { acceptPm2Ready } from './pm2-ready.js';
 import { startRecycling } from './recycle.js';
 import { type GateState, installGate } from './request-gate.js';
 import { applyServerLimits } from './server-limits.js';
+import { awaitSpareBoot } from './spare-boot.js';
 
 /**
  * A worker: loads the app, listens on the sockets the master inherited to it, accepts directly,
@@ -131,6 +132,8 @@ function isHttpServer(server: NetServer): server is HttpServer {
 }
 
 async function main(): Promise<void> {
+  // A spare started before the master had a config: its environment comes first.
+  const spareSockets = await awaitSpareBoot();
   // Before any file is opened or any app code runs: become --user/--group, or refuse to run.
   const refused = dropPrivileges();
   const { id, config, check } = readBoot();
@@ -336,7 +339,11 @@ async function main(): Promise<void> {
   try {
     const count = config.bind.length;
     await Promise.all(
-      Array.from({ length: count }, (_, i) => accepted.listen(i, { fd: FIRST_LISTEN_FD + i })),
+      Array.from({ length: count }, (_, i) =>
+        spareSockets
+          ? accepted.listenReceived(i, spareSockets[i]!)
+          : accepted.listen(i, { fd: FIRST_LISTEN_FD + i }),
+      ),
     );
   } catch (err) {
     bootFailed(

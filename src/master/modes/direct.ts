@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Config } from '../../config/registry.js';
 import type { TlsMaterial } from '../../ipc/protocol.js';
-import { masterMessage } from '../../ipc/protocol.js';
+import { masterMessage, receiveFromWorker } from '../../ipc/protocol.js';
 import type { RouterStats } from '../router-process.js';
 import type { BoundSocket } from '../sockets.js';
 import type { DataPathMode, ModeOptions, WorkerSlot } from './mode.js';
@@ -28,12 +28,17 @@ export class DirectMode implements DataPathMode {
       config,
       sockets: this.sockets,
       welcome: (child: ChildProcess) => {
-        // After the worker's first message (a heartbeat sent as it starts listening to us): a
-        // cluster worker drops messages that arrive before it has a 'message' listener.
-        if (tls)
-          child.once('message', () => {
-            if (child.connected) child.send(masterMessage({ type: 'tls', ...tls }));
-          });
+        // After the worker's first heartbeat, sent as it starts listening to us: a cluster worker
+        // drops messages that arrive before it has a 'message' listener (and a spare, which says
+        // 'spare-waiting' first, listens only for its boot until then).
+        if (!tls) return;
+        const afterFirstBeat = (value: unknown) => {
+          const got = receiveFromWorker(value);
+          if (got.kind !== 'ours' || got.message.type !== 'heartbeat') return;
+          child.off('message', afterFirstBeat);
+          if (child.connected) child.send(masterMessage({ type: 'tls', ...tls }));
+        };
+        child.on('message', afterFirstBeat);
       },
       release: () => {},
     };
