@@ -1,11 +1,14 @@
 import type { Server as NetServer, Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { TlsMaterial } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
+import { nodeRequire } from '../node-require.js';
 import { secureSocketOf } from './drain.js';
 
 /** A TLS front for an HTTP server (a worker's app, or the router); secure sockets are recorded against their raw socket. */
 export function tlsFront(material: TlsMaterial, app: NetServer, logger: Logger): NetServer {
+  // node:tls (and crypto behind it) only with --certfile.
+  const { createServer: createTlsServer } = nodeRequire('node:tls') as typeof import('node:tls');
   const front = createTlsServer({
     cert: material.cert,
     key: material.key,

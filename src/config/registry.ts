@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { compileFormat } from '../log/access-format.js';
 import { LOG_LEVELS } from '../log/levels.js';
 import { LOG_FORMATS } from '../log/pretty.js';
+import { nodeRequire } from '../node-require.js';
 import { type BindAddress, formatBindAddress, parseBindAddress } from './address.js';
 import { type AppSpec, formatAppSpec, parseAppSpec } from './app-spec.js';
 import {
@@ -21,7 +21,7 @@ import { formatRoute, parseAllowIp, parseRoute, type RouteEntry } from './route.
 
 /** node-cron, loaded the first time a --cron is read (most starts have none: a faster start). */
 const cronValidate = (spec: string): boolean =>
-  (createRequire(import.meta.url)('node-cron') as typeof import('node-cron')).validate(spec);
+  (nodeRequire('node-cron') as typeof import('node-cron')).validate(spec);
 
 export const STICKY_MODES = ['cookie', 'ip'] as const;
 export type StickyMode = (typeof STICKY_MODES)[number];

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import type { ScheduledTask } from 'node-cron';
 import type { CronEntry } from '../config/registry.js';
 import type { Logger } from '../log/logger.js';
+import { nodeRequire } from '../node-require.js';
 
 /** What stats show of a scheduled job. */
 export interface JobView {
@@ -50,7 +50,7 @@ export class Scheduler {
 
   private add(name: string, spec: string, source: Job['source'], start: (job: Job) => void): void {
     // Loaded with the first job: a master without jobs never loads node-cron.
-    const { schedule } = createRequire(import.meta.url)('node-cron') as typeof import('node-cron');
+    const { schedule } = nodeRequire('node-cron') as typeof import('node-cron');
     const task = schedule(
       spec,
       () => {

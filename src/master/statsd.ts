@@ -1,6 +1,6 @@
 import type { Socket } from 'node:dgram';
-import { createRequire } from 'node:module';
 import type { WorkerCounters } from '../ipc/protocol.js';
+import { nodeRequire } from '../node-require.js';
 
 /** A statsd datagram stays under a typical path MTU (1500 minus IP and UDP headers, with room). */
 const MAX_PACKET_BYTES = 1400;
@@ -61,9 +61,7 @@ export class Statsd {
     this.host = target.slice(0, colon).replace(/^\[|\]$/g, '');
     this.port = Number(target.slice(colon + 1));
     // node:dgram only with --statsd-host: most masters never load it.
-    const { createSocket } = createRequire(import.meta.url)(
-      'node:dgram',
-    ) as typeof import('node:dgram');
+    const { createSocket } = nodeRequire('node:dgram') as typeof import('node:dgram');
     this.socket = createSocket(this.host.includes(':') ? 'udp6' : 'udp4');
     this.socket.unref();
     this.socket.on('error', () => {});

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import type { TlsMaterial } from '../ipc/protocol.js';
+import { nodeRequire } from '../node-require.js';
 
 function readPem(flag: string, path: string): string {
   try {
@@ -33,7 +33,7 @@ export function loadTls(
   };
   try {
     // node:tls (and crypto behind it) only with --certfile: most masters never load it.
-    (createRequire(import.meta.url)('node:tls') as typeof import('node:tls')).createSecureContext({
+    (nodeRequire('node:tls') as typeof import('node:tls')).createSecureContext({
       cert: material.cert,
       key: material.key,
       ...(material.ca ? { ca: material.ca } : {}),

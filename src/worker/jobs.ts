@@ -1,9 +1,9 @@
-import { createRequire } from 'node:module';
 import { ErrorCode, TsgunError } from '../errors.js';
+import { nodeRequire } from '../node-require.js';
 
 /** node-cron, loaded only for an app that declares jobs. */
 const validate = (spec: string): boolean =>
-  (createRequire(import.meta.url)('node-cron') as typeof import('node-cron')).validate(spec);
+  (nodeRequire('node-cron') as typeof import('node-cron')).validate(spec);
 
 /** An app-declared scheduled job: `export const jobs = [{ name, schedule, run }]`. */
 export interface AppJob {

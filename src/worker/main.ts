@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
 import { Acceptor } from '../child/acceptor.js';
 import { sendToMaster, stayAttached } from '../child/attach.js';
@@ -20,6 +20,7 @@ import {
 } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { setProcessTitle } from '../log/proc-title.js';
+import { nodeRequire } from '../node-require.js';
 import { onAppReady } from '../ready.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { AppLoadError } from './app-error.js';
@@ -116,6 +117,8 @@ async function loadWorkerHooks(file: string | null, logger: Logger): Promise<Wor
 
 /** The server that receives accepted connections: the app's own, or one tsgun makes for it. */
 function appServer(target: AppTarget, logger: Logger): NetServer {
+  // Required, not imported: src/node-require.ts says why.
+  const { createServer } = nodeRequire('node:http') as typeof import('node:http');
   switch (target.kind) {
     case 'listener':
       return createServer(); // the gate adds the listener after tsgun's per-request step
