@@ -2,6 +2,7 @@ import { exec, execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RUN_AS_ENTRY as RUN_AS_ENTRY_URL } from '../entry-points.js';
 import type { Logger } from '../log/logger.js';
+import { childEnv } from './spawn.js';
 import { type Credentials, runAsEnv } from './user.js';
 
 const EXEC_TIMEOUT_MS = 60_000;
@@ -42,8 +43,12 @@ export function runExec(
     // As --user/--group: through child/run-as.ts, which switches (with the supplementary groups)
     // before it starts the shell.
     if (credentials) {
-      const env = { ...process.env, ...runAsEnv(credentials) };
-      execFile(process.execPath, [RUN_AS_ENTRY, command], { ...options, env }, done);
-    } else exec(command, options, done);
+      execFile(
+        process.execPath,
+        [RUN_AS_ENTRY, command],
+        { ...options, env: childEnv(runAsEnv(credentials)) },
+        done,
+      );
+    } else exec(command, { ...options, env: childEnv() }, done);
   });
 }

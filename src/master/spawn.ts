@@ -37,10 +37,7 @@ export function forkWorker(opts: {
   check?: boolean;
   credentials?: Credentials | null;
 }): Forked {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // systemd's socket is the master's to notify on (and a new master's after USR2), not the app's.
-  // Undefined, not deleted: cluster.fork merges the environment it is given over process.env.
-  env['NOTIFY_SOCKET'] = undefined;
+  const env = childEnv();
   // Only a spare waits for a boot message; one in the operator's environment would hang workers.
   env[WORKER_ENV.spare] = undefined;
   for (const [key, value] of opts.config.env) env[key] = value;
@@ -127,6 +124,16 @@ function firstTcpPort(sockets: readonly BoundSocket[]): number | null {
   return null;
 }
 
+/**
+ * The environment of a process the master starts (worker, router, cron command): the master's,
+ * without systemd's socket, which is the master's to notify on (and a new master's after USR2).
+ * Undefined, not deleted: cluster.fork merges the environment it is given over process.env, and
+ * every spawn leaves an undefined variable out.
+ */
+export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, NOTIFY_SOCKET: undefined, ...extra };
+}
+
 /** A plain fork (the router), with the same descriptors and options as a worker. */
 function forkChild(
   entry: URL,
@@ -145,7 +152,6 @@ export function forkRouter(opts: {
   sockets: readonly BoundSocket[];
   credentials?: Credentials | null;
 }): Forked {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  env[WORKER_ENV.config] = JSON.stringify(opts.config);
+  const env = childEnv({ [WORKER_ENV.config]: JSON.stringify(opts.config) });
   return forkChild(ROUTER_ENTRY, env, opts.sockets, opts.credentials);
 }

@@ -171,15 +171,19 @@ describe('scheduled jobs', () => {
       assert.ok(slow[i]!.start >= slow[i - 1]!.end, 'slow overlapped itself');
   });
 
-  it('--cron exec runs a shell command from the master, output logged', async () => {
+  it('--cron exec runs a shell command from the master, output logged, without NOTIFY_SOCKET', async () => {
     const out = join(tmp(), 'cron.out');
-    const t = new Tsgun([
-      fixture('app.mjs'),
-      '-b',
-      '127.0.0.1:0',
-      '--cron',
-      `* * * * * * exec:echo tick >> ${out}`,
-    ]);
+    const t = new Tsgun(
+      [
+        fixture('app.mjs'),
+        '-b',
+        '127.0.0.1:0',
+        '--cron',
+        `* * * * * * exec:echo tick \${NOTIFY_SOCKET:-none} >> ${out}`,
+      ],
+      // systemd's socket is the master's; the master warns once that it cannot notify here.
+      { env: { NOTIFY_SOCKET: join(tmp(), 'no-such-notify-socket') } },
+    );
     await t.waitForReady(1);
     await t.waitForLog(
       (l) => l.msg.startsWith('cron exec: echo tick') && l.msg.endsWith('done'),
@@ -189,6 +193,7 @@ describe('scheduled jobs', () => {
     await t.waitForLog((l) => l.msg.startsWith('cron exec: echo tick'), 5000, second);
     t.kill();
     assert.ok(lines(out).length >= 2);
+    assert.deepEqual([...new Set(lines(out))], ['tick none']);
   });
 
   it('--cron restart-workers replaces every worker one at a time', async () => {
