@@ -170,11 +170,13 @@ export async function startRow(
   expectedSha: string,
   /** How often to try for the first 200 (the start-up comparison polls finer). */
   pollMs = 10,
+  /** On CPU 0 (the throughput rows, wrk runs on the other CPUs) or on every CPU (start-up). */
+  pinned = true,
 ): Promise<Started | { skipped: string }> {
   const port = await freePort();
   const command = row.command(port);
   if (typeof command === 'string') return { skipped: command };
-  const argv = pin(0, command.argv);
+  const argv = pinned ? pin(0, command.argv) : command.argv;
   const started = performance.now();
   const child = spawn(argv[0]!, argv.slice(1), {
     env: { ...process.env, ...command.env },

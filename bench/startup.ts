@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- --startup [--samples N]`: how fast tsgun starts and how small its master is,
  * as ratios to plain Node on the same machine in the same run. Start to the first 200 of
- * `tsgun app.js -w 1` against `node server.js` serving the same app, alternated sample by sample;
+ * `tsgun app.js -w 1` against `node server.js` serving the same app, alternated sample by sample,
+ * neither pinned to a CPU;
  * and the master's RSS (once settled) against an idle `node -e "setInterval(()=>{},1e3)"`.
  */
 import { spawn } from 'node:child_process';
@@ -35,7 +36,9 @@ export async function startup(samples: number, expectedSha: string): Promise<str
     // Alternate which goes first, so page-cache warmth and drift fall on both alike.
     const order = i % 2 === 0 ? [tsgunRow, nodeRow] : [nodeRow, tsgunRow];
     for (const row of order) {
-      const s = await startRow(row, expectedSha, 2);
+      // Unpinned: start-up as on the machine, where tsgun's master and its first worker's Node
+      // start at once (src/master/spare.ts); on one CPU they would take turns.
+      const s = await startRow(row, expectedSha, 2, false);
       if ('skipped' in s) throw new Error(`${row.id}: ${s.skipped}`);
       try {
         if (row === tsgunRow) {
