@@ -6,11 +6,12 @@
  * and the master's RSS (once settled) against an idle `node -e "setInterval(()=>{},1e3)"`.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rssMiB, startRow, stopRow } from './measure.js';
 import { summarize } from './parse.js';
-import { pin, ROOT, ROWS } from './rows.js';
+import { pin, ROOT, ROWS, type RowDef, tsgunAppArgv } from './rows.js';
 
 /** After the first 200 (or the spawn, for the idle process): what start-up left behind settles. */
 const SETTLE_MS = 1500;
@@ -27,40 +28,63 @@ async function idleNodeRss(): Promise<number> {
   }
 }
 
+/** The same Express app (CommonJS, it listens itself) under tsgun and under plain node. */
+const EXPRESS_APP = join(ROOT, 'bench/servers/express.cjs');
+const EXPRESS_SHA = createHash('sha256').update('{"hello":"world"}').digest('hex');
+const expressRows: readonly RowDef[] = [
+  {
+    id: 'tsgun-express',
+    label: 'tsgun, Express',
+    command: (p) => ({ argv: tsgunAppArgv(EXPRESS_APP, p) }),
+  },
+  {
+    id: 'node-express',
+    label: 'node, Express',
+    command: (p) => ({ argv: [process.execPath, EXPRESS_APP], env: { PORT: String(p) } }),
+  },
+];
+
 export async function startup(samples: number, expectedSha: string): Promise<string> {
   const tsgunRow = ROWS.find((r) => r.id === 'tsgun')!;
   const nodeRow = ROWS.find((r) => r.id === 'node')!;
-  const first = { tsgun: [] as number[], node: [] as number[] };
+  const pairs = [
+    { rows: [tsgunRow, nodeRow], sha: expectedSha },
+    { rows: expressRows, sha: EXPRESS_SHA },
+  ];
+  const first: Record<string, number[]> = {};
   const rss = { master: [] as number[], idle: [] as number[] };
   for (let i = 0; i < samples; i++) {
-    // Alternate which goes first, so page-cache warmth and drift fall on both alike.
-    const order = i % 2 === 0 ? [tsgunRow, nodeRow] : [nodeRow, tsgunRow];
-    for (const row of order) {
-      // Unpinned: start-up as on the machine, where tsgun's master and its first worker's Node
-      // start at once (src/master/spare.ts); on one CPU they would take turns.
-      const s = await startRow(row, expectedSha, 2, false);
-      if ('skipped' in s) throw new Error(`${row.id}: ${s.skipped}`);
-      try {
-        if (row === tsgunRow) {
-          first.tsgun.push(s.firstResponseMs);
-          await sleep(SETTLE_MS);
-          rss.master.push(rssMiB(s.child.pid!) ?? Number.NaN);
-        } else first.node.push(s.firstResponseMs);
-      } finally {
-        stopRow(s.child);
+    for (const pair of pairs) {
+      // Alternate which goes first, so page-cache warmth and drift fall on both alike.
+      const order = i % 2 === 0 ? pair.rows : [...pair.rows].reverse();
+      for (const row of order) {
+        // Unpinned: start-up as on the machine, where tsgun's master and its first worker's Node
+        // start at once (src/master/spare.ts); on one CPU they would take turns.
+        const s = await startRow(row, pair.sha, 2, false);
+        if ('skipped' in s) throw new Error(`${row.id}: ${s.skipped}`);
+        try {
+          (first[row.id] ??= []).push(s.firstResponseMs);
+          if (row === tsgunRow) {
+            await sleep(SETTLE_MS);
+            rss.master.push(rssMiB(s.child.pid!) ?? Number.NaN);
+          }
+        } finally {
+          stopRow(s.child);
+        }
       }
     }
     rss.idle.push(await idleNodeRss());
   }
-  const m = (v: number[]) => summarize(v).median;
-  const startRatio = m(first.tsgun) / m(first.node);
+  const m = (v: number[] | undefined) => summarize(v ?? []).median;
+  const startRatio = m(first['tsgun']) / m(first['node']);
+  const expressRatio = m(first['tsgun-express']) / m(first['node-express']);
   const rssRatio = m(rss.master) / m(rss.idle);
-  const text = `Start to first 200, ${samples} alternating samples: tsgun -w 1 ${m(first.tsgun).toFixed(0)} ms, bare node ${m(first.node).toFixed(0)} ms, **ratio ${startRatio.toFixed(2)}x**; master RSS ${m(rss.master).toFixed(1)} MiB vs idle node ${m(rss.idle).toFixed(1)} MiB, **ratio ${rssRatio.toFixed(2)}x** (Node ${process.version})`;
+  const text = `Start to first 200, ${samples} alternating samples: the event-queue app (ES module) tsgun -w 1 ${m(first['tsgun']).toFixed(0)} ms, bare node ${m(first['node']).toFixed(0)} ms, **ratio ${startRatio.toFixed(2)}x**; an Express app (CommonJS, app.listen) ${m(first['tsgun-express']).toFixed(0)} vs ${m(first['node-express']).toFixed(0)} ms, **ratio ${expressRatio.toFixed(2)}x**; master RSS ${m(rss.master).toFixed(1)} MiB vs idle node ${m(rss.idle).toFixed(1)} MiB, **ratio ${rssRatio.toFixed(2)}x** (Node ${process.version})`;
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'startup.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), samples, first, rss, startRatio, rssRatio, text }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), samples, first, rss, startRatio, expressRatio, rssRatio, text }, null, 2)}\n`,
   );
   if (process.argv.includes('--readme')) {
     const file = join(ROOT, 'README.md');
