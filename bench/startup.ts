@@ -63,7 +63,9 @@ export async function startup(samples: number, expectedSha: string): Promise<str
         const s = await startRow(row, pair.sha, 2, false);
         if ('skipped' in s) throw new Error(`${row.id}: ${s.skipped}`);
         try {
-          (first[row.id] ??= []).push(s.firstResponseMs);
+          const times = first[row.id] ?? [];
+          first[row.id] = times;
+          times.push(s.firstResponseMs);
           if (row === tsgunRow) {
             await sleep(SETTLE_MS);
             rss.master.push(rssMiB(s.child.pid!) ?? Number.NaN);
