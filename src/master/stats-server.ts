@@ -1,6 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { type BindAddress, formatBindAddress } from '../config/address.js';
 import { ErrorCode, TsgunError } from '../errors.js';
+import { nodeRequire } from '../node-require.js';
 import { renderPrometheus } from './prometheus.js';
 import { clearStaleUnixSocket } from './sockets.js';
 import type { StatsDocument } from './stats.js';
@@ -17,6 +18,7 @@ export async function startStatsServer(
   /** USR2: the old master's stats socket (TSGUN_STATS_FD), served as is instead of binding. */
   inheritedFd: number | null = null,
 ): Promise<Server> {
+  const { createServer } = nodeRequire('node:http') as typeof import('node:http');
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, type: string, body: string) => {

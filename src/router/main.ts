@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { Acceptor } from '../child/acceptor.js';
@@ -18,6 +17,7 @@ import {
   workerMessage,
 } from '../ipc/protocol.js';
 import { setProcessTitle } from '../log/proc-title.js';
+import { nodeRequire } from '../node-require.js';
 import { upstreamCounters, WorkerPool } from './pool.js';
 import { createRouter } from './proxy.js';
 
@@ -54,6 +54,8 @@ async function main(): Promise<void> {
 
   const pool = new WorkerPool(config.workerConnections);
   const router = createRouter(config, pool, logger);
+  // Required, not imported: src/node-require.ts says why.
+  const { createServer } = nodeRequire('node:http') as typeof import('node:http');
   const server = createServer({ keepAliveTimeout: config.keepAlive * 1000 });
   server.headersTimeout = 60_000;
   // --limit-request-field-size above Node's 16 KiB cap: the router accepts what a worker would.

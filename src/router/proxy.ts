@@ -1,4 +1,4 @@
-import { type IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ProxyServer } from 'http-proxy-3';
@@ -8,6 +8,7 @@ import { checkLimits, limitText } from '../child/request-limits.js';
 import type { Config } from '../config/registry.js';
 import { matchRoute } from '../config/route.js';
 import type { Logger } from '../log/logger.js';
+import { nodeRequire } from '../node-require.js';
 import { Attempt, type AttemptOwner, Exchange } from './attempt.js';
 import { isRetryable, stickyCookieValue } from './balance.js';
 import { forwardedHeaders, isTrusted, trustList } from './forwarded.js';
@@ -274,7 +275,7 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
         );
         return;
       }
-      const res = new ServerResponse(req);
+      const res = new (nodeRequire('node:http') as typeof import('node:http')).ServerResponse(req);
       res.assignSocket(socket);
       res.once('finish', () => {
         res.detachSocket(socket);
