@@ -64,12 +64,8 @@ function forkClusterWorker(
   credentials: Credentials | null | undefined,
 ): Forked {
   const spare = takeSpare(env, sockets, credentials != null);
-  if (spare?.child) {
-    const child = spare.child;
-    const forked = started(() => child);
-    return forked.ok ? { ...forked, spare: spare.used } : forked;
-  }
   const forked = started(() => {
+    if (spare?.child) return spare.child;
     // Settings are read at each fork: the stdio (a slot's sockets) may differ per worker.
     cluster.setupPrimary({
       exec: fileURLToPath(WORKER_ENTRY),
