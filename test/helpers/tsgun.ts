@@ -290,6 +290,19 @@ export const nobodySkip =
       : false;
 
 /**
+ * Poll `check` until it holds; false once the deadline passes. Only for what has no event: a file
+ * appended to, a process that is gone without a log line.
+ */
+export async function pollUntil(check: () => boolean, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/**
  * Wait until a file exists and its text passes `check`. Files have no event for "a line was
  * appended" (a log file written by tsgun's workers): poll, bounded by a deadline.
  */
@@ -298,14 +311,13 @@ export async function waitForFile(
   check: (text: string) => boolean,
   timeoutMs = 10_000,
 ): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = existsSync(file) ? readFileSync(file, 'utf8') : null;
-    if (text !== null && check(text)) return text;
-    if (Date.now() > deadline)
-      throw new Error(`${file} never matched; it holds:\n${String(text).slice(-1000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let text: string | null = null;
+  const read = () => {
+    text = existsSync(file) ? readFileSync(file, 'utf8') : null;
+    return text !== null && check(text);
+  };
+  if (await pollUntil(read, timeoutMs)) return text!;
+  throw new Error(`${file} never matched; it holds:\n${String(text).slice(-1000)}`);
 }
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getJson } from '../helpers/http.js';
-import { fixture, killAll, type LogLine, Tsgun } from '../helpers/tsgun.js';
+import { fixture, killAll, type LogLine, pollUntil, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -38,16 +38,6 @@ function groupMembers(pgid: number): number[] {
     }
   }
   return pids;
-}
-
-/** Polls a condition until it holds (or the deadline passes): there is no event for "exited". */
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
 }
 
 /** What should be the same in any two workers of one master (cluster's id and the pid are not). */
@@ -134,7 +124,7 @@ describe('the spare worker (forked as the master starts, handed its config and s
     const seen = await getJson<Seen>(await t.url());
     assert.equal(seen.noDeprecation, true, 'NODE_OPTIONS read as the worker started');
     // The spare is gone: the group holds the master and its one worker.
-    assert.equal(await until(() => groupMembers(t.pid).length === 2, 5_000), true);
+    assert.equal(await pollUntil(() => groupMembers(t.pid).length === 2, 5_000), true);
     assert.deepEqual(groupMembers(t.pid).sort(), [t.pid, seen.pid].sort());
     t.signal('SIGTERM');
     assert.equal((await t.exited).code, 0);
@@ -153,7 +143,7 @@ describe('the spare worker (forked as the master starts, handed its config and s
     const { code } = await t.exited;
     assert.equal(code, 2);
     assert.match(t.stderrText, /--workers/);
-    assert.equal(await until(() => groupMembers(t.pid).length === 0, 10_000), true);
+    assert.equal(await pollUntil(() => groupMembers(t.pid).length === 0, 10_000), true);
     // And nothing else was said: the spare never logs before it is handed a config.
     assert.equal(t.stderrText.trim().split('\n').length, 1, t.stderrText);
   });
