@@ -74,7 +74,7 @@ export function pickVictim<K>(
   for (const [key, view] of views) {
     if (key === spare || view.responding) continue;
     if (view.untouched && now - view.acceptedAt < UNTOUCHED_GRACE_MS) continue;
-    // The walk's order says nothing of age (the connection list swaps entries on removal), so
+    // The walk's order (Node's list of open handles) says nothing of age, so
     // the last tie-break is explicit.
     if (
       bestView === null ||
