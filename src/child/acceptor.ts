@@ -143,7 +143,7 @@ export class Acceptor {
     this.appServer.emit('connection', socket);
   };
 
-  /** A connection was destroyed (the count is down already). */
+  /** A connection was destroyed (the count is down already), or a listening server closed. */
   private readonly onSocketGone = (): void => {
     if (this.paused && !this.stopped && this.sockets.size < this.opts.maxConnections) this.resume();
   };

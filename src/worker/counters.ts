@@ -72,7 +72,7 @@ export class Counters {
     const timings = this.timings;
     this.timings = [];
     let bytesOut = this.closedBytes;
-    for (const socket of open) bytesOut += socket.bytesWritten ?? 0;
+    for (const socket of open.withClosing()) bytesOut += socket.bytesWritten ?? 0;
     return {
       requests: this.requests,
       inflight: this.inflight,

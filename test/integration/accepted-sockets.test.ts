@@ -82,6 +82,37 @@ describe('accepted sockets (Node internals the acceptor counts with)', () => {
     assert.deepEqual([...sockets], [second.accepted[0]]);
   });
 
+  it('lists a socket the app unref()ed (Node’s handle list leaves it out), until it is destroyed', async () => {
+    const sockets = new AcceptedSockets();
+    const s = await listening(sockets, () => {});
+    await open(s.port, 2, s.accepted);
+    s.accepted[0]!.unref();
+    s.accepted[0]!.unref(); // twice: listed once
+    assert.equal(sockets.size, 2);
+    assert.deepEqual(new Set(sockets), new Set(s.accepted));
+    assert.equal([...sockets].length, 2);
+    const closed = once(s.accepted[0]!, 'close');
+    s.accepted[0]!.destroy();
+    assert.deepEqual([...sockets], [s.accepted[1]]);
+    assert.ok([...sockets.withClosing()].includes(s.accepted[0]!), 'until its close');
+    await closed;
+    assert.deepEqual([...sockets.withClosing()], [s.accepted[1]]);
+  });
+
+  it('withClosing() keeps a destroyed socket until its close (byte counts never dip)', async () => {
+    const sockets = new AcceptedSockets();
+    const s = await listening(sockets, () => {});
+    await open(s.port, 1, s.accepted);
+    const socket = s.accepted[0]!;
+    const closed = once(socket, 'close');
+    socket.destroy();
+    assert.equal(sockets.size, 0);
+    assert.deepEqual([...sockets], []);
+    assert.deepEqual([...sockets.withClosing()], [socket]);
+    await closed;
+    assert.deepEqual([...sockets.withClosing()], []);
+  });
+
   it('lists only its own servers’ sockets', async () => {
     const mine = new AcceptedSockets();
     const other = new AcceptedSockets();
