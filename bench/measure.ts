@@ -1,5 +1,5 @@
 /** Starting one row, checking its body, and measuring it with wrk and httperf. */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
@@ -88,13 +88,8 @@ export function groupCpuTicks(pgid: number): number {
   return total;
 }
 
-export function runWrk(
-  url: string,
-  seconds: number,
-  connections: number,
-  keepAlive = false,
-): WrkResult {
-  const argv = pin(1, [
+const wrkArgv = (url: string, seconds: number, connections: number, keepAlive: boolean) =>
+  pin(1, [
     'wrk',
     '-t1',
     `-c${connections}`,
@@ -103,9 +98,44 @@ export function runWrk(
     ...(keepAlive ? [] : ['-H', 'Connection: close']),
     url,
   ]);
+
+export function runWrk(
+  url: string,
+  seconds: number,
+  connections: number,
+  keepAlive = false,
+): WrkResult {
+  const argv = wrkArgv(url, seconds, connections, keepAlive);
   return parseWrk(
     execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: (seconds + 30) * 1000 }),
   );
+}
+
+/** runWrk without blocking, so that several load generators run at once. */
+export function runWrkAsync(
+  url: string,
+  seconds: number,
+  connections: number,
+  keepAlive = false,
+): Promise<WrkResult> {
+  const argv = wrkArgv(url, seconds, connections, keepAlive);
+  return new Promise((resolve, reject) => {
+    execFile(
+      argv[0]!,
+      argv.slice(1),
+      { encoding: 'utf8', timeout: (seconds + 30) * 1000 },
+      (err, stdout) => {
+        if (err) reject(err);
+        else {
+          try {
+            resolve(parseWrk(stdout));
+          } catch (parseErr) {
+            reject(parseErr);
+          }
+        }
+      },
+    );
+  });
 }
 
 export function runHttperf(port: number, conns: number, rate: number): HttperfResult | null {

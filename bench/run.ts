@@ -11,9 +11,9 @@
  *                    undici-ka, node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket)
  *   --runs N --duration S --connections C
  *   --readme         after the run, put the table into README.md (between the bench markers)
- *   --compare a,b [--pairs N]  A/B: for each pair both servers are started afresh and wrk runs
- *                    a b, then b a for the next; the median of the pairwise ratios b/a (drift on
- *                    a noisy machine and each process's start-up luck cancel out)
+ *   --compare a,b [--pairs N] [--together]  A/B: for each pair both servers are started afresh
+ *                    and wrk runs a b, then b a for the next (with --together: both at once on one
+ *                    CPU); the median of the pairwise ratios b/a (compare.ts)
  *   --startup [--samples N]  start to first 200 and master RSS, as ratios to plain node
  *   --render-readme  only put bench/results/latest.json's table into README.md
  */
@@ -23,18 +23,8 @@ import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { barChart } from './chart.js';
-import {
-  CLOCK_TICKS,
-  groupCpuTicks,
-  measure,
-  type Options,
-  type RowResult,
-  runWrk,
-  type Started,
-  startRow,
-  stopRow,
-} from './measure.js';
-import { summarize } from './parse.js';
+import { compare } from './compare.js';
+import { measure, type Options, type RowResult } from './measure.js';
 import { has, pinning, ROOT, ROWS } from './rows.js';
 import { startup } from './startup.js';
 
@@ -162,80 +152,6 @@ function writeReadme(result: Result): void {
   );
 }
 
-async function compare(
-  ids: string[],
-  pairs: number,
-  opts: Options,
-  expectedSha: string,
-): Promise<void> {
-  const rows = ids.map((id) => {
-    const row = ROWS.find((r) => r.id === id);
-    if (!row) throw new Error(`no row ${id}`);
-    return row;
-  });
-  const a: number[] = [];
-  const b: number[] = [];
-  const cpuA: number[] = [];
-  const cpuB: number[] = [];
-  // Throughput on a shared VM drifts by tens of percent; CPU time per request of the server's
-  // processes (all of its process group) is far steadier, so both are reported.
-  const run = (servers: Started[], i: 0 | 1, rates: number[], cpu: number[]) => {
-    const pgid = servers[i]!.child.pid!;
-    const before = groupCpuTicks(pgid);
-    const r = runWrk(servers[i]!.url, opts.duration, opts.connections, rows[i]!.keepAlive);
-    rates.push(r.requestsPerSec);
-    cpu.push(((groupCpuTicks(pgid) - before) * 1e6) / CLOCK_TICKS / Math.max(1, r.requests));
-  };
-  // Every pair runs on freshly started servers: a Node process keeps the speed its start gave it
-  // (JIT decisions, heap layout), a few percent either way for its whole life (bare Node against
-  // itself: 0.95 to 1.02 from one start to the next), which runs on the same two processes never
-  // average out. A B, then B A: whichever runs second meets the same drift as often as the other.
-  for (let i = 0; i < pairs; i++) {
-    const servers: Started[] = [];
-    try {
-      for (const row of rows) {
-        const server = await startRow(row, expectedSha);
-        if ('skipped' in server) throw new Error(`${row.id}: ${server.skipped}`);
-        servers.push(server);
-      }
-      for (const [k, s] of servers.entries())
-        runWrk(s.url, 1, opts.connections, rows[k]!.keepAlive);
-      if (i % 2 === 0) {
-        run(servers, 0, a, cpuA);
-        run(servers, 1, b, cpuB);
-      } else {
-        run(servers, 1, b, cpuB);
-        run(servers, 0, a, cpuA);
-      }
-    } finally {
-      for (const s of servers) stopRow(s.child);
-    }
-  }
-  const ratios = summarize(a.map((x, i) => b[i]! / x));
-  const cpuRatios = summarize(cpuA.map((x, i) => cpuB[i]! / x));
-  const text = `${ids[1]} / ${ids[0]}, ${pairs} alternating pairs of ${opts.duration} s runs, fresh servers for each pair: throughput ratio ${ratios.median.toFixed(3)} (median; min ${ratios.min.toFixed(3)}, max ${ratios.max.toFixed(3)}), CPU time per request ratio ${cpuRatios.median.toFixed(3)} (median; min ${cpuRatios.min.toFixed(3)}, max ${cpuRatios.max.toFixed(3)}; ${summarize(cpuA).median.toFixed(1)} vs ${summarize(cpuB).median.toFixed(1)} µs per request)`;
-  process.stdout.write(`${text}\n`);
-  const dir = join(ROOT, 'bench/results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, `compare-${ids.join('-')}.json`),
-    `${JSON.stringify({ date: new Date().toISOString(), ids, pairs, a, b, cpuA, cpuB, ratios, cpuRatios, text }, null, 2)}\n`,
-  );
-  if (process.argv.includes('--readme')) {
-    const file = join(ROOT, 'README.md');
-    const block = new RegExp(
-      `(<!-- compare:${ids.join('-')}:start -->)[\\s\\S]*?(<!-- compare:${ids.join('-')}:end -->)`,
-    );
-    writeFileSync(
-      file,
-      readFileSync(file, 'utf8').replace(
-        block,
-        (_, x: string, y: string) => `${x}\n${text}.\n${y}`,
-      ),
-    );
-  }
-}
-
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   if (process.argv.includes('--render-readme')) {
@@ -271,6 +187,7 @@ async function main(): Promise<void> {
       pairsArg >= 0 ? Number(process.argv[pairsArg + 1]) : 10,
       opts,
       expectedSha,
+      process.argv.includes('--together'),
     );
     return;
   }

@@ -1,7 +1,7 @@
-import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { AcceptedSockets } from './accepted-sockets.js';
 import { type ListenTarget, listenLocally } from './listen-local.js';
-import { type OpenConnection, OpenConnections } from './open-connections.js';
 import { UNTOUCHED_GRACE_MS } from './slot-policy.js';
 import type { SlotKeeper } from './slots.js';
 
@@ -35,7 +35,7 @@ export const isAcceptorListener = (server: NetServer): boolean => acceptorListen
  * headers that never finish) is closed first, so such clients cannot lock the worker out.
  */
 export class Acceptor {
-  readonly sockets = new OpenConnections();
+  readonly sockets = new AcceptedSockets();
   private readonly listeners = new Map<number, NetServer>();
   /** Pipe handles received over IPC share their fd with the server made from it: never close them. */
   private readonly retained: object[] = [];
@@ -50,7 +50,11 @@ export class Acceptor {
   }
 
   listen(index: number, target: ListenTarget): Promise<void> {
-    const listener = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
+    const listener = this.sockets.createServer(
+      { allowHalfOpen: true, noDelay: true },
+      this.onConnection,
+      this.onSocketGone,
+    );
     acceptorListeners.add(listener);
     this.listeners.set(index, listener);
     return new Promise((resolve, reject) => {
@@ -105,11 +109,10 @@ export class Acceptor {
   }
 
   /** Over the limit: close the connection that holds a slot for nothing; false if none does. */
-  private makeRoom(spare: OpenConnection): boolean {
+  private makeRoom(spare: Socket): boolean {
     const victim = this.opts.slots?.victim(spare);
     if (!victim) return false;
-    this.sockets.remove(victim);
-    victim.socket.destroy();
+    victim.destroy();
     return true;
   }
 
@@ -118,14 +121,15 @@ export class Acceptor {
     this.listeners.clear();
   }
 
+  // Nothing per connection below the limit but a count (accepted-sockets.ts says why).
   private readonly onConnection = (socket: Socket): void => {
-    const conn = this.sockets.add(socket);
-    socket.once('close', () => this.onSocketClose(conn));
-    if (this.sockets.size > this.opts.maxConnections) this.makeRoom(conn);
+    const onSocketClosed = this.opts.onSocketClosed;
+    if (onSocketClosed) socket.once('close', () => onSocketClosed(socket));
+    if (this.sockets.size > this.opts.maxConnections) this.makeRoom(socket);
     if (
       !this.paused &&
       this.sockets.size >= this.opts.maxConnections &&
-      !this.opts.slots?.victim(conn)
+      !this.opts.slots?.victim(socket)
     ) {
       this.paused = true;
       this.closeListeners();
@@ -139,9 +143,8 @@ export class Acceptor {
     this.appServer.emit('connection', socket);
   };
 
-  private onSocketClose(conn: OpenConnection): void {
-    this.sockets.remove(conn);
-    this.opts.onSocketClosed?.(conn.socket);
+  /** A connection was destroyed (the count is down already), or a listening server closed. */
+  private readonly onSocketGone = (): void => {
     if (this.paused && !this.stopped && this.sockets.size < this.opts.maxConnections) this.resume();
-  }
+  };
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { SocketList } from './open-connections.js';
+import type { SocketList } from './accepted-sockets.js';
 
 /** With TLS, HTTP runs on the TLS socket over the accepted one: raw socket -> TLS socket. */
 export const secureSocketOf = new WeakMap<Socket, Socket>();

@@ -74,8 +74,7 @@ export function pickVictim<K>(
   for (const [key, view] of views) {
     if (key === spare || view.responding) continue;
     if (view.untouched && now - view.acceptedAt < UNTOUCHED_GRACE_MS) continue;
-    // The walk's order says nothing of age (the connection list swaps entries on removal), so
-    // the last tie-break is explicit.
+    // Ties are broken explicitly, not by the order of the walk (the caller's to choose).
     if (
       bestView === null ||
       view.readAt < bestView.readAt ||

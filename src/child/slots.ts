@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import type { SocketList } from './accepted-sockets.js';
 import { currentResponse, secureSocketOf } from './drain.js';
-import type { OpenConnection, OpenConnections } from './open-connections.js';
 import { type ConnView, judge, pickVictim, type SlowLimits } from './slot-policy.js';
 
 export interface SlotKeeperOptions {
@@ -22,16 +22,28 @@ function flushedBytes(socket: Socket): number {
   return (socket.bytesWritten ?? 0) - socket.writableLength - (queued?.writeQueueSize ?? 0);
 }
 
+/** What the slot keeper last saw of a connection, to tell progress from a stall. */
+interface Progress {
+  /** When the keeper first saw the connection: its accept time, up to one sweep late. */
+  readonly acceptedAt: number;
+  bytesRead: number;
+  readAt: number;
+  flushed: number;
+  writeAt: number;
+}
+
 /**
  * Keeps a worker's connection slots for clients that work: picks the connection to close when the
  * worker is full (slot-policy.ts), and once a second closes slow clients that stopped making
- * progress. What it last saw of a connection is kept in the connection's list entry
- * (open-connections.ts); the cost is a walk over them each second, nothing per request.
+ * progress. What it last saw of a connection is kept beside it from the first sweep or search
+ * that meets it (a connection closed within a second costs nothing); the cost is a walk over the
+ * open connections each second, nothing per request or per short connection.
  */
 export class SlotKeeper {
   private timer: NodeJS.Timeout | null = null;
   private incident = false;
-  private open: OpenConnections | null = null;
+  private open: SocketList | null = null;
+  private readonly seen = new WeakMap<Socket, Progress>();
 
   constructor(private readonly opts: SlotKeeperOptions) {}
 
@@ -39,7 +51,7 @@ export class SlotKeeper {
    * Watch the acceptor's connections: start the once-a-second sweep; `after` runs after each one
    * (the acceptor may resume accepting).
    */
-  start(open: OpenConnections, after: () => void): void {
+  start(open: SocketList, after: () => void): void {
     this.open = open;
     this.timer = setInterval(() => {
       this.sweep();
@@ -53,7 +65,7 @@ export class SlotKeeper {
   }
 
   /** The connection to close so that `spare` (just accepted) gets a slot; null if all work. */
-  victim(spare: OpenConnection | null): OpenConnection | null {
+  victim(spare: Socket | null): Socket | null {
     const now = Date.now();
     const views = this.views(now);
     const chosen = pickVictim(views, spare, now);
@@ -61,13 +73,22 @@ export class SlotKeeper {
     return chosen;
   }
 
-  private *views(now: number): Generator<readonly [OpenConnection, ConnView]> {
+  private *views(now: number): Generator<readonly [Socket, ConnView]> {
     if (!this.open) return;
-    for (const entry of this.open.entries()) yield [entry, this.view(entry, now).conn];
+    for (const socket of this.open) yield [socket, this.view(socket, now).conn];
   }
 
-  private view(p: OpenConnection, now: number): { conn: ConnView; res: ServerResponse | null } {
-    const socket = p.socket;
+  private progress(socket: Socket, now: number): Progress {
+    let p = this.seen.get(socket);
+    if (!p) {
+      p = { acceptedAt: now, bytesRead: 0, readAt: now, flushed: 0, writeAt: now };
+      this.seen.set(socket, p);
+    }
+    return p;
+  }
+
+  private view(socket: Socket, now: number): { conn: ConnView; res: ServerResponse | null } {
+    const p = this.progress(socket, now);
     if (socket.bytesRead !== p.bytesRead) {
       p.bytesRead = socket.bytesRead;
       p.readAt = now;
@@ -100,14 +121,14 @@ export class SlotKeeper {
     const open = this.open;
     if (!open) return;
     const now = Date.now();
-    for (const entry of open.entries()) {
-      const view = this.view(entry, now);
+    for (const socket of open) {
+      const view = this.view(socket, now);
       const verdict = judge(view.conn, now, this.opts.limits);
       if (verdict === 'keep') continue;
       this.opts.logger.debug({ verdict }, `closing a slow client (${verdict} timeout)`);
       if (verdict === 'body' && view.res && !view.res.headersSent)
         this.opts.answerBodyTimeout(view.res);
-      else entry.socket.destroy();
+      else socket.destroy();
     }
     if (this.incident && open.size < this.opts.maxConnections * 0.9) {
       this.incident = false;

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { SocketList } from '../child/open-connections.js';
+import type { SocketList } from '../child/accepted-sockets.js';
 import { emptyHistogram, observe } from '../ipc/histogram.js';
 import type { WorkerCounters } from '../ipc/protocol.js';
 
@@ -72,7 +72,7 @@ export class Counters {
     const timings = this.timings;
     this.timings = [];
     let bytesOut = this.closedBytes;
-    for (const socket of open) bytesOut += socket.bytesWritten ?? 0;
+    for (const socket of open.withClosing()) bytesOut += socket.bytesWritten ?? 0;
     return {
       requests: this.requests,
       inflight: this.inflight,

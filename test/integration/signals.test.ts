@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { clientLoop, request } from '../helpers/http.js';
-import { killAll, startApp } from '../helpers/tsgun.js';
+import { fixture, killAll, startApp, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -58,6 +60,33 @@ describe('signals', () => {
     assert.equal(reply.headers.connection, 'close');
     assert.equal((await t.exited).code, 0);
   });
+
+  for (const app of ['ws-app.mjs', 'ws-unref-app.mjs'])
+    it(`TERM closes an idle WebSocket once it has been idle for --keep-alive, exits 0 (${app})`, async () => {
+      const t = new Tsgun([
+        fixture(app),
+        ...['-b', '127.0.0.1:0', '-w', '1', '--keep-alive', '1', '--graceful-timeout', '30'],
+      ]);
+      await t.waitForReady(1);
+      const ws = connect(await t.port(), '127.0.0.1');
+      ws.write(
+        'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      const [head] = (await once(ws, 'data')) as [Buffer];
+      assert.match(head.toString(), /^HTTP\/1\.1 101 /);
+      ws.on('error', () => {});
+      const closed = once(ws, 'close');
+      const sent = Date.now();
+      t.signal('SIGTERM');
+      await closed;
+      assert.equal((await t.exited).code, 0);
+      // Closed by the drain after ~1 s idle, not by the SIGKILL at --graceful-timeout.
+      assert.ok(Date.now() - sent < 10_000, `took ${Date.now() - sent} ms`);
+      assert.ok(!t.logs.some((l) => String(l.msg).includes('did not stop in time')));
+      const exited = t.logs.find((l) => l.msg === 'worker exited');
+      assert.equal(exited?.['signal'] ?? null, null, JSON.stringify(exited));
+    });
 
   it('INT stops at once, without waiting for slow requests', async () => {
     const t = startApp('--graceful-timeout', '30');

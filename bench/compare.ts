@@ -1,0 +1,141 @@
+/**
+ * `npm run bench -- --compare a,b`: the A/B of two rows as the median of pairwise ratios b/a, each
+ * pair on freshly started servers. Two ways to run a pair:
+ *
+ * - alternating (default): wrk runs a then b (b then a for the next pair), each server with CPU 0
+ *   to itself. What a user sees, but on a shared VM the throughput of one server moves by tens of
+ *   percent from one run to the next, so a median of 24 pairs still moves by a few percent.
+ * - `--together`: both servers on CPU 0 at once, one wrk each on CPU 1, started together. Each
+ *   server gets half the CPU (the servers run in sessions of their own, which Linux schedules
+ *   fairly), so the ratio of requests served is the ratio of the CPU each spends per request,
+ *   measured in the same seconds: the VM's drift hits both alike. Which server starts first and
+ *   gets which wrk swaps from pair to pair (the first is worth about 2% here). wrk must not be the
+ *   limit: with keep-alive, two wrk use about half of CPU 1 on this VM.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CLOCK_TICKS,
+  groupCpuTicks,
+  type Options,
+  runWrk,
+  runWrkAsync,
+  type Started,
+  startRow,
+  stopRow,
+} from './measure.js';
+import { summarize } from './parse.js';
+import { ROOT, ROWS } from './rows.js';
+
+interface Sample {
+  readonly rate: number;
+  /** CPU time of the server's process group per request, µs. */
+  readonly cpuUs: number;
+}
+
+/** Run wrk against each server in `order` (indices), all at once or one after the other. */
+async function runPair(
+  servers: Started[],
+  keepAlive: boolean[],
+  order: number[],
+  together: boolean,
+  opts: Options,
+): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  const one = async (i: number) => {
+    const pgid = servers[i]!.child.pid!;
+    const before = groupCpuTicks(pgid);
+    const r = together
+      ? await runWrkAsync(servers[i]!.url, opts.duration, opts.connections, keepAlive[i])
+      : runWrk(servers[i]!.url, opts.duration, opts.connections, keepAlive[i]);
+    const cpuUs = ((groupCpuTicks(pgid) - before) * 1e6) / CLOCK_TICKS / Math.max(1, r.requests);
+    samples[i] = { rate: r.requestsPerSec, cpuUs };
+  };
+  if (together) await Promise.all(order.map(one));
+  else for (const i of order) await one(i);
+  return samples;
+}
+
+export async function compare(
+  ids: string[],
+  pairs: number,
+  opts: Options,
+  expectedSha: string,
+  together: boolean,
+): Promise<void> {
+  const rows = ids.map((id) => {
+    const row = ROWS.find((r) => r.id === id);
+    if (!row) throw new Error(`no row ${id}`);
+    return row;
+  });
+  const keepAlive = rows.map((r) => r.keepAlive === true);
+  const a: Sample[] = [];
+  const b: Sample[] = [];
+  // Every pair runs on freshly started servers: a Node process keeps the speed its start gave it
+  // (JIT decisions, heap layout), a few percent either way for its whole life (bare Node against
+  // itself: 0.95 to 1.02 from one start to the next), which runs on the same two processes never
+  // average out. A B, then B A: whichever runs (or starts) first is first as often as the other.
+  for (let i = 0; i < pairs; i++) {
+    const order = i % 2 === 0 ? [0, 1] : [1, 0];
+    const servers: Started[] = [];
+    try {
+      for (const k of order) {
+        const server = await startRow(rows[k]!, expectedSha);
+        if ('skipped' in server) throw new Error(`${rows[k]!.id}: ${server.skipped}`);
+        servers[k] = server;
+      }
+      const warm = { ...opts, duration: 1 };
+      await runPair(servers, keepAlive, order, together, warm);
+      const samples = await runPair(servers, keepAlive, order, together, opts);
+      a.push(samples[0]!);
+      b.push(samples[1]!);
+    } finally {
+      for (const s of servers) if (s) stopRow(s.child);
+    }
+  }
+  const ratios = summarize(a.map((x, i) => b[i]!.rate / x.rate));
+  const cpuRatios = summarize(a.map((x, i) => b[i]!.cpuUs / x.cpuUs));
+  const how = together
+    ? `${pairs} pairs of ${opts.duration} s runs at once on one CPU`
+    : `${pairs} alternating pairs of ${opts.duration} s runs`;
+  const cpuA = summarize(a.map((x) => x.cpuUs)).median;
+  const cpuB = summarize(b.map((x) => x.cpuUs)).median;
+  const text = `${ids[1]} / ${ids[0]}, ${how}, fresh servers for each pair: throughput ratio ${ratios.median.toFixed(3)} (median; min ${ratios.min.toFixed(3)}, max ${ratios.max.toFixed(3)}), CPU time per request ratio ${cpuRatios.median.toFixed(3)} (median; min ${cpuRatios.min.toFixed(3)}, max ${cpuRatios.max.toFixed(3)}; ${cpuA.toFixed(1)} vs ${cpuB.toFixed(1)} µs per request)`;
+  process.stdout.write(`${text}\n`);
+  const key = `${together ? 'together-' : ''}${ids.join('-')}`;
+  const dir = join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, `compare-${key}.json`),
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        ids,
+        pairs,
+        together,
+        a: a.map((x) => x.rate),
+        b: b.map((x) => x.rate),
+        cpuA: a.map((x) => x.cpuUs),
+        cpuB: b.map((x) => x.cpuUs),
+        ratios,
+        cpuRatios,
+        text,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  if (process.argv.includes('--readme')) {
+    const file = join(ROOT, 'README.md');
+    const block = new RegExp(
+      `(<!-- compare:${key}:start -->)[\\s\\S]*?(<!-- compare:${key}:end -->)`,
+    );
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        block,
+        (_, x: string, y: string) => `${x}\n${text}.\n${y}`,
+      ),
+    );
+  }
+}
