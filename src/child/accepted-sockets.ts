@@ -30,7 +30,8 @@ function nodeInternal<T>(value: T | undefined, name: string): T {
   return value;
 }
 
-// Looked up once: a Node line without them fails at the worker's first listen, not in a request.
+// Looked up once, as the module loads: a Node line without them fails as a worker or the router
+// boots (a boot failure the master reports), never in a request.
 const activeHandles = nodeInternal(
   (process as unknown as { _getActiveHandles?: ActiveHandles })._getActiveHandles,
   'process._getActiveHandles',
@@ -40,8 +41,11 @@ const emitCloseIfDrained = nodeInternal(
   'net.Server.prototype._emitCloseIfDrained',
 );
 
-/** Every server an AcceptedSockets listens with (the unref() hook below looks them up). */
+/** Every server an AcceptedSockets listens with: tsgun's own listening servers. */
 const ownServers = new WeakSet<NetServer>();
+
+/** A listening server of tsgun's (not the app's: listen-capture leaves its listen() alone). */
+export const isOwnListener = (server: NetServer): boolean => ownServers.has(server);
 
 /**
  * Accepted sockets the app unref()ed: Node's handle list leaves unreferenced handles out, so they
@@ -62,10 +66,11 @@ Socket.prototype.unref = function (this: Socket): Socket {
  * The connections a worker (or the router) accepted, read from Node's own bookkeeping instead of
  * a list kept by tsgun: each net.Server counts its open connections (`_connections`, which also
  * drives its 'close' event), and every open socket is in the process's handle list
- * (`process._getActiveHandles()`, with the few the app unref()ed added). Adding nothing per connection matters: under a no-keep-alive
- * load an entry in a list of tsgun's plus a 'close' listener per connection cost about 4% of a
- * worker's throughput (DEVELOPERS.md, "Throughput against bare Node"). Counting is O(listeners);
- * listing is O(handles), for the once-a-second sweeps, the drain and a full worker only.
+ * (`process._getActiveHandles()`, with the few the app unref()ed added). Adding nothing per
+ * connection matters: under a no-keep-alive load an entry in a list of tsgun's plus a 'close'
+ * listener per connection cost about 4% of a worker's throughput (DEVELOPERS.md, "Throughput
+ * against bare Node"). Counting is O(listeners); listing is O(handles), for the once-a-second
+ * sweeps, the drain, --stats and a full worker only.
  *
  * These are Node internals (like `_listen2` in listen-local.ts), used in this file alone and
  * checked on Node 20, 22 and 24 (test/integration/accepted-sockets.test.ts, and the tests that

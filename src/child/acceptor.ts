@@ -21,10 +21,6 @@ export interface AcceptorOptions {
   readonly logger: Logger;
 }
 
-/** tsgun's own listening servers: their listen() is never taken for the app's (listen-capture). */
-const acceptorListeners = new WeakSet<NetServer>();
-export const isAcceptorListener = (server: NetServer): boolean => acceptorListeners.has(server);
-
 /**
  * Accepts on the master's sockets and hands each connection to the app's server.
  *
@@ -55,7 +51,6 @@ export class Acceptor {
       this.onConnection,
       this.onSocketGone,
     );
-    acceptorListeners.add(listener);
     this.listeners.set(index, listener);
     return new Promise((resolve, reject) => {
       listener.once('error', reject);

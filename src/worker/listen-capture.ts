@@ -1,7 +1,7 @@
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { Server } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { isAcceptorListener } from '../child/acceptor.js';
+import { isOwnListener } from '../child/accepted-sockets.js';
 import type { BindAddress } from '../config/address.js';
 import { type AppSpec, findModule } from '../config/app-spec.js';
 import { ErrorCode, TsgunError } from '../errors.js';
@@ -48,7 +48,7 @@ export class ListenCapture {
   constructor(private readonly opts: ListenCaptureOptions) {
     const capture = this;
     Server.prototype.listen = function (this: NetServer, ...args: unknown[]) {
-      if (isAcceptorListener(this)) return Reflect.apply(nativeListen, this, args) as NetServer;
+      if (isOwnListener(this)) return Reflect.apply(nativeListen, this, args) as NetServer;
       return capture.onListen(this, args);
     } as typeof nativeListen;
   }
