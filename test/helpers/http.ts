@@ -147,6 +147,33 @@ export function rawRequest(
   });
 }
 
+/** The upgrade request for /ws that the ws-app fixture answers with 101. */
+const WS_UPGRADE =
+  'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+
+/**
+ * A WebSocket to /ws on 127.0.0.1, left open: resolves with the socket and the server's response
+ * head once it has arrived whole.
+ */
+export function openWebSocket(port: number): Promise<{ socket: Socket; head: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.write(WS_UPGRADE);
+    const onData = (c: string) => {
+      data += c;
+      if (!data.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      socket.off('error', reject);
+      resolve({ socket, head: data });
+    };
+    socket.on('data', onData);
+    socket.on('error', reject);
+  });
+}
+
 /**
  * A WebSocket handshake for /ws on 127.0.0.1 (the ws-app fixture, which echoes what it gets);
  * with `ping`, one message is sent once the server's head arrived, and awaited back. Resolves
@@ -157,12 +184,7 @@ export function webSocketHandshake(port: number, ping: boolean): Promise<string>
     const socket = connect(port, '127.0.0.1');
     let data = '';
     socket.setEncoding('utf8');
-    socket.on('connect', () =>
-      socket.write(
-        'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-      ),
-    );
+    socket.on('connect', () => socket.write(WS_UPGRADE));
     socket.on('data', (c: string) => {
       data += c;
       const head = data.includes('\r\n\r\n');

@@ -7,6 +7,7 @@ import {
   clientLoop,
   freePort,
   getJson,
+  openWebSocket,
   rawRequest,
   request,
   webSocketHandshake,
@@ -196,16 +197,7 @@ describe('router mode', () => {
     await u.waitForReady(1);
     await u.waitForLog((l) => l.msg === 'router ready');
     const port = await u.port();
-    const ws = connect(port, '127.0.0.1');
-    await new Promise<void>((resolve) => {
-      ws.on('connect', () =>
-        ws.write(
-          'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-        ),
-      );
-      ws.once('data', () => resolve());
-    });
+    const { socket: ws } = await openWebSocket(port);
     const get = request(`http://127.0.0.1:${port}/`);
     ws.destroy();
     const reply = await get;

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { clientLoop, request } from '../helpers/http.js';
+import { clientLoop, openWebSocket, request } from '../helpers/http.js';
 import { fixture, killAll, startApp, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
@@ -68,13 +67,8 @@ describe('signals', () => {
         ...['-b', '127.0.0.1:0', '-w', '1', '--keep-alive', '1', '--graceful-timeout', '30'],
       ]);
       await t.waitForReady(1);
-      const ws = connect(await t.port(), '127.0.0.1');
-      ws.write(
-        'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-      );
-      const [head] = (await once(ws, 'data')) as [Buffer];
-      assert.match(head.toString(), /^HTTP\/1\.1 101 /);
+      const { socket: ws, head } = await openWebSocket(await t.port());
+      assert.match(head, /^HTTP\/1\.1 101 /);
       ws.on('error', () => {});
       const closed = once(ws, 'close');
       const sent = Date.now();
