@@ -62,7 +62,9 @@ describe('installing tsgun into an app', () => {
     const files = (JSON.parse(out) as { files: PackedFile[] }[])[0]!.files.map((f) => f.path);
     for (const f of [
       'bin/tsgun',
-      'dist/bundle/tsgun.mjs',
+      'bin/package.json',
+      'dist/bundle/tsgun.cjs',
+      'dist/bundle/tsgun-early.cjs',
       'dist/bundle/tsgun-worker.mjs',
       'dist/bundle/tsgun-router.mjs',
       'dist/src/cli/main.js',
@@ -150,7 +152,7 @@ describe('installing tsgun into an app', () => {
     assert.equal(image.cmd[0], 'node_modules/.bin/tsgun', 'tsgun runs directly: no npx, no npm');
     assert.ok(!image.cmd.some((w) => /^(npx|npm)$/.test(w)));
     assert.ok(existsSync(join(image.workdir, 'node_modules/tsgun/dist/src/cli/main.js')));
-    assert.ok(existsSync(join(image.workdir, 'node_modules/tsgun/dist/bundle/tsgun.mjs')));
+    assert.ok(existsSync(join(image.workdir, 'node_modules/tsgun/dist/bundle/tsgun.cjs')));
     assert.equal(existsSync(join(image.workdir, 'node_modules/typescript')), false);
 
     // The CMD as written, on ports of this machine instead of the container's.
