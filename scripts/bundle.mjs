@@ -33,17 +33,19 @@ const { build } = await import(esbuild);
 // pino.destination and never starts one. pino also reads node:worker_threads' isMainThread at
 // load, only to decide whether an asynchronous destination flushes at exit: tsgun's processes
 // are main threads, and its destinations are synchronous. Stubbing both keeps worker_threads
-// (about 1.6 MiB of RSS, measured) out of every process.
+// (about 1.6 MiB of RSS, measured) out of every process. sonic-boom (pino's destination) loads
+// node:assert (five modules) for one check of a descriptor: a plain throw does the same.
 const PINO_STUBS = {
   'thread-stream':
     "module.exports = class { constructor() { throw new Error('tsgun bundles pino without transports'); } };",
   worker_threads: 'module.exports = { isMainThread: true };',
+  assert: 'module.exports = (ok, message) => { if (!ok) throw new Error(message); };',
 };
-const noPinoWorkerThreads = {
-  name: 'no-pino-worker-threads',
+const pinoStubs = {
+  name: 'pino-stubs',
   setup(b) {
-    b.onResolve({ filter: /^(thread-stream|worker_threads)$/ }, (args) =>
-      /[\\/]node_modules[\\/]pino[\\/]/.test(args.importer)
+    b.onResolve({ filter: /^(thread-stream|worker_threads|assert)$/ }, (args) =>
+      /[\\/]node_modules[\\/](pino|sonic-boom)[\\/]/.test(args.importer)
         ? { path: args.path, namespace: 'pino-stub' }
         : undefined,
     );
@@ -80,7 +82,7 @@ await build({
   banner: {
     js: "import { createRequire as __tsgunCreateRequire } from 'node:module'; const require = __tsgunCreateRequire(import.meta.url);",
   },
-  plugins: [noPinoWorkerThreads],
+  plugins: [pinoStubs],
 });
 
 // The modules bin/tsgun loads first (src/early-start.ts): the master's bundle requires their
@@ -115,6 +117,6 @@ await build({ ...commonJs, entryPoints: { 'tsgun-early': 'dist/src/early-start.j
 await build({
   ...commonJs,
   entryPoints: { tsgun: 'dist/src/cli/main.js' },
-  plugins: [noPinoWorkerThreads, sharedEarly],
+  plugins: [pinoStubs, sharedEarly],
 });
 process.stderr.write(`tsgun: bundled ${readdirSync(outdir).length} files into dist/bundle/\n`);
