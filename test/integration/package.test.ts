@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -16,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { buildImage } from '../helpers/dockerfile.js';
 import { freePort, getJson, request } from '../helpers/http.js';
-import { killAll, ROOT, Tsgun } from '../helpers/tsgun.js';
+import { fixture, killAll, ROOT, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -116,6 +117,23 @@ describe('installing tsgun into an app', () => {
       encoding: 'utf8',
     });
     assert.equal(version.status, 0, version.stderr);
+  });
+
+  it('without dist/bundle (esbuild was not installed), bin/tsgun runs dist/src, spare and all', async () => {
+    const repo = join(scratch, 'no-bundle');
+    mkdirSync(repo);
+    for (const f of ['package.json', 'bin', 'dist/src'])
+      cpSync(join(ROOT, f), join(repo, f), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'));
+    const t = new Tsgun([fixture('listener.cjs'), '-b', '127.0.0.1:0', '-w', '1'], {
+      bin: join(repo, 'bin/tsgun'),
+    });
+    const booting = await t.waitForLog((l) => l.msg === 'booting worker');
+    assert.match(String(booting['spare']), /^yes/);
+    await t.waitForReady(1);
+    assert.equal((await request(`${await t.url()}/`)).status, 200);
+    t.signal('SIGTERM');
+    assert.equal((await t.exited).code, 0);
   });
 
   it('the shipped Dockerfile builds an app that depends on tsgun, and its CMD serves', async () => {
