@@ -1,12 +1,16 @@
-// Single-file builds of tsgun's three entry points, from the JavaScript tsc wrote to dist/src:
-// dist/bundle/tsgun.mjs (the master and the CLI, which bin/tsgun starts), tsgun-worker.mjs and
-// tsgun-router.mjs (which the master forks). Node 20's ESM loader spends most of a start
-// resolving, reading and compiling ~100 small modules one by one; a bundle is a few files. Code
-// the master or a worker loads only on demand (the stats server, the config-file loader and its
-// command-line parser in a worker) goes into chunks of its own, loaded with it.
+// Single-file builds of tsgun's entry points, from the JavaScript tsc wrote to dist/src:
+// dist/bundle/tsgun.cjs (the master and the CLI, which bin/tsgun starts, after tsgun-early.cjs),
+// tsgun-worker.mjs and tsgun-router.mjs (which the master forks). Node 20's ESM loader spends
+// most of a start resolving, reading and compiling ~100 small modules one by one; a bundle is a
+// few files. The master is CommonJS: no ES module is loaded in it, so Node's ESM loader (its
+// modules, and on Node 20 its thread pool), ES facades of built-ins that run their lazy getters,
+// and the time they take stay out of the process that runs the longest. The children are ES
+// modules (an app may be one; a worker imports it): code a worker loads only on demand (the
+// config-file loader and its command-line parser) goes into chunks of its own, loaded with it.
 // dist/src stays as tsc wrote it: the tests and `import 'tsgun'` use it.
 import { readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = new URL('../', import.meta.url);
@@ -29,17 +33,19 @@ const { build } = await import(esbuild);
 // pino.destination and never starts one. pino also reads node:worker_threads' isMainThread at
 // load, only to decide whether an asynchronous destination flushes at exit: tsgun's processes
 // are main threads, and its destinations are synchronous. Stubbing both keeps worker_threads
-// (about 1.6 MiB of RSS, measured) out of every process.
+// (about 1.6 MiB of RSS, measured) out of every process. sonic-boom (pino's destination) loads
+// node:assert (five modules) for one check of a descriptor: a plain throw does the same.
 const PINO_STUBS = {
   'thread-stream':
     "module.exports = class { constructor() { throw new Error('tsgun bundles pino without transports'); } };",
   worker_threads: 'module.exports = { isMainThread: true };',
+  assert: 'module.exports = (ok, message) => { if (!ok) throw new Error(message); };',
 };
-const noPinoWorkerThreads = {
-  name: 'no-pino-worker-threads',
+const pinoStubs = {
+  name: 'pino-stubs',
   setup(b) {
-    b.onResolve({ filter: /^(thread-stream|worker_threads)$/ }, (args) =>
-      /[\\/]node_modules[\\/]pino[\\/]/.test(args.importer)
+    b.onResolve({ filter: /^(thread-stream|worker_threads|assert)$/ }, (args) =>
+      /[\\/]node_modules[\\/](pino|sonic-boom)[\\/]/.test(args.importer)
         ? { path: args.path, namespace: 'pino-stub' }
         : undefined,
     );
@@ -49,33 +55,68 @@ const noPinoWorkerThreads = {
     }));
   },
 };
-await build({
+const common = {
   absWorkingDir: fileURLToPath(root),
+  outdir,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+await build({
+  ...common,
   entryPoints: {
-    tsgun: 'dist/src/cli/main.js',
     'tsgun-worker': 'dist/src/worker/main.js',
     'tsgun-router': 'dist/src/router/main.js',
-    // bin/tsgun loads it before the master's bundle (src/master/spare.ts); shared, one instance.
-    'tsgun-spare': 'dist/src/master/spare.js',
   },
-  outdir,
   // Flat: every module in a bundle or chunk sits at the depth of dist/src/, so paths relative to
   // import.meta.url (package.json, src/entry-points.ts) resolve alike in both layouts.
   chunkNames: 'tsgun-[name]-[hash]',
   outExtension: { '.js': '.mjs' },
-  bundle: true,
   splitting: true,
   format: 'esm',
-  platform: 'node',
-  target: 'node20',
   // src/entry-points.ts: forks start from the bundles beside the master's.
   define: { TSGUN_BUNDLE: 'true' },
   // CommonJS dependencies (pino, commander) call require() for Node's own modules.
   banner: {
     js: "import { createRequire as __tsgunCreateRequire } from 'node:module'; const require = __tsgunCreateRequire(import.meta.url);",
   },
-  plugins: [noPinoWorkerThreads],
-  legalComments: 'none',
-  logLevel: 'warning',
+  plugins: [pinoStubs],
+});
+
+// The modules bin/tsgun loads first (src/early-start.ts): the master's bundle requires their
+// bundle rather than copies of them, so that state held there (the spare, the children the
+// master may signal) exists once.
+const EARLY = 'tsgun-early.cjs';
+const early = new Set(
+  ['compile-cache.js', 'master/own-children.js', 'master/spare.js'].map((m) =>
+    fileURLToPath(new URL(`dist/src/${m}`, root)),
+  ),
+);
+const sharedEarly = {
+  name: 'shared-early-modules',
+  setup(b) {
+    b.onResolve({ filter: /\.js$/ }, (args) => {
+      if (args.kind === 'entry-point' || !args.importer) return undefined;
+      const full = resolve(dirname(args.importer), args.path);
+      return early.has(full) ? { path: `./${EARLY}`, external: true } : undefined;
+    });
+  },
+};
+// CommonJS has no import.meta: each bundle's own file URL stands in (src/entry-points.ts and
+// src/version.ts resolve paths against it; every bundle sits at the depth of dist/src/).
+const commonJs = {
+  ...common,
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  define: { TSGUN_BUNDLE: 'true', 'import.meta.url': '__tsgunFileUrl' },
+  banner: { js: "const __tsgunFileUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+await build({ ...commonJs, entryPoints: { 'tsgun-early': 'dist/src/early-start.js' } });
+await build({
+  ...commonJs,
+  entryPoints: { tsgun: 'dist/src/cli/main.js' },
+  plugins: [pinoStubs, sharedEarly],
 });
 process.stderr.write(`tsgun: bundled ${readdirSync(outdir).length} files into dist/bundle/\n`);

@@ -53,8 +53,11 @@ export const zeroMasterCounts = () => ({
  */
 export class MasterStats {
   readonly counts = zeroMasterCounts();
-  /** When the master started (the process, not this object: process_start_time_seconds). */
-  private readonly startedAt = Math.round(performance.timeOrigin);
+  /**
+   * When the master started (the process, not this object: process_start_time_seconds). Not
+   * `performance.timeOrigin`: the first use of `performance` loads perf_hooks (ten modules).
+   */
+  private readonly startedAt = Math.round(Date.now() - process.uptime() * 1000);
   private readonly retired = new RetiredCounters();
   private lastQueueWarning = 0;
   private readonly statsd: Statsd | null;

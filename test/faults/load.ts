@@ -1,5 +1,5 @@
 import { clientLoop } from '../helpers/http.js';
-import type { Tsgun } from '../helpers/tsgun.js';
+import { pollUntil, type Tsgun } from '../helpers/tsgun.js';
 
 /** One row of the fault table: what the clients saw during a scenario. */
 export interface Figures {
@@ -64,6 +64,8 @@ export async function serving(t: Tsgun, mode: Mode, workers: number): Promise<vo
 }
 
 export const CONCURRENCY = 4;
+/** Successful requests the clients make after a scenario's steps, before the load stops. */
+const AFTER_FAULT_OK = 20;
 
 /** Start load (half keep-alive, half not), run the scenario's steps, stop the load. */
 export async function underLoad(
@@ -75,6 +77,11 @@ export async function underLoad(
   const load = clientLoop(url, { concurrency: CONCURRENCY, maxMs: 60_000 });
   try {
     const { allowed = 0, note } = await steps();
+    // The clients go on until requests succeed again after the fault: one over quickly, while
+    // every client waited on what it stopped (a SIGSTOPped router), would leave a handful of
+    // requests, too few to judge. Service that does not come back fails the suite's check.
+    const okBefore = load.stats.ok;
+    await pollUntil(() => load.stats.ok >= okBefore + AFTER_FAULT_OK, 15_000);
     const stats = await load.stop();
     const errors = stats.errors.length ? ` errors: ${[...new Set(stats.errors)].join(', ')}` : '';
     return { sent: stats.sent, ok: stats.ok, failed: stats.failed, allowed, note: note + errors };

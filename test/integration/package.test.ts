@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -16,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { buildImage } from '../helpers/dockerfile.js';
 import { freePort, getJson, request } from '../helpers/http.js';
-import { killAll, ROOT, Tsgun } from '../helpers/tsgun.js';
+import { fixture, killAll, ROOT, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -62,7 +63,9 @@ describe('installing tsgun into an app', () => {
     const files = (JSON.parse(out) as { files: PackedFile[] }[])[0]!.files.map((f) => f.path);
     for (const f of [
       'bin/tsgun',
-      'dist/bundle/tsgun.mjs',
+      'bin/package.json',
+      'dist/bundle/tsgun.cjs',
+      'dist/bundle/tsgun-early.cjs',
       'dist/bundle/tsgun-worker.mjs',
       'dist/bundle/tsgun-router.mjs',
       'dist/src/cli/main.js',
@@ -116,6 +119,23 @@ describe('installing tsgun into an app', () => {
     assert.equal(version.status, 0, version.stderr);
   });
 
+  it('without dist/bundle (esbuild was not installed), bin/tsgun runs dist/src, spare and all', async () => {
+    const repo = join(scratch, 'no-bundle');
+    mkdirSync(repo);
+    for (const f of ['package.json', 'bin', 'dist/src'])
+      cpSync(join(ROOT, f), join(repo, f), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'));
+    const t = new Tsgun([fixture('listener.cjs'), '-b', '127.0.0.1:0', '-w', '1'], {
+      bin: join(repo, 'bin/tsgun'),
+    });
+    const booting = await t.waitForLog((l) => l.msg === 'booting worker');
+    assert.match(String(booting['spare']), /^yes/);
+    await t.waitForReady(1);
+    assert.equal((await request(`${await t.url()}/`)).status, 200);
+    t.signal('SIGTERM');
+    assert.equal((await t.exited).code, 0);
+  });
+
   it('the shipped Dockerfile builds an app that depends on tsgun, and its CMD serves', async () => {
     // The packed tarball, served over HTTP: a tarball URL resolves the same in every stage.
     const served: Server = createServer((_req, res) => res.end(readFileSync(tarball)));
@@ -150,7 +170,7 @@ describe('installing tsgun into an app', () => {
     assert.equal(image.cmd[0], 'node_modules/.bin/tsgun', 'tsgun runs directly: no npx, no npm');
     assert.ok(!image.cmd.some((w) => /^(npx|npm)$/.test(w)));
     assert.ok(existsSync(join(image.workdir, 'node_modules/tsgun/dist/src/cli/main.js')));
-    assert.ok(existsSync(join(image.workdir, 'node_modules/tsgun/dist/bundle/tsgun.mjs')));
+    assert.ok(existsSync(join(image.workdir, 'node_modules/tsgun/dist/bundle/tsgun.cjs')));
     assert.equal(existsSync(join(image.workdir, 'node_modules/typescript')), false);
 
     // The CMD as written, on ports of this machine instead of the container's.

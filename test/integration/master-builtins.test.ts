@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fixture, killAll, pollUntil, Tsgun } from '../helpers/tsgun.js';
+
+after(killAll);
+
+/** The ES module loader's own modules an idle `node -e` loads by itself (it differs by version). */
+function esmLoaderOfIdleNode(): Set<string> {
+  const out = execFileSync(process.execPath, [
+    '-e',
+    'process.stdout.write(JSON.stringify(process.moduleLoadList))',
+  ]);
+  return new Set(
+    (JSON.parse(out.toString()) as string[])
+      .filter((m) => m.startsWith('NativeModule internal/modules/esm/'))
+      .map((m) => m.slice('NativeModule '.length)),
+  );
+}
+
+/**
+ * The master is the process that runs longest, and the goal is an RSS near an idle `node`: it
+ * is CommonJS (no ES module loader beyond what Node starts with, no ES facades of built-ins,
+ * whose lazy getters load more), its start time does not come from perf_hooks, and pino's
+ * destination does not load node:assert (scripts/bundle.mjs). Each of these was there before.
+ */
+describe("the master's built-in modules", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsgun-builtins-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loads no ES module, perf_hooks, assert, fs/promises, BlockList, worker_threads or undici', async () => {
+    const t = new Tsgun([fixture('listener.cjs'), '-b', '127.0.0.1:0', '-w', '1'], {
+      env: {
+        NODE_OPTIONS: `--require ${fixture('report-builtins.cjs')}`,
+        TSGUN_TEST_BUILTINS: dir,
+      },
+    });
+    await t.waitForReady(1);
+    const readyAt = Date.now();
+    const report = (): { at: number; loaded: string[] } | null => {
+      try {
+        return JSON.parse(readFileSync(join(dir, 'master.json'), 'utf8'));
+      } catch {
+        return null; // not written yet, or written as we read
+      }
+    };
+    assert.ok(await pollUntil(() => (report()?.at ?? 0) > readyAt), 'the master reported');
+    const loaded = new Set(report()!.loaded);
+    assert.ok(loaded.has('cluster'), 'the report lists built-ins');
+    const idle = esmLoaderOfIdleNode();
+    const esm = [...loaded].filter((m) => m.startsWith('internal/modules/esm/') && !idle.has(m));
+    assert.deepEqual(esm, [], 'ES module loader parts an idle node does not load');
+    for (const name of [
+      'perf_hooks',
+      'assert',
+      'internal/fs/promises',
+      'internal/blocklist',
+      'worker_threads',
+      'internal/deps/undici/undici',
+    ])
+      assert.ok(!loaded.has(name), `the master loaded ${name}`);
+    t.signal('SIGTERM');
+    assert.equal((await t.exited).code, 0);
+  });
+});
