@@ -8,9 +8,9 @@
 // modules (an app may be one; a worker imports it): code a worker loads only on demand (the
 // config-file loader and its command-line parser) goes into chunks of its own, loaded with it.
 // dist/src stays as tsc wrote it: the tests and `import 'tsgun'` use it.
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = new URL('../', import.meta.url);
@@ -111,7 +111,11 @@ const commonJs = {
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
   define: { TSGUN_BUNDLE: 'true', 'import.meta.url': '__tsgunFileUrl' },
-  banner: { js: "const __tsgunFileUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The directive first: esbuild's own "use strict" comes after the banner, where it is a plain
+  // string and the bundle would run in sloppy mode (the modules of dist/src are strict).
+  banner: {
+    js: "'use strict';\nconst __tsgunFileUrl = require('node:url').pathToFileURL(__filename).href;",
+  },
 };
 await build({ ...commonJs, entryPoints: { 'tsgun-early': 'dist/src/early-start.js' } });
 await build({
@@ -119,4 +123,17 @@ await build({
   entryPoints: { tsgun: 'dist/src/cli/main.js' },
   plugins: [pinoStubs, sharedEarly],
 });
+// An import the plugin missed would put a second spare and a second list of children in the
+// master, silently: the spare would never be used, a child never be signalled. esbuild names
+// each module it inlines in a comment.
+const master = readFileSync(join(outdir, 'tsgun.cjs'), 'utf8');
+for (const file of early) {
+  const name = relative(fileURLToPath(root), file);
+  if (master.includes(`// ${name}\n`)) {
+    process.stderr.write(
+      `tsgun: dist/bundle/tsgun.cjs holds a copy of ${name}: it must require ${EARLY}\n`,
+    );
+    process.exit(1);
+  }
+}
 process.stderr.write(`tsgun: bundled ${readdirSync(outdir).length} files into dist/bundle/\n`);

@@ -79,10 +79,14 @@ export async function underLoad(
     const { allowed = 0, note } = await steps();
     // The clients go on until requests succeed again after the fault: one over quickly, while
     // every client waited on what it stopped (a SIGSTOPped router), would leave a handful of
-    // requests, too few to judge. Service that does not come back fails the suite's check.
+    // requests, too few to judge. Service that does not come back fails the scenario.
     const okBefore = load.stats.ok;
-    await pollUntil(() => load.stats.ok >= okBefore + AFTER_FAULT_OK, 15_000);
+    const recovered = await pollUntil(() => load.stats.ok >= okBefore + AFTER_FAULT_OK, 15_000);
     const stats = await load.stop();
+    if (!recovered)
+      throw new Error(
+        `${stats.ok - okBefore} request(s) succeeded in the 15 s after the fault (${AFTER_FAULT_OK} wanted): ${note}`,
+      );
     const errors = stats.errors.length ? ` errors: ${[...new Set(stats.errors)].join(', ')}` : '';
     return { sent: stats.sent, ok: stats.ok, failed: stats.failed, allowed, note: note + errors };
   } finally {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fixture, killAll, pollUntil, Tsgun } from '../helpers/tsgun.js';
+import { fixture, killAll, pollUntil, ROOT, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -50,6 +51,8 @@ describe("the master's built-in modules", () => {
     assert.ok(await pollUntil(() => (report()?.at ?? 0) > readyAt), 'the master reported');
     const loaded = new Set(report()!.loaded);
     assert.ok(loaded.has('cluster'), 'the report lists built-ins');
+    // Node 24 starts its ES loader in every process: there the facades' modules (fs/promises,
+    // BlockList, below) are what an ES-module master adds.
     const idle = esmLoaderOfIdleNode();
     const esm = [...loaded].filter((m) => m.startsWith('internal/modules/esm/') && !idle.has(m));
     assert.deepEqual(esm, [], 'ES module loader parts an idle node does not load');
@@ -64,5 +67,16 @@ describe("the master's built-in modules", () => {
       assert.ok(!loaded.has(name), `the master loaded ${name}`);
     t.signal('SIGTERM');
     assert.equal((await t.exited).code, 0);
+  });
+
+  it('its bundles run in strict mode, as the modules of dist/src do', () => {
+    // A directive is one only before any statement: a banner above it would leave it a string.
+    for (const file of ['tsgun.cjs', 'tsgun-early.cjs'])
+      assert.match(readFileSync(`${ROOT}dist/bundle/${file}`, 'utf8'), /^'use strict';\n/, file);
+    // And as run: a sloppy-mode function has its own `caller`, a strict one has none.
+    const early = createRequire(import.meta.url)(`${ROOT}dist/bundle/tsgun-early.cjs`) as {
+      startSpare: () => void;
+    };
+    assert.equal(Object.hasOwn(early.startSpare, 'caller'), false);
   });
 });

@@ -125,9 +125,13 @@ describe('installing tsgun into an app', () => {
     for (const f of ['package.json', 'bin', 'dist/src'])
       cpSync(join(ROOT, f), join(repo, f), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'));
-    const t = new Tsgun([fixture('listener.cjs'), '-b', '127.0.0.1:0', '-w', '1'], {
-      bin: join(repo, 'bin/tsgun'),
-    });
+    // This Node (not the shebang's, the first on PATH), the copy's bin.
+    const t = new Tsgun(
+      [join(repo, 'bin/tsgun'), fixture('listener.cjs'), '-b', '127.0.0.1:0', '-w', '1'],
+      {
+        bin: process.execPath,
+      },
+    );
     const booting = await t.waitForLog((l) => l.msg === 'booting worker');
     assert.match(String(booting['spare']), /^yes/);
     await t.waitForReady(1);
