@@ -9,9 +9,10 @@ import { adoptChild, signalChild } from './own-children.js';
  * The spare worker. A master binds before it forks, so the first worker's Node would start only
  * after the master's own Node has started and loaded tsgun and the config: two process starts in
  * a row. Instead `bin/tsgun` forks the first worker's process before anything else (this module,
- * in the small bundle of early-start.ts, is all it loads for that), and the master hands that process what it would have given a fork
- * (its environment, with the config, and its listening sockets) over IPC once it has them. Where
- * there is more than one CPU, both processes start at once.
+ * in the small bundle of early-start.ts, is all it loads for that), and the master hands that
+ * process what it would have given a fork (its environment, with the config, and its listening
+ * sockets) over IPC once it has them. Where there is more than one CPU, both processes start at
+ * once.
  *
  * What a process reads as it starts (Node's options, the dynamic loader's and OpenSSL's
  * variables, the working directory, the user) cannot be handed over later: the spare is used only
