@@ -201,6 +201,9 @@ function defineRegistry<R>(specs: R): Defs<R> {
   return defs as Defs<R>;
 }
 
+/** --forwarded-allow-ips by default: the peers on this host (Gunicorn's default and ::1). */
+const LOCAL_PEERS: readonly string[] = ['127.0.0.1', '::1'];
+
 export const REGISTRY = defineRegistry({
   app: setting<AppSpec | null>({
     section: 'App',
@@ -570,9 +573,9 @@ export const REGISTRY = defineRegistry({
     // IPv6 check compiles Node's IPv6 pattern: ~5 ms of every start).
     default: (env) => {
       const given = env['FORWARDED_ALLOW_IPS'];
-      return given === undefined ? ['127.0.0.1', '::1'] : list(parseAllowIp)(given);
+      return given === undefined ? LOCAL_PEERS : list(parseAllowIp)(given);
     },
-    defaultDoc: '127.0.0.1,::1, or $FORWARDED_ALLOW_IPS',
+    defaultDoc: `${LOCAL_PEERS.join(',')}, or $FORWARDED_ALLOW_IPS`,
     parse: list(parseAllowIp),
     help: 'Router mode: peers (IPs, CIDRs, or *) whose X-Forwarded-* headers are kept; others are replaced.',
     hup: false,

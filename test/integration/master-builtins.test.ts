@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fixture, killAll, pollUntil, ROOT, Tsgun } from '../helpers/tsgun.js';
+import { fixture, killAll, ROOT, Tsgun, waitForFile } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -41,15 +41,15 @@ describe("the master's built-in modules", () => {
     });
     await t.waitForReady(1);
     const readyAt = Date.now();
-    const report = (): { at: number; loaded: string[] } | null => {
+    const parse = (text: string): { at: number; loaded: string[] } | null => {
       try {
-        return JSON.parse(readFileSync(join(dir, 'master.json'), 'utf8'));
+        return JSON.parse(text);
       } catch {
-        return null; // not written yet, or written as we read
+        return null; // written as we read
       }
     };
-    assert.ok(await pollUntil(() => (report()?.at ?? 0) > readyAt), 'the master reported');
-    const loaded = new Set(report()!.loaded);
+    const text = await waitForFile(join(dir, 'master.json'), (t) => (parse(t)?.at ?? 0) > readyAt);
+    const loaded = new Set(parse(text)!.loaded);
     assert.ok(loaded.has('cluster'), 'the report lists built-ins');
     // Node 24 starts its ES loader in every process: there the facades' modules (fs/promises,
     // BlockList, below) are what an ES-module master adds.
