@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- --startup [--samples N]`: how fast tsgun starts and how small its master is,
  * as ratios to plain Node on the same machine in the same run. Start to the first 200 of
- * `tsgun app.js -w 1` against `node server.js` serving the same app, alternated sample by sample,
- * neither pinned to a CPU;
+ * `tsgun app.js -w 1` against `node server.js` serving the same app, which goes first rotated
+ * sample by sample, neither pinned to a CPU;
  * and the master's RSS (once settled) against an idle `node -e "setInterval(()=>{},1e3)"`.
  * Each app also runs under bench/servers/fork-first.cjs, a Node parent that only forks the
  * server file: the least any supervisor written in Node adds (its ratio and its RSS are printed
@@ -41,7 +41,7 @@ const forkFirstRow = (id: string, file: string): RowDef => ({
   label: `a Node parent that only forks ${file}`,
   command: (p) => ({ argv: [process.execPath, FORK_FIRST, file], env: { PORT: String(p) } }),
 });
-const BARE_SERVER = join(ROOT, 'bench/servers/bare.mjs');
+const forkNodeRow = forkFirstRow('fork-node', join(ROOT, 'bench/servers/bare.mjs'));
 const expressRows: readonly RowDef[] = [
   {
     id: 'tsgun-express',
@@ -60,7 +60,7 @@ export async function startup(samples: number, expectedSha: string): Promise<str
   const tsgunRow = ROWS.find((r) => r.id === 'tsgun')!;
   const nodeRow = ROWS.find((r) => r.id === 'node')!;
   const pairs = [
-    { rows: [tsgunRow, nodeRow, forkFirstRow('fork-node', BARE_SERVER)], sha: expectedSha },
+    { rows: [tsgunRow, nodeRow, forkNodeRow], sha: expectedSha },
     { rows: expressRows, sha: EXPRESS_SHA },
   ];
   const first: Record<string, number[]> = {};
@@ -80,8 +80,7 @@ export async function startup(samples: number, expectedSha: string): Promise<str
           first[row.id] = times;
           times.push(s.firstResponseMs);
           // The parent's RSS: tsgun's master, the fork-first parent (the ES app's, once a sample).
-          const kept =
-            row === tsgunRow ? rss.master : row.id === 'fork-node' ? rss.forkFirst : null;
+          const kept = row === tsgunRow ? rss.master : row === forkNodeRow ? rss.forkFirst : null;
           if (kept) {
             await sleep(SETTLE_MS);
             kept.push(rssMiB(s.child.pid!) ?? Number.NaN);
