@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { isoTimeUtc } from './iso-time.js';
 import type { LogLevel } from './levels.js';
 import { openAppend, swapFd } from './open-append.js';
 import { type LogFormat, prettyDestination, usePretty } from './pretty.js';
@@ -45,7 +46,8 @@ export function createLogger(opts: {
     ? prettyDestination(dest, opts.file === '-' ? 2 : null)
     : dest;
   const logger = pino(
-    { level: PINO_LEVEL[opts.level], base, timestamp: pino.stdTimeFunctions.isoTime },
+    // pino.stdTimeFunctions.isoTime's format, without a Date (iso-time.ts says why).
+    { level: PINO_LEVEL[opts.level], base, timestamp: () => `,"time":"${isoTimeUtc(Date.now())}"` },
     out,
   );
   return {

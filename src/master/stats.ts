@@ -1,5 +1,6 @@
 import { classSeries, DURATION_BUCKETS, STATUS_CLASSES } from '../ipc/histogram.js';
 import type { WorkerCounters } from '../ipc/protocol.js';
+import { isoTimeUtc } from '../log/iso-time.js';
 import type { WorkerState } from './plan.js';
 import { addTotals, type CounterTotals, emptyTotals } from './retired.js';
 import type { RouterStats } from './router-process.js';
@@ -52,8 +53,6 @@ export interface StatsSnapshot {
   }[];
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 /** The request-duration histogram of every worker, live and retired, in JSON. */
 function durationDocument(s: StatsSnapshot) {
   const totals = emptyTotals();
@@ -99,7 +98,7 @@ export function statsDocument(s: StatsSnapshot) {
       ? {
           pid: s.router.pid,
           state: s.router.state,
-          startedAt: iso(s.router.startedAt),
+          startedAt: isoTimeUtc(s.router.startedAt),
           restarts: s.router.restarts,
           pending: s.router.pending,
           connections: s.router.connections,
@@ -124,8 +123,8 @@ export function statsDocument(s: StatsSnapshot) {
         rssBytes: c?.rssBytes ?? 0,
         heapUsedBytes: c?.heapUsedBytes ?? 0,
         loopLagP99Ms: c?.loopLagP99Ms ?? 0,
-        startedAt: iso(w.startedAt),
-        lastHeartbeat: iso(w.lastHeartbeat),
+        startedAt: isoTimeUtc(w.startedAt),
+        lastHeartbeat: isoTimeUtc(w.lastHeartbeat),
       };
     }),
   };
