@@ -27,6 +27,15 @@ export interface RouterStats {
   readonly upstreams: readonly UpstreamCounters[];
 }
 
+/** One upstream's counters added to another's (same name). */
+const plus = (a: UpstreamCounters, b: UpstreamCounters): UpstreamCounters => ({
+  name: a.name,
+  requests: a.requests + b.requests,
+  errors: a.errors + b.errors,
+  retries: a.retries + b.retries,
+  inflight: a.inflight + b.inflight,
+});
+
 /**
  * --router-processes N: one snapshot for all routers (the first one's pid and state; restarts,
  * pending requests, connections and each upstream's counters summed), or null when none runs.
@@ -40,18 +49,7 @@ export function combineRouterStats(list: readonly (RouterStats | null)[]): Route
   for (const s of running)
     for (const u of s.upstreams) {
       const prior = upstreams.get(u.name);
-      upstreams.set(
-        u.name,
-        prior
-          ? {
-              name: u.name,
-              requests: prior.requests + u.requests,
-              errors: prior.errors + u.errors,
-              retries: prior.retries + u.retries,
-              inflight: prior.inflight + u.inflight,
-            }
-          : u,
-      );
+      upstreams.set(u.name, prior ? plus(prior, u) : u);
     }
   const sum = (k: 'restarts' | 'pending' | 'connections') => running.reduce((n, s) => n + s[k], 0);
   return {
@@ -61,6 +59,24 @@ export function combineRouterStats(list: readonly (RouterStats | null)[]): Route
     connections: sum('connections'),
     upstreams: [...upstreams.values()],
   };
+}
+
+/**
+ * The running router's counters plus what earlier routers counted for the same upstream. Until
+ * the new router's first report (a second after it starts) the earlier counts stand alone; from
+ * then on the router reports every upstream it routes to (each --route, each worker in its
+ * pool), and an earlier one it does not report is a worker gone since, gone from the counters
+ * as it would be without a restart.
+ */
+export function withEarlier(
+  current: readonly UpstreamCounters[],
+  earlier: ReadonlyMap<string, UpstreamCounters>,
+): UpstreamCounters[] {
+  if (current.length === 0) return [...earlier.values()];
+  return current.map((u) => {
+    const e = earlier.get(u.name);
+    return e ? plus(u, e) : u;
+  });
 }
 
 export interface RouterProcessOptions {
@@ -93,6 +109,12 @@ export class RouterProcess {
   bootError: { code: ErrorCodeValue; message: string } | null = null;
   private stats: { upstreams: readonly UpstreamCounters[]; pending: number; connections: number } =
     { upstreams: [], pending: 0, connections: 0 };
+  /**
+   * What routers that exited counted, per upstream: a new router starts from zero, and the
+   * counters it reports are added to these, so a restart never takes a counter down (as the
+   * master keeps what retired workers counted).
+   */
+  private readonly earlier = new Map<string, UpstreamCounters>();
 
   constructor(private readonly opts: RouterProcessOptions) {}
 
@@ -136,6 +158,7 @@ export class RouterProcess {
       const booted = this.state !== 'booting';
       this.child = null;
       this.childPid = null;
+      this.keepCounts();
       for (const ack of this.acks.values()) ack();
       this.acks.clear();
       this.opts.onExit(code, signal, booted);
@@ -184,7 +207,19 @@ export class RouterProcess {
       startedAt: this.startedAt,
       restarts: this.restarts,
       ...this.stats,
+      upstreams: withEarlier(this.stats.upstreams, this.earlier),
     };
+  }
+
+  /** The router exited: what it counted joins the earlier routers' counts. */
+  private keepCounts(): void {
+    for (const u of this.stats.upstreams) {
+      // Nothing is in flight through a router that exited.
+      const done = { ...u, inflight: 0 };
+      const prior = this.earlier.get(u.name);
+      this.earlier.set(u.name, prior ? plus(prior, done) : done);
+    }
+    this.stats = { upstreams: [], pending: 0, connections: 0 };
   }
 
   private onMessage(value: unknown): void {

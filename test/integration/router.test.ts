@@ -271,37 +271,41 @@ describe('router mode', () => {
     t.kill();
   });
 
-  it('respawns a router that dies; counts per upstream in stats and /metrics', async () => {
+  it('respawns a router that dies; counts per upstream in stats and /metrics, across the restart', async () => {
     const statsPort = await freePort();
     const t = await startRouter(2, '--stats', `127.0.0.1:${statsPort}`);
     const url = await t.url();
+    const stats = `http://127.0.0.1:${statsPort}`;
+    type Doc = {
+      router: { restarts: number; upstreams: { name: string; requests: number }[] } | null;
+    };
+    const total = (doc: Doc) => doc.router?.upstreams.reduce((n, u) => n + u.requests, 0) ?? 0;
+    // Counters travel once a second from the router: wait for the report that has them.
+    const statsWith = async (requests: number): Promise<Doc> => {
+      const deadline = Date.now() + 5000;
+      let doc = await getJson<Doc>(`${stats}/`);
+      while (total(doc) < requests && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        doc = await getJson<Doc>(`${stats}/`);
+      }
+      return doc;
+    };
+    for (let i = 0; i < 10; i++) assert.equal((await request(`${url}/`)).status, 200);
+    assert.equal(total(await statsWith(10)), 10);
+
     const first = routerPid(t);
     const mark = t.logs.length;
     process.kill(first, 'SIGKILL');
     await t.waitForLog((l) => l.msg === 'router ready', 10_000, mark);
     assert.notEqual(routerPid(t), first);
+    // The new router starts from zero; the master keeps what the first one counted.
+    assert.equal(total(await getJson<Doc>(`${stats}/`)), 10, 'no counter goes down');
     for (let i = 0; i < 10; i++) assert.equal((await request(`${url}/`)).status, 200);
 
-    const stats = `http://127.0.0.1:${statsPort}`;
-    type Doc = {
-      router: { restarts: number; upstreams: { name: string; requests: number }[] } | null;
-    };
-    const deadline = Date.now() + 5000;
-    let doc = await getJson<Doc>(`${stats}/`);
-    // Counters travel once a second from the router: wait for the report that has them.
-    while (
-      (doc.router?.upstreams.reduce((n, u) => n + u.requests, 0) ?? 0) < 10 &&
-      Date.now() < deadline
-    ) {
-      await new Promise((r) => setTimeout(r, 200));
-      doc = await getJson<Doc>(`${stats}/`);
-    }
+    const doc = await statsWith(20);
     assert.equal(doc.router?.restarts, 1);
     assert.equal(doc.router?.upstreams.length, 2);
-    assert.equal(
-      doc.router?.upstreams.reduce((n, u) => n + u.requests, 0),
-      10,
-    );
+    assert.equal(total(doc), 20);
     const metrics = (await request(`${stats}/metrics`)).body;
     assert.match(
       metrics,

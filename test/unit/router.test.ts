@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { matchRoute, parseAllowIp, parseRoute } from '../../src/config/route.js';
 import { ROUTER_ADDED_FIELDS } from '../../src/ipc/protocol.js';
-import { combineRouterStats } from '../../src/master/router-process.js';
+import { combineRouterStats, withEarlier } from '../../src/master/router-process.js';
 import {
   hashString,
   isRetryable,
@@ -198,5 +198,31 @@ describe('--router-processes stats', () => {
       connections: 6,
       upstreams: [{ name: 'worker 1', requests: 12, errors: 0, retries: 2, inflight: 3 }],
     });
+  });
+});
+
+describe('router counters across a router restart', () => {
+  const u = (name: string, requests: number, errors = 0, retries = 0, inflight = 0) => ({
+    name,
+    requests,
+    errors,
+    retries,
+    inflight,
+  });
+  const earlier = new Map([
+    ['worker 1', u('worker 1', 10, 1, 2)],
+    ['worker 2', u('worker 2', 4)],
+    ['route /api', u('route /api', 3)],
+  ]);
+  it('adds what earlier routers counted to what the running one reports', () => {
+    assert.deepEqual(
+      withEarlier([u('worker 1', 5, 0, 1, 2), u('route /api', 1), u('worker 3', 7)], earlier),
+      [u('worker 1', 15, 1, 3, 2), u('route /api', 4), u('worker 3', 7)],
+    );
+  });
+  it('shows the earlier counts until the new router reports; a worker it does not report is gone', () => {
+    assert.deepEqual(withEarlier([], earlier), [...earlier.values()]);
+    assert.deepEqual(withEarlier([u('route /api', 0)], earlier), [u('route /api', 3)]);
+    assert.deepEqual(withEarlier([u('worker 1', 1)], new Map()), [u('worker 1', 1)]);
   });
 });
