@@ -110,6 +110,7 @@ export async function compare(
     `${JSON.stringify(
       {
         date: new Date().toISOString(),
+        node: process.version,
         ids,
         pairs,
         together,

@@ -1,11 +1,12 @@
 /**
  * `new Date(ms).toISOString()` without a Date. V8 works out the machine's local time offset the
  * first time a Date is broken down into fields, even for toISOString (UTC): that loads ICU's
- * time zone data, ~0.8 MiB of resident memory (measured on Node 20, 22 and 24). The master
- * serves no HTTP and otherwise makes no Date: its log timestamps are formatted here, with
- * integer arithmetic (the proleptic Gregorian calendar, as Date uses: Howard Hinnant's
- * days-to-civil algorithm). Workers and the router use it too, though Node's http server loads
- * the time zone in them anyway (its Date header).
+ * time zone data, ~0.8 MiB of resident memory (measured on Node 20, 22 and 24). A master
+ * without --stats (an http server, which writes a Date header) and scheduled jobs (node-cron
+ * makes Dates) makes no Date but for its log timestamps: they are formatted here, with integer
+ * arithmetic (the proleptic Gregorian calendar, as Date uses: Howard Hinnant's days-to-civil
+ * algorithm). Workers and the router use it too, though Node's http server loads the time zone
+ * in them anyway.
  */
 export function isoTimeUtc(ms: number): string {
   const t = Math.trunc(ms);

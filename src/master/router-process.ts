@@ -36,21 +36,26 @@ const plus = (a: UpstreamCounters, b: UpstreamCounters): UpstreamCounters => ({
   inflight: a.inflight + b.inflight,
 });
 
+/** Add each of `list` into `into`, by upstream name. */
+function addByName(into: Map<string, UpstreamCounters>, list: readonly UpstreamCounters[]): void {
+  for (const u of list) {
+    const prior = into.get(u.name);
+    into.set(u.name, prior ? plus(prior, u) : u);
+  }
+}
+
 /**
  * --router-processes N: one snapshot for all routers (the first one's pid and state; restarts,
  * pending requests, connections and each upstream's counters summed), or null when none runs.
  */
 export function combineRouterStats(list: readonly (RouterStats | null)[]): RouterStats | null {
   const running = list.filter((s): s is RouterStats => s !== null);
-  const [first] = running;
+  // A router between an exit and its restart still has its counts, and no pid.
+  const first = running.find((s) => s.pid !== null) ?? running[0];
   if (!first) return null;
   if (running.length === 1) return first;
   const upstreams = new Map<string, UpstreamCounters>();
-  for (const s of running)
-    for (const u of s.upstreams) {
-      const prior = upstreams.get(u.name);
-      upstreams.set(u.name, prior ? plus(prior, u) : u);
-    }
+  for (const s of running) addByName(upstreams, s.upstreams);
   const sum = (k: 'restarts' | 'pending' | 'connections') => running.reduce((n, s) => n + s[k], 0);
   return {
     ...first,
@@ -63,16 +68,14 @@ export function combineRouterStats(list: readonly (RouterStats | null)[]): Route
 
 /**
  * The running router's counters plus what earlier routers counted for the same upstream. Until
- * the new router's first report (a second after it starts) the earlier counts stand alone; from
- * then on the router reports every upstream it routes to (each --route, each worker in its
- * pool), and an earlier one it does not report is a worker gone since, gone from the counters
- * as it would be without a restart.
+ * the new router reports (a second after it starts) the earlier counts stand alone.
  */
 export function withEarlier(
   current: readonly UpstreamCounters[],
   earlier: ReadonlyMap<string, UpstreamCounters>,
+  reported: boolean,
 ): UpstreamCounters[] {
-  if (current.length === 0) return [...earlier.values()];
+  if (!reported) return [...earlier.values()];
   return current.map((u) => {
     const e = earlier.get(u.name);
     return e ? plus(u, e) : u;
@@ -112,9 +115,13 @@ export class RouterProcess {
   /**
    * What routers that exited counted, per upstream: a new router starts from zero, and the
    * counters it reports are added to these, so a restart never takes a counter down (as the
-   * master keeps what retired workers counted).
+   * master keeps what retired workers counted). Pruned at each report to the upstreams the
+   * router names (every --route, each worker in its pool): a worker gone is gone from the
+   * counters, as it would be without a restart.
    */
   private readonly earlier = new Map<string, UpstreamCounters>();
+  /** Whether the running router has reported its counters yet. */
+  private reported = false;
 
   constructor(private readonly opts: RouterProcessOptions) {}
 
@@ -149,10 +156,11 @@ export class RouterProcess {
     this.startedAt = Date.now();
     this.lastHeartbeat = this.startedAt;
     this.restarts++;
+    this.reported = false;
     this.bootError = null;
     if (tls) child.send(masterMessage({ type: 'tls', ...tls }));
     if (this.lastList.length > 0) this.send(this.lastList);
-    child.on('message', (value: unknown) => this.onMessage(value));
+    child.on('message', (value: unknown) => this.onMessage(value, child));
     child.on('error', (err) => this.opts.logger.error({ err }, 'router process error'));
     child.on('exit', (code, signal) => {
       const booted = this.state !== 'booting';
@@ -199,30 +207,31 @@ export class RouterProcess {
     signalChild(this.childPid, sig);
   }
 
+  /** Null before the first router starts; between an exit and the restart, what it counted. */
   snapshot(): RouterStats | null {
-    if (!this.child) return null;
+    if (!this.child && this.earlier.size === 0) return null;
     return {
       pid: this.pid,
-      state: this.state,
+      state: this.child ? this.state : 'booting',
       startedAt: this.startedAt,
       restarts: this.restarts,
       ...this.stats,
-      upstreams: withEarlier(this.stats.upstreams, this.earlier),
+      upstreams: withEarlier(this.stats.upstreams, this.earlier, this.reported),
     };
   }
 
   /** The router exited: what it counted joins the earlier routers' counts. */
   private keepCounts(): void {
-    for (const u of this.stats.upstreams) {
-      // Nothing is in flight through a router that exited.
-      const done = { ...u, inflight: 0 };
-      const prior = this.earlier.get(u.name);
-      this.earlier.set(u.name, prior ? plus(prior, done) : done);
-    }
+    // Nothing is in flight through a router that exited.
+    addByName(
+      this.earlier,
+      this.stats.upstreams.map((u) => ({ ...u, inflight: 0 })),
+    );
     this.stats = { upstreams: [], pending: 0, connections: 0 };
+    this.reported = false;
   }
 
-  private onMessage(value: unknown): void {
+  private onMessage(value: unknown, from: ChildProcess): void {
     const received = receiveFromWorker(value);
     if (received.kind === 'invalid')
       this.opts.logger.warn(
@@ -242,9 +251,16 @@ export class RouterProcess {
         // Acks arrive in order: this one also confirms every earlier list.
         for (const [seq, ack] of this.acks) if (seq <= m.seq) ack();
         break;
-      case 'router-stats':
+      case 'router-stats': {
+        // A report read after its router's exit is in `earlier` already (or lost: at most the
+        // last second of a router that was killed).
+        if (from !== this.child) break;
         this.stats = { upstreams: m.upstreams, pending: m.pending, connections: m.connections };
+        this.reported = true;
+        const named = new Set(m.upstreams.map((u) => u.name));
+        for (const name of this.earlier.keys()) if (!named.has(name)) this.earlier.delete(name);
         break;
+      }
       case 'boot-error':
         this.bootError = { code: m.code, message: m.message };
         break;

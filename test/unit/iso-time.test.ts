@@ -25,6 +25,9 @@ describe('isoTimeUtc (log timestamps without a Date)', () => {
     ];
     // A sweep of the day ranges a clock can read (1970-2200), a day and a few hours apart.
     for (let t = 0; t < Date.UTC(2200, 0, 1); t += 7 * day + 3_601_001) edges.push(t);
+    // Coarser over years 0000-1969: other 400-year eras, negative times.
+    const y0 = Date.parse('0000-01-01T00:00:00.000Z');
+    for (let t = y0; t < 0; t += 37 * day + 7_654_321) edges.push(t);
     for (const t of edges) assert.equal(isoTimeUtc(t), new Date(t).toISOString(), String(t));
   });
 

@@ -211,18 +211,35 @@ describe('router counters across a router restart', () => {
   });
   const earlier = new Map([
     ['worker 1', u('worker 1', 10, 1, 2)],
-    ['worker 2', u('worker 2', 4)],
     ['route /api', u('route /api', 3)],
   ]);
   it('adds what earlier routers counted to what the running one reports', () => {
     assert.deepEqual(
-      withEarlier([u('worker 1', 5, 0, 1, 2), u('route /api', 1), u('worker 3', 7)], earlier),
+      withEarlier([u('worker 1', 5, 0, 1, 2), u('route /api', 1), u('worker 3', 7)], earlier, true),
       [u('worker 1', 15, 1, 3, 2), u('route /api', 4), u('worker 3', 7)],
     );
+    assert.deepEqual(withEarlier([u('worker 1', 1)], new Map(), true), [u('worker 1', 1)]);
   });
-  it('shows the earlier counts until the new router reports; a worker it does not report is gone', () => {
-    assert.deepEqual(withEarlier([], earlier), [...earlier.values()]);
-    assert.deepEqual(withEarlier([u('route /api', 0)], earlier), [u('route /api', 3)]);
-    assert.deepEqual(withEarlier([u('worker 1', 1)], new Map()), [u('worker 1', 1)]);
+  it('shows the earlier counts alone until the new router reports', () => {
+    assert.deepEqual(withEarlier([], earlier, false), [...earlier.values()]);
+    // A router that routes to nothing yet has reported all the same.
+    assert.deepEqual(withEarlier([], earlier, true), []);
+  });
+  it('adds up several routers, one of them between an exit and its restart', () => {
+    const live = {
+      pid: 11,
+      state: 'ready' as const,
+      startedAt: 1,
+      restarts: 0,
+      pending: 1,
+      connections: 2,
+      upstreams: [u('worker 1', 5)],
+    };
+    const down = { ...live, pid: null, state: 'booting' as const, restarts: 1, pending: 0 };
+    assert.deepEqual(combineRouterStats([{ ...down, connections: 0 }, live]), {
+      ...live,
+      restarts: 1,
+      upstreams: [u('worker 1', 10)],
+    });
   });
 });
