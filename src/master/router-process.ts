@@ -45,8 +45,9 @@ function addByName(into: Map<string, UpstreamCounters>, list: readonly UpstreamC
 }
 
 /**
- * --router-processes N: one snapshot for all routers (the first one's pid and state; restarts,
- * pending requests, connections and each upstream's counters summed), or null when none runs.
+ * --router-processes N: one snapshot for all routers (pid and state of the first one that has a
+ * process; restarts, pending requests, connections and each upstream's counters summed), or
+ * null when none has started.
  */
 export function combineRouterStats(list: readonly (RouterStats | null)[]): RouterStats | null {
   const running = list.filter((s): s is RouterStats => s !== null);
