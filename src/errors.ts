@@ -126,7 +126,8 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   },
   TSGUN_ERR_APP_NO_LISTEN: {
     exit: ExitCode.APP_LOAD,
-    meaning: 'the app module exports nothing and did not call listen() within --ready-timeout',
+    meaning:
+      'the app module exports nothing, or is still loading (a top-level await), and did not call listen() within --ready-timeout',
   },
   TSGUN_ERR_INHERITED_FD: {
     exit: ExitCode.CONFIG,

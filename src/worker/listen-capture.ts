@@ -58,16 +58,10 @@ export class ListenCapture {
     this.exportForm = true;
   }
 
-  /** Resolves with the app's first listened server, or null after `ms`. */
-  waitForMain(ms: number): Promise<NetServer | null> {
+  /** Resolves with the app's first listened server, whenever the app calls listen(). */
+  mainListened(): Promise<NetServer> {
     if (this.main) return Promise.resolve(this.main);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(null), ms);
-      this.mainWaiters.push((server) => {
-        clearTimeout(timer);
-        resolve(server);
-      });
-    });
+    return new Promise((resolve) => this.mainWaiters.push(resolve));
   }
 
   /**
@@ -247,34 +241,99 @@ function isExportError(err: unknown): boolean {
   );
 }
 
+type Loaded = { target: AppTarget; jobs: AppJob[] };
+type Outcome =
+  | { readonly kind: 'loaded'; readonly loaded: Loaded }
+  | { readonly kind: 'failed'; readonly err: unknown }
+  | { readonly kind: 'listened'; readonly server: NetServer }
+  | { readonly kind: 'timeout' };
+
+/** Resolves on the next turn of the event loop: promise jobs queued before it have all run. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Load the app in either form. A server the app listened on wins (an app that exports its
  * Express app and calls app.listen() is served by the server it made); else the export form;
  * a module that exports nothing at all is given until `waitMs` to call listen() (after
  * connecting to its database, say).
+ *
+ * The import and the app's first listen() race: an ES module may await its own listen()
+ * (`await fastify.listen()`, `await once(server, 'listening')`), and that completes only once the
+ * worker serves, so the worker must serve before the import has finished. A listen() made while
+ * the module's code runs synchronously still waits for the import (one turn of the loop), so its
+ * exports (jobs) are read as before.
  */
 export async function loadAppOrListen(
   spec: AppSpec,
   capture: ListenCapture,
   waitMs: number,
   logger: Logger,
-): Promise<{ target: AppTarget; jobs: AppJob[] }> {
-  let loaded: { target: AppTarget; jobs: AppJob[] } | null = null;
-  let failure: unknown = null;
-  try {
-    loaded = await loadApp(spec);
-  } catch (err) {
-    failure = err;
-  }
-  const listened = (server: NetServer) => ({
-    target: { kind: 'server', server } as const,
-    jobs: loaded?.jobs ?? [],
+): Promise<Loaded> {
+  const importing: Promise<Outcome> = loadApp(spec).then(
+    (loaded) => ({ kind: 'loaded', loaded }),
+    (err: unknown) => ({ kind: 'failed', err }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: 'timeout' }), waitMs);
   });
-  if (capture.main) return listened(capture.main);
-  if (loaded) {
-    capture.exportFormChosen();
-    return loaded;
+  const listened = capture.mainListened().then((server): Outcome => ({ kind: 'listened', server }));
+  let first = await Promise.race([importing, listened, deadline]);
+  if (first.kind === 'listened')
+    first = await Promise.race([importing, nextTurn().then(() => first)]);
+  clearTimeout(timer);
+  const served = (server: NetServer, jobs: AppJob[]): Loaded => ({
+    target: { kind: 'server', server },
+    jobs,
+  });
+  switch (first.kind) {
+    case 'listened':
+      // The module is still loading (awaiting its own listen, or more): serve now.
+      void importing.then((late) => lateImport(late, spec, logger));
+      return served(first.server, []);
+    case 'timeout':
+      throw new TsgunError(
+        ErrorCode.APP_NO_LISTEN,
+        `${spec.module} did not call listen() within ${(waitMs / 1000).toFixed(1)} s (a second short of --ready-timeout) and its module is still loading (a top-level await that has not settled)`,
+      );
+    case 'loaded':
+      if (capture.main) return served(capture.main, first.loaded.jobs);
+      capture.exportFormChosen();
+      return first.loaded;
+    case 'failed':
+      if (capture.main) return served(capture.main, []);
+      return listenLater(first.err, spec, capture, waitMs, logger);
   }
+}
+
+/**
+ * The import of an app that is served already settles: its module throwing ends the worker, as
+ * it ends `node app.mjs`; exporting nothing to serve is what such an app does.
+ */
+function lateImport(late: Outcome, spec: AppSpec, logger: Logger): void {
+  if (late.kind === 'failed' && !isExportError(late.err)) {
+    const err = late.err;
+    logger.error(
+      { err: err instanceof Error ? err.message : String(err) },
+      `${spec.module} failed after it called listen(): ${err instanceof Error ? err.message : String(err)}`,
+    );
+    process.exit(1);
+  }
+  if (late.kind === 'loaded' && late.loaded.jobs.length > 0)
+    logger.warn(
+      { module: spec.module },
+      `the jobs ${spec.module} exports are not scheduled: its module finished loading after it listened (export them before the top-level await)`,
+    );
+}
+
+/** A module that exports nothing at all may still call listen() (after its database, say). */
+async function listenLater(
+  failure: unknown,
+  spec: AppSpec,
+  capture: ListenCapture,
+  waitMs: number,
+  logger: Logger,
+): Promise<Loaded> {
   const mayListenLater =
     isExportError(failure) &&
     spec.exportName === null &&
@@ -285,8 +344,15 @@ export async function loadAppOrListen(
     { waitMs },
     `${spec.module} exports nothing: waiting for it to call listen() (up to --ready-timeout)`,
   );
-  const server = await capture.waitForMain(waitMs);
-  if (server) return listened(server);
+  let timer: NodeJS.Timeout | undefined;
+  const server = await Promise.race([
+    capture.mainListened(),
+    new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), waitMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (server) return { target: { kind: 'server', server }, jobs: [] };
   throw new TsgunError(
     ErrorCode.APP_NO_LISTEN,
     `${spec.module} exports nothing to serve and did not call listen() in ${(waitMs / 1000).toFixed(1)} s (a second short of --ready-timeout)`,

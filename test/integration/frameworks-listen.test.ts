@@ -10,6 +10,7 @@ describe('frameworks, run unchanged in their listen() form', () => {
   for (const [name, file] of [
     ['express', 'express.cjs'],
     ['fastify', 'fastify.cjs'],
+    ['fastify-await', 'fastify-await.mjs'],
     ['koa', 'koa.cjs'],
     ['hono', 'hono.mjs'],
   ] as const) {

@@ -30,8 +30,20 @@ interface Seen {
 describe('an app that calls listen() itself', () => {
   // port: listen(Number($PORT)); env: listen($PORT || 3000); options: listen({ port, host,
   // backlog: 10 }); host: listen(3000, '127.0.0.1'), a port tsgun did not bind; none: listen(cb);
-  // late: listen() 300 ms after the module loaded.
-  for (const form of ['port', 'env', 'options', 'host', 'none', 'late']) {
+  // late: listen() 300 ms after the module loaded; with top-level await: await-callback (the
+  // callback as a promise), await-once (once(server, 'listening')), await-first (a slow start
+  // awaited before listen()).
+  const awaitsListen = ['await-callback', 'await-once'];
+  for (const form of [
+    'port',
+    'env',
+    'options',
+    'host',
+    'none',
+    'late',
+    'await-first',
+    ...awaitsListen,
+  ]) {
     it(`is served from the master's socket: listen form "${form}"`, async () => {
       const t = startListening(form, ['-w', '1', '--backlog', '1000']);
       const [ready] = await t.waitForReady(1);
@@ -49,12 +61,14 @@ describe('an app that calls listen() itself', () => {
       assert.equal(seen.port, String(port), 'PORT is the first bound port');
       assert.equal(seen.isWorker, true, 'cluster.isWorker in the app');
       assert.equal(typeof seen.clusterId, 'number', 'cluster.worker.id in the app');
-      // Ready only once the app's listen completed: its callback logged before the ready line.
+      // Ready only once the app's listen completed: its callback logged before the ready line
+      // (an app awaiting its listen() goes on once the worker serves, so after that line).
       const callback = t.logs.findIndex((l) => l.msg === 'fixture: listen callback');
-      assert.ok(
-        callback >= 0 && callback < t.logs.indexOf(ready!),
-        'ready before listen completed',
-      );
+      if (!awaitsListen.includes(form))
+        assert.ok(
+          callback >= 0 && callback < t.logs.indexOf(ready!),
+          'ready before listen completed',
+        );
       // The kernel has tsgun's --backlog, whatever the app asked for (10 in the options form).
       const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
       assert.equal(listenQueue(port).sendQ, Math.min(1000, somaxconn));
@@ -169,11 +183,18 @@ describe('an app that calls listen() itself', () => {
       /exports nothing to serve and did not call listen\(\) in 1\.0 s /,
       'TSGUN_ERR_APP_NO_LISTEN',
     ],
+    [
+      'never, awaiting forever',
+      ['--ready-timeout', '2'],
+      /did not call listen\(\) within 1\.0 s \(a second short of --ready-timeout\) and its module is still loading/,
+      'TSGUN_ERR_APP_NO_LISTEN',
+    ],
   ];
   const forms: Record<string, string> = {
     'twice on the same port': 'twice',
     'on a unix path': 'unix',
     never: 'never',
+    'never, awaiting forever': 'await-never',
   };
   for (const [name, args, message, code] of bad) {
     it(`listens ${name}: one line, exit 4`, async () => {
@@ -189,6 +210,21 @@ describe('an app that calls listen() itself', () => {
       assert.match(r.stderr, message);
     });
   }
+});
+
+describe('--check-config on an app that awaits its listen()', () => {
+  for (const form of ['await-callback', 'await-once', 'await-first']) {
+    it(`says OK and exits: listen form "${form}"`, async () => {
+      const r = await runTsgun(['--check-config', fixture('listen-app.mjs')], {
+        env: { LISTEN_FORM: form },
+      });
+      assert.deepEqual([r.code, plainLines(r.stdout)], [0, ['tsgun: config OK']], r.stderr);
+    });
+  }
+  it("says OK and exits: Fastify's own `await fastify.listen()` in an ES module", async () => {
+    const r = await runTsgun(['--check-config', fixture('listen-forms/fastify-await.mjs')]);
+    assert.deepEqual([r.code, plainLines(r.stdout)], [0, ['tsgun: config OK']], r.stderr);
+  });
 });
 
 describe('a stable worker index', () => {
