@@ -85,8 +85,9 @@ export function classifyForkFailure(facts: {
 
 /**
  * A worker that reported its boot error has logged it in full (file, line, code frame or the
- * app's stack) on the same stderr: the halt refers to that record instead of repeating it. When
- * the record did not reach stderr (an error log file, --log-level critical) it says it itself.
+ * app's stack) on the same stderr, inside a JSON record: the halt line says the cause again in
+ * plain words and points at that record for the rest. When the record did not reach stderr (an
+ * error log file, --log-level critical) the cause is all it says.
  */
 export function haltReason(facts: {
   readonly message: string;
@@ -96,7 +97,14 @@ export function haltReason(facts: {
   readonly errorLogfile: string;
   readonly logLevel: string;
 }): string {
-  if (!facts.reported || facts.errorLogfile !== '-' || facts.logLevel === 'critical')
-    return facts.message;
-  return `worker ${facts.worker} (pid ${facts.workerPid}) could not boot: its error is logged above`;
+  const cause = printable(facts.message);
+  if (!facts.reported || facts.errorLogfile !== '-' || facts.logLevel === 'critical') return cause;
+  return `worker ${facts.worker} (pid ${facts.workerPid}) could not boot: ${cause} (details in its record above)`;
+}
+
+/** A worker's words on the master's terminal: one line, no control characters, bounded. */
+export function printable(text: string, max = 400): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: they are what is replaced
+  const line = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

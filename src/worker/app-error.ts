@@ -20,6 +20,7 @@ export class AppLoadError extends TsgunError {
 export interface SourceFrame {
   readonly file: string;
   readonly line: number;
+  /** 0 when Node points at no column: the end of the file (an unclosed bracket). */
   readonly column: number;
   readonly source: string;
   readonly caret: string;
@@ -27,10 +28,12 @@ export interface SourceFrame {
 
 /**
  * Node's header for a syntax error: `FILE:LINE`, the source line, a line of carets, a blank line.
- * CommonJS errors carry it on top of err.stack; `node --check` prints it for ES modules too.
+ * CommonJS errors carry it on top of err.stack; `node --check` prints it for ES modules too. At
+ * the end of the input (a missing `}`) the line is past the last one, and source and carets are
+ * empty.
  */
 export function parseSyntaxHeader(text: string): SourceFrame | null {
-  const m = /^(.+):(\d+)\n(.*)\n(\s*\^+)\s*\n/.exec(text.replace(/^\s*\n/, ''));
+  const m = /^(.+):(\d+)\n(.*)\n([ \t]*\^*)[ \t]*\n/.exec(text.replace(/^\s*\n/, ''));
   if (!m) return null;
   const caret = m[4]!;
   return {
@@ -112,8 +115,21 @@ export function appLoadError(what: string, err: unknown, file: string | null): A
   if (err instanceof SyntaxError && file !== null) {
     const at = locateSyntaxError(err, file);
     if (at) {
-      const where = `${shortPath(at.file.replace(/^file:\/\//, ''))}:${at.line}:${at.column}`;
-      return new AppLoadError(ErrorCode.APP_LOAD, `${message} (at ${where})`, codeFrame(at));
+      const file = shortPath(at.file.replace(/^file:\/\//, ''));
+      if (at.column === 0) {
+        // Node's `file:N` past the last line: nothing to show but where the file ended.
+        const hint = /end of input/i.test(err.message) ? ': a bracket or quote is not closed' : '';
+        return new AppLoadError(
+          ErrorCode.APP_LOAD,
+          `${message} (at ${file}:${at.line}, the end of the file${hint})`,
+          null,
+        );
+      }
+      return new AppLoadError(
+        ErrorCode.APP_LOAD,
+        `${message} (at ${file}:${at.line}:${at.column})`,
+        codeFrame(at),
+      );
     }
     return new AppLoadError(ErrorCode.APP_LOAD, message, null);
   }

@@ -232,11 +232,16 @@ describe('scheduled jobs', () => {
     );
     const jobs = await runTsgun([join(dir, 'app.mjs'), '-b', '127.0.0.1:0']);
     assert.equal(jobs.code, 4);
-    // Told once, by the worker that loaded the app; the last line refers to it.
-    const told = jobs.stderr.split('\n').filter((l) => l.includes('invalid cron schedule'));
+    // Told in full once, by the worker that loaded the app; the last line says it again.
+    const told = jobs.stderr
+      .split('\n')
+      .filter((l) => l.includes('"role":"worker"') && l.includes('invalid cron schedule'));
     assert.equal(told.length, 1, jobs.stderr);
     assert.match(told[0]!, /jobs\[0\] \(x\): invalid cron schedule \\"often\\"/);
-    assert.match(plainLines(jobs.stderr)[0]!, /its error is logged above \[TSGUN_ERR_JOBS\]$/);
+    assert.match(
+      plainLines(jobs.stderr)[0]!,
+      /could not boot: .*invalid cron schedule "often".* \(details in its record above\) \[TSGUN_ERR_JOBS\]$/,
+    );
   });
 });
 

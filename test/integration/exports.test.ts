@@ -58,8 +58,9 @@ describe('the four export forms', () => {
   });
 });
 
-describe('an app that cannot load stops the server, says why once, and exits 4', () => {
-  // [name, APP, the message, its code]: the message appears on exactly one stderr line.
+describe('an app that cannot load stops the server, says why, and exits 4', () => {
+  // [name, APP, the message, its code]: the message is in one log record (the worker's, with the
+  // details) and in the last line, the one plain line a person reads.
   const cases: [string, string, RegExp, string][] = [
     [
       'a missing file',
@@ -105,8 +106,11 @@ describe('an app that cannot load stops the server, says why once, and exits 4',
       const lines = plainLines(r.stderr);
       assert.equal(lines.length, 1, r.stderr);
       assert.match(lines[0]!, new RegExp(`^tsgun: error: .*\\[${code}\\]$`));
-      const saying = r.stderr.split('\n').filter((l) => message.test(l));
-      assert.equal(saying.length, 1, `said once:\n${r.stderr}`);
+      assert.match(lines[0]!.replaceAll('"', '\\"'), message, 'the last line says the cause');
+      const told = r.stderr
+        .split('\n')
+        .filter((l) => l.includes('"role":"worker"') && message.test(l));
+      assert.ok(told.length <= 1, `one worker record at most:\n${r.stderr}`);
     });
   }
 });
@@ -130,7 +134,10 @@ describe('load errors point at the line', () => {
       "  2 |   res.end('missing brace'\n    |           ^^^^^^^^^^^^^^^",
     );
     const halt = plainLines(stderr)[0]!;
-    assert.match(halt, /could not boot: its error is logged above \[TSGUN_ERR_APP_LOAD\]$/);
+    assert.match(
+      halt,
+      /could not boot: cannot load app module .*syntax-error\.mjs: SyntaxError: .* \(at test\/fixtures\/syntax-error\.mjs:2:11\) \(details in its record above\) \[TSGUN_ERR_APP_LOAD\]$/,
+    );
   });
 
   it('a CommonJS syntax error', async () => {
@@ -138,6 +145,15 @@ describe('load errors point at the line', () => {
     assert.match(record.msg, /SyntaxError: .*\(at test\/fixtures\/syntax-error\.cjs:3:\d+\)$/);
     assert.match(String(record['detail']), /^ {2}3 \| {3}const reply = \{ ok: true;\n {4}\| +\^/);
   });
+
+  for (const ext of ['mjs', 'cjs']) {
+    it(`a missing brace at the end of a file (.${ext}): the file, the line after its last, and the last line says so`, async () => {
+      const { record, stderr } = await loadFailure(fixture(`missing-brace.${ext}`));
+      const at = `\\(at test\\/fixtures\\/missing-brace\\.${ext}:6, the end of the file: a bracket or quote is not closed\\)`;
+      assert.match(record.msg, new RegExp(`SyntaxError: Unexpected end of input ${at}$`));
+      assert.match(plainLines(stderr)[0]!, new RegExp(`could not boot: .*${at} \\(details`));
+    });
+  }
 
   it("a thrown error: where, the line, and only the app's frames of the stack", async () => {
     const { record } = await loadFailure(fixture('throws.mjs'));

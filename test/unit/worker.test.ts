@@ -93,6 +93,17 @@ describe('app load errors', () => {
       caret: '          ^^^',
     });
     assert.equal(parseSyntaxHeader('SyntaxError: x\n    at y (node:internal/z:1:1)'), null);
+    // The end of the input (a missing brace): no source line, no caret.
+    assert.deepEqual(
+      parseSyntaxHeader('/x/app.mjs:6\n\n\n\nSyntaxError: Unexpected end of input'),
+      {
+        file: '/x/app.mjs',
+        line: 6,
+        column: 0,
+        source: '',
+        caret: '',
+      },
+    );
   });
 
   it("keeps only the app's frames of a stack", () => {
