@@ -21,6 +21,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export const ErrorCode = {
   CONFIG_INVALID: 'TSGUN_ERR_CONFIG_INVALID',
   CONFIG_UNKNOWN_KEY: 'TSGUN_ERR_CONFIG_UNKNOWN_KEY',
+  UNKNOWN_COMMAND: 'TSGUN_ERR_UNKNOWN_COMMAND',
   BIND_FAILED: 'TSGUN_ERR_BIND',
   PIDFILE: 'TSGUN_ERR_PIDFILE',
   APP_NOT_FOUND: 'TSGUN_ERR_APP_NOT_FOUND',
@@ -52,6 +53,10 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
     exit: ExitCode.CONFIG,
     meaning:
       'an unknown setting or flag (with a did-you-mean hint); an unknown TSGUN_* variable only warns',
+  },
+  TSGUN_ERR_UNKNOWN_COMMAND: {
+    exit: ExitCode.CONFIG,
+    meaning: "a PM2 command word tsgun does its own way (logs, list, restart, monit, delete...): the answer names tsgun's",
   },
   TSGUN_ERR_BIND: {
     exit: ExitCode.CONFIG,

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import { CONFIG_FILES, loadConfig } from '../config/load.js';
 import { REGISTRY } from '../config/registry.js';
 import { ConfigError, ErrorCode, ExitCode, TsgunError } from '../errors.js';
 import type { ControlRequest, ControlStatus } from '../ipc/control.js';
@@ -53,17 +55,44 @@ function waitOption(): Option {
   return new Option('--timeout <SECONDS>', 'how long to wait').default('120');
 }
 
-/** -p/--control-socket, else TSGUN_PID/TSGUN_CONTROL_SOCKET: where the master is. */
-function address(verb: ControlVerb, opts: Record<string, unknown>): MasterAddress {
+/**
+ * -p/--control-socket, else TSGUN_PID/TSGUN_CONTROL_SOCKET, else the `pid` and `controlSocket`
+ * of the config file the server would read here (tsgun.config.* in the current directory):
+ * where the master is.
+ */
+async function address(verb: ControlVerb, opts: Record<string, unknown>): Promise<MasterAddress> {
   const pick = (flag: unknown, env: string) =>
     typeof flag === 'string' && flag !== '' ? flag : process.env[env] || null;
-  const pidfile = pick(opts['pid'], 'TSGUN_PID');
-  const socket = pick(opts['controlSocket'], 'TSGUN_CONTROL_SOCKET');
+  let pidfile = pick(opts['pid'], 'TSGUN_PID');
+  let socket = pick(opts['controlSocket'], 'TSGUN_CONTROL_SOCKET');
+  if (!pidfile && !socket) {
+    const found = await fromConfigFile(verb);
+    pidfile = found.pidfile;
+    socket = found.socket;
+  }
   if (!pidfile && !socket)
     throw new ConfigError([
-      `tsgun ${verb}: which master? give -p/--pid FILE or --control-socket PATH (or TSGUN_PID)`,
+      `tsgun ${verb}: which master? give -p/--pid FILE or --control-socket PATH (or TSGUN_PID), or run it where a tsgun.config.* file sets pid`,
     ]);
   return locateMaster({ pidfile, socket });
+}
+
+/** The master a config file in the current directory names, as the server resolves it. */
+async function fromConfigFile(
+  verb: ControlVerb,
+): Promise<{ pidfile: string | null; socket: string | null }> {
+  const file = CONFIG_FILES.find((name) => existsSync(name));
+  if (!file) return { pidfile: null, socket: null };
+  let loaded: Awaited<ReturnType<typeof loadConfig>>;
+  try {
+    loaded = await loadConfig(['-c', file], process.env);
+  } catch (err) {
+    const problem = err instanceof ConfigError ? err.problems.join('; ') : String(err);
+    throw new ConfigError([`tsgun ${verb}: reading ${file} to find the master: ${problem}`]);
+  }
+  if (loaded.kind !== 'run') return { pidfile: null, socket: null };
+  const { pid, controlSocket } = loaded.resolved.config;
+  return { pidfile: pid || null, socket: controlSocket || null };
 }
 
 function timeoutMs(verb: ControlVerb, value: unknown): number {
@@ -152,7 +181,7 @@ export async function runControl(
   const target = verb === 'scale' ? scaleTarget(program.args[0]) : null;
   const wait = opts['wait'] !== false && verb !== 'status';
   const ms = verb === 'reload' || verb === 'scale' ? timeoutMs(verb, opts['timeout']) : 0;
-  const master = address(verb, opts);
+  const master = await address(verb, opts);
   switch (verb) {
     case 'status': {
       const s = await status(master);

@@ -1,9 +1,11 @@
+import { findModule } from '../config/app-spec.js';
 import { loadConfig } from '../config/load.js';
 import { describeConfig } from '../config/resolve.js';
 import { ConfigError, ExitCode, TsgunError } from '../errors.js';
 import { checkApp } from '../master/check-app.js';
 import { startMaster } from '../master/start.js';
 import { runSubcommand } from './commands.js';
+import { pm2Word } from './pm2-words.js';
 import { announceConfigFile, checkAppExists, foreignSpelling } from './preflight.js';
 
 /** Fatal errors end with one plain line per problem on stderr, whatever the log format. */
@@ -20,7 +22,19 @@ function fail(err: unknown): number {
   return ExitCode.INTERNAL;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Whether `tsgun WORD` names an app file rather than a command word. */
+function isAppFile(word: string): boolean {
+  try {
+    findModule(word);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function main(given: readonly string[]): Promise<number> {
+  // PM2's words: `tsgun start app.js` runs app.js; `tsgun logs` and the like name tsgun's way.
+  const argv = pm2Word(given, isAppFile)?.argv ?? given;
   // help, version, and the clients of a running master; anything else is `tsgun [options] APP`.
   const subcommand = runSubcommand(argv);
   if (subcommand) return subcommand;

@@ -20,7 +20,8 @@ const flag = (arg: string) => arg.split('=')[0]!;
 
 /**
  * PM2's and Gunicorn's spellings that tsgun spells differently, as one error with the tsgun
- * spelling: `-i 4` is `-w 4`, `-i max` / `-w max` is `-w auto`, `--watch` is `--reload`.
+ * spelling: `-i 4` is `-w 4`, `-i max` / `-w max` is `-w auto`, `--watch` is `--reload`,
+ * `--port 3000` is `-b :3000`.
  */
 export function foreignSpelling(argv: readonly string[]): ConfigError | null {
   for (let i = 0; i < argv.length; i++) {
@@ -32,6 +33,14 @@ export function foreignSpelling(argv: readonly string[]): ConfigError | null {
       const w = n === 'max' || n === '0' || n === '-1' ? 'auto' : (n ?? 'N');
       return new ConfigError(
         [`unknown option '${name}': tsgun spells PM2's ${name} ${n ?? 'N'} as -w ${w}`],
+        ErrorCode.CONFIG_UNKNOWN_KEY,
+      );
+    }
+    if (name === '--port' || name === '--host') {
+      const v = flagValue(argv, i);
+      const b = name === '--port' ? `:${v ?? 'PORT'}` : `${v ?? 'HOST'}:PORT`;
+      return new ConfigError(
+        [`unknown option '${name}': tsgun binds with -b (--bind): use -b ${b}`],
         ErrorCode.CONFIG_UNKNOWN_KEY,
       );
     }

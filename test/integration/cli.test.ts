@@ -97,6 +97,29 @@ describe('the command line', () => {
     ],
     ['no app', [], {}, /APP: missing/],
     [
+      "Node's --port",
+      ['app.mjs', '--port', '3000'],
+      {},
+      /^tsgun: error: unknown option '--port': tsgun binds with -b \(--bind\): use -b :3000 \[TSGUN_ERR_CONFIG_UNKNOWN_KEY\]$/,
+    ],
+    // PM2's words: tsgun's way of doing it, never "app module not found: logs".
+    ['pm2 logs', ['logs'], {}, /^tsgun: error: tsgun logs: tsgun keeps no log store: .*journalctl/],
+    ['pm2 list', ['list'], {}, /^tsgun: error: tsgun list: use tsgun status/],
+    [
+      'pm2 restart',
+      ['restart'],
+      {},
+      /^tsgun: error: tsgun restart: use tsgun reload: a rolling restart/,
+    ],
+    ['pm2 monit', ['monit'], {}, /^tsgun: error: tsgun monit: use tsgun top ADDR/],
+    ['pm2 delete', ['delete', 'all'], {}, /^tsgun: error: tsgun delete: use tsgun stop/],
+    [
+      'pm2 start without a file',
+      ['start'],
+      {},
+      /^tsgun: error: tsgun start: name the app to run: tsgun start app\.js .*\[TSGUN_ERR_UNKNOWN_COMMAND\]$/,
+    ],
+    [
       'a bad log level',
       ['--log-level', 'loud', 'app.mjs'],
       {},
@@ -163,6 +186,11 @@ describe('the command line', () => {
     const broken = await runTsgun(['--check-config', fixture('throws.mjs')]);
     assert.equal(broken.code, 4);
     assert.match(plainLines(broken.stderr)[0]!, /database unreachable/);
+  });
+
+  it("PM2's `start APP` runs the app (the word is dropped)", async () => {
+    const r = await runTsgun(['start', fixture('app.mjs'), '--check-config']);
+    assert.deepEqual([r.code, plainLines(r.stdout)], [0, ['tsgun: config OK']], r.stderr);
   });
 
   it('--chdir resolves the app from another directory', async () => {

@@ -290,6 +290,36 @@ describe('stop --quick, --control-socket, --name', () => {
   });
 });
 
+describe("the master found through the app directory's config file, without -p", () => {
+  it('status and stop in the directory of a tsgun.config.json that sets pid; elsewhere, one line', async () => {
+    const app = mkdtempSync(join(tmpdir(), 'tsgun-appdir-'));
+    writeFileSync(join(app, 'app.mjs'), readFileSync(fixture('app.mjs')));
+    writeFileSync(
+      join(app, 'tsgun.config.json'),
+      JSON.stringify({ app: 'app.mjs', bind: '127.0.0.1:0', workers: 2, pid: 'run/tsgun.pid' }),
+    );
+    mkdirSync(join(app, 'run'));
+    const t = new Tsgun([], { cwd: app });
+    await t.waitForReady(2);
+    const s = await runTsgun(['status', '--json'], { cwd: app });
+    assert.equal(s.code, 0, s.stderr);
+    assert.deepEqual(
+      (JSON.parse(s.stdout) as StatusJson).workers.map((w) => w.pid).sort(),
+      t.liveWorkerPids().sort(),
+    );
+    const elsewhere = await runTsgun(['status'], { cwd: dir });
+    assert.equal(elsewhere.code, 2);
+    assert.match(
+      plainLines(elsewhere.stderr)[0]!,
+      /which master\? .*tsgun\.config\.\* file sets pid/,
+    );
+    const stop = await runTsgun(['stop'], { cwd: app });
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.deepEqual(await t.exited, { code: 0, signal: null });
+    rmSync(app, { recursive: true, force: true });
+  });
+});
+
 describe('control socket across a USR2 upgrade', () => {
   it('the new master answers at PATH.2, then at PATH once promoted; the old one leaves it alone', async () => {
     const { t, pidfile } = await master(1);
