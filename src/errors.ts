@@ -56,7 +56,8 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   },
   TSGUN_ERR_UNKNOWN_COMMAND: {
     exit: ExitCode.CONFIG,
-    meaning: "a PM2 command word tsgun does its own way (logs, list, restart, monit, delete...): the answer names tsgun's",
+    meaning:
+      "a PM2 command word tsgun does its own way (logs, list, restart, monit, delete...): the answer names tsgun's",
   },
   TSGUN_ERR_BIND: {
     exit: ExitCode.CONFIG,
