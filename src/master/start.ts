@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { Arbiter } from './arbiter.js';
 import { ControlSocket } from './control-socket.js';
 import { findInherited, INHERITED_ENV, type Inherited, inheritedStatsFd } from './inherited.js';
+import { watchLauncher } from './launcher.js';
 import { prepareLogFiles } from './log-files.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 import {
@@ -91,7 +92,12 @@ export async function startMaster(
       { stats: formatBindAddress(config.stats) },
       `stats at: ${formatBindAddress(config.stats)}`,
     );
+  // A re-executed master (USR2) has the old master for a parent, which leaves by design.
+  const unwatch = inherited?.upgradeFrom
+    ? () => {}
+    : watchLauncher(process.env, logger, () => process.kill(process.pid, 'SIGTERM'));
   const result = await arbiter.run();
+  unwatch();
   stats?.close();
   control?.close();
   if (result.error) process.stderr.write(`tsgun: error: ${result.error}\n`);
