@@ -117,6 +117,10 @@ export function startSpare(argv: readonly string[]): void {
   worker.on('error', () => {});
   // A failed fork has no pid: nothing to hand over, nothing ever to signal.
   if (adoptChild(worker.process) === null) return;
+  // Until the master takes it, the spare holds nothing of the master's loop: a start that
+  // stalls on the operator's code is told by its loop emptying (config/settle.ts).
+  worker.process.unref();
+  worker.process.channel?.unref();
   // What cluster.fork gave it; the spare drops its own marker as it boots.
   const env = { ...process.env, ...given, [WORKER_ENV.spare]: undefined };
   const s: Spare = { worker, cwd: process.cwd(), env, waiting: false, onWaiting: null };
@@ -167,6 +171,8 @@ export function takeSpare(
   }
   spare = null;
   const child = s.worker.process;
+  child.ref();
+  child.channel?.ref();
   const boot = () => {
     if (!child.connected) return;
     // --umask was set in the master after the spare started: a fork would inherit it.

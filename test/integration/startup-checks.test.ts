@@ -55,18 +55,42 @@ describe('operator code that never settles stops the start with one line and exi
     'hook-hang.cjs',
     'module.exports = { onStarting: () => new Promise(() => {}) };\n',
   );
+  // Waiting on something that never comes (a timer that keeps the loop busy, a socket): only the
+  // deadline can end these.
+  const busy = file(
+    'busy.mjs',
+    'await new Promise(() => setInterval(() => {}, 1000));\nexport default {};\n',
+  );
+  const busyHook = file(
+    'hook-busy.cjs',
+    'module.exports = { onStarting: () => new Promise(() => setInterval(() => {}, 1000)) };\n',
+  );
 
   it('a config file whose promise nothing can resolve: at once, not a silent exit 0', async () => {
+    const port = await freePort();
     for (const path of [hang, asyncHang])
-      await fails(['-c', path, app, '--check-config'], 2, [
-        `tsgun: error: --config: ${path} did not settle and nothing is left that could settle it (a promise that is never resolved) [TSGUN_ERR_CONFIG_INVALID]`,
-      ]);
+      for (const extra of [['--check-config'], ['-b', `127.0.0.1:${port}`]])
+        await fails(['-c', path, app, ...extra], 2, [
+          `tsgun: error: --config: ${path} did not settle and nothing is left that could settle it (a promise that is never resolved) [TSGUN_ERR_CONFIG_INVALID]`,
+        ]);
+    assert.ok(await canListen(port));
+  });
+
+  it('an onStarting hook whose promise nothing can resolve: at once, with the spare worker started', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    await fails(['-c', hook, app, '-b', `127.0.0.1:${port}`], 2, [
+      'tsgun: error: onStarting hook did not settle and nothing is left that could settle it (a promise that is never resolved) [TSGUN_ERR_HOOK]',
+    ]);
+    // The spare (forked by bin/tsgun first) is discarded after 10 s: it must not be what ends it.
+    assert.ok(Date.now() - started < 8_000, `took ${Date.now() - started} ms`);
+    assert.ok(await canListen(port));
   });
 
   it('a config file that has not settled within --startup-timeout, before anything is bound', async () => {
     const port = await freePort();
-    await fails(['-c', hang, app, '-b', `127.0.0.1:${port}`, '--startup-timeout', '0.5'], 2, [
-      `tsgun: error: --config: ${hang} did not settle within --startup-timeout (0.5 s) [TSGUN_ERR_CONFIG_INVALID]`,
+    await fails(['-c', busy, app, '-b', `127.0.0.1:${port}`, '--startup-timeout', '0.5'], 2, [
+      `tsgun: error: --config: ${busy} did not settle within --startup-timeout (0.5 s) [TSGUN_ERR_CONFIG_INVALID]`,
     ]);
     assert.ok(await canListen(port));
   });
@@ -74,7 +98,7 @@ describe('operator code that never settles stops the start with one line and exi
   it('an onStarting hook that has not settled within --startup-timeout (from the environment)', async () => {
     const port = await freePort();
     await fails(
-      ['-c', hook, app, '-b', `127.0.0.1:${port}`],
+      ['-c', busyHook, app, '-b', `127.0.0.1:${port}`],
       2,
       [
         'tsgun: error: onStarting hook did not settle within --startup-timeout (0.5 s) [TSGUN_ERR_HOOK]',
