@@ -58,6 +58,9 @@ export function fileProblem(path: string, kind: 'file' | 'socket'): string | nul
   const st = statSync(dir, { throwIfNoEntry: false });
   if (!st) return `no such directory: ${dir}`;
   if (!st.isDirectory()) return `not a directory: ${dir}`;
+  // The start refuses a socket there (sockets.ts refuseOpenDirectory): anyone could replace it.
+  if (kind === 'socket' && (st.mode & 0o002) !== 0 && (st.mode & 0o1000) === 0)
+    return `${dir} is writable by every user and not sticky (chmod +t or o-w it)`;
   try {
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch {

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,6 +134,9 @@ describe('--check-config checks what a start would, creating nothing', () => {
   it('log files, pidfile and control socket where a start could not make them: one line each', async () => {
     const notDir = file('plain-file', '');
     const long = join(scratch, 'c'.repeat(120));
+    const open = join(scratch, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
     await fails(
       [
         '--check-config',
@@ -138,12 +149,15 @@ describe('--check-config checks what a start would, creating nothing', () => {
         join(scratch, 'missing', 'app.pid'),
         '--control-socket',
         long,
+        '-b',
+        `unix:${join(open, 'app.sock')}`,
       ],
       2,
       [
         `tsgun: error: --error-logfile: cannot open ${join(notDir, 'error.log')}: ENOTDIR [TSGUN_ERR_LOGFILE]`,
         `tsgun: error: --access-logfile: cannot open ${scratch}: is a directory [TSGUN_ERR_LOGFILE]`,
         `tsgun: error: --pid: cannot write ${join(scratch, 'missing', 'app.pid')}: no such directory: ${join(scratch, 'missing')} [TSGUN_ERR_PIDFILE]`,
+        `tsgun: error: --bind: cannot bind unix:${join(open, 'app.sock')}: ${open} is writable by every user and not sticky (chmod +t or o-w it) [TSGUN_ERR_BIND]`,
         `tsgun: error: --control-socket: cannot bind unix:${long}: the path is ${Buffer.byteLength(long)} bytes, a unix socket's may have at most 107 [TSGUN_ERR_CONTROL_SOCKET]`,
       ],
     );
