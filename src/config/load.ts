@@ -78,7 +78,9 @@ function startupSeconds(given: readonly unknown[]): number {
   const raw = given.find((v) => v !== undefined);
   try {
     if (raw !== undefined) return def.parse(raw);
-  } catch {}
+  } catch {
+    // Reported by resolveConfig.
+  }
   return def.default as number;
 }
 
@@ -104,11 +106,14 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
     typeof configPath === 'string'
       ? {
           path: resolvePath(configPath),
-          values: await settleWithin(readConfigFile(configPath), seconds, (why) => {
-            return new ConfigError([
-              `--config: ${configPath} did not settle ${stallReason(why, seconds)}`,
-            ]);
-          }),
+          values: await settleWithin(
+            readConfigFile(configPath),
+            seconds,
+            (why) =>
+              new ConfigError([
+                `--config: ${configPath} did not settle ${stallReason(why, seconds)}`,
+              ]),
+          ),
         }
       : undefined;
   return {

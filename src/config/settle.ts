@@ -6,6 +6,9 @@
  * end with one line naming what did not settle, and exit 2 (--startup-timeout).
  */
 
+/** The longest delay setTimeout takes (about 24.8 days). */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
 /** Why a step did not settle: its deadline passed, or nothing is left that could settle it. */
 export type Stall = 'deadline' | 'idle';
 
@@ -30,11 +33,15 @@ export function settleWithin<T>(
       done();
       reject(stalled('idle'));
     };
-    // Unreferenced: the deadline alone must not keep the loop from emptying.
-    const timer = setTimeout(() => {
-      done();
-      reject(stalled('deadline'));
-    }, seconds * 1000).unref();
+    // Unreferenced: the deadline alone must not keep the loop from emptying. (A delay past
+    // setTimeout's 32-bit limit would fire at once: such a deadline is no deadline.)
+    const timer = setTimeout(
+      () => {
+        done();
+        reject(stalled('deadline'));
+      },
+      Math.min(seconds * 1000, MAX_DELAY_MS),
+    ).unref();
     const done = () => {
       clearTimeout(timer);
       process.off('beforeExit', idle);

@@ -86,7 +86,7 @@ export function prepareLogFiles(
 }
 
 /** The nearest of `path`'s ancestors that exists: where a missing directory would be created. */
-export function existingAncestor(path: string): string {
+function existingAncestor(path: string): string {
   let dir = dirname(resolve(path));
   while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;
