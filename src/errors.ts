@@ -48,7 +48,11 @@ export const ErrorCode = {
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: string }> = {
-  TSGUN_ERR_CONFIG_INVALID: { exit: ExitCode.CONFIG, meaning: 'a setting has an invalid value' },
+  TSGUN_ERR_CONFIG_INVALID: {
+    exit: ExitCode.CONFIG,
+    meaning:
+      'a setting has an invalid value, or the config file did not settle within --startup-timeout',
+  },
   TSGUN_ERR_CONFIG_UNKNOWN_KEY: {
     exit: ExitCode.CONFIG,
     meaning:
@@ -113,7 +117,8 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   },
   TSGUN_ERR_HOOK: {
     exit: ExitCode.CONFIG,
-    meaning: 'the onStarting hook threw: the start is aborted',
+    meaning:
+      'the onStarting hook threw, or did not settle within --startup-timeout: the start is aborted',
   },
   TSGUN_ERR_JOBS: {
     exit: ExitCode.APP_LOAD,

@@ -33,6 +33,7 @@ export default {
   // Stats for Prometheus and `tsgun top`, on loopback only.
   stats: '127.0.0.1:9191',
 
+  // /run/tsgun: systemd makes it (RuntimeDirectory=tsgun); --check-config says when it is missing.
   pid: '/run/tsgun/tsgun.pid',
 
   // Server hooks: a hook that throws is logged and ignored, except onStarting.

@@ -2,6 +2,7 @@ import { findModule } from '../config/app-spec.js';
 import { loadConfig } from '../config/load.js';
 import { describeConfig } from '../config/resolve.js';
 import { ConfigError, ExitCode, TsgunError } from '../errors.js';
+import { MASTER_OWNED_ENV } from '../ipc/protocol.js';
 import { checkApp } from '../master/check-app.js';
 import { startMaster } from '../master/start.js';
 import { runSubcommand } from './commands.js';
@@ -38,6 +39,8 @@ export async function main(given: readonly string[]): Promise<number> {
   // help, version, and the clients of a running master; anything else is `tsgun [options] APP`.
   const subcommand = runSubcommand(argv);
   if (subcommand) return subcommand;
+  // The workers' variables are the master's to set (a spare forked earlier got none of them).
+  for (const name of MASTER_OWNED_ENV) delete process.env[name];
   const foreign = foreignSpelling(argv);
   if (foreign) throw foreign;
   const loaded = await loadConfig(argv, process.env);

@@ -3,8 +3,9 @@ import { extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { parseArgs } from './cli.js';
-import { type Env, envName } from './registry.js';
+import { type Env, envName, REGISTRY } from './registry.js';
 import { CMD_ARGS_ENV, type Resolved, resolveConfig } from './resolve.js';
+import { settleWithin, stallReason } from './settle.js';
 import { splitShellWords } from './shell-words.js';
 import { checkTypeScript } from './typescript.js';
 
@@ -67,6 +68,22 @@ export function cmdArgsWords(text: string): string[] {
   }
 }
 
+/**
+ * --startup-timeout for the config file's own load, before the file is read: from the command
+ * line, TSGUN_CMD_ARGS or TSGUN_STARTUP_TIMEOUT (the first given), else the default. A bad value
+ * is left to resolveConfig, which reports it with the others.
+ */
+function startupSeconds(given: readonly unknown[]): number {
+  const def = REGISTRY.startupTimeout;
+  const raw = given.find((v) => v !== undefined);
+  try {
+    if (raw !== undefined) return def.parse(raw);
+  } catch {
+    // Reported by resolveConfig.
+  }
+  return def.default as number;
+}
+
 /** Read every layer (argv, TSGUN_CMD_ARGS, the environment, the config file) and resolve them. */
 export async function loadConfig(argv: readonly string[], env: Env): Promise<LoadResult> {
   const cli = parseArgs(argv);
@@ -80,9 +97,24 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
   }
   const named = cli.values.config ?? envArgs?.['config'] ?? env[envName('config')];
   const configPath = named ?? discoverConfig();
+  const seconds = startupSeconds([
+    cli.values.startupTimeout,
+    envArgs?.['startupTimeout'],
+    env[envName('startupTimeout')],
+  ]);
   const file =
     typeof configPath === 'string'
-      ? { path: resolvePath(configPath), values: await readConfigFile(configPath) }
+      ? {
+          path: resolvePath(configPath),
+          values: await settleWithin(
+            readConfigFile(configPath),
+            seconds,
+            (why) =>
+              new ConfigError([
+                `--config: ${configPath} did not settle ${stallReason(why, seconds)}`,
+              ]),
+          ),
+        }
       : undefined;
   return {
     kind: 'run',

@@ -46,6 +46,20 @@ export function seconds(opts: { min?: number } = {}): Parser<number> {
   };
 }
 
+/**
+ * Seconds where 0 means off and anything else must be at least `min`: a deadline shorter than the
+ * thing it watches can take (a heartbeat, say) would fire every time.
+ */
+export function secondsOrOff(min: number): Parser<number> {
+  const any = seconds();
+  return (value) => {
+    const n = any(value);
+    if (n !== 0 && n < min)
+      throw new Error(`expected 0 (off) or a number of seconds >= ${min}, got ${n}`);
+    return n;
+  };
+}
+
 /** A share: a number greater than 0 and at most 1 (a statsd sample rate). */
 export const fraction: Parser<number> = (value) => {
   const n =

@@ -1,8 +1,9 @@
+import { MAX_WORKERS } from '../ipc/control.js';
 import { compileFormat } from '../log/access-format.js';
 import { LOG_LEVELS } from '../log/levels.js';
 import { LOG_FORMATS } from '../log/pretty.js';
 import { nodeRequire } from '../node-require.js';
-import { type BindAddress, formatBindAddress, parseBindAddress } from './address.js';
+import { type BindAddress, duplicateBind, formatBindAddress, parseBindAddress } from './address.js';
 import { type AppSpec, formatAppSpec, parseAppSpec } from './app-spec.js';
 import {
   bool,
@@ -15,6 +16,7 @@ import {
   oneOf,
   type Parser,
   seconds,
+  secondsOrOff,
   string,
 } from './parsers.js';
 import { formatRoute, parseAllowIp, parseRoute, type RouteEntry } from './route.js';
@@ -88,6 +90,7 @@ export interface SettingDef<T> extends SettingSpec<T> {
 }
 
 const positive = int({ min: 1 });
+const workerCount = int({ min: 1, max: MAX_WORKERS });
 
 const hook: Parser<Hook | null> = (value) => {
   if (value === null || value === undefined) return null;
@@ -101,7 +104,8 @@ const hook: Parser<Hook | null> = (value) => {
  * when, and what it gets.
  */
 const HOOKS = {
-  onStarting: 'master, before the sockets are bound: (server). Throwing aborts the start (exit 2).',
+  onStarting:
+    'master, before the sockets are bound: (server). Throwing, or not settling within --startup-timeout, aborts the start (exit 2).',
   onReload: 'master, on HUP: (server).',
   whenReady: 'master, once, when the first workers are all ready: (server).',
   preFork: 'master, before a worker is forked: (server, worker).',
@@ -234,8 +238,11 @@ export const REGISTRY = defineRegistry({
     ],
     defaultDoc: '127.0.0.1:8000, or 0.0.0.0:$PORT when PORT is set',
     parse: (v) => {
-      const items = list((x) => parseBindAddress(string(x)))(v);
+      const specs = list(string)(v);
+      const items = specs.map((spec) => parseBindAddress(spec));
       if (items.length === 0) throw new Error('expected at least one address');
+      const duplicate = duplicateBind(specs);
+      if (duplicate) throw new Error(`${duplicate}: each address is bound once`);
       return items;
     },
     format: (v) => v.map(formatBindAddress),
@@ -255,11 +262,11 @@ export const REGISTRY = defineRegistry({
     section: 'Worker processes',
     flags: ['-w', '--workers'],
     arg: 'INT|auto',
-    default: (env) => (env['WEB_CONCURRENCY'] ? positive(env['WEB_CONCURRENCY']) : 1),
+    default: (env) => (env['WEB_CONCURRENCY'] ? workerCount(env['WEB_CONCURRENCY']) : 1),
     defaultDoc: '$WEB_CONCURRENCY, else 1',
     parse: (v) =>
-      typeof v === 'string' && v.trim().toLowerCase() === 'auto' ? 'auto' : positive(v),
-    help: 'Number of worker processes, or auto (the CPU quota of the container, see README). TTIN/TTOU change it while running.',
+      typeof v === 'string' && v.trim().toLowerCase() === 'auto' ? 'auto' : workerCount(v),
+    help: `Number of worker processes (1-${MAX_WORKERS}, see README), or auto (the CPU quota of the container). TTIN/TTOU change it while running.`,
     hup: true,
   }),
   shutdownDelay: setting({
@@ -285,8 +292,10 @@ export const REGISTRY = defineRegistry({
     flags: ['-t', '--timeout'],
     arg: 'SECONDS',
     default: 30,
-    parse: seconds(),
-    help: 'Heartbeat timeout: a worker whose event loop is blocked this long is killed. 0 = off.',
+    // Below a second the heartbeat (a quarter of it, at least 50 ms) cannot arrive in time and
+    // every worker is killed as it boots.
+    parse: secondsOrOff(1),
+    help: 'Heartbeat timeout: a worker whose event loop is blocked this long is killed (at least 1). 0 = off.',
     hup: true,
   }),
   gracefulTimeout: setting({
@@ -459,6 +468,15 @@ export const REGISTRY = defineRegistry({
     defaultDoc: 'beside --pid: FILE with .pid replaced by .ctl; none without --pid',
     parse: nullable(string),
     help: "Unix socket (mode 0600, the master user's) that `tsgun status|reload|scale|stop` talk to.",
+    hup: false,
+  }),
+  startupTimeout: setting({
+    section: 'Server mechanics',
+    flags: ['--startup-timeout'],
+    arg: 'SECONDS',
+    default: 60,
+    parse: seconds({ min: 0.1 }),
+    help: 'The config file and the onStarting hook must settle within this, else the start stops with one error line, exit 2 (sooner when nothing is left that could settle them).',
     hup: false,
   }),
   name: setting({

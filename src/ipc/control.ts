@@ -6,6 +6,14 @@
 
 export const CONTROL_VERSION = 1;
 
+/**
+ * The most workers a master keeps (-w, `tsgun scale`, TTIN, -w auto). Node serves many requests
+ * per process, so past a few workers per CPU more only cost memory (each a whole Node process),
+ * threads and descriptors in the master; 1024 is four per CPU on a 256-CPU host, and on a small
+ * one a bound that stops a typo (-w 10000) before it forks the host to a halt.
+ */
+export const MAX_WORKERS = 1024;
+
 /** The operator verbs, as Gunicorn's signals name them: status reads, the others are queued. */
 export type ControlRequest =
   | { readonly tsgun: 1; readonly cmd: 'status' }
@@ -61,9 +69,14 @@ export function parseControlRequest(line: string): ControlRequest {
       return { tsgun: 1, cmd: 'stop', quick: m['quick'] === true };
     case 'scale': {
       const w = m['workers'];
-      if (w === 'auto' || (typeof w === 'number' && Number.isSafeInteger(w) && w >= 1))
+      if (
+        w === 'auto' ||
+        (typeof w === 'number' && Number.isSafeInteger(w) && w >= 1 && w <= MAX_WORKERS)
+      )
         return { tsgun: 1, cmd: 'scale', workers: w };
-      throw new Error(`scale: workers must be an integer >= 1 or "auto", got ${JSON.stringify(w)}`);
+      throw new Error(
+        `scale: workers must be an integer between 1 and ${MAX_WORKERS} or "auto", got ${JSON.stringify(w)}`,
+      );
     }
     default:
       throw new Error(`unknown command ${JSON.stringify(m['cmd'])}`);

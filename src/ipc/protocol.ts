@@ -275,6 +275,16 @@ export const WORKER_ENV = {
 } as const;
 
 /**
+ * The variables only a master sets for its children: WORKER_ENV and the worker's index. One
+ * inherited from the operator's environment (TSGUN_WORKER_CHECK=1 left over from a test, a
+ * TSGUN_RUN_AS) would change what every worker does, so a master drops them as it starts.
+ */
+export const MASTER_OWNED_ENV: readonly string[] = [
+  ...Object.values(WORKER_ENV),
+  'TSGUN_WORKER_INDEX',
+];
+
+/**
  * Environment a re-executed master (USR2) finds: its sockets, the master it upgrades, and the
  * --stats listening socket (whose address the old master still holds).
  */

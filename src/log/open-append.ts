@@ -1,4 +1,4 @@
-import { closeSync, constants, lstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -11,10 +11,7 @@ import { dirname } from 'node:path';
 export function openAppend(path: string, opts: { noLinks?: boolean; mode?: number } = {}): number {
   mkdirSync(dirname(path), { recursive: true });
   const st = lstatSync(path, { throwIfNoEntry: false });
-  const ownLink =
-    !opts.noLinks &&
-    st?.isSymbolicLink() === true &&
-    (st.uid === 0 || st.uid === process.geteuid?.());
+  const ownLink = st?.isSymbolicLink() === true && !refusedLink(st, opts.noLinks === true);
   // Said as ELOOP up front: some kernels answer O_CREAT|O_NOFOLLOW on a link with EACCES.
   if (st?.isSymbolicLink() && !ownLink)
     throw Object.assign(new Error(`${path} is a symlink`), { code: 'ELOOP' });
@@ -24,6 +21,11 @@ export function openAppend(path: string, opts: { noLinks?: boolean; mode?: numbe
     constants.O_CREAT |
     (ownLink ? 0 : constants.O_NOFOLLOW);
   return openSync(path, flags, opts.mode ?? 0o666);
+}
+
+/** Whether openAppend refuses the symlink `st` (lstat of the path): see above. */
+export function refusedLink(st: Stats, noLinks: boolean): boolean {
+  return st.isSymbolicLink() && (noLinks || (st.uid !== 0 && st.uid !== process.geteuid?.()));
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Config } from '../config/registry.js';
 import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import { type HookName, runHook, type ServerFacade } from '../hooks.js';
+import { MAX_WORKERS } from '../ipc/control.js';
 import { heartbeatMs, type TlsMaterial } from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
 import { controlStatus, type OperatorVerbs } from './control-socket.js';
@@ -151,6 +152,13 @@ export class Arbiter {
     SIGQUIT: () => this.stop('quick'),
     SIGHUP: () => void this.reload(),
     SIGTTIN: () => {
+      if (this.target >= MAX_WORKERS) {
+        this.logger.warn(
+          { workers: this.target },
+          `TTIN: already at ${MAX_WORKERS} workers, the most a master keeps`,
+        );
+        return;
+      }
       this.setTarget(this.target + 1);
       this.logger.info({ workers: this.target }, 'TTIN: one more worker');
     },

@@ -2,11 +2,19 @@ import { once } from 'node:events';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode } from '../errors.js';
 import { receiveFromWorker } from '../ipc/protocol.js';
+import { startProblems } from './check-start.js';
 import { forkWorker } from './spawn.js';
 import { resolveCredentials } from './user.js';
 
-/** --check-config: the settings resolved; now load the app in a throwaway worker. */
+/**
+ * --check-config: the settings resolved; now what the start would check (check-start.ts), then
+ * load the app in a throwaway worker.
+ */
 export async function checkApp(config: Config): Promise<number> {
+  const credentials = resolveCredentials(config.user, config.group);
+  const problems = startProblems(config, credentials);
+  for (const p of problems) process.stderr.write(`tsgun: error: ${p.message} [${p.code}]\n`);
+  if (problems[0]) return problems[0].exitCode;
   const forked = forkWorker({
     id: 0,
     index: 0,
@@ -14,7 +22,7 @@ export async function checkApp(config: Config): Promise<number> {
     config: { ...config, logLevel: 'critical', errorLogfile: '-' },
     sockets: [],
     check: true,
-    credentials: resolveCredentials(config.user, config.group),
+    credentials,
   });
   if (!forked.ok) {
     const err = await forked.error;

@@ -1,10 +1,12 @@
 import { lstatSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Config } from '../config/registry.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import {
   type ControlAnswer,
   type ControlRequest,
   type ControlStatus,
+  controlPathFor,
   MAX_CONTROL_LINE,
   parseControlRequest,
 } from '../ipc/control.js';
@@ -20,6 +22,11 @@ import type { WorkerRecord } from './worker-record.js';
  * lines of src/ipc/control.ts. It is a thin adapter: stop and reload become the signals they are
  * (queued like the signal listeners queue them), scale a queued target, status a read.
  */
+
+/** --control-socket, or the path beside --pid; null: no control socket. */
+export function controlPath(config: Pick<Config, 'controlSocket' | 'pid'>): string | null {
+  return config.controlSocket ?? (config.pid ? controlPathFor(config.pid) : null);
+}
 
 /** What the control socket may ask of the arbiter. */
 export interface OperatorVerbs {

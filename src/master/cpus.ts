@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { MAX_WORKERS } from '../ipc/control.js';
 import type { Logger } from '../log/logger.js';
 
 /** What the kernel says about this process's CPU budget; read by readCpuFacts, decided purely. */
@@ -84,7 +85,9 @@ export function readCpuFacts(env: NodeJS.ProcessEnv): CpuFacts {
 /** -w as a number: auto is resolved from the kernel's view of this process, and the log says how. */
 export function workerCount(setting: number | 'auto', logger: Logger): number {
   if (setting !== 'auto') return setting;
-  const { workers, how } = autoWorkers(readCpuFacts(process.env));
+  const auto = autoWorkers(readCpuFacts(process.env));
+  const workers = Math.min(auto.workers, MAX_WORKERS);
+  const how = workers < auto.workers ? `${auto.how}; at most ${MAX_WORKERS}` : auto.how;
   logger.info({ workers, how }, `-w auto: ${workers} worker(s) (${how})`);
   return workers;
 }

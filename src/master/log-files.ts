@@ -1,9 +1,18 @@
-import { closeSync, fchownSync, fstatSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fchownSync,
+  fstatSync,
+  lstatSync,
+  statSync,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/registry.js';
-import { logFileError } from '../errors.js';
+import { logFileError, type TsgunError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { openAppend } from '../log/open-append.js';
+import { openAppend, refusedLink } from '../log/open-append.js';
 import type { Credentials } from './user.js';
 
 /** The log files of a config, by the flag that names them ('-' is a standard stream). */
@@ -32,6 +41,15 @@ export function blockedDirectory(path: string, owner: Credentials): string | nul
   return null;
 }
 
+/** What stops a log file before it is opened: a directory there, or (`chownTo`) a closed path. */
+function refuseBeforeOpen(path: string, chownTo: Credentials | null): void {
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory())
+    throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+  const blocked = chownTo ? blockedDirectory(path, chownTo) : null;
+  if (chownTo && blocked)
+    throw new Error(`user ${chownTo.uid} cannot enter ${blocked} (it needs the x permission)`);
+}
+
 /**
  * Create every log file, as the master (root), before anything is bound or forked, and give it
  * to the workers' user: a worker that dropped its privileges can then open it, and reopen it
@@ -51,11 +69,7 @@ export function prepareLogFiles(
   for (const { setting, path } of logFiles(config)) {
     let fd: number;
     try {
-      if (statSync(path, { throwIfNoEntry: false })?.isDirectory())
-        throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      const blocked = chown ? blockedDirectory(path, owner) : null;
-      if (chown && blocked)
-        throw new Error(`user ${owner.uid} cannot enter ${blocked} (it needs the x permission)`);
+      refuseBeforeOpen(path, chown ? owner : null);
       // 0640 when created for another user: the workers write it, its group may read it.
       fd = chown ? openAppend(path, { noLinks: true, mode: 0o640 }) : openAppend(path);
     } catch (err) {
@@ -69,6 +83,40 @@ export function prepareLogFiles(
       closeSync(fd);
     }
   }
+}
+
+/** The nearest of `path`'s ancestors that exists: where a missing directory would be created. */
+function existingAncestor(path: string): string {
+  let dir = dirname(resolve(path));
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/**
+ * --check-config: what prepareLogFiles would refuse, without creating the file or its directory.
+ * A file that exists must be one the start could append to; otherwise the directory it would be
+ * made in must be writable.
+ */
+export function logFileProblems(
+  config: Pick<Config, 'errorLogfile' | 'accessLogfile'>,
+  owner: Credentials | null,
+): TsgunError[] {
+  const chown = owner !== null && process.getuid?.() === 0;
+  const problems: TsgunError[] = [];
+  for (const { setting, path } of logFiles(config)) {
+    try {
+      refuseBeforeOpen(path, chown ? owner : null);
+      const st = lstatSync(path, { throwIfNoEntry: false });
+      if (st && refusedLink(st, chown))
+        throw Object.assign(new Error(`${path} is a symlink`), { code: 'ELOOP' });
+      // (A file on the way to the path made statSync throw ENOTDIR above, as the start's mkdir.)
+      if (st) accessSync(path, constants.W_OK);
+      else accessSync(existingAncestor(path), constants.W_OK | constants.X_OK);
+    } catch (err) {
+      problems.push(logFileError(setting, path, err));
+    }
+  }
+  return problems;
 }
 
 /** prepareLogFiles on USR1 or HUP, in a running master: false, logged, when one cannot be made. */

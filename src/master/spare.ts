@@ -2,7 +2,13 @@ import type { ChildProcess } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { WORKER_ENTRY } from '../entry-points.js';
-import { masterMessage, receiveFromWorker, UPGRADE_ENV, WORKER_ENV } from '../ipc/protocol.js';
+import {
+  MASTER_OWNED_ENV,
+  masterMessage,
+  receiveFromWorker,
+  UPGRADE_ENV,
+  WORKER_ENV,
+} from '../ipc/protocol.js';
 import { adoptChild, signalChild } from './own-children.js';
 
 /**
@@ -90,7 +96,12 @@ let spare: Spare | null = null;
 export function startSpare(argv: readonly string[]): void {
   if (spare || !cluster.isPrimary || !startsMaster(argv, process.env)) return;
   // systemd's socket is the master's (spawn.ts keeps it from every worker, the same way).
-  const given: NodeJS.ProcessEnv = { [WORKER_ENV.spare]: '1', NOTIFY_SOCKET: undefined };
+  // Nor the workers' variables: the master drops any the operator's environment has (cli/main.ts).
+  const given: NodeJS.ProcessEnv = {
+    ...Object.fromEntries(MASTER_OWNED_ENV.map((name) => [name, undefined])),
+    [WORKER_ENV.spare]: '1',
+    NOTIFY_SOCKET: undefined,
+  };
   let worker: Worker;
   try {
     cluster.setupPrimary({
@@ -106,6 +117,10 @@ export function startSpare(argv: readonly string[]): void {
   worker.on('error', () => {});
   // A failed fork has no pid: nothing to hand over, nothing ever to signal.
   if (adoptChild(worker.process) === null) return;
+  // Until the master takes it, the spare holds nothing of the master's loop: a start that
+  // stalls on the operator's code is told by its loop emptying (config/settle.ts).
+  worker.process.unref();
+  worker.process.channel?.unref();
   // What cluster.fork gave it; the spare drops its own marker as it boots.
   const env = { ...process.env, ...given, [WORKER_ENV.spare]: undefined };
   const s: Spare = { worker, cwd: process.cwd(), env, waiting: false, onWaiting: null };
@@ -156,6 +171,8 @@ export function takeSpare(
   }
   spare = null;
   const child = s.worker.process;
+  child.ref();
+  child.channel?.ref();
   const boot = () => {
     if (!child.connected) return;
     // --umask was set in the master after the spare started: a fork would inherit it.

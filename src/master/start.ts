@@ -1,14 +1,14 @@
 import { formatBindAddress } from '../config/address.js';
 import { defaultAppName } from '../config/app-spec.js';
 import type { Config } from '../config/registry.js';
+import { type Stall, settleWithin, stallReason } from '../config/settle.js';
 import { ErrorCode, type ExitCodeValue, TsgunError } from '../errors.js';
 import type { ServerFacade } from '../hooks.js';
-import { controlPathFor } from '../ipc/control.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { setProcessTitle } from '../log/proc-title.js';
 import { VERSION } from '../version.js';
 import { Arbiter } from './arbiter.js';
-import { ControlSocket } from './control-socket.js';
+import { ControlSocket, controlPath } from './control-socket.js';
 import { findInherited, INHERITED_ENV, type Inherited, inheritedStatsFd } from './inherited.js';
 import { watchLauncher } from './launcher.js';
 import { prepareLogFiles } from './log-files.js';
@@ -116,14 +116,26 @@ function checkBacklog(config: Config, logger: Logger): number | null {
   return somaxconn;
 }
 
-/** The onStarting hook, awaited before anything is bound; a failure stops the start. */
+/**
+ * The onStarting hook, awaited before anything is bound; a failure stops the start, and so does a
+ * hook that has not settled within --startup-timeout or that nothing is left to settle.
+ */
 async function runOnStarting(config: Config, logger: Logger): Promise<void> {
   if (!config.onStarting) return;
+  const seconds = config.startupTimeout;
+  const stalled = (why: Stall) =>
+    new TsgunError(ErrorCode.HOOK, `onStarting hook did not settle ${stallReason(why, seconds)}`);
   try {
     // Before the arbiter exists: the same facade, with no workers yet.
     const server: ServerFacade = { pid: process.pid, config, log: logger, workers: () => [] };
-    await (config.onStarting as (server: ServerFacade) => unknown)(server);
+    const hook = config.onStarting as (server: ServerFacade) => unknown;
+    await settleWithin(
+      Promise.resolve().then(() => hook(server)),
+      seconds,
+      stalled,
+    );
   } catch (err) {
+    if (err instanceof TsgunError) throw err;
     throw new TsgunError(
       ErrorCode.HOOK,
       `onStarting hook failed: ${(err as Error)?.message ?? String(err)}`,
@@ -192,11 +204,6 @@ async function serveStats(
       if (!handedOff) server.close();
     },
   };
-}
-
-/** --control-socket, or the path beside --pid; null: no control socket. */
-function controlPath(config: Config): string | null {
-  return config.controlSocket ?? (config.pid ? controlPathFor(config.pid) : null);
 }
 
 /**

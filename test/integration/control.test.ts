@@ -13,6 +13,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -181,6 +182,26 @@ describe('control commands against a running master', () => {
     const none = await control('status');
     assert.equal(none.code, 2);
     assert.match(none.stderr, /give -p\/--pid FILE or --control-socket PATH/);
+  });
+
+  it('scale past 1024 workers: the client refuses it, and so does the master asked directly', async () => {
+    const r = await control('scale', '1025', '-p', m.pidfile);
+    assert.equal(r.code, 2, r.stderr);
+    assert.deepEqual(plainLines(r.stderr), [
+      'tsgun: error: tsgun scale: N: expected an integer between 1 and 1024, got 1025 [TSGUN_ERR_CONFIG_INVALID]',
+    ]);
+    // A client that skips the check gets the error as the master's answer; nothing changes.
+    const socket = createConnection(m.pidfile.replace(/\.pid$/, '.ctl'));
+    socket.end(`${JSON.stringify({ tsgun: 1, cmd: 'scale', workers: 100_000 })}\n`);
+    let answer = '';
+    for await (const chunk of socket) answer += String(chunk);
+    assert.deepEqual(JSON.parse(answer), {
+      tsgun: 1,
+      ok: false,
+      pid: m.t.pid,
+      error: 'scale: workers must be an integer between 1 and 1024 or "auto", got 100000',
+    });
+    assert.equal((await statusOf(m.pidfile)).targetWorkers, 2);
   });
 
   it('a control socket owned by another user is refused before connecting', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatBindAddress, parseBindAddress } from '../../src/config/address.js';
+import { duplicateBind, formatBindAddress, parseBindAddress } from '../../src/config/address.js';
 import { parseAppSpec } from '../../src/config/app-spec.js';
 import { canonicalKey } from '../../src/config/keys.js';
 import { cmdArgsWords } from '../../src/config/load.js';
@@ -8,6 +8,7 @@ import { REGISTRY, SETTING_NAMES } from '../../src/config/registry.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { didYouMean } from '../../src/config/suggest.js';
 import { ConfigError } from '../../src/errors.js';
+import { MAX_WORKERS } from '../../src/ipc/control.js';
 
 describe('bind addresses', () => {
   const ok: [string, string][] = [
@@ -36,11 +37,72 @@ describe('bind addresses', () => {
     ['fd://2', /N >= 3/],
     ['unix:', /missing path/],
     ['bad host!:80', /invalid host/],
+    ['256.256.256.256:80', /invalid IPv4 address in "256\.256\.256\.256:80"/],
+    ['10.1:80', /invalid IPv4 address/],
+    ['1.2.3.4.5', /invalid IPv4 address/],
   ];
   for (const [spec, message] of bad) {
     it(`rejects ${JSON.stringify(spec)}`, () =>
       assert.throws(() => parseBindAddress(spec), message));
   }
+});
+
+describe('addresses given twice', () => {
+  it('finds the same socket in any spelling, and a wildcard over an address on its port', () => {
+    const cases: [string[], string | null][] = [
+      [['127.0.0.1:80', '127.0.0.1:81'], null],
+      [['127.0.0.1:0', '127.0.0.1:0'], null],
+      [['localhost:80', '0.0.0.0:80'], null],
+      [['[::1]:80', '127.0.0.1:80'], null],
+      [['127.0.0.1:80', ' 127.0.0.1:80'], '" 127.0.0.1:80" is given twice'],
+      [[':80', '0.0.0.0:80'], '":80" and "0.0.0.0:80" are the same address'],
+      [['[0::1]:80', '[::1]:80'], '"[0::1]:80" and "[::1]:80" are the same address'],
+      [['LocalHost:80', 'localhost:80'], '"LocalHost:80" and "localhost:80" are the same address'],
+      [
+        ['unix:./a.sock', `unix:${process.cwd()}/a.sock`],
+        `"unix:./a.sock" and "unix:${process.cwd()}/a.sock" are the same address`,
+      ],
+      [['fd://3', 'fd://3'], '"fd://3" is given twice'],
+      [['127.0.0.1:80', ':80'], '":80" takes port 80 on every address, "127.0.0.1:80" included'],
+      [
+        ['[::]:80', '10.0.0.1:80'],
+        '"[::]:80" takes port 80 on every address, "10.0.0.1:80" included',
+      ],
+      [['[::1]:80', '[::]:80'], '"[::]:80" takes port 80 on every address, "[::1]:80" included'],
+    ];
+    for (const [specs, found] of cases) {
+      const got = duplicateBind(specs);
+      if (found === null) assert.equal(got, null, specs.join(' '));
+      else assert.equal(got, found);
+    }
+  });
+
+  it('--bind refuses them whichever layer gives them', () => {
+    assert.throws(
+      () => resolveConfig({ env: { TSGUN_BIND: ':8000,0.0.0.0:8000' }, cli: { app: 'a.js' } }),
+      (err: ConfigError) =>
+        err.problems[0] ===
+        '--bind: ":8000" and "0.0.0.0:8000" are the same address: each address is bound once (from TSGUN_BIND)',
+    );
+  });
+});
+
+describe('bounds', () => {
+  it('-w, WEB_CONCURRENCY: 1 to MAX_WORKERS', () => {
+    assert.equal(REGISTRY.workers.parse(String(MAX_WORKERS)), MAX_WORKERS);
+    assert.throws(() => REGISTRY.workers.parse(MAX_WORKERS + 1), /between 1 and 1024, got 1025/);
+    assert.throws(() => resolveConfig({ env: { WEB_CONCURRENCY: '5000' }, cli: { app: 'a.js' } }));
+  });
+
+  it('--timeout: 0 (off) or at least a second', () => {
+    assert.equal(REGISTRY.timeout.parse('0'), 0);
+    assert.equal(REGISTRY.timeout.parse('1'), 1);
+    for (const bad of ['0.001', '0.5'])
+      assert.throws(
+        () => REGISTRY.timeout.parse(bad),
+        /expected 0 \(off\) or a number of seconds >= 1/,
+      );
+  });
 });
 
 describe('app specs', () => {

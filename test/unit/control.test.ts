@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderStatus } from '../../src/cli/control-commands.js';
-import { controlPathFor, parseControlAnswer, parseControlRequest } from '../../src/ipc/control.js';
+import {
+  controlPathFor,
+  MAX_WORKERS,
+  parseControlAnswer,
+  parseControlRequest,
+} from '../../src/ipc/control.js';
 import { processTitle } from '../../src/log/proc-title.js';
 
 describe('control protocol', () => {
@@ -23,11 +28,15 @@ describe('control protocol', () => {
     assert.throws(() => parseControlRequest('stop'), /not a JSON line/);
     assert.throws(() => parseControlRequest('{"cmd":"stop"}'), /not a tsgun control request/);
     assert.throws(() => parseControlRequest('{"tsgun":1,"cmd":"kill"}'), /unknown command "kill"/);
-    for (const w of [0, -1, 1.5, '3', null])
+    for (const w of [0, -1, 1.5, '3', null, MAX_WORKERS + 1, 100_000])
       assert.throws(
         () => parseControlRequest(JSON.stringify({ tsgun: 1, cmd: 'scale', workers: w })),
-        /workers must be an integer >= 1/,
+        /workers must be an integer between 1 and 1024 or "auto"/,
       );
+    assert.deepEqual(
+      parseControlRequest(JSON.stringify({ tsgun: 1, cmd: 'scale', workers: MAX_WORKERS })),
+      { tsgun: 1, cmd: 'scale', workers: MAX_WORKERS },
+    );
     assert.equal(parseControlAnswer('{"ok":true}'), null);
     assert.equal(parseControlAnswer('{"tsgun":1,"ok":false,"pid":3}'), null);
     assert.deepEqual(parseControlAnswer('{"tsgun":1,"ok":true,"pid":3}'), {
