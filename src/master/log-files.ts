@@ -38,7 +38,8 @@ export function blockedDirectory(path: string, owner: Credentials): string | nul
  * after USR1 (called again then, so a file logrotate moved away is created anew, owned right).
  * This is Gunicorn's answer (it chowns its log files to --user/--group). A path that cannot be a
  * log file (a directory, a missing permission) fails here with one line naming the setting.
- * Only regular files change owner: /dev/null or a fifo must stay as they are. As root for another
+ * Only regular files, /dev/null and tsgun's own stdout/stderr are opened (log/open-append.ts), and
+ * only regular files change owner. As root for another
  * user, a symlink at the path is refused (O_NOFOLLOW): one planted in a shared log directory
  * would otherwise give its target (say /etc/shadow) to the workers' user. Without --user, a link
  * another user owns is refused too (log/open-append.ts): root would append to its target.
@@ -71,7 +72,10 @@ export function prepareLogFiles(
   }
 }
 
-/** prepareLogFiles on USR1 or HUP, in a running master: false, logged, when one cannot be made. */
+/**
+ * prepareLogFiles on USR1 or HUP, in a running master: false, logged, when one cannot be made (a
+ * FIFO or a device at the path: refused at once, never waited on).
+ */
 export function preparedLogFiles(
   config: Pick<Config, 'errorLogfile' | 'accessLogfile'>,
   how: { owner: Credentials | null; logger: Logger; when: string },
