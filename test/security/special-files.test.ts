@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -130,7 +130,7 @@ describe('a log file the workers user replaces with a FIFO', { skip: nobodySkip 
     const dir = fresh();
     const logs = join(dir, 'logs');
     mkdirSync(logs);
-    spawnSync('chown', [`${NOBODY}:${NOBODY}`, logs]);
+    chownSync(logs, NOBODY, NOBODY);
     return { logs, pidfile: join(dir, 'tsgun.pid') };
   }
 
