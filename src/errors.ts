@@ -1,3 +1,5 @@
+import { openFailure } from './checked-open.js';
+
 /**
  * Exit codes are a contract with whoever runs tsgun (systemd, a container runtime, a script):
  * they tell a bad setting apart from an app that cannot load. Gunicorn uses 3 and 4 the same way.
@@ -128,7 +130,7 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   TSGUN_ERR_LOGFILE: {
     exit: ExitCode.CONFIG,
     meaning:
-      '--error-logfile/--access-logfile cannot be opened (a directory, no permission); a worker that cannot open it reports a boot error (exit 3)',
+      '--error-logfile/--access-logfile cannot be opened (a directory, a FIFO or a device, no permission); a worker that cannot open it reports a boot error (exit 3)',
   },
   TSGUN_ERR_APP_LISTEN: {
     exit: ExitCode.APP_LOAD,
@@ -189,12 +191,9 @@ export class ConfigError extends TsgunError {
 
 /** "--access-logfile: cannot open /var/log/x: EACCES", the one line a bad log path gets. */
 export function logFileError(setting: string, path: string, err: unknown): TsgunError {
-  const code = (err as NodeJS.ErrnoException)?.code;
   const why =
-    code === 'EISDIR'
-      ? 'is a directory'
-      : code === 'ELOOP'
-        ? "is a symlink (followed only when root or tsgun's user owns it, never for --user)"
-        : (code ?? (err as Error)?.message ?? err);
+    (err as NodeJS.ErrnoException)?.code === 'ELOOP'
+      ? "is a symlink (followed only when root or tsgun's user owns it, never for --user)"
+      : openFailure(err);
   return new TsgunError(ErrorCode.LOGFILE, `${setting}: cannot open ${path}: ${why}`);
 }

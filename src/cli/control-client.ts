@@ -1,5 +1,6 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { openFailure, readRegularFile } from '../checked-open.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import {
   type ControlAnswer,
@@ -44,14 +45,14 @@ function readPidfile(pidfile: string): number {
     const st = lstatSync(pidfile);
     if (!st.isFile())
       throw noMaster(`--pid: ${pidfile} is not a regular file (a symlink is not followed)`);
-    text = readFileSync(pidfile, 'utf8');
+    // Checked again as opened: a FIFO swapped in after the lstat is refused, not waited on.
+    text = readRegularFile(pidfile, { noFollow: true });
   } catch (err) {
     if (err instanceof TsgunError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
     throw noMaster(
-      code === 'ENOENT'
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
         ? `--pid: no pidfile at ${pidfile}: is tsgun running (with --pid ${pidfile})?`
-        : `--pid: cannot read ${pidfile}: ${code ?? (err as Error).message}`,
+        : `--pid: cannot read ${pidfile}: ${openFailure(err)}`,
     );
   }
   const pid = parsePid(text);

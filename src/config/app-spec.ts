@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { readRegularFile } from '../checked-open.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 
 /** `path/to/module[:export]` or `path/to/module:factory()`, as Gunicorn writes `module:app`. */
@@ -73,7 +74,8 @@ export function defaultAppName(app: AppSpec | null): string {
     return basename(app.module).replace(/\.[cm]?[jt]s$/, '') || 'tsgun';
   }
   try {
-    const pkg = JSON.parse(readFileSync(join(dirname(file), 'package.json'), 'utf8')) as {
+    // Read again on HUP, in a directory the app's user may write: a FIFO there is no package.json.
+    const pkg = JSON.parse(readRegularFile(join(dirname(file), 'package.json'))) as {
       name?: unknown;
     };
     if (typeof pkg.name === 'string' && pkg.name.trim()) return pkg.name.trim();

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { checkRegularFile, readRegularFile } from '../checked-open.js';
 import { ConfigError } from '../errors.js';
 import { parseArgs } from './cli.js';
 import { type Env, envName, REGISTRY } from './registry.js';
@@ -9,28 +10,52 @@ import { settleWithin, stallReason } from './settle.js';
 import { splitShellWords } from './shell-words.js';
 import { checkTypeScript } from './typescript.js';
 
+/** The settings a config file gives, loaded (JSON parsed, a module imported and called). */
+async function loadValues(full: string): Promise<unknown> {
+  if (extname(full) === '.json') {
+    // A BOM is dropped, as require() does for JSON: editors on Windows write one.
+    return JSON.parse(readRegularFile(full).replace(/^\uFEFF/, ''));
+  }
+  // Never import a FIFO or a device: the import would wait on it, at start or on HUP.
+  checkRegularFile(full);
+  const mod = (await import(pathToFileURL(full).href)) as { default?: unknown };
+  const values = mod.default ?? mod;
+  return typeof values === 'function' ? await (values as () => unknown)() : values;
+}
+
+/**
+ * The settings as a plain object, or null when the file gives no object. Copied key by key here,
+ * where a throwing getter or Proxy trap is a config error: read later (even as a returned
+ * promise's value, which is checked for `then`) it would be a stack trace.
+ */
+function plainSettings(values: unknown): Record<string, unknown> | null {
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) return null;
+  const settings: Record<string, unknown> = {};
+  for (const key of Object.keys(values)) settings[key] = (values as Record<string, unknown>)[key];
+  return settings;
+}
+
 export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   const full = resolvePath(path);
   if (!existsSync(full)) throw new ConfigError([`--config: file not found: ${path}`]);
   checkTypeScript('config file', path);
-  let values: unknown;
+  let settings: Record<string, unknown> | null;
   try {
-    if (extname(full) === '.json') {
-      values = JSON.parse(readFileSync(full, 'utf8'));
-    } else {
-      const mod = (await import(pathToFileURL(full).href)) as { default?: unknown };
-      values = mod.default ?? mod;
-      if (typeof values === 'function') values = await (values as () => unknown)();
-    }
+    settings = plainSettings(await loadValues(full));
   } catch (err) {
-    throw new ConfigError([
-      `--config: cannot load ${path}: ${(err as Error).message.split('\n')[0]}`,
-    ]);
+    throw new ConfigError([`--config: cannot load ${path}: ${configFailure(err)}`]);
   }
-  if (values === null || typeof values !== 'object' || Array.isArray(values)) {
-    throw new ConfigError([`--config: ${path} must export an object of settings`]);
+  if (!settings) throw new ConfigError([`--config: ${path} must export an object of settings`]);
+  return settings;
+}
+
+/** The first line of why loading failed; whatever was thrown (not always an Error) is read safely. */
+function configFailure(err: unknown): string {
+  try {
+    return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+  } catch {
+    return 'it threw something that cannot be shown';
   }
-  return values as Record<string, unknown>;
 }
 
 /** Gunicorn reads ./gunicorn.conf.py when no -c is given; tsgun reads the first of these. */

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { openFailure } from '../checked-open.js';
 import { isoTimeUtc } from './iso-time.js';
 import type { LogLevel } from './levels.js';
 import { openAppend, swapFd } from './open-append.js';
@@ -59,8 +60,8 @@ export function createLogger(opts: {
       } catch (err) {
         // The old file stays open and written: losing lines would be worse than a late rotation.
         logger.error(
-          { file: opts.file, err: (err as NodeJS.ErrnoException).code ?? String(err) },
-          `cannot reopen ${opts.file}; still writing to the file open before`,
+          { file: opts.file, err: openFailure(err) },
+          `cannot reopen ${opts.file}: ${openFailure(err)}; still writing to the file open before`,
         );
       }
     },

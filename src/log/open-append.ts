@@ -1,12 +1,15 @@
-import { closeSync, constants, lstatSync, mkdirSync, openSync, type Stats } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
+import { openChecked } from '../checked-open.js';
 
 /**
  * Open a log file for appending, never through a symlink another user planted: tsgun often runs
  * as root, and a link in a shared log directory (`/tmp/app.log -> /etc/passwd`) would have it
  * append to the target. A link owned by root or by tsgun's own user (`/dev/stdout`) is followed;
  * any other is refused (O_NOFOLLOW: ELOOP), and so is a link that replaces the file between the
- * check and the open. `noLinks`: refuse every link (a file given to --user).
+ * check and the open. `noLinks`: refuse every link (a file given to --user). Never waits, and
+ * refuses what is not a regular file (a FIFO planted at the path, a device, /proc/self/mem) but
+ * /dev/null and the process's own stdout/stderr (checked-open.ts).
  */
 export function openAppend(path: string, opts: { noLinks?: boolean; mode?: number } = {}): number {
   mkdirSync(dirname(path), { recursive: true });
@@ -20,7 +23,7 @@ export function openAppend(path: string, opts: { noLinks?: boolean; mode?: numbe
     constants.O_APPEND |
     constants.O_CREAT |
     (ownLink ? 0 : constants.O_NOFOLLOW);
-  return openSync(path, flags, opts.mode ?? 0o666);
+  return openChecked(path, flags, 'write', opts.mode ?? 0o666);
 }
 
 /** Whether openAppend refuses the symlink `st` (lstat of the path): see above. */

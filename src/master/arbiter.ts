@@ -171,10 +171,14 @@ export class Arbiter {
       this.logger.info({ workers: this.target }, 'TTOU: one worker fewer');
     },
     SIGUSR1: () => {
-      // Files logrotate moved away are created again first, owned by the workers' user.
-      preparedLogFiles(this.config, this.logs('USR1'));
-      this.opts.log.reopen();
-      this.logger.info('reopened log files (USR1)');
+      // Files logrotate moved away are created again first, owned by the workers' user. An error
+      // log that cannot be (a FIFO at the path) is logged once and the open file kept.
+      const { errorLogfile, accessLogfile } = this.config;
+      preparedLogFiles({ errorLogfile: '-', accessLogfile }, this.logs('USR1'));
+      if (preparedLogFiles({ errorLogfile, accessLogfile: null }, this.logs('USR1'))) {
+        this.opts.log.reopen();
+        this.logger.info('reopened log files (USR1)');
+      }
       // Only to ready workers: before Node has installed the worker's handler, USR1 kills it,
       // and a booting worker opens its log files fresh anyway.
       this.workers.signalReady('SIGUSR1');

@@ -9,6 +9,7 @@ import {
   statSync,
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { openChecked } from '../checked-open.js';
 import type { Config } from '../config/registry.js';
 import { logFileError, type TsgunError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -56,7 +57,8 @@ function refuseBeforeOpen(path: string, chownTo: Credentials | null): void {
  * after USR1 (called again then, so a file logrotate moved away is created anew, owned right).
  * This is Gunicorn's answer (it chowns its log files to --user/--group). A path that cannot be a
  * log file (a directory, a missing permission) fails here with one line naming the setting.
- * Only regular files change owner: /dev/null or a fifo must stay as they are. As root for another
+ * Only regular files, /dev/null and tsgun's own stdout/stderr are opened (log/open-append.ts), and
+ * only regular files change owner. As root for another
  * user, a symlink at the path is refused (O_NOFOLLOW): one planted in a shared log directory
  * would otherwise give its target (say /etc/shadow) to the workers' user. Without --user, a link
  * another user owns is refused too (log/open-append.ts): root would append to its target.
@@ -110,7 +112,8 @@ export function logFileProblems(
       if (st && refusedLink(st, chown))
         throw Object.assign(new Error(`${path} is a symlink`), { code: 'ELOOP' });
       // (A file on the way to the path made statSync throw ENOTDIR above, as the start's mkdir.)
-      if (st) accessSync(path, constants.W_OK);
+      // Opened as the start would (never waiting, a FIFO or a device refused), not created.
+      if (st) closeSync(openChecked(path, constants.O_WRONLY | constants.O_APPEND, 'write'));
       else accessSync(existingAncestor(path), constants.W_OK | constants.X_OK);
     } catch (err) {
       problems.push(logFileError(setting, path, err));
@@ -119,7 +122,10 @@ export function logFileProblems(
   return problems;
 }
 
-/** prepareLogFiles on USR1 or HUP, in a running master: false, logged, when one cannot be made. */
+/**
+ * prepareLogFiles on USR1 or HUP, in a running master: false, logged, when one cannot be made (a
+ * FIFO or a device at the path: refused at once, never waited on).
+ */
 export function preparedLogFiles(
   config: Pick<Config, 'errorLogfile' | 'accessLogfile'>,
   how: { owner: Credentials | null; logger: Logger; when: string },

@@ -1,5 +1,6 @@
-import { lstatSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { readRegularFile } from '../checked-open.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import { isRunning, parsePid } from './pid.js';
 
@@ -9,11 +10,10 @@ import { isRunning, parsePid } from './pid.js';
  * renames it over the path (Gunicorn's way): rename replaces a symlink, it does not follow it.
  */
 
-/** The pid in a regular file at `path` (not through a symlink), or null. */
+/** The pid in a regular file at `path` (not through a symlink, never waiting on a FIFO), or null. */
 function readPid(path: string): number | null {
   try {
-    if (!lstatSync(path).isFile()) return null;
-    return parsePid(readFileSync(path, 'utf8'));
+    return parsePid(readRegularFile(path, { noFollow: true }));
   } catch {
     return null;
   }

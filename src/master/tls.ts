@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { openFailure, readRegularFile } from '../checked-open.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import type { TlsMaterial } from '../ipc/protocol.js';
@@ -6,12 +6,10 @@ import { nodeRequire } from '../node-require.js';
 
 function readPem(flag: string, path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    // Read on HUP too, by the running master: a FIFO at the path must not stop it.
+    return readRegularFile(path);
   } catch (err) {
-    throw new TsgunError(
-      ErrorCode.TLS,
-      `${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
+    throw new TsgunError(ErrorCode.TLS, `${flag}: cannot read ${path}: ${openFailure(err)}`);
   }
 }
 
