@@ -4,6 +4,7 @@ import { ErrorCode, TsgunError } from '../errors.js';
 import {
   type ControlAnswer,
   type ControlRequest,
+  type ControlRespawn,
   type ControlStatus,
   MAX_CONTROL_LINE,
   parseControlRequest,
@@ -33,9 +34,11 @@ export function controlStatus(
   workers: readonly WorkerRecord[],
   targetWorkers: number,
   name: string,
+  respawn: ControlRespawn | null,
   now = Date.now(),
 ): ControlStatus {
   return {
+    respawn,
     name,
     version: VERSION,
     pid: process.pid,
