@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { clientLoop, openWebSocket, request } from '../helpers/http.js';
-import { fixture, isAlive, killAll, pollUntil, startApp, Tsgun } from '../helpers/tsgun.js';
+import {
+  fixture,
+  groupPids,
+  isAlive,
+  killAll,
+  plainLines,
+  pollUntil,
+  startApp,
+  Tsgun,
+} from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -114,6 +123,18 @@ describe('signals', () => {
     assert.ok(took < 3000, `the master took ${took} ms to exit after TERM`);
     const pids = booted.map((l) => l['workerPid'] as number);
     assert.ok(await pollUntil(() => !pids.some(isAlive), 2000), 'a booting worker outlived TERM');
+  });
+
+  it('SIGKILL of the master while workers boot: every worker is gone within 2 s, quietly (no EPIPE trace)', async () => {
+    const t = new Tsgun([fixture('slow-boot.mjs'), '-b', '127.0.0.1:0', '-w', '4']);
+    await t.waitForLog((l) => l.msg === 'booting worker');
+    process.kill(t.pid, 'SIGKILL');
+    await t.exited;
+    // Reparented, not our children: no exit event to wait on, so poll the group until the deadline.
+    assert.ok(await pollUntil(() => groupPids(t.pid).length === 0, 2000), 'workers outlived it');
+    if (!t.child.stderr!.closed) await once(t.child.stderr!, 'close');
+    assert.doesNotMatch(t.stderrText, /EPIPE|\n\s+at /, t.stderrText.slice(-1500));
+    assert.deepEqual(plainLines(t.stderrText), []);
   });
 
   it('a second TERM during a graceful stop turns it quick', async () => {
