@@ -127,7 +127,9 @@ describe('signals', () => {
 
   it('SIGKILL of the master while workers boot: every worker is gone within 2 s, quietly (no EPIPE trace)', async () => {
     const t = new Tsgun([fixture('slow-boot.mjs'), '-b', '127.0.0.1:0', '-w', '4']);
-    await t.waitForLog((l) => l.msg === 'booting worker');
+    // The last fork: that worker's Node is still starting (the first is the spare, long started),
+    // so its cluster 'online' message meets a closed channel.
+    await t.waitForLog((l) => l.msg === 'booting worker' && l['worker'] === 4);
     process.kill(t.pid, 'SIGKILL');
     await t.exited;
     // Reparented, not our children: no exit event to wait on, so poll the group until the deadline.
