@@ -118,6 +118,8 @@ const commonJs = {
   },
 };
 await build({ ...commonJs, entryPoints: { 'tsgun-early': 'dist/src/early-start.js' } });
+// The worker's first module (src/worker/start.cts): it imports tsgun-worker.mjs beside it.
+await build({ ...commonJs, entryPoints: { 'tsgun-worker': 'dist/src/worker/start.cjs' } });
 await build({
   ...commonJs,
   entryPoints: { tsgun: 'dist/src/cli/main.js' },

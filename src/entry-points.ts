@@ -11,7 +11,8 @@ const bundled = typeof TSGUN_BUNDLE === 'boolean';
 const entry = (bundle: string, module: string): URL =>
   new URL(bundled ? `./${bundle}` : `../src/${module}`, import.meta.url);
 
-export const WORKER_ENTRY = entry('tsgun-worker.mjs', 'worker/main.js');
+/** The worker's CommonJS first module (worker/start.cts), which imports the worker. */
+export const WORKER_ENTRY = entry('tsgun-worker.cjs', 'worker/start.cjs');
 export const ROUTER_ENTRY = entry('tsgun-router.mjs', 'router/main.js');
 /** Small and started only for `--cron exec:` with --user: not worth a bundle of its own. */
 export const RUN_AS_ENTRY = new URL('../src/child/run-as.js', import.meta.url);

@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { CONFIG_FILES, loadConfig } from '../config/load.js';
 import { REGISTRY } from '../config/registry.js';
 import { ConfigError, ErrorCode, ExitCode, TsgunError } from '../errors.js';
-import type { ControlRequest, ControlStatus } from '../ipc/control.js';
+import type { ControlRequest, ControlRespawn, ControlStatus } from '../ipc/control.js';
 import { ask, locateMaster, type MasterAddress } from './control-client.js';
 
 /**
@@ -122,10 +122,23 @@ function age(seconds: number): string {
   return `${Math.floor(seconds / 3600)}h${pad(Math.floor(seconds / 60) % 60, 2).replace(' ', '0')}m`;
 }
 
+/** "respawning in 4 s after 3 failed boot(s)": what the master does about missing workers. */
+export function renderRespawn(r: ControlRespawn): string {
+  const when = r.inMs > 0 ? `in ${Math.ceil(r.inMs / 1000)} s` : 'now';
+  const after =
+    r.failedBoots > 0
+      ? ` after ${r.failedBoots} failed boot(s)`
+      : r.crashes > 0
+        ? ` after ${r.crashes} crash(es) in a row`
+        : '';
+  return `respawning ${when}${after}`;
+}
+
 /** The status table: a header line, then one row per worker. */
 export function renderStatus(s: ControlStatus): string {
+  const respawn = s.respawn ? `  ${renderRespawn(s.respawn)}` : '';
   const lines = [
-    `tsgun ${s.version}  ${s.name}  master ${s.pid}  up ${age(s.uptimeSeconds)}  workers ${s.workers.filter((w) => w.state !== 'closing').length}/${s.targetWorkers}`,
+    `tsgun ${s.version}  ${s.name}  master ${s.pid}  up ${age(s.uptimeSeconds)}  workers ${s.workers.filter((w) => w.state !== 'closing').length}/${s.targetWorkers}${respawn}`,
     `${pad('INDEX', 5)} ${pad('PID', 7)} ${'STATE'.padEnd(8)} ${pad('GEN', 4)} ${pad('REQUESTS', 9)} ${pad('RSS MiB', 8)} ${pad('AGE', 7)}`,
   ];
   for (const w of s.workers)

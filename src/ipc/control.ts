@@ -35,6 +35,17 @@ export interface ControlWorker {
   readonly ageSeconds: number;
 }
 
+/** Workers are missing: why, and when the master tries again (plan.ts respawnState). */
+export interface ControlRespawn {
+  readonly missing: number;
+  /** Workers that failed to boot since one was last ready. */
+  readonly failedBoots: number;
+  /** Exits in the current crash streak (crashes, failed boots and failed forks). */
+  readonly crashes: number;
+  /** Until the next attempt; 0: now (or a worker is booting). */
+  readonly inMs: number;
+}
+
 export interface ControlStatus {
   readonly name: string;
   readonly version: string;
@@ -42,6 +53,8 @@ export interface ControlStatus {
   readonly uptimeSeconds: number;
   readonly targetWorkers: number;
   readonly workers: readonly ControlWorker[];
+  /** Absent from an older master, null when no worker is missing. */
+  readonly respawn?: ControlRespawn | null;
 }
 
 export type ControlAnswer =

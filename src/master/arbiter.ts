@@ -372,7 +372,13 @@ export class Arbiter {
   readonly operator: OperatorVerbs = {
     enqueue: (signal) => this.enqueue(signal),
     scale: (workers) => this.enqueue({ scale: workers }),
-    status: () => controlStatus(this.workers.views(), this.target, this.config.name ?? ''),
+    status: () =>
+      controlStatus(
+        this.workers.views(),
+        this.target,
+        this.config.name ?? '',
+        this.workers.respawn(Date.now()),
+      ),
   };
 
   /** Everything --stats shows, read now. */

@@ -84,6 +84,23 @@ export function classifyForkFailure(facts: {
 }
 
 /**
+ * A worker that could not boot (it exited or was killed before it was ready). Before any worker
+ * was ever ready it is a failed start: halt with the cause (a crash loop would only hide it).
+ * During a reload while older workers serve, the reload is aborted and they keep serving. Else
+ * the service has served: the worker is retried under the crash backoff, so a transient failure,
+ * or an app file fixed on disk, brings the count back without an operator.
+ */
+export function classifyBootFailure(facts: {
+  readonly everReady: boolean;
+  readonly reloading: boolean;
+  /** Ready workers left. */
+  readonly serving: number;
+}): 'halt' | 'abort-reload' | 'retry' {
+  if (!facts.everReady) return 'halt';
+  return facts.reloading && facts.serving > 0 ? 'abort-reload' : 'retry';
+}
+
+/**
  * A worker that reported its boot error has logged it in full (file, line, code frame or the
  * app's stack) on the same stderr, inside a JSON record: the halt line says the cause again in
  * plain words and points at that record for the rest. When the record did not reach stderr (an

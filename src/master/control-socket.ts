@@ -5,6 +5,7 @@ import { ErrorCode, TsgunError } from '../errors.js';
 import {
   type ControlAnswer,
   type ControlRequest,
+  type ControlRespawn,
   type ControlStatus,
   controlPathFor,
   MAX_CONTROL_LINE,
@@ -40,9 +41,11 @@ export function controlStatus(
   workers: readonly WorkerRecord[],
   targetWorkers: number,
   name: string,
+  respawn: ControlRespawn | null,
   now = Date.now(),
 ): ControlStatus {
   return {
+    respawn,
     name,
     version: VERSION,
     pid: process.pid,

@@ -6,7 +6,11 @@ import { type CrashStreak, nextCrashStreak } from './plan.js';
  * a tight fork loop.
  */
 export class CrashBackoff {
-  private streak: CrashStreak = { count: 0, lastCrashAt: Number.NEGATIVE_INFINITY };
+  private streak: CrashStreak = {
+    count: 0,
+    lastCrashAt: Number.NEGATIVE_INFINITY,
+    resumeAt: Number.NEGATIVE_INFINITY,
+  };
   private nextSpawnAt = 0;
 
   constructor(private readonly wake: () => void) {}
@@ -28,6 +32,11 @@ export class CrashBackoff {
     this.nextSpawnAt = Date.now() + delayMs;
     setTimeout(() => this.wake(), delayMs);
     return delayMs;
+  }
+
+  /** When spawns may happen again (0: now; Infinity: a failed fork is being reported). */
+  get resumeAt(): number {
+    return this.nextSpawnAt;
   }
 
   /** Crashes in the current streak. */

@@ -21,8 +21,13 @@ export interface PlanInput {
   readonly workers: readonly WorkerView[];
   readonly target: number;
   readonly generation: number;
-  /** False after a boot failure while others serve, or during a crash backoff. */
+  /** False during a crash backoff (or while a failed fork is being reported). */
   readonly spawnAllowed: boolean;
+  /**
+   * Workers fail to boot (none ready since): one attempt at a time, so a broken app costs one
+   * boot per backoff, not one per missing worker.
+   */
+  readonly probe?: boolean;
   /** How many stale workers are replaced at once (--reload-batch). */
   readonly batch: number;
 }
@@ -57,12 +62,27 @@ export function planWorkers(input: PlanInput): Action[] {
     return actions;
   }
   if (!input.spawnAllowed || fresh.length >= target) return actions;
-  if (stale.length === 0) {
+  if (input.probe) {
+    if (booting.length === 0) actions.push({ kind: 'spawn', count: 1 });
+  } else if (stale.length === 0) {
     actions.push({ kind: 'spawn', count: target - fresh.length });
   } else if (booting.length === 0 && alive.length <= target) {
     actions.push({ kind: 'spawn', count: Math.min(input.batch, target - fresh.length) });
   }
   return actions;
+}
+
+/**
+ * How many workers of the current code the plan still has to start: after an exit, whether the
+ * master respawns at all (not after WINCH or during a scale-down), so the log never says so in vain.
+ */
+export function missingWorkers(
+  workers: readonly Pick<WorkerView, 'generation' | 'retiring' | 'state'>[],
+  target: number,
+  generation: number,
+): number {
+  const fresh = workers.filter((w) => w.state !== 'closing' && !isStale(w, generation));
+  return Math.max(0, target - fresh.length);
 }
 
 /** Workers whose event loop has not beaten for longer than the timeout (0 = never). */
@@ -102,9 +122,11 @@ export function findNotReady(
 export interface CrashStreak {
   readonly count: number;
   readonly lastCrashAt: number;
+  /** When its wait ends: spawns may happen again from then on. */
+  readonly resumeAt: number;
 }
 
-/** Crashes further apart than this start a new streak. */
+/** Crashes further apart than this (from the end of the previous wait) start a new streak. */
 export const CRASH_WINDOW_MS = 10_000;
 const BACKOFF_BASE_MS = 100;
 export const BACKOFF_CAP_MS = 10_000;
@@ -112,15 +134,35 @@ export const BACKOFF_CAP_MS = 10_000;
 /**
  * Crash-loop protection: the first crash is respawned at once, each further crash within the
  * window doubles the wait (100 ms, 200 ms, ... capped at 10 s), so a worker that dies on every
- * request cannot spin the CPU, and a rare crash still costs no delay.
+ * request (or cannot boot) cannot spin the CPU, and a rare crash still costs no delay. The window
+ * counts from the end of the previous wait: measured from the crash itself, a wait at the cap
+ * would outlast the window and every capped retry would start a fresh streak of quick ones.
  */
 export function nextCrashStreak(
   prev: CrashStreak,
   now: number,
 ): { streak: CrashStreak; delayMs: number } {
-  const count = now - prev.lastCrashAt > CRASH_WINDOW_MS ? 1 : prev.count + 1;
+  const count = now - prev.resumeAt > CRASH_WINDOW_MS ? 1 : prev.count + 1;
   const delayMs = count <= 1 ? 0 : Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (count - 2));
-  return { streak: { count, lastCrashAt: now }, delayMs };
+  return { streak: { count, lastCrashAt: now, resumeAt: now + delayMs }, delayMs };
+}
+
+/**
+ * What `tsgun status` says of missing workers: how many, after how many failed boots (or
+ * crashes), and when the next attempt is; null when the count is whole.
+ */
+export function respawnState(facts: {
+  /** missingWorkers(): what the plan will spawn. */
+  readonly missing: number;
+  readonly failedBoots: number;
+  readonly crashes: number;
+  readonly resumeAt: number;
+  readonly now: number;
+}): { missing: number; failedBoots: number; crashes: number; inMs: number } | null {
+  const { missing } = facts;
+  if (missing <= 0) return null;
+  const inMs = Number.isFinite(facts.resumeAt) ? Math.max(0, facts.resumeAt - facts.now) : 0;
+  return { missing, failedBoots: facts.failedBoots, crashes: facts.crashes, inMs };
 }
 
 /** What choosing a worker index needs to know of each worker. */

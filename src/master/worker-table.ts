@@ -1,16 +1,17 @@
 import type { Config } from '../config/registry.js';
 import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import type { HookName } from '../hooks.js';
+import type { ControlRespawn } from '../ipc/control.js';
 import { masterMessage } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
-import { classifyExit, classifyForkFailure, haltReason } from './classify.js';
+import { classifyBootFailure, classifyExit, classifyForkFailure, haltReason } from './classify.js';
 import { CrashBackoff } from './crash-backoff.js';
 import type { JobRuns } from './job-runs.js';
 import type { MasterStats } from './master-stats.js';
 import type { DataPathMode, StopMode } from './modes/mode.js';
+import { murderStuck } from './murder.js';
 import { signalChild } from './own-children.js';
-import { findNotReady, findOverdue, findTimedOut, pickWorkerIndex, planWorkers } from './plan.js';
-import { heldTcpConnections } from './proc-net.js';
+import { missingWorkers, pickWorkerIndex, planWorkers, respawnState } from './plan.js';
 import type { Scheduler } from './scheduler.js';
 import { forkWorker } from './spawn.js';
 import type { Credentials } from './user.js';
@@ -53,7 +54,10 @@ export class WorkerTable {
   private nextId = 1;
   /** The code generation new workers run; a HUP starts the next one. */
   generation = 1;
-  private spawnAllowed = true;
+  /** Workers that failed to boot since one was last ready: retried one at a time. */
+  private failedBoots = 0;
+  /** Forks the last plan asked for and not done yet: one per pass of the loop (manage). */
+  private owedSpawns = 0;
   private reloading = false;
   private saidReady = false;
   /** Some worker has been ready: from then on a failed fork is retried, never a halt. */
@@ -85,6 +89,22 @@ export class WorkerTable {
     return this.views().filter((w) => w.state !== 'closing').length;
   }
 
+  /** Missing workers, for `tsgun status`: why, and when the next attempt is. */
+  respawn(now: number): ControlRespawn | null {
+    return respawnState({
+      missing: this.missing(),
+      failedBoots: this.failedBoots,
+      crashes: this.backoff.count,
+      resumeAt: this.backoff.resumeAt,
+      now,
+    });
+  }
+
+  /** Workers of the current code still to start. */
+  private missing(): number {
+    return missingWorkers(this.views(), this.host.target(), this.generation);
+  }
+
   /** Who may run an app job: ready, of the current code, with its channel open. */
   jobWorkers(): WorkerRecord[] {
     return this.views().filter(
@@ -95,7 +115,7 @@ export class WorkerTable {
   /** HUP: the next generation replaces the current one, one batch at a time. */
   nextGeneration(): void {
     this.generation++;
-    this.spawnAllowed = true;
+    this.failedBoots = 0;
     this.reloading = true;
   }
 
@@ -110,75 +130,45 @@ export class WorkerTable {
   private signal(w: WorkerRecord, sig: NodeJS.Signals): void {
     signalChild(w.pid, sig);
   }
-  /**
-   * Kill stuck workers: a blocked loop (--timeout: SIGABRT, then SIGKILL on the next pass), one
-   * not ready in time (--ready-timeout), one not stopped in time (`stopLimitMs`).
-   */
+  /** Kill stuck workers (murder.ts says which and how). */
   murder(now: number, stopLimitMs: number): void {
-    const config = this.host.config();
-    // Gunicorn's order: ABRT first (a worker whose loop still runs gets its workerAbort hook),
-    // SIGKILL on the next pass.
-    for (const w of this.views()) {
-      if (w.abortedAt !== null && now > w.abortedAt) {
-        w.abortedAt = null;
-        this.signal(w, 'SIGKILL');
-      }
-    }
-    const live = this.views().filter((w) => !w.murdered && w.state !== 'closing');
-    for (const id of findTimedOut(live, now, config.timeout * 1000)) {
-      const w = this.workers.get(id)!;
-      // What the kill will cut, for the log: exact from /proc, else the last heartbeat's count.
-      const connections = heldTcpConnections(w.pid) ?? w.connections;
-      this.logger.error(
-        { worker: w.id, workerPid: w.pid, timeout: config.timeout, connections },
-        `WORKER TIMEOUT (pid:${w.pid}): event loop blocked, killing it with ${connections} open connection(s)`,
-      );
-      w.murdered = true;
-      w.abortedAt = now;
-      this.deps.stats.counts.killed++;
-      this.signal(w, 'SIGABRT');
-    }
-    for (const id of findNotReady(live, now, config.readyTimeout * 1000)) {
-      const w = this.workers.get(id)!;
-      if (w.murdered) continue;
-      this.logger.error(
-        { worker: w.id, workerPid: w.pid },
-        `worker not ready within --ready-timeout ${config.readyTimeout} s, killing it`,
-      );
-      w.murdered = true;
-      w.notReadyAfter = config.readyTimeout;
-      this.signal(w, 'SIGKILL');
-    }
+    murderStuck(
+      {
+        workers: this.views(),
+        config: this.host.config(),
+        logger: this.logger,
+        counts: this.deps.stats.counts,
+      },
+      now,
+      stopLimitMs,
+    );
     this.deps.mode.murder(now, stopLimitMs);
-    for (const id of findOverdue(this.views(), now, stopLimitMs)) {
-      const w = this.workers.get(id)!;
-      if (w.murdered) continue;
-      this.logger.warn(
-        { worker: w.id, workerPid: w.pid },
-        'worker did not stop in time, killing it',
-      );
-      w.murdered = true;
-      this.deps.stats.counts.killed++;
-      this.signal(w, 'SIGKILL');
-    }
   }
 
-  /** Spawn or stop workers to reach the target and roll out the current generation. */
+  /**
+   * Spawn or stop workers to reach the target and roll out the current generation. One fork per
+   * pass: a fork blocks the master, and the loop reads its signal queue between passes, so a TERM
+   * while many workers start is handled after the fork under way, not after all of them.
+   */
   manage(): void {
     this.deps.mode.supervise(Date.now());
-    const actions = planWorkers({
-      workers: this.views(),
-      target: this.host.target(),
-      generation: this.generation,
-      spawnAllowed: this.spawnAllowed && this.backoff.open(Date.now()),
-      batch: this.host.config().reloadBatch,
-    });
-    for (const action of actions) {
-      if (action.kind === 'spawn') {
-        for (let i = 0; i < action.count && this.spawn(); i++);
-      } else {
-        for (const id of action.ids) this.kill(this.workers.get(id)!, 'graceful');
+    if (this.owedSpawns === 0) {
+      for (const action of planWorkers({
+        workers: this.views(),
+        target: this.host.target(),
+        generation: this.generation,
+        spawnAllowed: this.backoff.open(Date.now()),
+        probe: this.failedBoots > 0,
+        batch: this.host.config().reloadBatch,
+      })) {
+        if (action.kind === 'spawn') this.owedSpawns = action.count;
+        else for (const id of action.ids) this.kill(this.workers.get(id)!, 'graceful');
       }
+    }
+    if (this.owedSpawns > 0) {
+      // A failed fork holds spawns under the backoff: the rest is planned again after it.
+      this.owedSpawns = this.spawn() ? this.owedSpawns - 1 : 0;
+      if (this.owedSpawns > 0) this.host.wake();
     }
     if (
       this.reloading &&
@@ -286,6 +276,7 @@ export class WorkerTable {
     ready: (w) => {
       if (w.state === 'booting') w.state = 'ready';
       this.everReady = true;
+      this.failedBoots = 0;
       this.logger.info({ worker: w.id, workerPid: w.pid }, 'worker ready');
       this.deps.mode.readyChanged();
       const ready = this.views().filter((o) => o.state === 'ready').length;
@@ -325,6 +316,8 @@ export class WorkerTable {
   /** A worker is gone: decide, from why, whether that is fine, a crash to respawn, or a halt. */
   private reap(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     this.workers.delete(w.id);
+    // Planned again on the next pass, with this exit (and any backoff it brings) known.
+    this.owedSpawns = 0;
     this.deps.stats.counts.exited++;
     this.deps.stats.workerGone(w);
     this.deps.mode.readyChanged();
@@ -346,16 +339,33 @@ export class WorkerTable {
         this.logger.info(fields, 'worker exited');
         break;
       case 'crash': {
-        this.deps.stats.counts.respawns++;
         const delayMs = this.backoff.backoff();
+        // WINCH (target 0) or a scale-down under way: the log says so rather than a respawn.
+        if (this.missing() === 0) {
+          this.logger.error(
+            fields,
+            `${verdict.message} (pid:${w.pid}); not respawned: ${this.live()} of ${this.host.target()} worker(s) running`,
+          );
+          break;
+        }
+        this.deps.stats.counts.respawns++;
         const backoff =
           delayMs > 0 ? ` (crash ${this.backoff.count} in a row: waiting ${delayMs} ms)` : '';
-        this.logger.error(fields, `${verdict.message} (pid:${w.pid}); respawning${backoff}`);
+        this.logger.error(
+          { ...fields, retryInMs: delayMs, nextAttemptAt: new Date(Date.now() + delayMs) },
+          `${verdict.message} (pid:${w.pid}); respawning${backoff}`,
+        );
         break;
       }
       case 'boot-failure': {
-        const serving = this.views().filter((o) => o.state === 'ready');
-        if (serving.length === 0) {
+        this.failedBoots++;
+        const serving = this.views().filter((o) => o.state === 'ready').length;
+        const action = classifyBootFailure({
+          everReady: this.everReady,
+          reloading: this.reloading,
+          serving,
+        });
+        if (action === 'halt') {
           // The worker's own record told the error in full: the halt line refers to it.
           const { errorLogfile, logLevel } = this.host.config();
           const reason = haltReason({
@@ -369,18 +379,37 @@ export class WorkerTable {
           this.host.halt(verdict.exitCode, reason, verdict.code);
           break;
         }
-        // Others still serve the old code: keep them, abort the reload, and wait for a fix.
+        const delayMs = this.backoff.backoff();
+        const failure = { ...fields, errorCode: verdict.code, failedBoots: this.failedBoots };
+        if (action === 'abort-reload') {
+          // Others still serve the old code: keep them. A worker that dies later is replaced
+          // from the file on disk, which boots once the app is fixed (no HUP needed).
+          this.logger.error(
+            failure,
+            `${verdict.message}; keeping ${serving} serving worker(s), reload aborted`,
+          );
+          this.reloading = false;
+          this.host.reloaded(true);
+          for (const o of this.workers.values()) o.generation = this.generation;
+          break;
+        }
+        if (this.missing() === 0) {
+          this.logger.error(failure, `${verdict.message}; not retried: no worker missing`);
+          break;
+        }
         this.logger.error(
-          { ...fields, errorCode: verdict.code },
-          `${verdict.message}; keeping ${serving.length} serving worker(s), no more spawns until the next HUP`,
+          { ...failure, retryInMs: delayMs, nextAttemptAt: new Date(Date.now() + delayMs) },
+          `${verdict.message}; ${serving} of ${this.host.target()} worker(s) serving, ` +
+            `retrying in ${retryIn(delayMs)} (${this.failedBoots} failed boot(s) in a row)`,
         );
-        this.spawnAllowed = false;
-        this.reloading = false;
-        this.host.reloaded(true);
-        for (const o of this.workers.values()) o.generation = this.generation;
         break;
       }
     }
     this.host.wake();
   }
+}
+
+/** "300 ms", "6.4 s": a wait as the log says it. */
+function retryIn(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -210,7 +210,7 @@ export class Tsgun {
     for (const l of this.logs) {
       if (l.role !== 'master' || typeof l['workerPid'] !== 'number') continue;
       if (l.msg === 'worker ready') live.add(l['workerPid'] as number);
-      if (l.msg === 'worker exited' || String(l.msg).includes('respawning'))
+      if (l.msg === 'worker exited' || /respawning|not respawned/.test(String(l.msg)))
         live.delete(l['workerPid'] as number);
     }
     return [...live];
@@ -245,6 +245,23 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Pids of the live processes in a process group (a Tsgun's group is its pid), read from /proc. */
+export function groupPids(pgid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the command (which may hold spaces and parentheses): state ppid pgrp ...
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') pids.push(Number(entry));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return pids;
 }
 
 /** tsgun serving the standard fixture app on a free port, with extra arguments. */

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
+import { BACKOFF_CAP_MS } from '../../src/master/plan.js';
 import { request } from '../helpers/http.js';
 import { fixture, isAlive, killAll, killGroup, Tsgun } from '../helpers/tsgun.js';
 
@@ -83,12 +84,16 @@ describe('a fork that fails', {
 
     // From now on the master of this uid may not fork: every task of the uid counts.
     const limit = tasksOf(uid);
-    const prlimit = spawnSync(
-      asUser(uid)[0]!,
-      [...asUser(uid).slice(1), 'prlimit', `--pid=${t.pid}`, `--nproc=${limit}:${limit}`],
-      { encoding: 'utf8' },
-    );
-    assert.equal(prlimit.status, 0, prlimit.stderr);
+    // Only the soft limit, which the same user may raise again (a hard one it may only lower).
+    const setLimit = (soft: number | 'unlimited') => {
+      const prlimit = spawnSync(
+        asUser(uid)[0]!,
+        [...asUser(uid).slice(1), 'prlimit', `--pid=${t.pid}`, `--nproc=${soft}:`],
+        { encoding: 'utf8' },
+      );
+      assert.equal(prlimit.status, 0, prlimit.stderr);
+    };
+    setLimit(limit);
 
     const mark = t.logs.length;
     t.signal('SIGTTIN');
@@ -106,6 +111,14 @@ describe('a fork that fails', {
       false,
       'a failed fork is never a worker record',
     );
+
+    // The limit is lifted: the next retry forks, and the count is back to 2 with no operator.
+    const lifted = t.logs.length;
+    const hard = /^Max processes\s+\S+\s+(\S+)/m.exec(
+      readFileSync(`/proc/${t.pid}/limits`, 'utf8'),
+    );
+    setLimit(hard![1] === 'unlimited' ? 'unlimited' : Number(hard![1]));
+    await t.waitForReady(1, lifted, BACKOFF_CAP_MS + 5000);
 
     t.signal('SIGTERM');
     const { code } = await t.exited;

@@ -4,9 +4,10 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { BACKOFF_CAP_MS } from '../../src/master/plan.js';
 import { getJson, rawRequest } from '../helpers/http.js';
 import { killWithQueuedConnections, waitForQueue } from '../helpers/kernel.js';
-import { fixture, killAll, startApp, Tsgun } from '../helpers/tsgun.js';
+import { fixture, killAll, runTsgun, startApp, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -138,6 +139,56 @@ describe('reload safety', () => {
     assert.deepEqual(t.liveWorkerPids().sort(), before);
     const pid = (await getJson<{ pid: number }>(url)).pid;
     assert.ok(before.includes(pid));
+    t.kill();
+  });
+
+  it('after a failed reload, workers that die are retried under the backoff and come back once the file is fixed, with no HUP', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsgun-'));
+    const app = join(dir, 'app.mjs');
+    const pidfile = join(dir, 'tsgun.pid');
+    copyFileSync(fixture('app.mjs'), app);
+    const t = new Tsgun([app, '-b', '127.0.0.1:0', '-w', '2', '-p', pidfile]);
+    await t.waitForReady(2);
+    const url = await t.url();
+    const old = t.liveWorkerPids();
+    writeFileSync(app, 'export default function (req, res) {\n  res.end(\n}\n');
+    await t.signalAndWait('SIGHUP', (l) => String(l.msg).includes('keeping 2 serving worker(s)'));
+    // Both old workers die (OOM, a crash): the master must work back to 2 from the file on disk.
+    const killed = t.logs.length;
+    for (const pid of old) process.kill(pid, 'SIGKILL');
+    const failed =
+      /; 0 of 2 worker\(s\) serving, retrying in [\d.]+ m?s \((\d+) failed boot\(s\) in a row\)$/;
+    const third = await t.waitForLog(
+      (l) => failed.exec(String(l.msg))?.[1] === '3',
+      10_000,
+      killed,
+    );
+    assert.equal(third.level, 50);
+    assert.equal(typeof third['nextAttemptAt'], 'string');
+    const status = await runTsgun(['status', '-p', pidfile]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(
+      status.stdout.split('\n')[0]!,
+      /workers [01]\/2 {2}respawning (now|in \d+ s) after \d+ failed boot\(s\)$/,
+    );
+    // The file is fixed: within the backoff cap both workers are back, no HUP sent.
+    const fixed = t.logs.length;
+    copyFileSync(fixture('app.mjs'), app);
+    await t.waitForReady(2, fixed, BACKOFF_CAP_MS + 5000);
+    const pid = (await getJson<{ pid: number }>(url)).pid;
+    assert.ok(!old.includes(pid));
+    assert.ok(
+      !t.logs.some((l) => l.msg === 'handling signal SIGHUP' && t.logs.indexOf(l) > killed),
+    );
+    // Every respawn or retry the log announced was followed by a fork.
+    const lines = t.logs.slice(killed).filter((l) => l.role === 'master');
+    lines.forEach((l, i) => {
+      if (/respawning|retrying in/.test(String(l.msg)))
+        assert.ok(
+          lines.slice(i + 1).some((n) => n.msg === 'booting worker'),
+          `announced, never forked: ${l.msg}`,
+        );
+    });
     t.kill();
   });
 });

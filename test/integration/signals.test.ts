@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { clientLoop, openWebSocket, request } from '../helpers/http.js';
-import { fixture, killAll, startApp, Tsgun } from '../helpers/tsgun.js';
+import {
+  fixture,
+  groupPids,
+  isAlive,
+  killAll,
+  plainLines,
+  pollUntil,
+  startApp,
+  Tsgun,
+} from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -93,6 +102,41 @@ describe('signals', () => {
     assert.equal((await t.exited).code, 0);
     assert.ok(Date.now() - started < 5000);
     assert.ok((await inflight) instanceof Error);
+  });
+
+  it('TERM while many workers are being forked is handled between forks: the master and every booting worker are gone within seconds', async () => {
+    const t = new Tsgun([fixture('slow-boot.mjs'), '-b', '127.0.0.1:0', '-w', '64']);
+    await t.waitForLog((l) => l.msg === 'booting worker');
+    const sent = Date.now();
+    t.signal('SIGTERM');
+    assert.equal((await t.exited).code, 0);
+    const took = Date.now() - sent;
+    const handled = t.logs.findIndex((l) => l.msg === 'handling signal SIGTERM');
+    const booted = t.logs.filter((l) => l.msg === 'booting worker');
+    // All 64 forks before the TERM was read is the bug: the loop must read its queue between forks.
+    assert.ok(booted.length < 64, `forked all ${booted.length} workers before handling TERM`);
+    assert.ok(
+      booted.every((l) => t.logs.indexOf(l) < handled),
+      'forked after the TERM',
+    );
+    // Generous for a loaded box; forking all 64 first took 25 s on one.
+    assert.ok(took < 3000, `the master took ${took} ms to exit after TERM`);
+    const pids = booted.map((l) => l['workerPid'] as number);
+    assert.ok(await pollUntil(() => !pids.some(isAlive), 2000), 'a booting worker outlived TERM');
+  });
+
+  it('SIGKILL of the master while workers boot: every worker is gone within 2 s, quietly (no EPIPE trace)', async () => {
+    const t = new Tsgun([fixture('slow-boot.mjs'), '-b', '127.0.0.1:0', '-w', '4']);
+    // The last fork: that worker's Node is still starting (the first is the spare, long started),
+    // so its cluster 'online' message meets a closed channel.
+    await t.waitForLog((l) => l.msg === 'booting worker' && l['worker'] === 4);
+    process.kill(t.pid, 'SIGKILL');
+    await t.exited;
+    // Reparented, not our children: no exit event to wait on, so poll the group until the deadline.
+    assert.ok(await pollUntil(() => groupPids(t.pid).length === 0, 2000), 'workers outlived it');
+    if (!t.child.stderr!.closed) await once(t.child.stderr!, 'close');
+    assert.doesNotMatch(t.stderrText, /EPIPE|\n\s+at /, t.stderrText.slice(-1500));
+    assert.deepEqual(plainLines(t.stderrText), []);
   });
 
   it('a second TERM during a graceful stop turns it quick', async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { mkdtempSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getJson } from '../helpers/http.js';
-import { fixture, killAll, type LogLine, pollUntil, Tsgun } from '../helpers/tsgun.js';
+import { fixture, groupPids, killAll, type LogLine, pollUntil, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -22,23 +22,6 @@ interface Seen {
 
 const booting = (t: Tsgun, index: number, from = 0) =>
   t.waitForLog((l) => l.msg === 'booting worker' && l['workerIndex'] === index, 10_000, from);
-
-/** Pids of the live processes in process group `pgid` (zombies are not counted). */
-function groupMembers(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      // Fields after the command (which may hold spaces and parentheses): state ppid pgrp ...
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z') pids.push(Number(name));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
-}
 
 /** What should be the same in any two workers of one master (cluster's id and the pid are not). */
 function given(seen: Seen): Omit<Seen, 'pid' | 'clusterId'> {
@@ -124,8 +107,8 @@ describe('the spare worker (forked as the master starts, handed its config and s
     const seen = await getJson<Seen>(await t.url());
     assert.equal(seen.noDeprecation, true, 'NODE_OPTIONS read as the worker started');
     // The spare is gone: the group holds the master and its one worker.
-    assert.equal(await pollUntil(() => groupMembers(t.pid).length === 2, 5_000), true);
-    assert.deepEqual(groupMembers(t.pid).sort(), [t.pid, seen.pid].sort());
+    assert.equal(await pollUntil(() => groupPids(t.pid).length === 2, 5_000), true);
+    assert.deepEqual(groupPids(t.pid).sort(), [t.pid, seen.pid].sort());
     t.signal('SIGTERM');
     assert.equal((await t.exited).code, 0);
 
@@ -143,7 +126,7 @@ describe('the spare worker (forked as the master starts, handed its config and s
     const { code } = await t.exited;
     assert.equal(code, 2);
     assert.match(t.stderrText, /--workers/);
-    assert.equal(await pollUntil(() => groupMembers(t.pid).length === 0, 10_000), true);
+    assert.equal(await pollUntil(() => groupPids(t.pid).length === 0, 10_000), true);
     // And nothing else was said: the spare never logs before it is handed a config.
     assert.equal(t.stderrText.trim().split('\n').length, 1, t.stderrText);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderStatus } from '../../src/cli/control-commands.js';
+import { type renderRespawn, renderStatus } from '../../src/cli/control-commands.js';
 import {
   controlPathFor,
   MAX_WORKERS,
@@ -92,5 +92,27 @@ describe('process titles and the status table', () => {
     assert.equal(lines[0], 'tsgun 1.0.0  shop  master 10  up 1h02m  workers 1/2');
     assert.match(lines[2]!, /^ +0 +11 ready +1 +5 +50\.0 +1m15s$/);
     assert.match(lines[3]!, /^ +1 +12 closing +1 +0 +0\.0 +5s$/);
+  });
+
+  it('says when missing workers are respawned, and after what', () => {
+    const base = {
+      name: 'shop',
+      version: '1.0.0',
+      pid: 10,
+      uptimeSeconds: 5,
+      targetWorkers: 2,
+      workers: [],
+    };
+    const header = (respawn: Parameters<typeof renderRespawn>[0] | null) =>
+      renderStatus({ ...base, respawn }).split('\n')[0];
+    assert.equal(
+      header({ missing: 2, failedBoots: 3, crashes: 5, inMs: 2100 }),
+      'tsgun 1.0.0  shop  master 10  up 5s  workers 0/2  respawning in 3 s after 3 failed boot(s)',
+    );
+    assert.match(
+      header({ missing: 1, failedBoots: 0, crashes: 2, inMs: 0 }) ?? '',
+      /workers 0\/2 {2}respawning now after 2 crash\(es\) in a row$/,
+    );
+    assert.match(header(null) ?? '', /workers 0\/2$/);
   });
 });

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyExit, describeExit } from '../../src/master/classify.js';
+import { classifyBootFailure, classifyExit, describeExit } from '../../src/master/classify.js';
 import {
   BACKOFF_CAP_MS,
   CRASH_WINDOW_MS,
   type CrashStreak,
   findOverdue,
   findTimedOut,
+  missingWorkers,
   nextCrashStreak,
   planWorkers,
+  respawnState,
   type WorkerView,
 } from '../../src/master/plan.js';
 import { parseProcNetTcp, readListeningRows } from '../../src/master/proc-net.js';
@@ -87,8 +89,17 @@ describe('planWorkers', () => {
     assert.deepEqual(plan([retiring, other, fresh]), [{ kind: 'stop', ids: [retiring.id] }]);
   });
 
-  it('spawns nothing when spawning is suspended after a boot failure', () => {
+  it('spawns nothing during a crash backoff', () => {
     assert.deepEqual(plan([worker()], 3, 1, false), []);
+  });
+
+  it('while boots fail: one attempt at a time, for any number missing', () => {
+    const probe = (workers: WorkerView[], target: number) =>
+      planWorkers({ workers, target, generation: 1, spawnAllowed: true, probe: true, batch: 1 });
+    assert.deepEqual(probe([], 4), [{ kind: 'spawn', count: 1 }]);
+    assert.deepEqual(probe([worker()], 4), [{ kind: 'spawn', count: 1 }]);
+    assert.deepEqual(probe([worker(), worker({ state: 'booting' })], 4), []);
+    assert.deepEqual(probe([worker(), worker()], 2), []);
   });
 });
 
@@ -107,7 +118,11 @@ describe('findTimedOut and findOverdue', () => {
 });
 
 describe('nextCrashStreak (crash-loop backoff)', () => {
-  const start: CrashStreak = { count: 0, lastCrashAt: Number.NEGATIVE_INFINITY };
+  const start: CrashStreak = {
+    count: 0,
+    lastCrashAt: Number.NEGATIVE_INFINITY,
+    resumeAt: Number.NEGATIVE_INFINITY,
+  };
   /** The delays of crashes at these times, each fed the streak the previous one returned. */
   const delays = (times: readonly number[]) => {
     let streak = start;
@@ -120,7 +135,7 @@ describe('nextCrashStreak (crash-loop backoff)', () => {
 
   it('respawns after a first crash at once', () => {
     assert.deepEqual(nextCrashStreak(start, 5000), {
-      streak: { count: 1, lastCrashAt: 5000 },
+      streak: { count: 1, lastCrashAt: 5000, resumeAt: 5000 },
       delayMs: 0,
     });
   });
@@ -134,17 +149,78 @@ describe('nextCrashStreak (crash-loop backoff)', () => {
     assert.equal(BACKOFF_CAP_MS, 10_000);
   });
 
-  it('measures the window from the previous crash, not the first one', () => {
+  it('measures the window from the end of the previous wait, not the first crash', () => {
     const step = CRASH_WINDOW_MS - 1;
-    assert.deepEqual(delays([0, step, 2 * step, 3 * step]), [0, 100, 200, 400]);
+    assert.deepEqual(delays([0, step, 2 * step + 100, 3 * step + 300]), [0, 100, 200, 400]);
     assert.deepEqual(delays([0, CRASH_WINDOW_MS]), [0, 100], 'exactly the window still counts');
+  });
+
+  it('a retry that fails right after a wait at the cap stays at the cap (no new quick streak)', () => {
+    // A worker that cannot boot: each attempt fails a moment after its wait ends.
+    let streak = start;
+    let now = 0;
+    const seen: number[] = [];
+    for (let i = 0; i < 14; i++) {
+      const next = nextCrashStreak(streak, now);
+      streak = next.streak;
+      seen.push(next.delayMs);
+      now += next.delayMs + 300;
+    }
+    assert.deepEqual(seen.slice(8), Array(6).fill(BACKOFF_CAP_MS));
   });
 
   it('starts a new streak after a quiet window', () => {
     const quiet = CRASH_WINDOW_MS + 1;
-    assert.deepEqual(delays([0, 10, 20, 20 + quiet, 30 + quiet]), [0, 100, 200, 0, 100]);
-    const { streak } = nextCrashStreak({ count: 7, lastCrashAt: 0 }, quiet);
-    assert.deepEqual(streak, { count: 1, lastCrashAt: quiet });
+    assert.deepEqual(delays([0, 10, 20, 220 + quiet, 230 + quiet]), [0, 100, 200, 0, 100]);
+    const { streak } = nextCrashStreak({ count: 7, lastCrashAt: 0, resumeAt: 0 }, quiet);
+    assert.deepEqual(streak, { count: 1, lastCrashAt: quiet, resumeAt: quiet });
+  });
+});
+
+describe('classifyBootFailure', () => {
+  it('halts a start where no worker was ever ready (WORKER_BOOT_ERROR)', () => {
+    assert.equal(classifyBootFailure({ everReady: false, reloading: false, serving: 0 }), 'halt');
+  });
+  it('aborts a reload while older workers serve', () => {
+    assert.equal(
+      classifyBootFailure({ everReady: true, reloading: true, serving: 2 }),
+      'abort-reload',
+    );
+  });
+  it('retries once the service has served, even with no worker left', () => {
+    assert.equal(classifyBootFailure({ everReady: true, reloading: false, serving: 0 }), 'retry');
+    assert.equal(classifyBootFailure({ everReady: true, reloading: false, serving: 1 }), 'retry');
+    assert.equal(classifyBootFailure({ everReady: true, reloading: true, serving: 0 }), 'retry');
+  });
+});
+
+describe('respawnState (tsgun status)', () => {
+  const facts = { missing: 2, failedBoots: 3, crashes: 5, resumeAt: 4500, now: 1000 };
+  it('says how many are missing, after what, and when the next attempt is', () => {
+    assert.deepEqual(respawnState(facts), { missing: 2, failedBoots: 3, crashes: 5, inMs: 3500 });
+    assert.equal(respawnState({ ...facts, resumeAt: 0 })?.inMs, 0);
+    assert.equal(respawnState({ ...facts, resumeAt: Number.POSITIVE_INFINITY })?.inMs, 0);
+  });
+  it('is null when the count is whole', () => {
+    assert.equal(respawnState({ ...facts, missing: 0 }), null);
+  });
+});
+
+describe('missingWorkers', () => {
+  it('counts the current workers short of the target: booting ones count, closing ones not', () => {
+    assert.equal(missingWorkers([worker(), worker({ state: 'booting' })], 3, 1), 1);
+    assert.equal(
+      missingWorkers([worker(), worker({ state: 'closing', closingSince: 1 })], 2, 1),
+      1,
+    );
+  });
+  it('a stale or retiring worker still needs its replacement', () => {
+    assert.equal(missingWorkers([worker({ generation: 1 }), worker({ generation: 2 })], 2, 2), 1);
+    assert.equal(missingWorkers([worker({ retiring: true }), worker()], 2, 1), 1);
+  });
+  it('none after WINCH (target 0) or while a scale-down is under way', () => {
+    assert.equal(missingWorkers([worker()], 0, 1), 0);
+    assert.equal(missingWorkers([worker(), worker(), worker()], 2, 1), 0);
   });
 });
 
