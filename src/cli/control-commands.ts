@@ -20,7 +20,7 @@ const DESCRIPTIONS: Record<ControlVerb, string> = {
   reload:
     'Rolling reload (HUP): re-read the config, replace the workers one at a time; waits until the new ones are all ready.',
   scale:
-    'Set the worker count (TTIN/TTOU to a number, until the next reload); waits until it is reached.',
+    'Set the worker count (TTIN/TTOU to a number; a reload keeps it unless the config changes workers); waits until it is reached.',
   stop: 'Graceful stop (TERM), or quick with --quick (QUIT); waits until the master has exited.',
 };
 

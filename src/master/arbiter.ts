@@ -13,6 +13,7 @@ import { createMode, type DataPathMode, type StopMode } from './modes/mode.js';
 import { SystemdNotifier } from './notify.js';
 import { removePidfile } from './pidfile.js';
 import { applyReloadedConfig, readReloadedConfig } from './reload-apply.js';
+import { targetAfterReload } from './reload-config.js';
 import { watchForReload } from './reloader.js';
 import { Scheduler } from './scheduler.js';
 import { type BoundSocket, closeAll } from './sockets.js';
@@ -69,6 +70,8 @@ export class Arbiter {
   private config: Config;
   private readonly queue: Queued[] = [];
   private target: number;
+  /** The count `tsgun scale`, TTIN or TTOU set: a reload keeps it (targetAfterReload). */
+  private operatorTarget: number | null = null;
   private stopping: StopMode | null = null;
   private stoppingSince = 0;
   private deregistering = false;
@@ -160,6 +163,7 @@ export class Arbiter {
         return;
       }
       this.setTarget(this.target + 1);
+      this.operatorTarget = this.target;
       this.logger.info({ workers: this.target }, 'TTIN: one more worker');
     },
     SIGTTOU: () => {
@@ -168,6 +172,7 @@ export class Arbiter {
         return;
       }
       this.setTarget(this.target - 1);
+      this.operatorTarget = this.target;
       this.logger.info({ workers: this.target }, 'TTOU: one worker fewer');
     },
     SIGUSR1: () => {
@@ -193,6 +198,8 @@ export class Arbiter {
     // WINCH: stop every worker but keep the master (the old master during an upgrade).
     SIGWINCH: () => {
       this.setTarget(0);
+      // A HUP starts them again: the config's count, not this zero.
+      this.operatorTarget = null;
       this.logger.info('WINCH: stopping all workers gracefully; HUP starts them again');
     },
   };
@@ -275,8 +282,21 @@ export class Arbiter {
 
   private applyReloadedConfig(next: Config): void {
     const io = { mode: this.mode, logger: this.logger, logs: this.logs('reload') };
+    const before = this.config.workers;
     this.config = applyReloadedConfig(this.config, next, io);
-    this.setTarget(workerCount(this.config.workers, this.logger));
+    const { target, keptOperator } = targetAfterReload({
+      before,
+      after: this.config.workers,
+      operator: this.operatorTarget,
+      configured: workerCount(this.config.workers, this.logger),
+    });
+    if (keptOperator)
+      this.logger.info(
+        { workers: target },
+        `reload: keeping the ${target} worker(s) an operator set (scale, TTIN/TTOU); the config's workers is unchanged`,
+      );
+    else this.operatorTarget = null;
+    this.setTarget(target);
     this.setCron();
   }
 
@@ -299,10 +319,11 @@ export class Arbiter {
     );
   }
 
-  /** `tsgun scale N`: TTIN/TTOU to a number (a HUP goes back to -w, as after TTIN). */
+  /** `tsgun scale N`: TTIN/TTOU to a number (kept by a reload that leaves `workers` alone). */
   private scale(workers: number | 'auto'): void {
     if (this.stopping) return;
     this.setTarget(workerCount(workers, this.logger));
+    this.operatorTarget = this.target;
     this.logger.info({ workers: this.target }, `scale: ${this.target} worker(s)`);
   }
 

@@ -49,3 +49,20 @@ export function mergeReloadedConfig(
   }
   return { config: Object.freeze(merged) as Config, notices };
 }
+
+/**
+ * The worker count after a HUP. An operator's count (`tsgun scale N`, TTIN, TTOU) survives a
+ * reload, as PM2's scale survives a deploy, unless the reload changes `workers` itself: then the
+ * config's word is the newer one. Without an operator's count, the config's.
+ */
+export function targetAfterReload(facts: {
+  readonly before: Config['workers'];
+  readonly after: Config['workers'];
+  /** The count an operator set since the last reload that took the config's (null: none). */
+  readonly operator: number | null;
+  readonly configured: number;
+}): { readonly target: number; readonly keptOperator: boolean } {
+  if (facts.operator !== null && facts.before === facts.after)
+    return { target: facts.operator, keptOperator: true };
+  return { target: facts.configured, keptOperator: false };
+}

@@ -153,13 +153,16 @@ describe('control commands against a running master', () => {
     await m.t.waitForLog((l) => l.msg === 'scale: 2 worker(s)');
   });
 
-  it('reload replaces every worker (new pids, next generation) and waits for them', async () => {
+  it('reload replaces every worker (new pids, next generation), keeps the count scale set, and waits', async () => {
+    assert.equal((await control('scale', '3', '-p', m.pidfile)).code, 0);
     const before = await statusOf(m.pidfile);
     const r = await control('reload', '-p', m.pidfile);
     assert.equal(r.code, 0, r.stderr);
     const s = await statusOf(m.pidfile);
     const live = s.workers.filter((w) => w.state !== 'closing');
-    assert.equal(live.length, 2);
+    // PM2's rule: an operator's scale survives a deploy (the config's workers did not change).
+    assert.equal(s.targetWorkers, 3);
+    assert.equal(live.length, 3);
     const old = new Set(before.workers.map((w) => w.pid));
     for (const w of live) {
       assert.ok(!old.has(w.pid), `worker ${w.pid} was not replaced`);
@@ -167,6 +170,10 @@ describe('control commands against a running master', () => {
       assert.equal(w.state, 'ready');
     }
     assert.ok(m.t.logs.some((l) => l.msg === 'handling signal SIGHUP'));
+    assert.ok(
+      m.t.logs.some((l) => /^reload: keeping the 3 worker\(s\) an operator set/.test(l.msg)),
+    );
+    assert.equal((await control('scale', '2', '-p', m.pidfile)).code, 0);
   });
 
   it('scale N is validated like --workers, before any master is asked', async () => {

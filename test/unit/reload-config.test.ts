@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Config } from '../../src/config/registry.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { mergeReloadedConfig } from '../../src/master/reload-config.js';
+import { mergeReloadedConfig, targetAfterReload } from '../../src/master/reload-config.js';
 
 const config = (cli: Record<string, unknown>): Config =>
   resolveConfig({ env: {}, cli: { app: 'a.js', ...cli } }).config;
@@ -85,5 +85,30 @@ describe('mergeReloadedConfig (HUP)', () => {
     assert.ok(Object.isFrozen(merged));
     assert.equal(running.backlog, 64);
     assert.equal(next.backlog, 128);
+  });
+});
+
+describe('targetAfterReload (HUP after scale, TTIN, TTOU)', () => {
+  it("keeps an operator's count unless the reload changes workers itself", () => {
+    const base = { before: 2, after: 2, configured: 2 } as const;
+    assert.deepEqual(targetAfterReload({ ...base, operator: 5 }), {
+      target: 5,
+      keptOperator: true,
+    });
+    assert.deepEqual(targetAfterReload({ ...base, operator: null }), {
+      target: 2,
+      keptOperator: false,
+    });
+    assert.deepEqual(targetAfterReload({ before: 2, after: 4, configured: 4, operator: 5 }), {
+      target: 4,
+      keptOperator: false,
+    });
+    assert.deepEqual(
+      targetAfterReload({ before: 'auto', after: 'auto', configured: 2, operator: 3 }),
+      {
+        target: 3,
+        keptOperator: true,
+      },
+    );
   });
 });
