@@ -208,7 +208,7 @@ export function workerBoundPorts(bind: readonly BindAddress[]): number[] {
 
 /** A module that exports nothing may call listen() until shortly before --ready-timeout. */
 export const listenWaitMs = (readyTimeoutSeconds: number): number =>
-  Math.max(100, readyTimeoutSeconds * 1000 - 1000);
+  Math.max(readyTimeoutSeconds * 900, readyTimeoutSeconds * 1000 - 1000);
 
 /** The port each virtually served server asked for. */
 const requested = new WeakMap<NetServer, number>();
@@ -294,7 +294,7 @@ export async function loadAppOrListen(
     case 'timeout':
       throw new TsgunError(
         ErrorCode.APP_NO_LISTEN,
-        `${spec.module} did not call listen() within ${(waitMs / 1000).toFixed(1)} s (a second short of --ready-timeout) and its module is still loading (a top-level await that has not settled)`,
+        `${spec.module} did not call listen() within ${(waitMs / 1000).toFixed(1)} s (the worker gives up just before --ready-timeout) and its module is still loading (a top-level await that has not settled)`,
       );
     case 'loaded':
       if (capture.main) return served(capture.main, first.loaded.jobs);
@@ -355,6 +355,6 @@ async function listenLater(
   if (server) return { target: { kind: 'server', server }, jobs: [] };
   throw new TsgunError(
     ErrorCode.APP_NO_LISTEN,
-    `${spec.module} exports nothing to serve and did not call listen() in ${(waitMs / 1000).toFixed(1)} s (a second short of --ready-timeout)`,
+    `${spec.module} exports nothing to serve and did not call listen() in ${(waitMs / 1000).toFixed(1)} s (the worker gives up just before --ready-timeout)`,
   );
 }

@@ -180,13 +180,13 @@ describe('an app that calls listen() itself', () => {
     [
       'never',
       ['--ready-timeout', '2'],
-      /exports nothing to serve and did not call listen\(\) in 1\.0 s /,
+      /exports nothing to serve and did not call listen\(\) in 1\.8 s /,
       'TSGUN_ERR_APP_NO_LISTEN',
     ],
     [
       'never, awaiting forever',
       ['--ready-timeout', '2'],
-      /did not call listen\(\) within 1\.0 s \(a second short of --ready-timeout\) and its module is still loading/,
+      /did not call listen\(\) within 1\.8 s \(the worker gives up just before --ready-timeout\) and its module is still loading/,
       'TSGUN_ERR_APP_NO_LISTEN',
     ],
   ];
