@@ -36,8 +36,11 @@ function plainSettings(values: unknown): Record<string, unknown> | null {
   return settings;
 }
 
-export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
-  const full = resolvePath(path);
+/** `path` as the user wrote it, for messages; `full`: where it is (relative to the cwd if not given). */
+export async function readConfigFile(
+  path: string,
+  full = resolvePath(path),
+): Promise<Record<string, unknown>> {
   if (!existsSync(full)) throw new ConfigError([`--config: file not found: ${path}`]);
   checkTypeScript('config file', path);
   let settings: Record<string, unknown> | null;
@@ -70,8 +73,8 @@ export const CONFIG_FILES = [
   'tsgun.config.json',
 ];
 
-function discoverConfig(): string | undefined {
-  return CONFIG_FILES.find((name) => existsSync(name));
+function discoverConfig(dir: string): string | undefined {
+  return CONFIG_FILES.find((name) => existsSync(resolvePath(dir, name)));
 }
 
 export type LoadResult =
@@ -164,8 +167,15 @@ function fileLayer(
   return { values: eco.settings, cli: { ...cli, env: pairs }, warnings: eco.warnings };
 }
 
-/** Read every layer (argv, TSGUN_CMD_ARGS, the environment, the config file) and resolve them. */
-export async function loadConfig(argv: readonly string[], env: Env): Promise<LoadResult> {
+/**
+ * Read every layer (argv, TSGUN_CMD_ARGS, the environment, the config file) and resolve them.
+ * `dir`: what a relative config file path is relative to (on HUP, where tsgun was started).
+ */
+export async function loadConfig(
+  argv: readonly string[],
+  env: Env,
+  dir = process.cwd(),
+): Promise<LoadResult> {
   const parsed = parseArgs(argv);
   if (parsed.kind === 'exit') return parsed;
   let cli = parsed.values;
@@ -187,7 +197,7 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
     const { app: _, ...rest } = cli;
     cli = rest;
   }
-  const configPath = ecosystem ?? named ?? discoverConfig();
+  const configPath = ecosystem ?? named ?? discoverConfig(dir);
   const seconds = startupSeconds([
     cli.startupTimeout,
     envArgs?.['startupTimeout'],
@@ -196,9 +206,9 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
   let warnings: string[] = [];
   let file: { path: string; values: Record<string, unknown> } | undefined;
   if (typeof configPath === 'string') {
-    const path = resolvePath(configPath);
+    const path = resolvePath(dir, configPath);
     const values = await settleWithin(
-      readConfigFile(configPath),
+      readConfigFile(configPath, path),
       seconds,
       (why) =>
         new ConfigError([`--config: ${configPath} did not settle ${stallReason(why, seconds)}`]),

@@ -124,6 +124,23 @@ describe('PM2 ecosystem files', () => {
   });
 });
 
+describe('HUP with a relative config path and a cwd', () => {
+  it('reads the same file again, though the master runs in the cwd by then', async () => {
+    const dir = mkdtempSync(join(scratch, 'hup-'));
+    const app = (greeting: string) =>
+      JSON.stringify({ apps: [{ script: ENV_APP, cwd: '..', env: { GREETING: greeting } }] });
+    writeFileSync(join(dir, 'ecosystem.json'), app('one'));
+    const t = new Tsgun(['ecosystem.json', '-b', '127.0.0.1:0'], { cwd: dir });
+    await t.waitForReady(1);
+    assert.equal((await workerEnv(t))['GREETING'], 'one');
+    writeFileSync(join(dir, 'ecosystem.json'), app('two'));
+    await t.reload();
+    assert.equal((await workerEnv(t))['GREETING'], 'two');
+    assert.ok(!t.logs.some((l) => /config is invalid/.test(l.msg)), t.stderrText);
+    t.kill();
+  });
+});
+
 describe('a tsgun config file', () => {
   it('gives env as an object', async () => {
     const path = file('tsgun.config.json', JSON.stringify({ env: { FROM_FILE: 'yes', N: 7 } }));
