@@ -7,9 +7,14 @@ import { ConfigError } from '../errors.js';
  * config file < environment < command line). Pure: the file is already loaded; the caller warns.
  */
 
-/** `tsgun ecosystem.config.js`: the positional names an ecosystem file, not an app. */
+/**
+ * `tsgun ecosystem.config.js`: the positional names an ecosystem file, not an app. A `.json` is
+ * never an app (PM2's `process.json`); other names are the ecosystem ones, so that an app named
+ * like PM2's words (process.js) still runs.
+ */
 export function isEcosystemName(path: string): boolean {
-  return /^(ecosystem|pm2|process)([.-][\w-]+)*\.(js|cjs|mjs|json)$/.test(basename(path));
+  const name = basename(path);
+  return name.endsWith('.json') || /^ecosystem([.-][\w-]+)*\.(js|cjs|mjs)$/.test(name);
 }
 
 /** Whether a loaded config file is an ecosystem file (any name): it has an `apps` array. */

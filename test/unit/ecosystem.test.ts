@@ -24,10 +24,11 @@ describe('PM2 ecosystem files', () => {
       'ecosystem.config.js',
       'x/ecosystem.config.cjs',
       'ecosystem.json',
-      'pm2.config.mjs',
+      'process.json',
+      'ecosystem.prod.mjs',
     ])
       assert.ok(isEcosystemName(name), name);
-    for (const name of ['app.js', 'tsgun.config.js', 'ecosystem.ts', 'my-ecosystem.js'])
+    for (const name of ['app.js', 'process.js', 'pm2.config.js', 'ecosystem.ts', 'my-ecosystem.js'])
       assert.ok(!isEcosystemName(name), name);
   });
 
