@@ -34,8 +34,8 @@ type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] ext
 export const HOOKS_MATCH_REGISTRY: SameKeys<ServerHooks, Record<HookName, unknown>> = true;
 
 /** Settings only a command line gives (the registry's `cliOnly`), and `config` itself. */
-type NotInFile = 'config' | 'checkConfig' | 'printConfig';
-export const NOT_IN_FILE: readonly SettingName[] = ['config', 'checkConfig', 'printConfig'];
+type NotInFile = 'config' | 'only' | 'checkConfig' | 'printConfig';
+export const NOT_IN_FILE: readonly SettingName[] = ['config', 'only', 'checkConfig', 'printConfig'];
 
 /** How a file writes a value whose resolved type is T: lists as arrays or "a,b" strings. */
 type FileValue<T> = T extends readonly unknown[]
@@ -52,7 +52,10 @@ type FileValue<T> = T extends readonly unknown[]
 
 /** A config file's settings (camelCase, the canonical spelling), every key optional. */
 export type UserSettings = {
-  [K in Exclude<SettingName, NotInFile | HookName>]?: FileValue<Settings[K]>;
+  [K in Exclude<SettingName, NotInFile | HookName | 'env'>]?: FileValue<Settings[K]>;
+} & {
+  /** KEY=VALUE strings, or an object of variables as PM2 and dotenv write them. */
+  env?: FileValue<Settings['env']> | Readonly<Record<string, string | number | boolean>>;
 };
 
 /** Everything a config file exports: settings and server hooks. */

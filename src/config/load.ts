@@ -3,7 +3,8 @@ import { extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkRegularFile, readRegularFile } from '../checked-open.js';
 import { ConfigError } from '../errors.js';
-import { parseArgs } from './cli.js';
+import { type CliValues, parseArgs } from './cli.js';
+import { ecosystemSettings, hasApps, isEcosystemName } from './ecosystem.js';
 import { type Env, envName, REGISTRY } from './registry.js';
 import { CMD_ARGS_ENV, type Resolved, resolveConfig } from './resolve.js';
 import { settleWithin, stallReason } from './settle.js';
@@ -35,8 +36,11 @@ function plainSettings(values: unknown): Record<string, unknown> | null {
   return settings;
 }
 
-export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
-  const full = resolvePath(path);
+/** `path` as the user wrote it, for messages; `full`: where it is (relative to the cwd if not given). */
+export async function readConfigFile(
+  path: string,
+  full = resolvePath(path),
+): Promise<Record<string, unknown>> {
   if (!existsSync(full)) throw new ConfigError([`--config: file not found: ${path}`]);
   checkTypeScript('config file', path);
   let settings: Record<string, unknown> | null;
@@ -69,8 +73,8 @@ export const CONFIG_FILES = [
   'tsgun.config.json',
 ];
 
-function discoverConfig(): string | undefined {
-  return CONFIG_FILES.find((name) => existsSync(name));
+function discoverConfig(dir: string): string | undefined {
+  return CONFIG_FILES.find((name) => existsSync(resolvePath(dir, name)));
 }
 
 export type LoadResult =
@@ -109,10 +113,72 @@ function startupSeconds(given: readonly unknown[]): number {
   return def.default as number;
 }
 
-/** Read every layer (argv, TSGUN_CMD_ARGS, the environment, the config file) and resolve them. */
-export async function loadConfig(argv: readonly string[], env: Env): Promise<LoadResult> {
-  const cli = parseArgs(argv);
-  if (cli.kind === 'exit') return cli;
+/** `--env` as given on the command line: its KEY=VALUE words, and its bare words (PM2's env names). */
+function envWords(given: unknown): { pairs: unknown; names: string[] } {
+  if (!Array.isArray(given)) return { pairs: given, names: [] };
+  const names = given.filter((w): w is string => typeof w === 'string' && !w.includes('='));
+  const pairs = given.filter((w) => !names.includes(w));
+  return { pairs: pairs.length > 0 ? pairs : undefined, names };
+}
+
+/** --only and a bare --env NAME choose in an ecosystem file: without one they are mistakes. */
+function noEcosystem(cli: CliValues): void {
+  const bare = envWords(cli.env).names[0];
+  const [flag, value] =
+    cli.only !== undefined
+      ? ['--only', String(cli.only)]
+      : bare !== undefined
+        ? ['--env', bare]
+        : [];
+  if (flag === undefined) return;
+  throw new ConfigError([
+    flag === '--only'
+      ? `--only: ${value} needs a PM2 ecosystem file (an apps list) to pick from`
+      : `--env: expected KEY=VALUE, got ${JSON.stringify(value)} (a bare NAME picks env_NAME of a PM2 ecosystem file, and none is given)`,
+  ]);
+}
+
+/**
+ * A config file that is a PM2 ecosystem file (an `apps` list) becomes the settings of the app it
+ * names, with `--only NAME` and a bare `--env NAME` choosing; anything else is returned as read.
+ * `ecosystem`: the positional APP named the file.
+ */
+function fileLayer(
+  path: string,
+  values: Record<string, unknown>,
+  cli: CliValues,
+  ecosystem: boolean,
+): { values: Record<string, unknown>; cli: CliValues; warnings: string[] } {
+  if (!hasApps(values)) {
+    if (ecosystem)
+      throw new ConfigError([
+        `APP: ${path} is not an app, and not an ecosystem file (no apps list)`,
+      ]);
+    noEcosystem(cli);
+    return { values, cli, warnings: [] };
+  }
+  const { pairs, names } = envWords(cli.env);
+  const only = typeof cli.only === 'string' ? cli.only : undefined;
+  const envName = names.at(-1);
+  const eco = ecosystemSettings(path, values, {
+    ...(only !== undefined ? { only } : {}),
+    ...(envName !== undefined ? { envName } : {}),
+  });
+  return { values: eco.settings, cli: { ...cli, env: pairs }, warnings: eco.warnings };
+}
+
+/**
+ * Read every layer (argv, TSGUN_CMD_ARGS, the environment, the config file) and resolve them.
+ * `dir`: what a relative config file path is relative to (on HUP, where tsgun was started).
+ */
+export async function loadConfig(
+  argv: readonly string[],
+  env: Env,
+  dir = process.cwd(),
+): Promise<LoadResult> {
+  const parsed = parseArgs(argv);
+  if (parsed.kind === 'exit') return parsed;
+  let cli = parsed.values;
   const envArgsText = env[CMD_ARGS_ENV];
   let envArgs: Record<string, unknown> | undefined;
   if (envArgsText) {
@@ -120,35 +186,52 @@ export async function loadConfig(argv: readonly string[], env: Env): Promise<Loa
     if (parsed.kind === 'exit') return parsed;
     envArgs = parsed.values;
   }
-  const named = cli.values.config ?? envArgs?.['config'] ?? env[envName('config')];
-  const configPath = named ?? discoverConfig();
+  const named = cli.config ?? envArgs?.['config'] ?? env[envName('config')];
+  // `tsgun ecosystem.config.js` (or `tsgun start ...`): the file is the config, the app is in it.
+  const ecosystem = typeof cli.app === 'string' && isEcosystemName(cli.app) ? cli.app : undefined;
+  if (ecosystem !== undefined) {
+    if (named !== undefined)
+      throw new ConfigError([
+        `--config: ${String(named)} and the ecosystem file ${ecosystem}: give one of them`,
+      ]);
+    const { app: _, ...rest } = cli;
+    cli = rest;
+  }
+  const configPath = ecosystem ?? named ?? discoverConfig(dir);
   const seconds = startupSeconds([
-    cli.values.startupTimeout,
+    cli.startupTimeout,
     envArgs?.['startupTimeout'],
     env[envName('startupTimeout')],
   ]);
-  const file =
-    typeof configPath === 'string'
-      ? {
-          path: resolvePath(configPath),
-          values: await settleWithin(
-            readConfigFile(configPath),
-            seconds,
-            (why) =>
-              new ConfigError([
-                `--config: ${configPath} did not settle ${stallReason(why, seconds)}`,
-              ]),
-          ),
-        }
-      : undefined;
+  let warnings: string[] = [];
+  let file: { path: string; values: Record<string, unknown> } | undefined;
+  if (typeof configPath === 'string') {
+    const path = resolvePath(dir, configPath);
+    const values = await settleWithin(
+      readConfigFile(configPath, path),
+      seconds,
+      (why) =>
+        new ConfigError([`--config: ${configPath} did not settle ${stallReason(why, seconds)}`]),
+    );
+    const layer = fileLayer(path, values, cli, ecosystem !== undefined);
+    file = { path, values: layer.values };
+    cli = layer.cli;
+    warnings = layer.warnings;
+  } else noEcosystem(cli);
+  const resolved = resolveConfig({
+    env,
+    cli,
+    ...(envArgs ? { envArgs } : {}),
+    ...(file ? { file } : {}),
+  });
   return {
     kind: 'run',
-    ...(file ? { configFile: { path: file.path, discovered: named === undefined } } : {}),
-    resolved: resolveConfig({
-      env,
-      cli: cli.values,
-      ...(envArgs ? { envArgs } : {}),
-      ...(file ? { file } : {}),
-    }),
+    ...(file
+      ? { configFile: { path: file.path, discovered: named === undefined && !ecosystem } }
+      : {}),
+    resolved:
+      warnings.length > 0
+        ? { ...resolved, warnings: Object.freeze([...warnings, ...resolved.warnings]) }
+        : resolved,
   };
 }

@@ -124,6 +124,20 @@ export const keyValue: Parser<readonly [string, string]> = (value) => {
   return [value.slice(0, eq), value.slice(eq + 1)];
 };
 
+/**
+ * `env`: KEY=VALUE strings (one, a comma list or an array), or in a config file an object
+ * `{ KEY: 'value' }` as PM2 and dotenv users write it; numbers and booleans become their text.
+ */
+export const keyValues: Parser<readonly (readonly [string, string])[]> = (value) => {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return list(keyValue)(value);
+  return Object.entries(value).map(([key, v]) => {
+    if (!['string', 'number', 'boolean'].includes(typeof v))
+      throw new Error(`expected a string for ${key}, got ${describe(v)}`);
+    return keyValue(`${key}=${String(v)}`);
+  });
+};
+
 /** A umask: `0o022`, `022` or `18`, as Gunicorn accepts. */
 export const octal: Parser<number> = (value) => {
   const n =

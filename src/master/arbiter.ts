@@ -268,7 +268,7 @@ export class Arbiter {
   private async reload(): Promise<void> {
     if (this.stopping) return;
     await this.hook('onReload', this.server);
-    const next = await readReloadedConfig(this.opts.argv, this.logger);
+    const next = await readReloadedConfig(this.opts.argv, this.opts.startCwd, this.logger);
     if (next) this.applyReloadedConfig(next);
     if (this.stopping) return;
     this.workers.nextGeneration();

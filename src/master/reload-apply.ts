@@ -7,13 +7,18 @@ import type { DataPathMode } from './modes/mode.js';
 import { mergeReloadedConfig, type TlsReload } from './reload-config.js';
 import { loadTls } from './tls.js';
 
-/** HUP: the config read again as at start (file, env, command line); null when it is invalid. */
+/**
+ * HUP: the config read again as at start (file, env, command line); null when it is invalid.
+ * `startCwd`: where tsgun was started, which a relative config path is relative to (the master
+ * runs in --chdir's directory by now).
+ */
 export async function readReloadedConfig(
   argv: readonly string[],
+  startCwd: string,
   logger: Logger,
 ): Promise<Config | null> {
   try {
-    const loaded = await loadConfig(argv, process.env);
+    const loaded = await loadConfig(argv, process.env, startCwd);
     return loaded.kind === 'run' ? loaded.resolved.config : null;
   } catch (err) {
     logger.error(
