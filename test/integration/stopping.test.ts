@@ -75,6 +75,27 @@ describe('stopping', () => {
     assert.ok(await pollUntil(() => groupPids(t.pid).length === 0, 3000), 'a worker outlived it');
   });
 
+  for (const [handles, given] of [
+    ['SIGINT,SIGTERM', 'SIGINT'],
+    ['SIGTERM', 'SIGTERM'],
+  ] as const)
+    it(`INT to the master alone (kill, tsgun stop --quick): an app handling ${handles} is given ${given} once and finishes`, async () => {
+      const t = new Tsgun([fixture('cleanup-app.mjs'), '-b', '127.0.0.1:0', '-w', '1'], {
+        env: { STOP_SIGNALS: handles },
+      });
+      const [ready] = await t.waitForReady(1);
+      const pid = ready!['workerPid'];
+      t.signal('SIGINT');
+      assert.equal((await t.exited).code, 0);
+      const complete = await t.waitForLog((l) => l.msg === 'shutdown complete');
+      const done = await t.waitForLog((l) => l.msg === 'fixture: cleanup done' && l.pid === pid);
+      assert.ok(t.logs.indexOf(done) < t.logs.indexOf(complete), 'the master exited first');
+      assert.deepEqual(
+        linesOf(t, 'fixture: stop handler', pid).map((l) => l['signal']),
+        [given],
+      );
+    });
+
   it('Ctrl-C with an app that has no stop handler of its own still stops at once', async () => {
     const t = startApp('-w', '2', '--graceful-timeout', '30');
     await t.waitForReady(2);
