@@ -1,9 +1,23 @@
+import cluster from 'node:cluster';
 import { heartbeatMs, type WorkerMessage, workerMessage } from '../ipc/protocol.js';
 
 /** What every process the master forks (a worker, the router) does to stay supervised. */
 
 export function sendToMaster(message: WorkerMessage): void {
   if (process.connected) process.send?.(message, undefined, undefined, () => {});
+}
+
+let appFinishing = false;
+
+/**
+ * The app's own stop handler runs its cleanup (a quick stop): the master going away must not cut
+ * it short, so from now on neither the closed channel nor re-parenting ends the process; the
+ * worker's own quick-stop bound does.
+ */
+export function letAppFinish(): void {
+  appFinishing = true;
+  // Node's cluster exits a worker on 'disconnect' unless the disconnect was asked for.
+  if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
 }
 
 /**
@@ -18,7 +32,7 @@ export function stayAttached(
 ): void {
   const ppid = process.ppid;
   const beat = () => {
-    if (process.ppid !== ppid) process.exit(0);
+    if (process.ppid !== ppid && !appFinishing) process.exit(0);
     const served = requests ? { requests: requests() } : {};
     sendToMaster(workerMessage({ type: 'heartbeat', connections: connections(), ...served }));
   };
@@ -26,5 +40,7 @@ export function stayAttached(
   // a cluster worker reads its channel from startup and drops what arrives before its listener.
   beat();
   setInterval(beat, heartbeatMs(timeoutSeconds)).unref();
-  process.on('disconnect', () => process.exit(0));
+  process.on('disconnect', () => {
+    if (!appFinishing) process.exit(0);
+  });
 }

@@ -3,6 +3,8 @@ import type { Logger } from '../log/logger.js';
 import type { Acceptor } from './acceptor.js';
 import { drainConnections } from './drain.js';
 
+export type QuickSignal = 'SIGINT' | 'SIGQUIT';
+
 export interface StopSignalOptions {
   readonly role: 'worker' | 'router';
   readonly acceptor: Acceptor;
@@ -13,8 +15,12 @@ export interface StopSignalOptions {
   readonly finish: (code: ExitCodeValue) => void;
   /** TERM, once drained (default: finish): a worker whose app stops itself lets it. */
   readonly drained?: () => void;
-  /** INT/QUIT, before finishing (the workerInt hook): a promise it returns is awaited. */
-  readonly onQuick?: () => unknown;
+  /**
+   * INT/QUIT, once accepting has stopped (default: finish): the worker runs its workerInt hook,
+   * and lets an app with its own stop handler finish. `received` is the signal, `termed` whether
+   * a TERM came first. Called at once: the decision is made before anything else can happen.
+   */
+  readonly quickStop?: (received: QuickSignal, termed: boolean) => void;
   /** ABRT from the master's heartbeat timeout, before finishing (the workerAbort hook), awaited. */
   readonly onAbort?: () => unknown;
   readonly reopenLogs: () => void;
@@ -22,15 +28,17 @@ export interface StopSignalOptions {
 
 /**
  * The signals of a process the master forks (a worker, the router), Gunicorn's way: TERM drains
- * (stop accepting, close keep-alive connections without resetting a client), INT/QUIT stop now,
+ * (stop accepting, close keep-alive connections without resetting a client), INT/QUIT stop now
+ * (an app with its own stop handler is given the quick-stop grace, see quickStop),
  * ABRT is the master's heartbeat timeout, USR1 reopens logs (and keeps Node's inspector off);
  * HUP, TTIN, TTOU and WINCH are the master's and ignored here (Ctrl-Z groups and all).
  */
 export function handleStopSignals(o: StopSignalOptions): void {
-  let stopping = false;
+  // Once each: a terminal's Ctrl-C reaches the process directly and then the master's QUIT does.
+  let stopping: 'graceful' | 'quick' | null = null;
   process.on('SIGTERM', () => {
     if (stopping) return;
-    stopping = true;
+    stopping = 'graceful';
     o.logger.info({ connections: o.acceptor.sockets.size }, `${o.role} stopping gracefully`);
     o.acceptor.stop();
     o.onDrain();
@@ -41,11 +49,17 @@ export function handleStopSignals(o: StopSignalOptions): void {
       Math.max(100, o.keepAliveSeconds * 1000),
     );
   });
-  const quick = () => {
-    void Promise.resolve(o.onQuick?.()).then(() => o.finish(ExitCode.OK));
+  const quick = (received: QuickSignal) => {
+    if (stopping === 'quick') return;
+    const termed = stopping === 'graceful';
+    stopping = 'quick';
+    o.acceptor.stop();
+    o.onDrain();
+    if (o.quickStop) o.quickStop(received, termed);
+    else o.finish(ExitCode.OK);
   };
-  process.on('SIGINT', quick);
-  process.on('SIGQUIT', quick);
+  process.on('SIGINT', () => quick('SIGINT'));
+  process.on('SIGQUIT', () => quick('SIGQUIT'));
   process.on('SIGABRT', () => {
     void Promise.resolve(o.onAbort?.()).then(() => o.finish(ExitCode.INTERNAL));
   });

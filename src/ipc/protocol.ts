@@ -44,6 +44,14 @@ export interface TlsMaterial {
   readonly ca: string | null;
 }
 
+/**
+ * The quick-stop grace (INT/QUIT, a terminal's Ctrl-C): how long a worker whose app has its own
+ * SIGINT/SIGTERM handler may take to finish that cleanup before SIGKILL (PM2's kill_timeout is
+ * 1.6 s). The master counts it from its quick stop; a worker bounds itself by it too, for when
+ * the master is gone.
+ */
+export const QUICK_STOP_MS = 2000;
+
 /** A quarter of --timeout (so one late beat is not a timeout), between 50 ms and 1 s. */
 export function heartbeatMs(timeoutSeconds: number): number {
   return timeoutSeconds > 0 ? Math.max(50, Math.min(1000, (timeoutSeconds * 1000) / 4)) : 1000;

@@ -2,7 +2,7 @@ import type { Config } from '../config/registry.js';
 import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import { type HookName, runHook, type ServerFacade } from '../hooks.js';
 import { MAX_WORKERS } from '../ipc/control.js';
-import { heartbeatMs, type TlsMaterial } from '../ipc/protocol.js';
+import { heartbeatMs, QUICK_STOP_MS, type TlsMaterial } from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
 import { controlStatus, type OperatorVerbs } from './control-socket.js';
 import { workerCount } from './cpus.js';
@@ -22,9 +22,6 @@ import { Upgrade } from './upgrade.js';
 import type { Credentials } from './user.js';
 import { masterFacade } from './worker-record.js';
 import { WorkerTable } from './worker-table.js';
-
-/** How long a quick stop waits for workers before SIGKILL. */
-const QUICK_STOP_MS = 2000;
 
 export interface ArbiterOptions {
   readonly config: Config;

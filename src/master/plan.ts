@@ -108,6 +108,20 @@ export function findOverdue(
     .map((w) => w.id);
 }
 
+/**
+ * The signal that stops a worker (TERM drains, QUIT stops now), or null when it has had it: a
+ * worker draining after a HUP that then meets the master's stop gets no second TERM, since every
+ * TERM runs the app's own SIGTERM handler again. A QUIT after a TERM still goes: it shortens the
+ * drain to the quick-stop grace.
+ */
+export function stopSignal(
+  sent: 'SIGTERM' | 'SIGQUIT' | null,
+  mode: 'graceful' | 'quick',
+): 'SIGTERM' | 'SIGQUIT' | null {
+  if (sent === 'SIGQUIT' || (sent === 'SIGTERM' && mode === 'graceful')) return null;
+  return mode === 'graceful' ? 'SIGTERM' : 'SIGQUIT';
+}
+
 /** Workers still booting (not ready) longer than --ready-timeout. */
 export function findNotReady(
   workers: readonly WorkerView[],

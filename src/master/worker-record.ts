@@ -18,7 +18,10 @@ export interface WorkerRecord extends WorkerView {
   state: WorkerState;
   retiring: boolean;
   lastHeartbeat: number;
+  /** Since when it is stopping; a quick stop counts its grace from the QUIT. */
   closingSince: number | null;
+  /** The stop signal it was sent (plan.ts stopSignal: never twice). */
+  stopSignal: 'SIGTERM' | 'SIGQUIT' | null;
   bootError: { code: ErrorCodeValue; message: string } | null;
   murdered: boolean;
   /** When a timed-out worker was sent SIGABRT (its workerAbort hook); SIGKILL follows next pass. */
@@ -56,6 +59,7 @@ export function newWorkerRecord(
     spawnedAt: now,
     lastHeartbeat: now,
     closingSince: null,
+    stopSignal: null,
     bootError: null,
     murdered: false,
     abortedAt: null,

@@ -11,7 +11,7 @@ import type { MasterStats } from './master-stats.js';
 import type { DataPathMode, StopMode } from './modes/mode.js';
 import { murderStuck } from './murder.js';
 import { signalChild } from './own-children.js';
-import { missingWorkers, pickWorkerIndex, planWorkers, respawnState } from './plan.js';
+import { missingWorkers, pickWorkerIndex, planWorkers, respawnState, stopSignal } from './plan.js';
 import type { Scheduler } from './scheduler.js';
 import { forkWorker } from './spawn.js';
 import type { Credentials } from './user.js';
@@ -250,11 +250,12 @@ export class WorkerTable {
   /** Stop one worker: TERM (drain) or QUIT (now), once the mode has withdrawn it. */
   kill(w: WorkerRecord, mode: StopMode): void {
     const wasReady = w.state === 'ready';
-    if (w.state !== 'closing') {
-      w.state = 'closing';
-      w.closingSince = Date.now();
-    }
-    const sig = mode === 'graceful' ? 'SIGTERM' : 'SIGQUIT';
+    const sig = stopSignal(w.stopSignal, mode);
+    if (sig === null) return;
+    w.stopSignal = sig;
+    // The quick-stop grace counts from the QUIT, also for a worker already draining.
+    if (w.state !== 'closing' || sig === 'SIGQUIT') w.closingSince = Date.now();
+    w.state = 'closing';
     const withdrawn = this.deps.mode.withdraw(wasReady, mode);
     if (withdrawn)
       void withdrawn.then(() => {

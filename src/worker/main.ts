@@ -1,17 +1,18 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
 import { Acceptor } from '../child/acceptor.js';
-import { sendToMaster, stayAttached } from '../child/attach.js';
+import { letAppFinish, sendToMaster, stayAttached } from '../child/attach.js';
 import { dropPrivileges } from '../child/drop-privileges.js';
 import { openErrorLog } from '../child/open-log.js';
 import type { SlotKeeper } from '../child/slots.js';
-import { handleStopSignals } from '../child/stop-signals.js';
+import { handleStopSignals, type QuickSignal } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
 import { callHook, type WorkerFacade, type WorkerHooks, workerHooksFrom } from '../hooks.js';
 import {
   FIRST_LISTEN_FD,
+  QUICK_STOP_MS,
   type RetireReason,
   receiveFromMaster,
   type TlsMaterial,
@@ -24,7 +25,7 @@ import { nodeRequire } from '../node-require.js';
 import { onAppReady } from '../ready.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { AppLoadError } from './app-error.js';
-import { appHandlesTerm, exitWhenAppDone } from './app-exit.js';
+import { appHandlesTerm, appListensTo, exitWhenAppDone, quickStopPlan } from './app-exit.js';
 import { captureOutput } from './capture-output.js';
 import { Counters } from './counters.js';
 import { fetchListener } from './fetch-adapter.js';
@@ -309,17 +310,55 @@ async function main(): Promise<void> {
 
   // workerExit is awaited before the exit (the master's --graceful-timeout kill bounds it). The
   // access log is flushed at once too: on the app's own process.exit() nothing async runs.
+  // Once, whichever way the worker ends (a quick stop's bound may follow the app's own exit path).
   const flush = () => accessLog?.flush();
+  let cleaned: Promise<void> | null = null;
   const cleanup = () => {
+    if (cleaned) return cleaned;
     const hook = callHook(hooks.workerExit, 'workerExit', logger, self);
     flush();
-    return hook.then(flush);
+    cleaned = hook.then(flush);
+    return cleaned;
   };
   let finishing = false;
   const finish = (code: number) => {
     if (finishing) return;
     finishing = true;
     void cleanup().then(() => process.exit(code));
+  };
+  let waitingForApp = false;
+  const waitForApp = () => {
+    if (waitingForApp) return;
+    waitingForApp = true;
+    exitWhenAppDone(cleanup);
+  };
+  // INT/QUIT (a terminal's Ctrl-C, the master's quick stop): an app with its own stop handler
+  // gets its signal once and the quick-stop grace to finish; tsgun's own part stays quick (no
+  // longer accepting, and its connections do not hold the process).
+  const quickStop = (received: QuickSignal, termed: boolean) => {
+    const plan = quickStopPlan({ received, termed, listens: appListensTo });
+    const hook = callHook(hooks.workerInt, 'workerInt', logger, self);
+    if (!plan.wait) {
+      void hook.then(() => finish(ExitCode.OK));
+      return;
+    }
+    logger.info(
+      { graceMs: QUICK_STOP_MS },
+      "worker stopping now: the app's own stop handler finishes first",
+    );
+    letAppFinish();
+    for (const socket of accepted.sockets) socket.unref();
+    // The workerInt hook runs beside the app's handler; what it still does holds the loop too.
+    waitForApp();
+    // The master's SIGKILL bounds it too; this is for when the master is gone.
+    setTimeout(() => {
+      logger.warn(
+        { graceMs: QUICK_STOP_MS },
+        'the quick-stop grace is over: exiting with the app still busy',
+      );
+      finish(ExitCode.OK);
+    }, QUICK_STOP_MS).unref();
+    if (plan.emit) process.emit(plan.emit, plan.emit);
   };
   handleStopSignals({
     role: 'worker',
@@ -330,8 +369,8 @@ async function main(): Promise<void> {
       state.draining = true;
     },
     finish,
-    drained: () => (appHandlesTerm() ? exitWhenAppDone(cleanup) : finish(ExitCode.OK)),
-    onQuick: () => callHook(hooks.workerInt, 'workerInt', logger, self),
+    drained: () => (appHandlesTerm() || waitingForApp ? waitForApp() : finish(ExitCode.OK)),
+    quickStop,
     onAbort: () => callHook(hooks.workerAbort, 'workerAbort', logger, self),
     reopenLogs: () => {
       log.reopen();

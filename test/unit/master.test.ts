@@ -11,6 +11,7 @@ import {
   nextCrashStreak,
   planWorkers,
   respawnState,
+  stopSignal,
   type WorkerView,
 } from '../../src/master/plan.js';
 import { parseProcNetTcp, readListeningRows } from '../../src/master/proc-net.js';
@@ -114,6 +115,17 @@ describe('findTimedOut and findOverdue', () => {
     const overdue = worker({ state: 'closing', closingSince: 0 });
     const recent = worker({ state: 'closing', closingSince: 900 });
     assert.deepEqual(findOverdue([overdue, recent, worker()], 1000, 500), [overdue.id]);
+  });
+});
+
+describe('stopSignal', () => {
+  it('sends each stop signal once: no second TERM to a draining worker, QUIT after TERM, nothing after QUIT', () => {
+    assert.equal(stopSignal(null, 'graceful'), 'SIGTERM');
+    assert.equal(stopSignal(null, 'quick'), 'SIGQUIT');
+    assert.equal(stopSignal('SIGTERM', 'graceful'), null);
+    assert.equal(stopSignal('SIGTERM', 'quick'), 'SIGQUIT');
+    assert.equal(stopSignal('SIGQUIT', 'graceful'), null);
+    assert.equal(stopSignal('SIGQUIT', 'quick'), null);
   });
 });
 

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { receiveFromMaster, receiveFromWorker, workerMessage } from '../../src/ipc/protocol.js';
 import { compileFormat, formatTime } from '../../src/log/access-format.js';
 import { appFrames, frameLocation, parseSyntaxHeader } from '../../src/worker/app-error.js';
+import { quickStopPlan } from '../../src/worker/app-exit.js';
 import { suggestExport } from '../../src/worker/app-forms.js';
 import { classifyExport } from '../../src/worker/load-app.js';
 import { checkLimits } from '../../src/worker/request-gate.js';
@@ -173,5 +174,52 @@ describe('access log formats', () => {
   });
   it('rejects an unknown atom', () => {
     assert.throws(() => compileFormat('%(z)s'), /unknown atom %\(z\)s/);
+  });
+});
+
+describe('quickStopPlan', () => {
+  const listening =
+    (...sigs: string[]) =>
+    (sig: string) =>
+      sigs.includes(sig);
+  it('an app without a stop handler of its own stops at once', () => {
+    for (const received of ['SIGINT', 'SIGQUIT'] as const)
+      for (const termed of [false, true])
+        assert.deepEqual(quickStopPlan({ received, termed, listens: listening() }), {
+          wait: false,
+        });
+  });
+  it('a Ctrl-C (INT received) already ran the app INT handler: it is not given again', () => {
+    assert.deepEqual(
+      quickStopPlan({ received: 'SIGINT', termed: false, listens: listening('SIGINT', 'SIGTERM') }),
+      { wait: true, emit: null },
+    );
+  });
+  it("the master's QUIT gives the app SIGINT, or SIGTERM when that is the one it handles", () => {
+    const quit = { received: 'SIGQUIT', termed: false } as const;
+    assert.deepEqual(quickStopPlan({ ...quit, listens: listening('SIGINT', 'SIGTERM') }), {
+      wait: true,
+      emit: 'SIGINT',
+    });
+    assert.deepEqual(quickStopPlan({ ...quit, listens: listening('SIGTERM') }), {
+      wait: true,
+      emit: 'SIGTERM',
+    });
+    assert.deepEqual(quickStopPlan({ ...quit, listens: listening('SIGQUIT') }), {
+      wait: true,
+      emit: null,
+    });
+  });
+  it('a worker draining after a TERM the app handled gets no second stop signal', () => {
+    for (const received of ['SIGINT', 'SIGQUIT'] as const)
+      assert.deepEqual(quickStopPlan({ received, termed: true, listens: listening('SIGTERM') }), {
+        wait: true,
+        emit: null,
+      });
+    // Nor does a Ctrl-C during a SIGTERM drain of an app handling only SIGINT need anything more.
+    assert.deepEqual(
+      quickStopPlan({ received: 'SIGINT', termed: true, listens: listening('SIGINT') }),
+      { wait: true, emit: null },
+    );
   });
 });
