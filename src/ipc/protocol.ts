@@ -22,6 +22,8 @@ export interface WorkerCounters {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
   readonly loopLagP99Ms: number;
+  /** Access and error log lines dropped since the worker started: their reader was too far behind. */
+  readonly logLinesDropped: number;
   /** Response durations by status class, since the worker started (src/ipc/histogram.ts). */
   readonly durations: DurationHistogram;
   /** --statsd-host: each (sampled) response's duration in ms since the previous report. */
@@ -216,6 +218,7 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
       'rssBytes',
       'heapUsedBytes',
       'loopLagP99Ms',
+      'logLinesDropped',
     ].every((k) => typeof m[k] === 'number') &&
     m['statusDelta'] !== null &&
     typeof m['statusDelta'] === 'object' &&

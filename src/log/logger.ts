@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { openFailure } from '../checked-open.js';
+import { boundedDestination, ERROR_LOG_MAX_BYTES } from './bounded-destination.js';
 import { isoTimeUtc } from './iso-time.js';
 import type { LogLevel } from './levels.js';
 import { openAppend, swapFd } from './open-append.js';
@@ -20,11 +21,15 @@ export interface LogTarget {
   readonly logger: Logger;
   /** Reopen the file after logrotate moved it (no-op for stderr). */
   reopen(): void;
+  /** Lines dropped because the reader of the log (a full pipe) did not take them. */
+  dropped(): number;
 }
 
 /**
  * JSON lines with pid, role, worker id and --name. Synchronous writes: a log line written just before
- * process.exit() must not be lost (pino 10 has no pino.final).
+ * process.exit() must not be lost (pino 10 has no pino.final). A reader that does not read (a full
+ * pipe) never blocks the process: lines wait in a bounded buffer, then are dropped and counted
+ * (bounded-destination.ts); the next line that gets through is followed by a warning with the count.
  */
 export function createLogger(opts: {
   level: LogLevel;
@@ -36,10 +41,11 @@ export function createLogger(opts: {
   /** JSON lines, or readable ones (src/log/pretty.ts); default auto: readable on a terminal. */
   format?: LogFormat;
 }): LogTarget {
-  const dest =
-    opts.file === '-'
-      ? pino.destination({ fd: 2, sync: true })
-      : pino.destination({ fd: openAppend(opts.file), sync: true });
+  const { stream: dest, drops } = boundedDestination({
+    fd: opts.file === '-' ? 2 : openAppend(opts.file),
+    sync: true,
+    maxBytes: ERROR_LOG_MAX_BYTES,
+  });
   const base: Record<string, unknown> = { pid: process.pid, role: opts.role };
   if (opts.name) base['name'] = opts.name;
   if (opts.worker !== undefined) base['worker'] = opts.worker;
@@ -51,8 +57,22 @@ export function createLogger(opts: {
     { level: PINO_LEVEL[opts.level], base, timestamp: () => `,"time":"${isoTimeUtc(Date.now())}"` },
     out,
   );
+  dest.on('write', () => {
+    const dropped = drops.due(Date.now());
+    // Not from inside the destination's write: the warning is one more line through it.
+    if (dropped > 0)
+      setImmediate(() =>
+        logger.warn(
+          { dropped, droppedTotal: drops.total },
+          `dropped ${dropped} log lines: the log's reader did not take them`,
+        ),
+      );
+  });
+  // What a slow reader has not taken yet, within EXIT_FLUSH_MS.
+  process.on('exit', () => dest.flushSync());
   return {
     logger,
+    dropped: () => drops.total,
     reopen: () => {
       if (opts.file === '-') return;
       try {

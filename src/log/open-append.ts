@@ -18,10 +18,14 @@ export function openAppend(path: string, opts: { noLinks?: boolean; mode?: numbe
   // Said as ELOOP up front: some kernels answer O_CREAT|O_NOFOLLOW on a link with EACCES.
   if (st?.isSymbolicLink() && !ownLink)
     throw Object.assign(new Error(`${path} is a symlink`), { code: 'ELOOP' });
+  // O_NONBLOCK: a path to a pipe (`/dev/stdout` when stdout is one) whose reader stops reading
+  // answers EAGAIN instead of holding a write, or the exit, forever (bounded-destination.ts);
+  // it does nothing to a regular file.
   const flags =
     constants.O_WRONLY |
     constants.O_APPEND |
     constants.O_CREAT |
+    constants.O_NONBLOCK |
     (ownLink ? 0 : constants.O_NOFOLLOW);
   return openChecked(path, flags, 'write', opts.mode ?? 0o666);
 }

@@ -123,6 +123,7 @@ export function statsDocument(s: StatsSnapshot) {
         rssBytes: c?.rssBytes ?? 0,
         heapUsedBytes: c?.heapUsedBytes ?? 0,
         loopLagP99Ms: c?.loopLagP99Ms ?? 0,
+        logLinesDropped: c?.logLinesDropped ?? 0,
         startedAt: isoTimeUtc(w.startedAt),
         lastHeartbeat: isoTimeUtc(w.lastHeartbeat),
       };

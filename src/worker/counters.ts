@@ -62,7 +62,8 @@ export class Counters {
     this.closedBytes += socket.bytesWritten ?? 0;
   }
 
-  report(open: SocketList): WorkerCounters {
+  /** `logLinesDropped`: the worker's logs' count (a full pipe), reported as it is. */
+  report(open: SocketList, logLinesDropped = 0): WorkerCounters {
     const memory = process.memoryUsage();
     // The histogram counts the sampling timer itself (resolution 10 ms): the lag is what is beyond it.
     const lagP99 = Math.max(0, this.lag.percentile(99) / 1e6 - 10);
@@ -85,6 +86,7 @@ export class Counters {
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
       loopLagP99Ms: Number.isFinite(lagP99) ? lagP99 : 0,
+      logLinesDropped,
       durations: this.durations,
       timings,
     };

@@ -265,6 +265,11 @@ async function main(): Promise<void> {
             { file: config.accessLogfile, err: (err as NodeJS.ErrnoException).code ?? err.message },
             `access log ${config.accessLogfile}: ${err.message}`,
           ),
+        onDropped: (dropped) =>
+          logger.warn(
+            { file: config.accessLogfile, dropped },
+            `access log ${config.accessLogfile}: dropped ${dropped} lines, its reader is not taking them`,
+          ),
       });
   } catch (err) {
     bootFailed(err, logger);
@@ -304,7 +309,8 @@ async function main(): Promise<void> {
   if (counters) {
     setInterval(() => {
       counters.requests = state.requests;
-      sendToMaster(workerMessage({ type: 'stats', ...counters.report(accepted.sockets) }));
+      const dropped = log.dropped() + (accessLog?.dropped() ?? 0);
+      sendToMaster(workerMessage({ type: 'stats', ...counters.report(accepted.sockets, dropped) }));
     }, 1000).unref();
   }
 

@@ -58,6 +58,8 @@ export class Tsgun {
       shellPrefix?: string;
       /** Run this tsgun executable (e.g. an app's node_modules/.bin/tsgun) instead of ours. */
       bin?: string;
+      /** Never read stdout and stderr: pipes whose reader stopped (no log line is seen). */
+      unread?: boolean;
     } = {},
   ) {
     const head = opts.bin ? [opts.bin] : [process.execPath, BIN];
@@ -77,6 +79,7 @@ export class Tsgun {
       return { code: code as number | null, signal: signal as NodeJS.Signals | null };
     });
     this.stderrClosed = once(this.child.stderr!, 'close').then(() => {});
+    if (opts.unread) return;
     let buffer = '';
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderrText += chunk;

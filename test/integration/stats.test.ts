@@ -101,6 +101,7 @@ describe('--stats', () => {
         'rssBytes',
         'heapUsedBytes',
         'loopLagP99Ms',
+        'logLinesDropped',
       ]) {
         assert.equal(typeof w[key], 'number', key);
       }

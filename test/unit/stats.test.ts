@@ -30,6 +30,7 @@ function counters(over: Partial<WorkerCounters> = {}): WorkerCounters {
     rssBytes: 0,
     heapUsedBytes: 0,
     loopLagP99Ms: 0,
+    logLinesDropped: 0,
     durations: emptyHistogram(),
     timings: [],
     ...over,
