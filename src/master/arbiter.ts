@@ -3,6 +3,7 @@ import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js'
 import { type HookName, runHook, type ServerFacade } from '../hooks.js';
 import { heartbeatMs, type TlsMaterial } from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
+import { guardChannels } from './channel-guard.js';
 import { controlStatus, type OperatorVerbs } from './control-socket.js';
 import { workerCount } from './cpus.js';
 import { JobRuns, runCronAction } from './job-runs.js';
@@ -84,6 +85,8 @@ export class Arbiter {
   private readonly jobs: JobRuns;
   private readonly mode: DataPathMode;
   private readonly workers: WorkerTable;
+  /** Removes the listener that keeps a child's unreadable IPC channel from ending the master. */
+  private unguard: (() => void) | null = null;
   private readonly notify: SystemdNotifier;
 
   constructor(private readonly opts: ArbiterOptions) {
@@ -191,6 +194,7 @@ export class Arbiter {
       this.listeners.set(sig, listener);
       process.on(sig, listener);
     }
+    this.unguard = guardChannels((fd, err) => this.channelBroken(fd, err));
     // The master looks as often as workers beat: a missed beat is noticed within one more.
     this.ticker = setInterval(() => this.wake(), heartbeatMs(this.config.timeout));
     this.setCron();
@@ -331,6 +335,14 @@ export class Arbiter {
     this.wake();
   }
 
+  /** A child's IPC channel could not be read (channel-guard.ts): its process is replaced. */
+  private channelBroken(fd: number | null, err: Error): void {
+    const reason = `${err.name}: ${err.message.slice(0, 200)}`;
+    if (this.workers.channelBroken(fd, reason) || this.mode.channelBroken(fd, reason)) return;
+    // Unattributed (a channel already closed): the master goes on; nothing is left to read.
+    this.logger.error({ fd, reason }, `an IPC channel could not be read (${reason})`);
+  }
+
   private halt(exitCode: ExitCodeValue, message: string, code: ErrorCodeValue): void {
     this.logger.fatal({ errorCode: code, exitCode }, `halting: ${message}`);
     this.result = { exitCode, error: `${message} [${code}]` };
@@ -345,6 +357,7 @@ export class Arbiter {
     this.scheduler.stop();
     this.stopWatching?.();
     for (const [sig, listener] of this.listeners) process.off(sig, listener);
+    this.unguard?.();
     if (this.upgrade.pidfile) removePidfile(this.upgrade.pidfile);
     const done = this.done;
     this.done = null;

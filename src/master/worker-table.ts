@@ -1,8 +1,9 @@
 import type { Config } from '../config/registry.js';
 import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import type { HookName } from '../hooks.js';
-import { masterMessage } from '../ipc/protocol.js';
+import { masterMessage, workerCounters } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
+import { channelFd } from './channel-guard.js';
 import { classifyExit, classifyForkFailure, haltReason } from './classify.js';
 import { CrashBackoff } from './crash-backoff.js';
 import type { JobRuns } from './job-runs.js';
@@ -12,9 +13,14 @@ import { signalChild } from './own-children.js';
 import { findNotReady, findOverdue, findTimedOut, pickWorkerIndex, planWorkers } from './plan.js';
 import { heldTcpConnections } from './proc-net.js';
 import type { Scheduler } from './scheduler.js';
+import { SenderGuard } from './sender-guard.js';
 import { forkWorker } from './spawn.js';
 import type { Credentials } from './user.js';
-import { dispatchWorkerMessage, type WorkerMessageHandlers } from './worker-messages.js';
+import {
+  dispatchWorkerMessage,
+  type Sender,
+  type WorkerMessageHandlers,
+} from './worker-messages.js';
 import { newWorkerRecord, type WorkerRecord, workerFacade } from './worker-record.js';
 
 /** What the worker table needs of the arbiter. */
@@ -219,8 +225,9 @@ export class WorkerTable {
     this.workers.set(id, record);
     slot.welcome(child);
     this.host.hook('postFork', workerFacade(record));
+    const sender = this.sender(record);
     child.on('message', (value: unknown) =>
-      dispatchWorkerMessage(this.onMessage, record, value, this.logger),
+      dispatchWorkerMessage(this.onMessage, record, value, this.logger, sender),
     );
     child.on('exit', (code, signal) => this.reap(record, code, signal));
     child.on('error', (err) => this.logger.error({ worker: id, err }, 'worker process error'));
@@ -279,10 +286,8 @@ export class WorkerTable {
       w.connections = m.connections;
       if (m.requests !== undefined) w.requests = m.requests;
     },
-    stats: (w, m) => {
-      const { tsgun: _, type: __, ...current } = m;
-      this.deps.stats.workerReport(w, current);
-    },
+    // Only the fields of the protocol are kept: whatever else the worker put in is dropped.
+    stats: (w, m) => this.deps.stats.workerReport(w, workerCounters(m)),
     ready: (w) => {
       if (w.state === 'booting') w.state = 'ready';
       this.everReady = true;
@@ -304,8 +309,9 @@ export class WorkerTable {
       this.host.wake();
     },
     jobs: (w, m) => {
-      if (w.generation === this.generation)
-        this.deps.scheduler.setAppJobs(m.jobs, (name) => this.deps.jobs.dispatch(name));
+      if (w.generation !== this.generation) return;
+      const jobs = m.jobs.map(({ name, schedule }) => ({ name, schedule }));
+      this.deps.scheduler.setAppJobs(jobs, (name) => this.deps.jobs.dispatch(name));
     },
     'job-done': (_w, m) => this.deps.jobs.done(m.runId, m.ok, m.error, m.durationMs),
     'boot-error': (w, m) => {
@@ -321,6 +327,37 @@ export class WorkerTable {
       });
     },
   };
+
+  /** How the guard names a worker, and replaces it: like a retire, once its replacement is ready. */
+  private sender(w: WorkerRecord): Sender {
+    return {
+      guard: new SenderGuard(),
+      name: `worker ${w.id}`,
+      fields: { worker: w.id, workerPid: w.pid },
+      replace: () => {
+        w.retiring = true;
+        this.host.wake();
+      },
+    };
+  }
+
+  /**
+   * Node's channel reader threw on what the worker whose channel has this fd wrote (not JSON, or
+   * more than a string can hold without a newline): that channel cannot be read any more. The
+   * worker is stopped and its channel closed, which frees what Node had buffered of it.
+   * False when no worker has that channel.
+   */
+  channelBroken(fd: number | null, reason: string): boolean {
+    const w = this.views().find((o) => fd !== null && channelFd(o.child) === fd);
+    if (!w) return false;
+    this.logger.error(
+      { worker: w.id, workerPid: w.pid, reason },
+      `stopping worker ${w.id}: its IPC channel is broken (${reason})`,
+    );
+    if (w.state !== 'closing') this.kill(w, 'graceful');
+    w.child.disconnect();
+    return true;
+  }
 
   /** A worker is gone: decide, from why, whether that is fine, a crash to respawn, or a halt. */
   private reap(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
