@@ -3,12 +3,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'nod
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { request } from '../helpers/http.js';
 import {
   fixture,
   isAlive,
   killAll,
+  killGroup,
   nobodySkip,
   pollUntil,
   runTsgun,
@@ -52,18 +53,25 @@ for (const mode of ['direct', 'router'] as const) {
   describe(`forged IPC from a --user nobody worker (${mode} mode)`, { skip: nobodySkip }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsgun-ipc-'));
     chmodSync(dir, 0o755);
-    const pidfile = join(dir, 'tsgun.pid');
-    const ctl = join(dir, 'tsgun.ctl');
     // The --cron exec runs as the workers' user: its file is in a directory it may write.
     const shared = join(dir, 'shared');
     mkdirSync(shared, { mode: 0o1777 });
     chmodSync(shared, 0o1777);
-    const cronFile = join(shared, 'cron.log');
-    const cronCommand = `echo tick >> ${cronFile}`;
+    let serial = 0;
     let t: Tsgun;
     let url: string;
+    let pidfile: string;
+    let ctl: string;
+    let cronFile: string;
+    let cronCommand: string;
 
-    before(async () => {
+    // A master of its own for each case: no case depends on what an earlier one did to it.
+    beforeEach(async () => {
+      serial++;
+      pidfile = join(dir, `m${serial}.pid`);
+      ctl = join(dir, `m${serial}.ctl`);
+      cronFile = join(shared, `cron${serial}.log`);
+      cronCommand = `echo tick >> ${cronFile}`;
       t = new Tsgun([
         fixture('forge-ipc.mjs'),
         '-b',
@@ -85,6 +93,7 @@ for (const mode of ['direct', 'router'] as const) {
       if (mode === 'router') await t.waitForLog((l) => l.msg === 'router ready');
       url = (await t.url()).replace(/\/$/, '');
     });
+    afterEach(() => killGroup(t.child));
 
     /** The master serves and answers status within a second, for `ms` (polled). */
     async function keepsServing(ms: number): Promise<void> {
@@ -184,7 +193,9 @@ for (const mode of ['direct', 'router'] as const) {
       await keepsServing(1000);
     });
 
-    it('`tsgun status` still answers', async () => {
+    it('`tsgun status` still answers after a flood and a broken channel', async () => {
+      await forge('flood');
+      await forge('invalid-json');
       const r = await runTsgun(['status', '-p', pidfile, '--json']);
       assert.equal(r.code, 0, r.stderr);
       assert.equal((JSON.parse(r.stdout) as { pid: number }).pid, t.pid);
