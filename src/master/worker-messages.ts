@@ -62,11 +62,21 @@ export function admitMessage(
   return received.kind === 'ours' ? received.message : null;
 }
 
-/** Run a handler; one that throws is the master's bug: logged (rate-limited), never thrown. */
+/** Thrown by a handler: a well-formed message the protocol does not allow now (held against the child). */
+export class BadMessage extends Error {}
+
+/**
+ * Run a handler. A BadMessage is the child's fault (dropMessage); any other exception is the
+ * master's bug: logged (rate-limited) and never held against the child. Nothing is thrown.
+ */
 export function runHandler(sender: Sender, type: string, logger: Logger, handle: () => void): void {
   try {
     handle();
   } catch (err) {
+    if (err instanceof BadMessage) {
+      dropMessage(sender, err.message, logger, true);
+      return;
+    }
     const reason = `its ${type} message failed: ${err instanceof Error ? err.message : String(err)}`;
     dropMessage(sender, reason, logger, false);
   }

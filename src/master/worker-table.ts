@@ -17,6 +17,7 @@ import { SenderGuard } from './sender-guard.js';
 import { forkWorker } from './spawn.js';
 import type { Credentials } from './user.js';
 import {
+  BadMessage,
   dispatchWorkerMessage,
   type Sender,
   type WorkerMessageHandlers,
@@ -56,6 +57,8 @@ export interface TableDeps {
  */
 export class WorkerTable {
   private readonly workers = new Map<number, WorkerRecord>();
+  /** By worker id: the messages of `once()` it has sent. */
+  private readonly said = new Map<number, Set<string>>();
   private nextId = 1;
   /** The code generation new workers run; a HUP starts the next one. */
   generation = 1;
@@ -289,6 +292,8 @@ export class WorkerTable {
     // Only the fields of the protocol are kept: whatever else the worker put in is dropped.
     stats: (w, m) => this.deps.stats.workerReport(w, workerCounters(m)),
     ready: (w) => {
+      // A worker says it once: each one makes the router mode push the upstream list.
+      this.once(w, 'ready');
       if (w.state === 'booting') w.state = 'ready';
       this.everReady = true;
       this.logger.info({ worker: w.id, workerPid: w.pid }, 'worker ready');
@@ -309,11 +314,13 @@ export class WorkerTable {
       this.host.wake();
     },
     jobs: (w, m) => {
+      // Once per worker, before it is ready: each list reschedules every app job.
+      this.once(w, 'jobs');
       if (w.generation !== this.generation) return;
       const jobs = m.jobs.map(({ name, schedule }) => ({ name, schedule }));
       this.deps.scheduler.setAppJobs(jobs, (name) => this.deps.jobs.dispatch(name));
     },
-    'job-done': (_w, m) => this.deps.jobs.done(m.runId, m.ok, m.error, m.durationMs),
+    'job-done': (w, m) => this.deps.jobs.done(w.id, m.runId, m.ok, m.error, m.durationMs),
     'boot-error': (w, m) => {
       w.bootError = { code: m.code, message: m.message };
     },
@@ -327,6 +334,18 @@ export class WorkerTable {
       });
     },
   };
+
+  /**
+   * Messages a worker sends once (`ready`, `jobs`, neither after `ready`): a second one is a bad
+   * message (BadMessage: dropped, and the worker replaced if it keeps at it).
+   */
+  private once(w: WorkerRecord, type: 'ready' | 'jobs'): void {
+    const seen = this.said.get(w.id) ?? new Set<string>();
+    this.said.set(w.id, seen);
+    if (seen.has(type) || seen.has('ready'))
+      throw new BadMessage(`${type} after ready or sent twice`);
+    seen.add(type);
+  }
 
   /** How the guard names a worker, and replaces it: like a retire, once its replacement is ready. */
   private sender(w: WorkerRecord): Sender {
@@ -362,6 +381,7 @@ export class WorkerTable {
   /** A worker is gone: decide, from why, whether that is fine, a crash to respawn, or a halt. */
   private reap(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     this.workers.delete(w.id);
+    this.said.delete(w.id);
     this.deps.stats.counts.exited++;
     this.deps.stats.workerGone(w);
     this.deps.mode.readyChanged();

@@ -65,34 +65,38 @@ for (const mode of ['direct', 'router'] as const) {
     let cronFile: string;
     let cronCommand: string;
 
-    // A master of its own for each case: no case depends on what an earlier one did to it.
-    beforeEach(async () => {
+    /** A master of its own for each case: no case depends on what an earlier one did to it. */
+    async function start(env: NodeJS.ProcessEnv = {}): Promise<void> {
       serial++;
       pidfile = join(dir, `m${serial}.pid`);
       ctl = join(dir, `m${serial}.ctl`);
       cronFile = join(shared, `cron${serial}.log`);
       cronCommand = `echo tick >> ${cronFile}`;
-      t = new Tsgun([
-        fixture('forge-ipc.mjs'),
-        '-b',
-        '127.0.0.1:0',
-        '-w',
-        '2',
-        '--user',
-        'nobody',
-        '-p',
-        pidfile,
-        '--cron',
-        `* * * * * * exec:${cronCommand}`,
-        // The stats path (statusDelta, timings) runs for every report with statsd on.
-        '--statsd-host',
-        '127.0.0.1:9',
-        ...(mode === 'router' ? ['--router'] : []),
-      ]);
+      t = new Tsgun(
+        [
+          fixture('forge-ipc.mjs'),
+          '-b',
+          '127.0.0.1:0',
+          '-w',
+          '2',
+          '--user',
+          'nobody',
+          '-p',
+          pidfile,
+          '--cron',
+          `* * * * * * exec:${cronCommand}`,
+          // The stats path (statusDelta, timings) runs for every report with statsd on.
+          '--statsd-host',
+          '127.0.0.1:9',
+          ...(mode === 'router' ? ['--router'] : []),
+        ],
+        { env },
+      );
       await t.waitForReady(2);
       if (mode === 'router') await t.waitForLog((l) => l.msg === 'router ready');
       url = (await t.url()).replace(/\/$/, '');
-    });
+    }
+    beforeEach(() => start());
     afterEach(() => killGroup(t.child));
 
     /** The master serves and answers status within a second, for `ms` (polled). */
@@ -130,9 +134,17 @@ for (const mode of ['direct', 'router'] as const) {
           );
         });
 
-    it("the issue's `schedule: 'nope'`: refused with one line, the master serves", async () => {
+    it("the issue's `schedule: 'nope'`, sent as the app loads: refused with one line", async () => {
+      killGroup(t.child);
+      // The protocol's one jobs message comes before ready: the app sends it first.
+      await start({ FORGE_AT_BOOT: 'nope' });
+      await logged(0, /^app job x not scheduled: invalid cron schedule "nope"$/);
+      await keepsServing(2000);
+    });
+
+    it("the issue's `schedule: 'nope'` once the worker is ready: dropped", async () => {
       const mark = await forge('nope');
-      await logged(mark, /^app job x not scheduled: invalid cron schedule "nope"$/);
+      await logged(mark, /^dropped a message from worker \d+: jobs after ready or sent twice$/);
     });
 
     it('20,000 every-second jobs in one message: dropped (at most 100), status within 1 s', async () => {
@@ -153,7 +165,7 @@ for (const mode of ['direct', 'router'] as const) {
 
     it('every message type with wrong types, huge and nested values: dropped, logged, replaced', async () => {
       const mark = await forge('wrong-types');
-      await logged(mark, /^dropped a message from worker \d+: malformed \S+ message/);
+      await logged(mark, /^dropped a message from worker \d+: (malformed|ready after ready)/);
       await logged(mark, /^replacing worker \d+: \d+ bad messages$/);
       const lines = t.logs.slice(mark).filter((l) => l.msg.startsWith('dropped a message'));
       // At most one line a second per worker.
@@ -178,6 +190,14 @@ for (const mode of ['direct', 'router'] as const) {
     it('unknown message types and versions', async () => {
       const mark = await forge('unknown');
       await logged(mark, /^dropped a message from worker \d+: unknown (message type|protocol)/);
+    });
+
+    it('jobs and ready again and again: dropped, nothing rescheduled, the worker replaced', async () => {
+      const mark = await forge('repeat');
+      await logged(mark, /^dropped a message from worker \d+: jobs after ready or sent twice/);
+      await logged(mark, /^replacing worker \d+: \d+ bad messages$/);
+      const rescheduled = t.logs.slice(mark).filter((l) => /app job\(s\)$/.test(l.msg));
+      assert.deepEqual(rescheduled, []);
     });
 
     it('a flood of 200,000 messages: the sender is replaced, status within 1 s throughout', async () => {

@@ -13,6 +13,7 @@ import {
 import { receiveFromWorker, workerCounters } from '../../src/ipc/protocol.js';
 import type { Logger } from '../../src/log/logger.js';
 import { isChannelParseError } from '../../src/master/channel-guard.js';
+import { JobRuns } from '../../src/master/job-runs.js';
 import { Scheduler } from '../../src/master/scheduler.js';
 import {
   FLOOD,
@@ -22,7 +23,9 @@ import {
 } from '../../src/master/sender-guard.js';
 import {
   admitMessage,
+  BadMessage,
   dispatchWorkerMessage,
+  runHandler,
   type Sender,
 } from '../../src/master/worker-messages.js';
 import { readJobs } from '../../src/worker/jobs.js';
@@ -233,6 +236,29 @@ describe('SenderGuard: drop, log once a second, replace', () => {
     for (let i = 0; i < 2 * MAX_MESSAGES_PER_SECOND; i++)
       admitMessage(s, { tsgun: 1, type: 'ready' }, logger, 5000);
     assert.equal(s.replaced.length, 1);
+  });
+
+  it('a BadMessage from a handler is held against the child, any other error is not', () => {
+    const { logger, lines } = recorder();
+    const s = sender();
+    for (let i = 0; i < MAX_BAD_MESSAGES; i++)
+      runHandler(s, 'jobs', logger, () => {
+        throw new BadMessage('jobs after ready or sent twice');
+      });
+    assert.deepEqual(s.replaced, [`${MAX_BAD_MESSAGES} bad messages`]);
+    assert.match(lines[0] ?? '', /dropped a message from worker 1: jobs after ready or sent twice/);
+  });
+
+  it('job-done ends a run only from the worker that holds it', () => {
+    const finished: string[] = [];
+    const scheduler = { finish: (name: string) => finished.push(name) } as unknown as Scheduler;
+    const child = { send: () => true } as never;
+    const runs = new JobRuns(scheduler, () => [{ id: 7, child }]);
+    assert.equal(runs.dispatch('nightly'), true);
+    runs.done(8, 1, true, null, 1);
+    assert.deepEqual(finished, []);
+    runs.done(7, 1, true, null, 1);
+    assert.deepEqual(finished, ['nightly']);
   });
 
   it('a channel parse error is told from any other error by its frames', () => {
