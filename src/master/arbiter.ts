@@ -194,7 +194,10 @@ export class Arbiter {
       this.listeners.set(sig, listener);
       process.on(sig, listener);
     }
-    this.unguard = guardChannels((fd, err) => this.channelBroken(fd, err));
+    this.unguard = guardChannels(this.logger, [
+      (fd, reason) => this.workers.channelBroken(fd, reason),
+      (fd, reason) => this.mode.channelBroken(fd, reason),
+    ]);
     // The master looks as often as workers beat: a missed beat is noticed within one more.
     this.ticker = setInterval(() => this.wake(), heartbeatMs(this.config.timeout));
     this.setCron();
@@ -333,14 +336,6 @@ export class Arbiter {
     this.stoppingSince = Date.now();
     if (this.mode.stop(mode)) this.workers.stopAll(mode);
     this.wake();
-  }
-
-  /** A child's IPC channel could not be read (channel-guard.ts): its process is replaced. */
-  private channelBroken(fd: number | null, err: Error): void {
-    const reason = `${err.name}: ${err.message.slice(0, 200)}`;
-    if (this.workers.channelBroken(fd, reason) || this.mode.channelBroken(fd, reason)) return;
-    // Unattributed (a channel already closed): the master goes on; nothing is left to read.
-    this.logger.error({ fd, reason }, `an IPC channel could not be read (${reason})`);
   }
 
   private halt(exitCode: ExitCodeValue, message: string, code: ErrorCodeValue): void {

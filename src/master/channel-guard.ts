@@ -1,5 +1,8 @@
 import { executionAsyncResource } from 'node:async_hooks';
 import type { ChildProcess } from 'node:child_process';
+import type { Logger } from '../log/logger.js';
+import { SenderGuard } from './sender-guard.js';
+import { dropMessage, type Sender } from './worker-messages.js';
 
 /**
  * Node reads a child's IPC channel in its own read callback, before any 'message' listener: a
@@ -18,16 +21,30 @@ export function channelFd(child: ChildProcess): number | null {
   return typeof fd === 'number' ? fd : null;
 }
 
+/** Stops the child whose channel has this fd, if it is one of the owner's (true), with reason. */
+export type ChannelOwner = (fd: number | null, reason: string) => boolean;
+
 /**
- * Catch the channel reader's exceptions in the master and hand them to `onBroken` with the fd
- * of the channel being read. Any other uncaught exception is rethrown without this listener, so
- * Node reports it and exits as it would have. Returns the uninstaller.
+ * Catch the channel reader's exceptions in the master: the owner of the channel being read
+ * stops that child and closes the channel. What is still read of a channel just closed has no
+ * owner any more: one line a second. Any other uncaught exception is rethrown without this
+ * listener, so Node reports it and exits as it would have. Returns the uninstaller.
  */
-export function guardChannels(onBroken: (fd: number | null, err: Error) => void): () => void {
+export function guardChannels(logger: Logger, owners: readonly ChannelOwner[]): () => void {
+  const closed: Sender = {
+    guard: new SenderGuard(),
+    name: 'a closed IPC channel',
+    fields: {},
+    replace: () => {},
+    cut: () => {},
+  };
   const listener = (err: unknown) => {
     if (isChannelParseError(err)) {
       const resource = executionAsyncResource() as { fd?: unknown } | null;
-      onBroken(typeof resource?.fd === 'number' ? resource.fd : null, err);
+      const fd = typeof resource?.fd === 'number' ? resource.fd : null;
+      const reason = `${err.name}: ${err.message.slice(0, 200)}`;
+      if (!owners.some((stop) => stop(fd, reason)))
+        dropMessage(closed, `an IPC channel could not be read (${reason})`, logger, false);
       return;
     }
     process.off('uncaughtException', listener);

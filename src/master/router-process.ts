@@ -170,6 +170,10 @@ export class RouterProcess {
       name: 'the router',
       fields: { routerPid: pid },
       replace: () => this.replace(child),
+      cut: () => {
+        this.replace(child);
+        if (child.connected) child.disconnect();
+      },
     };
     child.on('message', (value: unknown) => {
       const m = admitMessage(sender, value, this.opts.logger);
@@ -268,7 +272,7 @@ export class RouterProcess {
       `replacing the router: its IPC channel is broken (${reason})`,
     );
     this.replace(child);
-    child.disconnect();
+    if (child.connected) child.disconnect();
     return true;
   }
 

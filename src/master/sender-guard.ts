@@ -5,7 +5,10 @@
  * second the rest of that second is dropped and the child is replaced. A bad message (not of the
  * protocol, or one its handler failed on) is dropped; the log gets at most one line a second per
  * child, saying how many were dropped since the previous one. After MAX_BAD_MESSAGES bad ones
- * the child is replaced. Pure: the caller passes the clock, logs the lines and replaces.
+ * the child is replaced. Node parses every message before any of this (a deeply nested one costs
+ * the master real time), so a child that goes on after it was told to go (twice as many bad
+ * messages, or a flood in a later second) is cut off: its channel is closed. Pure: the caller
+ * passes the clock, logs the lines, replaces and cuts off.
  */
 
 /** Far above what the protocol needs (about 20 heartbeats, 1 stats report, MAX_APP_JOBS job-done). */
@@ -22,6 +25,8 @@ export interface Rejection {
   readonly log: { readonly reason: string; readonly dropped: number } | null;
   /** Why to replace the child (once: null afterwards). */
   readonly replace: string | null;
+  /** Why to close its channel now (once, after `replace`: null afterwards). */
+  readonly cut: string | null;
 }
 
 export class SenderGuard {
@@ -31,7 +36,9 @@ export class SenderGuard {
   /** Dropped since the last log line. */
   private unlogged = 0;
   private lastLog = Number.NEGATIVE_INFINITY;
-  private replaced = false;
+  /** When the child was told to go (replace), and whether it was cut off since. */
+  private replacedAt: number | null = null;
+  private cutOff = false;
 
   /** A message arrived: false when it is over the rate (call `reject` with FLOOD). */
   arrive(now: number): boolean {
@@ -49,18 +56,24 @@ export class SenderGuard {
   reject(now: number, reason: string, blame = true): Rejection {
     this.unlogged++;
     let replace: string | null = null;
-    if (blame && !this.replaced) {
-      if (reason === FLOOD) {
-        replace = FLOOD_TEXT;
-      } else if (++this.bad >= MAX_BAD_MESSAGES) {
-        replace = `${this.bad} bad messages`;
+    let cut: string | null = null;
+    if (blame) {
+      const flood = reason === FLOOD;
+      if (!flood) this.bad++;
+      if (this.replacedAt === null) {
+        if (flood) replace = FLOOD_TEXT;
+        else if (this.bad >= MAX_BAD_MESSAGES) replace = `${this.bad} bad messages`;
+        if (replace) this.replacedAt = now;
+      } else if (!this.cutOff) {
+        if (flood && now - this.replacedAt >= 1000) cut = `still ${FLOOD_TEXT}`;
+        else if (this.bad >= 2 * MAX_BAD_MESSAGES) cut = `${this.bad} bad messages`;
+        if (cut) this.cutOff = true;
       }
-      if (replace) this.replaced = true;
     }
-    if (now - this.lastLog < LOG_EVERY_MS && !replace) return { log: null, replace };
+    if (now - this.lastLog < LOG_EVERY_MS && !replace && !cut) return { log: null, replace, cut };
     const log = { reason: reason === FLOOD ? FLOOD_TEXT : reason, dropped: this.unlogged };
     this.lastLog = now;
     this.unlogged = 0;
-    return { log, replace };
+    return { log, replace, cut };
   }
 }

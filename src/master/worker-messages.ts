@@ -1,6 +1,6 @@
 import { receiveFromWorker, type WorkerMessage } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
-import { FLOOD, type SenderGuard } from './sender-guard.js';
+import { FLOOD, SenderGuard } from './sender-guard.js';
 
 type MessageOf<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;
 
@@ -18,6 +18,26 @@ export interface Sender {
   readonly fields: Readonly<Record<string, unknown>>;
   /** Replace it (gracefully), for `reason`. */
   replace(reason: string): void;
+  /** Close its channel and stop it: it went on after `replace`. */
+  cut(reason: string): void;
+}
+
+/** The guard's view of a worker: replaced like a retire (its replacement first, then TERM). */
+export function workerSender(
+  w: { readonly id: number; readonly pid: number; retiring: boolean },
+  wake: () => void,
+  cut: () => void,
+): Sender {
+  return {
+    guard: new SenderGuard(),
+    name: `worker ${w.id}`,
+    fields: { worker: w.id, workerPid: w.pid },
+    replace: () => {
+      w.retiring = true;
+      wake();
+    },
+    cut,
+  };
 }
 
 /** A message is dropped: logged at most once a second per child, and the child maybe replaced. */
@@ -28,7 +48,7 @@ export function dropMessage(
   blame = true,
   now = Date.now(),
 ): void {
-  const { log, replace } = sender.guard.reject(now, reason, blame);
+  const { log, replace, cut } = sender.guard.reject(now, reason, blame);
   if (log) {
     const more = log.dropped > 1 ? ` (${log.dropped} dropped since the last such line)` : '';
     logger.warn(
@@ -39,6 +59,13 @@ export function dropMessage(
   if (replace) {
     logger.error({ ...sender.fields, reason: replace }, `replacing ${sender.name}: ${replace}`);
     sender.replace(replace);
+  }
+  if (cut) {
+    logger.error(
+      { ...sender.fields, reason: cut },
+      `closing the IPC channel of ${sender.name}: ${cut}`,
+    );
+    sender.cut(cut);
   }
 }
 
@@ -64,6 +91,27 @@ export function admitMessage(
 
 /** Thrown by a handler: a well-formed message the protocol does not allow now (held against the child). */
 export class BadMessage extends Error {}
+
+/**
+ * Messages a worker sends once (`ready`, and `jobs` before it): a second one, or `jobs` after
+ * `ready`, is a BadMessage (dropped, and the worker replaced if it keeps at it). Each `jobs`
+ * reschedules every app job and each `ready` has router mode push the upstream list.
+ */
+export class OnceMessages {
+  private readonly said = new Map<number, Set<string>>();
+
+  check(id: number, type: 'ready' | 'jobs'): void {
+    const seen = this.said.get(id) ?? new Set<string>();
+    this.said.set(id, seen);
+    if (seen.has(type) || seen.has('ready'))
+      throw new BadMessage(`${type} after ready or sent twice`);
+    seen.add(type);
+  }
+
+  forget(id: number): void {
+    this.said.delete(id);
+  }
+}
 
 /**
  * Run a handler. A BadMessage is the child's fault (dropMessage); any other exception is the

@@ -13,14 +13,13 @@ import { signalChild } from './own-children.js';
 import { findNotReady, findOverdue, findTimedOut, pickWorkerIndex, planWorkers } from './plan.js';
 import { heldTcpConnections } from './proc-net.js';
 import type { Scheduler } from './scheduler.js';
-import { SenderGuard } from './sender-guard.js';
 import { forkWorker } from './spawn.js';
 import type { Credentials } from './user.js';
 import {
-  BadMessage,
   dispatchWorkerMessage,
-  type Sender,
+  OnceMessages,
   type WorkerMessageHandlers,
+  workerSender,
 } from './worker-messages.js';
 import { newWorkerRecord, type WorkerRecord, workerFacade } from './worker-record.js';
 
@@ -57,8 +56,8 @@ export interface TableDeps {
  */
 export class WorkerTable {
   private readonly workers = new Map<number, WorkerRecord>();
-  /** By worker id: the messages of `once()` it has sent. */
-  private readonly said = new Map<number, Set<string>>();
+  /** `ready` and `jobs`, once per worker. */
+  private readonly once = new OnceMessages();
   private nextId = 1;
   /** The code generation new workers run; a HUP starts the next one. */
   generation = 1;
@@ -228,7 +227,11 @@ export class WorkerTable {
     this.workers.set(id, record);
     slot.welcome(child);
     this.host.hook('postFork', workerFacade(record));
-    const sender = this.sender(record);
+    const sender = workerSender(
+      record,
+      () => this.host.wake(),
+      () => this.cutOff(record),
+    );
     child.on('message', (value: unknown) =>
       dispatchWorkerMessage(this.onMessage, record, value, this.logger, sender),
     );
@@ -292,8 +295,7 @@ export class WorkerTable {
     // Only the fields of the protocol are kept: whatever else the worker put in is dropped.
     stats: (w, m) => this.deps.stats.workerReport(w, workerCounters(m)),
     ready: (w) => {
-      // A worker says it once: each one makes the router mode push the upstream list.
-      this.once(w, 'ready');
+      this.once.check(w.id, 'ready');
       if (w.state === 'booting') w.state = 'ready';
       this.everReady = true;
       this.logger.info({ worker: w.id, workerPid: w.pid }, 'worker ready');
@@ -314,8 +316,7 @@ export class WorkerTable {
       this.host.wake();
     },
     jobs: (w, m) => {
-      // Once per worker, before it is ready: each list reschedules every app job.
-      this.once(w, 'jobs');
+      this.once.check(w.id, 'jobs');
       if (w.generation !== this.generation) return;
       const jobs = m.jobs.map(({ name, schedule }) => ({ name, schedule }));
       this.deps.scheduler.setAppJobs(jobs, (name) => this.deps.jobs.dispatch(name));
@@ -336,31 +337,6 @@ export class WorkerTable {
   };
 
   /**
-   * Messages a worker sends once (`ready`, `jobs`, neither after `ready`): a second one is a bad
-   * message (BadMessage: dropped, and the worker replaced if it keeps at it).
-   */
-  private once(w: WorkerRecord, type: 'ready' | 'jobs'): void {
-    const seen = this.said.get(w.id) ?? new Set<string>();
-    this.said.set(w.id, seen);
-    if (seen.has(type) || seen.has('ready'))
-      throw new BadMessage(`${type} after ready or sent twice`);
-    seen.add(type);
-  }
-
-  /** How the guard names a worker, and replaces it: like a retire, once its replacement is ready. */
-  private sender(w: WorkerRecord): Sender {
-    return {
-      guard: new SenderGuard(),
-      name: `worker ${w.id}`,
-      fields: { worker: w.id, workerPid: w.pid },
-      replace: () => {
-        w.retiring = true;
-        this.host.wake();
-      },
-    };
-  }
-
-  /**
    * Node's channel reader threw on what the worker whose channel has this fd wrote (not JSON, or
    * more than a string can hold without a newline): that channel cannot be read any more. The
    * worker is stopped and its channel closed, which frees what Node had buffered of it.
@@ -373,15 +349,20 @@ export class WorkerTable {
       { worker: w.id, workerPid: w.pid, reason },
       `stopping worker ${w.id}: its IPC channel is broken (${reason})`,
     );
-    if (w.state !== 'closing') this.kill(w, 'graceful');
-    w.child.disconnect();
+    this.cutOff(w);
     return true;
+  }
+
+  /** Stop a worker and close its channel at once (which ends it: child/attach.ts). */
+  private cutOff(w: WorkerRecord): void {
+    if (w.state !== 'closing') this.kill(w, 'graceful');
+    if (w.child.connected) w.child.disconnect();
   }
 
   /** A worker is gone: decide, from why, whether that is fine, a crash to respawn, or a halt. */
   private reap(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     this.workers.delete(w.id);
-    this.said.delete(w.id);
+    this.once.forget(w.id);
     this.deps.stats.counts.exited++;
     this.deps.stats.workerGone(w);
     this.deps.mode.readyChanged();

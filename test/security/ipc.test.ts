@@ -181,7 +181,7 @@ for (const mode of ['direct', 'router'] as const) {
       );
     });
 
-    it('1e6 nested arrays as the type, the jobs and the protocol version', async () => {
+    it('100,000 nested arrays as the type, the jobs and the protocol version', async () => {
       const mark = await forge('deep');
       // Written raw, a message can land inside one Node was still writing: then it is not JSON.
       await logged(mark, /unknown message type an array of 1|its IPC channel is broken/);
@@ -203,6 +203,13 @@ for (const mode of ['direct', 'router'] as const) {
     it('a flood of 200,000 messages: the sender is replaced, status within 1 s throughout', async () => {
       const mark = await forge('flood');
       await logged(mark, /^replacing worker \d+: more than 1000 messages in a second$/);
+      await keepsServing(1000);
+    });
+
+    it('a flood that goes on after its replacement: its channel is closed', async () => {
+      const mark = await forge('stubborn');
+      await logged(mark, /^replacing worker \d+: more than 1000 messages in a second$/);
+      await logged(mark, /^closing the IPC channel of worker \d+: still more than 1000/);
       await keepsServing(1000);
     });
 

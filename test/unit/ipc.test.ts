@@ -63,14 +63,17 @@ function recorder(): { logger: Logger; lines: string[] } {
   return { logger, lines };
 }
 
-function sender(): Sender & { replaced: string[] } {
+function sender(): Sender & { replaced: string[]; cutOff: string[] } {
   const replaced: string[] = [];
+  const cutOff: string[] = [];
   return {
     guard: new SenderGuard(),
     name: 'worker 1',
     fields: { worker: 1 },
     replace: (reason) => replaced.push(reason),
+    cut: (reason) => cutOff.push(reason),
     replaced,
+    cutOff,
   };
 }
 
@@ -198,10 +201,12 @@ describe('SenderGuard: drop, log once a second, replace', () => {
     assert.match(first.replace ?? '', /more than 1000 messages in a second/);
     assert.equal(first.log?.dropped, 1);
     assert.equal(g.arrive(1600), false);
-    assert.deepEqual(g.reject(1600, FLOOD), { log: null, replace: null });
-    assert.equal(g.arrive(2000), true);
-    assert.equal(g.arrive(2700), true);
-    assert.equal(g.reject(2700, FLOOD).log?.dropped, 2);
+    assert.deepEqual(g.reject(1600, FLOOD), { log: null, replace: null, cut: null });
+    // Still flooding a second after it was told to go: cut off, once.
+    const cut = g.reject(2600, FLOOD);
+    assert.equal(cut.cut, 'still more than 1000 messages in a second');
+    assert.equal(cut.log?.dropped, 2);
+    assert.equal(g.reject(3700, FLOOD).cut, null);
   });
 
   it('bad messages: one line a second with the count, replaced after MAX_BAD_MESSAGES', () => {
@@ -212,6 +217,10 @@ describe('SenderGuard: drop, log once a second, replace', () => {
     assert.equal(last.replace, `${MAX_BAD_MESSAGES} bad messages`);
     assert.equal(last.log?.dropped, MAX_BAD_MESSAGES - 1);
     assert.equal(g.reject(2000, 'x').replace, null);
+    for (let i = MAX_BAD_MESSAGES + 1; i < 2 * MAX_BAD_MESSAGES - 1; i++)
+      assert.equal(g.reject(2000 + i, 'x').cut, null);
+    assert.equal(g.reject(3000, 'x').cut, `${2 * MAX_BAD_MESSAGES} bad messages`);
+    assert.equal(g.reject(4000, 'x').cut, null);
   });
 
   it('a handler that throws is logged, never held against the child', () => {
@@ -236,6 +245,10 @@ describe('SenderGuard: drop, log once a second, replace', () => {
     for (let i = 0; i < 2 * MAX_MESSAGES_PER_SECOND; i++)
       admitMessage(s, { tsgun: 1, type: 'ready' }, logger, 5000);
     assert.equal(s.replaced.length, 1);
+    assert.deepEqual(s.cutOff, []);
+    for (let i = 0; i < 2 * MAX_MESSAGES_PER_SECOND; i++)
+      admitMessage(s, { tsgun: 1, type: 'ready' }, logger, 6500);
+    assert.deepEqual(s.cutOff, ['still more than 1000 messages in a second']);
   });
 
   it('a BadMessage from a handler is held against the child, any other error is not', () => {
