@@ -125,7 +125,7 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
   TSGUN_ERR_JOBS: {
     exit: ExitCode.APP_LOAD,
     meaning:
-      'the app exports `jobs` that are not [{ name, schedule, run }] with valid cron schedules',
+      'the app exports `jobs` that are not [{ name, schedule, run }] with valid cron schedules (at most 100, names of letters, digits, spaces and `_ . : @ / -`)',
   },
   TSGUN_ERR_LOGFILE: {
     exit: ExitCode.CONFIG,

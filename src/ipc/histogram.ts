@@ -1,3 +1,5 @@
+import { isCount } from './limits.js';
+
 /**
  * The request-duration histogram, shared by workers (who count) and the master (who adds up and
  * renders). A worker keeps one flat array of bucket counts per status class, bumped once per
@@ -60,8 +62,7 @@ export function addHistogram(into: DurationHistogram, from: DurationHistogram): 
 /** A well-formed histogram as received over IPC (the right lengths, finite numbers). */
 export function isHistogram(v: unknown): v is DurationHistogram {
   const h = v as DurationHistogram | null;
-  const numbers = (a: unknown, n: number) =>
-    Array.isArray(a) && a.length === n && a.every((x) => typeof x === 'number' && x >= 0);
+  const numbers = (a: unknown, n: number) => Array.isArray(a) && a.length === n && a.every(isCount);
   return (
     typeof h === 'object' &&
     h !== null &&

@@ -1,5 +1,19 @@
 import type { ErrorCodeValue } from '../errors.js';
 import { type DurationHistogram, isHistogram } from './histogram.js';
+import {
+  describe,
+  isCount,
+  isCountArray,
+  isIndex,
+  isStatusDelta,
+  isText,
+  jobNameProblem,
+  MAX_APP_JOBS,
+  MAX_SCHEDULE,
+  MAX_TIMINGS,
+  MAX_UPSTREAM_NAME,
+  MAX_UPSTREAMS,
+} from './limits.js';
 
 /**
  * The one IPC protocol between master and workers. Every message carries `tsgun: 1`, so it can
@@ -155,75 +169,67 @@ export type MasterMessage =
 
 type Checker = (m: Record<string, unknown>) => boolean;
 
-const isUpstreamCounters = (u: unknown): boolean => {
-  const v = u as Record<string, unknown> | null;
-  return (
-    v !== null &&
-    typeof v === 'object' &&
-    typeof v['name'] === 'string' &&
-    ['requests', 'errors', 'retries', 'inflight'].every((k) => typeof v[k] === 'number')
-  );
-};
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object';
 
-const isUpstreamWorker = (u: unknown): boolean => {
-  const v = u as Record<string, unknown> | null;
-  return (
-    v !== null &&
-    typeof v === 'object' &&
-    Number.isInteger(v['id']) &&
-    typeof v['path'] === 'string'
-  );
-};
+const isUpstreamCounters = (u: unknown): boolean =>
+  isRecord(u) &&
+  isText(u['name'], MAX_UPSTREAM_NAME) &&
+  ['requests', 'errors', 'retries', 'inflight'].every((k) => isCount(u[k]));
 
+const isUpstreamWorker = (u: unknown): boolean =>
+  isRecord(u) && Number.isInteger(u['id']) && typeof u['path'] === 'string';
+
+const isJob = (j: unknown): boolean =>
+  isRecord(j) && jobNameProblem(j['name']) === null && isText(j['schedule'], MAX_SCHEDULE);
+
+/** Every counter of a stats report (statusDelta, durations and timings are checked apart). */
+const STATS_COUNTERS = [
+  'requests',
+  'inflight',
+  'connections',
+  'bytesOut',
+  'responseMsTotal',
+  'finished',
+  'status5xx',
+  'rssBytes',
+  'heapUsedBytes',
+  'loopLagP99Ms',
+  'logLinesDropped',
+] as const;
+
+/**
+ * What the master accepts from a child: the right types, finite non-negative counters, bounded
+ * strings and arrays (src/ipc/limits.ts). Nothing here can throw or loop past those bounds.
+ */
 const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
   ready: () => true,
   heartbeat: (m) =>
-    typeof m['connections'] === 'number' &&
-    (m['requests'] === undefined || typeof m['requests'] === 'number'),
+    isCount(m['connections']) && (m['requests'] === undefined || isCount(m['requests'])),
   retire: (m) =>
-    (RETIRE_REASONS as readonly unknown[]).includes(m['reason']) && typeof m['detail'] === 'string',
+    (RETIRE_REASONS as readonly unknown[]).includes(m['reason']) && isText(m['detail']),
   'boot-error': (m) =>
-    typeof m['code'] === 'string' &&
-    m['code'].startsWith('TSGUN_ERR_') &&
-    typeof m['message'] === 'string',
+    isText(m['code'], 64) && m['code'].startsWith('TSGUN_ERR_') && isText(m['message']),
   'want-sockets': () => true,
   'spare-waiting': () => true,
-  'upstreams-applied': (m) => Number.isInteger(m['seq']),
+  'upstreams-applied': (m) => isIndex(m['seq']),
   'router-stats': (m) =>
     Array.isArray(m['upstreams']) &&
-    (m['upstreams'] as unknown[]).every(isUpstreamCounters) &&
-    typeof m['pending'] === 'number' &&
-    typeof m['connections'] === 'number',
+    m['upstreams'].length <= MAX_UPSTREAMS &&
+    m['upstreams'].every(isUpstreamCounters) &&
+    isCount(m['pending']) &&
+    isCount(m['connections']),
   jobs: (m) =>
-    Array.isArray(m['jobs']) &&
-    (m['jobs'] as unknown[]).every(
-      (j) =>
-        typeof (j as { name?: unknown })?.name === 'string' &&
-        typeof (j as { schedule?: unknown }).schedule === 'string',
-    ),
+    Array.isArray(m['jobs']) && m['jobs'].length <= MAX_APP_JOBS && m['jobs'].every(isJob),
   'job-done': (m) =>
-    typeof m['runId'] === 'number' &&
+    isIndex(m['runId']) &&
     typeof m['ok'] === 'boolean' &&
-    (m['error'] === null || typeof m['error'] === 'string') &&
-    typeof m['durationMs'] === 'number',
+    (m['error'] === null || isText(m['error'])) &&
+    isCount(m['durationMs']),
   stats: (m) =>
-    [
-      'requests',
-      'inflight',
-      'connections',
-      'bytesOut',
-      'responseMsTotal',
-      'finished',
-      'status5xx',
-      'rssBytes',
-      'heapUsedBytes',
-      'loopLagP99Ms',
-      'logLinesDropped',
-    ].every((k) => typeof m[k] === 'number') &&
-    m['statusDelta'] !== null &&
-    typeof m['statusDelta'] === 'object' &&
+    STATS_COUNTERS.every((k) => isCount(m[k])) &&
+    isStatusDelta(m['statusDelta']) &&
     isHistogram(m['durations']) &&
-    Array.isArray(m['timings']),
+    isCountArray(m['timings'], MAX_TIMINGS),
 };
 
 const MASTER_CHECKS: Record<MasterMessage['type'], Checker> = {
@@ -255,10 +261,10 @@ function receive<T>(value: unknown, checks: Record<string, Checker>): Received<T
     return { kind: 'foreign' };
   const m = value as Record<string, unknown>;
   if (m[PROTOCOL_KEY] !== 1)
-    return { kind: 'invalid', reason: `unknown protocol version ${String(m[PROTOCOL_KEY])}` };
+    return { kind: 'invalid', reason: `unknown protocol version ${describe(m[PROTOCOL_KEY])}` };
   const type = m['type'];
   const check = typeof type === 'string' && Object.hasOwn(checks, type) ? checks[type] : undefined;
-  if (!check) return { kind: 'invalid', reason: `unknown message type ${JSON.stringify(type)}` };
+  if (!check) return { kind: 'invalid', reason: `unknown message type ${describe(type)}` };
   if (!check(m)) return { kind: 'invalid', reason: `malformed ${type} message` };
   return { kind: 'ours', message: m as T };
 }
@@ -267,6 +273,35 @@ export const receiveFromWorker = (value: unknown): Received<WorkerMessage> =>
   receive<WorkerMessage>(value, WORKER_CHECKS);
 export const receiveFromMaster = (value: unknown): Received<MasterMessage> =>
   receive<MasterMessage>(value, MASTER_CHECKS);
+
+/** The counters of a checked stats message, and nothing else the worker put in it. */
+export function workerCounters(m: WorkerCounters): WorkerCounters {
+  return {
+    requests: m.requests,
+    inflight: m.inflight,
+    connections: m.connections,
+    bytesOut: m.bytesOut,
+    responseMsTotal: m.responseMsTotal,
+    finished: m.finished,
+    status5xx: m.status5xx,
+    statusDelta: m.statusDelta,
+    rssBytes: m.rssBytes,
+    heapUsedBytes: m.heapUsedBytes,
+    loopLagP99Ms: m.loopLagP99Ms,
+    logLinesDropped: m.logLinesDropped,
+    durations: { counts: m.durations.counts, sums: m.durations.sums },
+    timings: m.timings,
+  };
+}
+
+/** An upstream's counters from a checked router-stats message, and nothing else. */
+export const upstreamCounters = (u: UpstreamCounters): UpstreamCounters => ({
+  name: u.name,
+  requests: u.requests,
+  errors: u.errors,
+  retries: u.retries,
+  inflight: u.inflight,
+});
 
 type Body<T> = T extends unknown ? Omit<T, 'tsgun'> : never;
 export const workerMessage = (body: Body<WorkerMessage>): WorkerMessage =>

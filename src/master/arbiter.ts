@@ -4,6 +4,7 @@ import { type HookName, runHook, type ServerFacade } from '../hooks.js';
 import { MAX_WORKERS } from '../ipc/control.js';
 import { heartbeatMs, QUICK_STOP_MS, type TlsMaterial } from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
+import { guardChannels } from './channel-guard.js';
 import { controlStatus, type OperatorVerbs } from './control-socket.js';
 import { workerCount } from './cpus.js';
 import { JobRuns, runCronAction } from './job-runs.js';
@@ -85,6 +86,8 @@ export class Arbiter {
   private readonly jobs: JobRuns;
   private readonly mode: DataPathMode;
   private readonly workers: WorkerTable;
+  /** Removes the listener that keeps a child's unreadable IPC channel from ending the master. */
+  private unguard: (() => void) | null = null;
   private readonly notify: SystemdNotifier;
 
   constructor(private readonly opts: ArbiterOptions) {
@@ -207,6 +210,10 @@ export class Arbiter {
       this.listeners.set(sig, listener);
       process.on(sig, listener);
     }
+    this.unguard = guardChannels(this.logger, [
+      (fd, reason) => this.workers.channelBroken(fd, reason),
+      (fd, reason) => this.mode.channelBroken(fd, reason),
+    ]);
     // The master looks as often as workers beat: a missed beat is noticed within one more.
     this.ticker = setInterval(() => this.wake(), heartbeatMs(this.config.timeout));
     this.setCron();
@@ -375,6 +382,7 @@ export class Arbiter {
     this.scheduler.stop();
     this.stopWatching?.();
     for (const [sig, listener] of this.listeners) process.off(sig, listener);
+    this.unguard?.();
     if (this.upgrade.pidfile) removePidfile(this.upgrade.pidfile);
     const done = this.done;
     this.done = null;

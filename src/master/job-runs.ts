@@ -37,10 +37,16 @@ export class JobRuns {
     return true;
   }
 
-  /** The worker reported the end of a run. */
-  done(runId: number, ok: boolean, error: string | null, durationMs: number): void {
+  /** Worker `workerId` reported the end of a run: only the worker that holds it can end it. */
+  done(
+    workerId: number,
+    runId: number,
+    ok: boolean,
+    error: string | null,
+    durationMs: number,
+  ): void {
     const run = this.runs.get(runId);
-    if (!run) return;
+    if (!run || run.workerId !== workerId) return;
     this.runs.delete(runId);
     this.scheduler.finish(run.name, ok, error, durationMs);
   }

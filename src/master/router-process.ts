@@ -3,16 +3,20 @@ import type { Config } from '../config/registry.js';
 import type { ErrorCodeValue } from '../errors.js';
 import {
   masterMessage,
-  receiveFromWorker,
   type TlsMaterial,
   type UpstreamCounters,
   type UpstreamWorker,
+  upstreamCounters,
+  type WorkerMessage,
 } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
+import { channelFd } from './channel-guard.js';
 import { signalChild } from './own-children.js';
+import { SenderGuard } from './sender-guard.js';
 import type { BoundSocket } from './sockets.js';
 import { forkRouter } from './spawn.js';
 import type { Credentials } from './user.js';
+import { admitMessage, runHandler, type Sender } from './worker-messages.js';
 
 /** How long the master waits for the router to confirm a new upstream list before going on. */
 const APPLY_TIMEOUT_MS = 1000;
@@ -161,7 +165,20 @@ export class RouterProcess {
     this.bootError = null;
     if (tls) child.send(masterMessage({ type: 'tls', ...tls }));
     if (this.lastList.length > 0) this.send(this.lastList);
-    child.on('message', (value: unknown) => this.onMessage(value, child));
+    const sender: Sender = {
+      guard: new SenderGuard(),
+      name: 'the router',
+      fields: { routerPid: pid },
+      replace: () => this.replace(child),
+      cut: () => {
+        this.replace(child);
+        if (child.connected) child.disconnect();
+      },
+    };
+    child.on('message', (value: unknown) => {
+      const m = admitMessage(sender, value, this.opts.logger);
+      if (m) runHandler(sender, m.type, this.opts.logger, () => this.onMessage(m, child));
+    });
     child.on('error', (err) => this.opts.logger.error({ err }, 'router process error'));
     child.on('exit', (code, signal) => {
       const booted = this.state !== 'booting';
@@ -232,15 +249,34 @@ export class RouterProcess {
     this.reported = false;
   }
 
-  private onMessage(value: unknown, from: ChildProcess): void {
-    const received = receiveFromWorker(value);
-    if (received.kind === 'invalid')
-      this.opts.logger.warn(
-        { reason: received.reason },
-        'ignored a malformed message from the router',
-      );
-    if (received.kind !== 'ours') return;
-    const m = received.message;
+  /**
+   * Replace this router (it sent bad messages, flooded, or its channel broke): TERM, so it
+   * finishes what it holds, and the mode starts a new one when it exits; SIGKILL if it has not
+   * exited by --graceful-timeout.
+   */
+  private replace(child: ChildProcess): void {
+    if (child !== this.child) return;
+    this.signal('SIGTERM');
+    const pid = this.childPid;
+    setTimeout(() => {
+      if (this.child === child) signalChild(pid, 'SIGKILL');
+    }, this.opts.config.gracefulTimeout * 1000).unref();
+  }
+
+  /** Node could not read the channel with this fd: if it is this router's, replace it. */
+  channelBroken(fd: number | null, reason: string): boolean {
+    const child = this.child;
+    if (!child || fd === null || channelFd(child) !== fd) return false;
+    this.opts.logger.error(
+      { routerPid: this.childPid, reason },
+      `replacing the router: its IPC channel is broken (${reason})`,
+    );
+    this.replace(child);
+    if (child.connected) child.disconnect();
+    return true;
+  }
+
+  private onMessage(m: WorkerMessage, from: ChildProcess): void {
     this.lastHeartbeat = Date.now();
     switch (m.type) {
       case 'ready':
@@ -256,9 +292,11 @@ export class RouterProcess {
         // A report read after its router's exit is in `earlier` already (or lost: at most the
         // last second of a router that was killed).
         if (from !== this.child) break;
-        this.stats = { upstreams: m.upstreams, pending: m.pending, connections: m.connections };
+        // Only the fields of the protocol are kept: whatever else the router put in is dropped.
+        const upstreams = m.upstreams.map(upstreamCounters);
+        this.stats = { upstreams, pending: m.pending, connections: m.connections };
         this.reported = true;
-        const named = new Set(m.upstreams.map((u) => u.name));
+        const named = new Set(upstreams.map((u) => u.name));
         for (const name of this.earlier.keys()) if (!named.has(name)) this.earlier.delete(name);
         break;
       }

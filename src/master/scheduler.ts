@@ -41,33 +41,44 @@ export type Runner = (name: string) => boolean;
  * while its previous run is still going: that tick is skipped and logged.
  */
 export class Scheduler {
+  /**
+   * By `source:name`: the app's jobs and the operator's --cron entries are two namespaces, so no
+   * name an app declares can replace or shadow a --cron entry.
+   */
   private readonly jobs = new Map<string, Job>();
+  /** The app's list as last declared, valid or not: what "changed" is measured against. */
+  private declared = '';
 
   constructor(
     private readonly timezone: string | null,
     private readonly logger: Logger,
   ) {}
 
-  private add(name: string, spec: string, source: Job['source'], start: (job: Job) => void): void {
+  /**
+   * Schedule one job; the reason it cannot be, or null. node-cron throws on a bad expression (and
+   * may on what its validate() accepts): never into the master.
+   */
+  private add(
+    name: string,
+    spec: string,
+    source: Job['source'],
+    start: (job: Job) => void,
+  ): string | null {
+    const key = `${source}:${name}`;
     // Loaded with the first job: a master without jobs never loads node-cron.
-    const { schedule } = nodeRequire('node-cron') as typeof import('node-cron');
-    const task = schedule(
-      spec,
-      () => {
-        const job = this.jobs.get(name);
-        if (!job || job.task !== task) return;
-        if (job.running) {
-          job.skipped++;
-          this.logger.warn({ job: name }, `job ${name} is still running: this tick is skipped`);
-          return;
-        }
-        job.running = true;
-        job.lastRunAt = Date.now();
-        start(job);
-      },
-      { ...(this.timezone ? { timezone: this.timezone } : {}), name, suppressMissedWarning: true },
-    );
-    this.jobs.set(name, {
+    const cron = nodeRequire('node-cron') as typeof import('node-cron');
+    let task: ScheduledTask;
+    try {
+      if (!cron.validate(spec)) return `invalid cron schedule ${JSON.stringify(spec)}`;
+      task = cron.schedule(spec, () => this.tick(key, task, start), {
+        ...(this.timezone ? { timezone: this.timezone } : {}),
+        name: key,
+        suppressMissedWarning: true,
+      });
+    } catch (err) {
+      return `cannot schedule ${JSON.stringify(spec)}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    this.jobs.set(key, {
       name,
       schedule: spec,
       source,
@@ -80,13 +91,29 @@ export class Scheduler {
       lastResult: null,
       lastError: null,
     });
+    return null;
+  }
+
+  /** One tick of the job under `key`, unless its previous run is still going. */
+  private tick(key: string, task: ScheduledTask, start: (job: Job) => void): void {
+    const job = this.jobs.get(key);
+    if (!job || job.task !== task) return;
+    const name = job.name;
+    if (job.running) {
+      job.skipped++;
+      this.logger.warn({ job: name }, `job ${name} is still running: this tick is skipped`);
+      return;
+    }
+    job.running = true;
+    job.lastRunAt = Date.now();
+    start(job);
   }
 
   private remove(source: Job['source']): void {
-    for (const [name, job] of this.jobs) {
+    for (const [key, job] of this.jobs) {
       if (job.source !== source) continue;
       void job.task.destroy();
-      this.jobs.delete(name);
+      this.jobs.delete(key);
     }
   }
 
@@ -98,32 +125,44 @@ export class Scheduler {
     this.remove('cron');
     entries.forEach((entry, i) => {
       const name = `cron[${i}] ${entry.action.kind === 'exec' ? `exec:${entry.action.command}` : entry.action.kind}`;
-      this.add(name, entry.spec, 'cron', (job) => {
+      const problem = this.add(name, entry.spec, 'cron', (job) => {
         const started = performance.now();
-        run(entry).then((r) => this.finish(job.name, r.ok, r.error, performance.now() - started));
+        run(entry).then((r) => this.done(job, r.ok, r.error, performance.now() - started));
       });
+      if (problem) this.logger.error({ job: name }, `--cron entry ${i} not scheduled: ${problem}`);
     });
   }
 
-  /** The app's jobs, as a worker of the current code reported them; rescheduled only on change. */
+  /**
+   * The app's jobs, as a worker of the current code declared them (names and sizes checked on
+   * receipt: src/ipc/limits.ts); rescheduled only on change. A job node-cron refuses is left out,
+   * with one line.
+   */
   setAppJobs(jobs: readonly { name: string; schedule: string }[], runner: Runner): void {
-    const current = [...this.jobs.values()]
-      .filter((j) => j.source === 'app')
-      .map((j) => `${j.name}\n${j.schedule}`);
-    const next = jobs.map((j) => `${j.name}\n${j.schedule}`);
-    if (current.length === next.length && current.every((c, i) => c === next[i])) return;
+    const declared = JSON.stringify(jobs.map((j) => [j.name, j.schedule]));
+    if (declared === this.declared) return;
+    this.declared = declared;
     this.remove('app');
+    const scheduled: string[] = [];
     for (const { name, schedule: spec } of jobs) {
-      this.add(name, spec, 'app', (job) => {
-        if (!runner(name)) this.finish(job.name, false, 'no ready worker to run it', 0);
+      if (this.jobs.has(`app:${name}`)) continue;
+      const problem = this.add(name, spec, 'app', (job) => {
+        if (!runner(name)) this.done(job, false, 'no ready worker to run it', 0);
       });
+      if (problem) this.logger.error({ job: name }, `app job ${name} not scheduled: ${problem}`);
+      else scheduled.push(name);
     }
-    this.logger.info({ jobs: jobs.map((j) => j.name) }, `scheduled ${jobs.length} app job(s)`);
+    this.logger.info({ jobs: scheduled }, `scheduled ${scheduled.length} app job(s)`);
   }
 
+  /** An app job's run ended (job-runs.ts). */
   finish(name: string, ok: boolean, error: string | null, durationMs: number): void {
-    const job = this.jobs.get(name);
-    if (!job) return;
+    const job = this.jobs.get(`app:${name}`);
+    if (job) this.done(job, ok, error, durationMs);
+  }
+
+  private done(job: Job, ok: boolean, error: string | null, durationMs: number): void {
+    const name = job.name;
     job.running = false;
     job.runs++;
     job.lastDurationMs = durationMs;

@@ -2,8 +2,9 @@ import type { Config } from '../config/registry.js';
 import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import type { HookName } from '../hooks.js';
 import type { ControlRespawn } from '../ipc/control.js';
-import { masterMessage } from '../ipc/protocol.js';
+import { masterMessage, workerCounters } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
+import { channelFd } from './channel-guard.js';
 import { classifyBootFailure, classifyExit, classifyForkFailure, haltReason } from './classify.js';
 import { CrashBackoff } from './crash-backoff.js';
 import type { JobRuns } from './job-runs.js';
@@ -15,7 +16,12 @@ import { missingWorkers, pickWorkerIndex, planWorkers, respawnState, stopSignal 
 import type { Scheduler } from './scheduler.js';
 import { forkWorker } from './spawn.js';
 import type { Credentials } from './user.js';
-import { dispatchWorkerMessage, type WorkerMessageHandlers } from './worker-messages.js';
+import {
+  dispatchWorkerMessage,
+  OnceMessages,
+  type WorkerMessageHandlers,
+  workerSender,
+} from './worker-messages.js';
 import { newWorkerRecord, type WorkerRecord, workerFacade } from './worker-record.js';
 
 /** What the worker table needs of the arbiter. */
@@ -51,6 +57,8 @@ export interface TableDeps {
  */
 export class WorkerTable {
   private readonly workers = new Map<number, WorkerRecord>();
+  /** `ready` and `jobs`, once per worker. */
+  private readonly once = new OnceMessages();
   private nextId = 1;
   /** The code generation new workers run; a HUP starts the next one. */
   generation = 1;
@@ -209,8 +217,13 @@ export class WorkerTable {
     this.workers.set(id, record);
     slot.welcome(child);
     this.host.hook('postFork', workerFacade(record));
+    const sender = workerSender(
+      record,
+      () => this.host.wake(),
+      () => this.cutOff(record),
+    );
     child.on('message', (value: unknown) =>
-      dispatchWorkerMessage(this.onMessage, record, value, this.logger),
+      dispatchWorkerMessage(this.onMessage, record, value, this.logger, sender),
     );
     child.on('exit', (code, signal) => this.reap(record, code, signal));
     child.on('error', (err) => this.logger.error({ worker: id, err }, 'worker process error'));
@@ -270,11 +283,10 @@ export class WorkerTable {
       w.connections = m.connections;
       if (m.requests !== undefined) w.requests = m.requests;
     },
-    stats: (w, m) => {
-      const { tsgun: _, type: __, ...current } = m;
-      this.deps.stats.workerReport(w, current);
-    },
+    // Only the fields of the protocol are kept: whatever else the worker put in is dropped.
+    stats: (w, m) => this.deps.stats.workerReport(w, workerCounters(m)),
     ready: (w) => {
+      this.once.check(w.id, 'ready');
       if (w.state === 'booting') w.state = 'ready';
       this.everReady = true;
       this.failedBoots = 0;
@@ -296,10 +308,12 @@ export class WorkerTable {
       this.host.wake();
     },
     jobs: (w, m) => {
-      if (w.generation === this.generation)
-        this.deps.scheduler.setAppJobs(m.jobs, (name) => this.deps.jobs.dispatch(name));
+      this.once.check(w.id, 'jobs');
+      if (w.generation !== this.generation) return;
+      const jobs = m.jobs.map(({ name, schedule }) => ({ name, schedule }));
+      this.deps.scheduler.setAppJobs(jobs, (name) => this.deps.jobs.dispatch(name));
     },
-    'job-done': (_w, m) => this.deps.jobs.done(m.runId, m.ok, m.error, m.durationMs),
+    'job-done': (w, m) => this.deps.jobs.done(w.id, m.runId, m.ok, m.error, m.durationMs),
     'boot-error': (w, m) => {
       w.bootError = { code: m.code, message: m.message };
     },
@@ -314,11 +328,35 @@ export class WorkerTable {
     },
   };
 
+  /**
+   * Node's channel reader threw on what the worker whose channel has this fd wrote (not JSON, or
+   * more than a string can hold without a newline): that channel cannot be read any more. The
+   * worker is stopped and its channel closed, which frees what Node had buffered of it.
+   * False when no worker has that channel.
+   */
+  channelBroken(fd: number | null, reason: string): boolean {
+    const w = this.views().find((o) => fd !== null && channelFd(o.child) === fd);
+    if (!w) return false;
+    this.logger.error(
+      { worker: w.id, workerPid: w.pid, reason },
+      `stopping worker ${w.id}: its IPC channel is broken (${reason})`,
+    );
+    this.cutOff(w);
+    return true;
+  }
+
+  /** Stop a worker and close its channel at once (which ends it: child/attach.ts). */
+  private cutOff(w: WorkerRecord): void {
+    if (w.state !== 'closing') this.kill(w, 'graceful');
+    if (w.child.connected) w.child.disconnect();
+  }
+
   /** A worker is gone: decide, from why, whether that is fine, a crash to respawn, or a halt. */
   private reap(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     this.workers.delete(w.id);
     // Planned again on the next pass, with this exit (and any backoff it brings) known.
     this.owedSpawns = 0;
+    this.once.forget(w.id);
     this.deps.stats.counts.exited++;
     this.deps.stats.workerGone(w);
     this.deps.mode.readyChanged();

@@ -9,6 +9,7 @@ import { handleStopSignals } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
+import { clip } from '../ipc/limits.js';
 import {
   FIRST_LISTEN_FD,
   receiveFromMaster,
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   const logger = log.logger;
   const bootFailed = (e: TsgunError): never => {
     logger.error({ code: e.code }, e.message);
-    sendToMaster(workerMessage({ type: 'boot-error', code: e.code, message: e.message }));
+    sendToMaster(workerMessage({ type: 'boot-error', code: e.code, message: clip(e.message) }));
     process.exit(e.exitCode);
   };
   if (refused) bootFailed(refused);

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { SocketList } from '../child/accepted-sockets.js';
 import { emptyHistogram, observe } from '../ipc/histogram.js';
+import { MAX_TIMINGS } from '../ipc/limits.js';
 import type { WorkerCounters } from '../ipc/protocol.js';
 
 /**
@@ -53,7 +54,8 @@ export class Counters {
     this.statusDelta[status] = (this.statusDelta[status] ?? 0) + 1;
     observe(this.durations, status, ms / 1000);
     const rate = this.statsdSampleRate;
-    if (rate !== null && (rate >= 1 || Math.random() < rate))
+    // The master takes MAX_TIMINGS a report: a busier second sends its first ones.
+    if (rate !== null && this.timings.length < MAX_TIMINGS && (rate >= 1 || Math.random() < rate))
       this.timings.push(Math.round(ms * 1000) / 1000);
   }
 

@@ -1,4 +1,5 @@
 import { ErrorCode, TsgunError } from '../errors.js';
+import { jobNameProblem, MAX_APP_JOBS, MAX_SCHEDULE } from '../ipc/limits.js';
 import { nodeRequire } from '../node-require.js';
 
 /** node-cron, loaded only for an app that declares jobs. */
@@ -20,19 +21,29 @@ export function readJobs(value: unknown, module: string): AppJob[] {
       ErrorCode.JOBS,
       `${module}: jobs must be an array of { name, schedule, run }`,
     );
+  if (value.length > MAX_APP_JOBS)
+    throw new TsgunError(
+      ErrorCode.JOBS,
+      `${module}: jobs has ${value.length} entries; at most ${MAX_APP_JOBS} are allowed`,
+    );
   const names = new Set<string>();
   return value.map((job: unknown, i) => {
     const j = job as Partial<AppJob> | null;
     const where = `${module}: jobs[${i}]`;
-    if (!j || typeof j.name !== 'string' || j.name === '')
-      throw new TsgunError(ErrorCode.JOBS, `${where} needs a name`);
+    const problem = jobNameProblem(j?.name);
+    if (!j || problem !== null || typeof j.name !== 'string')
+      throw new TsgunError(ErrorCode.JOBS, `${where} ${problem}`);
     if (names.has(j.name))
       throw new TsgunError(
         ErrorCode.JOBS,
         `${where}: the name ${JSON.stringify(j.name)} is used twice`,
       );
     names.add(j.name);
-    if (typeof j.schedule !== 'string' || !validate(j.schedule)) {
+    if (
+      typeof j.schedule !== 'string' ||
+      j.schedule.length > MAX_SCHEDULE ||
+      !validate(j.schedule)
+    ) {
       throw new TsgunError(
         ErrorCode.JOBS,
         `${where} (${j.name}): invalid cron schedule ${JSON.stringify(j.schedule)}`,

@@ -10,6 +10,7 @@ import { tlsFront } from '../child/tls-front.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
 import { callHook, type WorkerFacade, type WorkerHooks, workerHooksFrom } from '../hooks.js';
+import { clip } from '../ipc/limits.js';
 import {
   FIRST_LISTEN_FD,
   QUICK_STOP_MS,
@@ -70,7 +71,9 @@ function bootFailed(err: unknown, logger: Logger): never {
     { code: known.code, err: err instanceof TsgunError ? undefined : err, detail },
     known.message,
   );
-  sendToMaster(workerMessage({ type: 'boot-error', code: known.code, message: known.message }));
+  sendToMaster(
+    workerMessage({ type: 'boot-error', code: known.code, message: clip(known.message) }),
+  );
   process.exit(known.exitCode);
 }
 
@@ -97,7 +100,7 @@ async function runJob(
       type: 'job-done',
       runId,
       ok: error === null,
-      error,
+      error: error === null ? null : clip(error),
       durationMs: performance.now() - started,
     }),
   );
@@ -247,7 +250,7 @@ async function main(): Promise<void> {
     if (retired) return;
     retired = true;
     logger.info({ reason }, `asking to be replaced: ${detail}`);
-    sendToMaster(workerMessage({ type: 'retire', reason, detail }));
+    sendToMaster(workerMessage({ type: 'retire', reason, detail: clip(detail) }));
   };
   const counters =
     config.stats || config.statsdHost

@@ -169,10 +169,7 @@ describe('a log file the workers user replaces with a FIFO', { skip: nobodySkip 
     // Then the new worker cannot open it either: the master says so and keeps the old one.
     assert.deepEqual(
       masterErrors(errors).filter((msg) => msg.includes(access)),
-      [
-        refused,
-        `${refused.slice('reload: '.length)}; keeping 1 serving worker(s), reload aborted`,
-      ],
+      [refused, `${refused.slice('reload: '.length)}; keeping 1 serving worker(s), reload aborted`],
     );
     await stopsOnTerm(t);
   });

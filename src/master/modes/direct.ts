@@ -60,6 +60,10 @@ export class DirectMode implements DataPathMode {
 
   reopenLogs(): void {}
 
+  channelBroken(): boolean {
+    return false;
+  }
+
   ready(): boolean {
     return true;
   }

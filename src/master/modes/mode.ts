@@ -81,6 +81,11 @@ export interface DataPathMode {
   setTls(tls: TlsMaterial | null): void;
   /** USR1: the mode's own processes reopen their logs. */
   reopenLogs(): void;
+  /**
+   * Node could not read the IPC channel with this fd (master/channel-guard.ts): if it is one of
+   * the mode's own processes, stop it (it is started again) and say true.
+   */
+  channelBroken(fd: number | null, reason: string): boolean;
   /** Whether the mode takes requests (for /readyz). */
   ready(): boolean;
   /** For --stats: the router's process and counters; null in direct mode. */

@@ -166,6 +166,10 @@ export class RouterMode implements DataPathMode {
     if (tls) for (const r of this.routers) r.sendTls(tls);
   }
 
+  channelBroken(fd: number | null, reason: string): boolean {
+    return this.routers.some((r) => r.channelBroken(fd, reason));
+  }
+
   reopenLogs(): void {
     for (const r of this.routers) if (r.state === 'ready') r.signal('SIGUSR1');
   }
