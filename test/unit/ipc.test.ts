@@ -47,6 +47,7 @@ function stats(over: Record<string, unknown> = {}) {
     rssBytes: 1,
     heapUsedBytes: 1,
     loopLagP99Ms: 0,
+    logLinesDropped: 0,
     durations: emptyHistogram(),
     timings: [1.5],
     ...over,
