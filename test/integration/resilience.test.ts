@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BACKOFF_CAP_MS } from '../../src/master/plan.js';
-import { getJson, rawRequest } from '../helpers/http.js';
+import { clientLoop, getJson, rawRequest } from '../helpers/http.js';
 import { killWithQueuedConnections, waitForQueue } from '../helpers/kernel.js';
-import { fixture, killAll, runTsgun, startApp, Tsgun } from '../helpers/tsgun.js';
+import { fixture, killAll, pollUntil, runTsgun, startApp, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -190,5 +190,35 @@ describe('reload safety', () => {
         );
     });
     t.kill();
+  });
+});
+
+describe('reload storms', () => {
+  it('50 HUPs in 3 s under load: not one request fails, and the last reload completes', async () => {
+    const t = startApp('-w', '2');
+    await t.waitForReady(2);
+    const load = clientLoop(await t.url(), { concurrency: 4 });
+    // Paced, not awaited: the point is HUPs arriving while earlier reloads are under way.
+    for (let i = 0; i < 50; i++) {
+      t.signal('SIGHUP');
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    const generations = () =>
+      t.logs.filter((l) => l.msg.startsWith('reloading:')).map((l) => Number(l['generation']));
+    const completed = (g: number) =>
+      t.logs.some((l) => l.msg === 'reload complete' && Number(l['generation']) === g);
+    assert.ok(
+      await pollUntil(() => {
+        const g = generations();
+        return g.length > 0 && completed(Math.max(...g));
+      }, 60_000),
+      'the last reload completed',
+    );
+    const stats = await load.stop();
+    assert.equal(stats.failed, 0, `failed requests: ${stats.errors.slice(0, 5).join(', ')}`);
+    assert.ok(stats.ok > 100, `too few requests to mean anything: ${stats.ok}`);
+    assert.ok(generations().length >= 5, `only ${generations().length} reloads handled`);
+    t.signal('SIGTERM');
+    assert.equal((await t.exited).code, 0);
   });
 });
