@@ -35,6 +35,8 @@ export function createLogger(opts: {
   name?: string | null;
   /** JSON lines, or readable ones (src/log/pretty.ts); default auto: readable on a terminal. */
   format?: LogFormat;
+  /** Each serialized record, before it is written (the master's event recorder, --stats). */
+  tee?: (line: string) => void;
 }): LogTarget {
   const dest =
     opts.file === '-'
@@ -46,9 +48,22 @@ export function createLogger(opts: {
   const out = usePretty(opts.format, opts.file)
     ? prettyDestination(dest, opts.file === '-' ? 2 : null)
     : dest;
+  const tee = opts.tee;
   const logger = pino(
-    // pino.stdTimeFunctions.isoTime's format, without a Date (iso-time.ts says why).
-    { level: PINO_LEVEL[opts.level], base, timestamp: () => `,"time":"${isoTimeUtc(Date.now())}"` },
+    {
+      level: PINO_LEVEL[opts.level],
+      base,
+      // pino.stdTimeFunctions.isoTime's format, without a Date (iso-time.ts says why).
+      timestamp: () => `,"time":"${isoTimeUtc(Date.now())}"`,
+      ...(tee && {
+        hooks: {
+          streamWrite: (line: string) => {
+            tee(line);
+            return line;
+          },
+        },
+      }),
+    },
     out,
   );
   return {
