@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { renderEvents } from '../../src/cli/stats-client.js';
 import {
   durationWindow,
   formatAge,
@@ -177,5 +178,15 @@ describe('dashboard helpers', () => {
     );
     const script = /<script>([\s\S]*)<\/script>/.exec(DASHBOARD_HTML)![1]!;
     assert.doesNotThrow(() => new Function(script));
+  });
+
+  it("tsgun top's events lines", () => {
+    const e = toEvent(3, {
+      level: 30,
+      time: '2026-01-02T03:04:05.678Z',
+      msg: 'worker ready',
+      workerPid: 77,
+    })!;
+    assert.equal(renderEvents([e]), '03:04:05 ready          worker ready (pid 77)\n');
   });
 });
