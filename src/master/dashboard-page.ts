@@ -46,9 +46,9 @@ canvas{width:100%;height:200px;display:block}
 .k-warning,.k-backoff,.k-queue-full{color:var(--warn);border-color:var(--warn)}
 .k-reload,.k-reload-done,.k-scale{color:var(--accent);border-color:var(--accent)}
 @media (max-width:640px){
-#workers thead{display:none}#workers tr{display:grid;grid-template-columns:1fr 1fr;padding:6px 0;border-bottom:1px solid var(--line)}
-#workers td{border:0;text-align:left;padding:1px 4px;white-space:normal}
-#workers td::before{content:attr(data-label) " ";color:var(--muted)}}
+.cards thead{display:none}.cards tr{display:grid;grid-template-columns:1fr 1fr;padding:6px 0;border-bottom:1px solid var(--line)}
+.cards td{border:0;text-align:left;padding:1px 4px;white-space:normal;overflow-wrap:anywhere}
+.cards td::before{content:attr(data-label) " ";color:var(--muted)}}
 `;
 
 const SCRIPT = String.raw`
@@ -104,7 +104,7 @@ function renderWorkers(d){
     var tr=el('tr');tr.dataset.pid=w.pid;if(w.generation<gen)tr.className='old';
     cell(tr,'#',String(w.index));cell(tr,'pid',String(w.pid));cell(tr,'state',w.state,'st-'+w.state);cell(tr,'gen',String(w.generation));
     cell(tr,'req/s',num(w.requestsPerSec,1));cell(tr,'in-flight',String(w.inflight));cell(tr,'conns',String(w.connections));
-    cell(tr,'RSS',formatBytes(w.rssBytes));cell(tr,'lag p99',formatMs(w.loopLagP99Ms));
+    var rep=w.rssBytes>0;cell(tr,'RSS',rep?formatBytes(w.rssBytes):'-');cell(tr,'lag p99',rep?formatMs(w.loopLagP99Ms):'-');
     cell(tr,'age',formatAge((Date.now()-Date.parse(w.startedAt))/1000));body.append(tr);
   });
 }
@@ -124,7 +124,7 @@ function renderRouter(d){
   [['pid',r.pid==null?'-':r.pid],['state',r.state],['restarts',r.restarts],['pending',r.pending],['connections',r.connections]]
    .forEach(function(p){var div=el('div');div.append(el('dt',p[0]),el('dd',String(p[1])));dl.append(div)});
   var body=$('upstreams').tBodies[0];body.textContent='';
-  r.upstreams.forEach(function(u){var tr=el('tr');[u.name,num(u.requests),num(u.errors),num(u.retries),num(u.inflight)].forEach(function(t){tr.append(el('td',String(t)))});body.append(tr)});
+  r.upstreams.forEach(function(u){var tr=el('tr');cell(tr,'upstream',u.name);cell(tr,'requests',num(u.requests));cell(tr,'errors',num(u.errors));cell(tr,'retries',num(u.retries));cell(tr,'in-flight',num(u.inflight));body.append(tr)});
 }
 function record(d){
   var now=Date.now(),sum=0;
@@ -183,13 +183,13 @@ export const DASHBOARD_HTML = `<!doctype html>
 <title>tsgun dashboard</title><style>${STYLE}</style></head>
 <body><header><h1><span id="title">tsgun</span> <span id="conn">connecting</span></h1><dl id="master"></dl></header>
 <main>
-<section class="wide"><h2>Workers</h2><table id="workers"><thead><tr><th>#</th><th>pid</th><th>state</th><th>gen</th>
+<section class="wide"><h2>Workers</h2><table id="workers" class="cards"><thead><tr><th>#</th><th>pid</th><th>state</th><th>gen</th>
 <th>req/s</th><th>in-flight</th><th>conns</th><th>RSS</th><th>lag p99</th><th>age</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Requests per second</h2><canvas id="rps" role="img" aria-label="requests per second, total and per worker, last 5 minutes"></canvas><div class="legend" id="rps-legend"></div></section>
 <section><h2>Request duration</h2><canvas id="lat" role="img" aria-label="request duration percentiles, last 5 minutes"></canvas><div class="legend" id="lat-legend"></div></section>
 <section><h2>Listen queues</h2><div id="sockets"></div><p class="muted" id="queuefull"></p></section>
 <section id="router-section" hidden><h2>Router</h2><dl id="router"></dl>
-<table id="upstreams"><thead><tr><th>upstream</th><th>requests</th><th>errors</th><th>retries</th><th>in-flight</th></tr></thead><tbody></tbody></table></section>
-<section class="wide"><h2>Events</h2><ul id="events"></ul></section>
+<table id="upstreams" class="cards"><thead><tr><th>upstream</th><th>requests</th><th>errors</th><th>retries</th><th>in-flight</th></tr></thead><tbody></tbody></table></section>
+<section class="wide"><h2>Events</h2><ul id="events" tabindex="0" aria-label="events, newest first"></ul></section>
 </main><script>${SCRIPT}</script></body></html>
 `;

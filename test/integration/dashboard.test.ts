@@ -4,7 +4,14 @@ import { after, describe, it } from 'node:test';
 import { Browser, chromiumSkip } from '../helpers/browser.js';
 import { freePort, getJson, request } from '../helpers/http.js';
 import { onRecords } from '../helpers/records.js';
-import { killAll, plainLines, runTsgun, startApp, type Tsgun } from '../helpers/tsgun.js';
+import {
+  killAll,
+  plainLines,
+  runTsgun,
+  startApp,
+  startRouter,
+  type Tsgun,
+} from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -239,6 +246,32 @@ describe('/dashboard in a browser', { skip: chromiumSkip }, () => {
       );
       await phone.waitFor("document.querySelectorAll('#events li').length > 2", 'events');
       assert.ok((await phone.evaluate<number>('document.documentElement.scrollWidth')) <= 390);
+      assert.deepEqual(browser.exceptions, []);
+    } finally {
+      await browser.close();
+      t.kill();
+    }
+  });
+
+  it('shows the router and its upstreams in router mode', async () => {
+    const port = await freePort();
+    const t = await startRouter(2, '--stats', `127.0.0.1:${port}`);
+    const browser = Browser.launch();
+    try {
+      const page = await browser.open(`http://127.0.0.1:${port}/dashboard`, {
+        width: 390,
+        height: 800,
+      });
+      await page.waitFor(
+        "!document.getElementById('router-section').hidden && document.querySelectorAll('#upstreams tbody tr').length === 2",
+        'the router and two upstreams',
+      );
+      const routerPid = await page.evaluate<string>(
+        "document.getElementById('router').textContent",
+      );
+      const doc = await getJson<{ router: { pid: number } }>(`http://127.0.0.1:${port}/`);
+      assert.ok(routerPid.includes(`pid${doc.router.pid}`), routerPid);
+      assert.ok((await page.evaluate<number>('document.documentElement.scrollWidth')) <= 390);
       assert.deepEqual(browser.exceptions, []);
     } finally {
       await browser.close();
