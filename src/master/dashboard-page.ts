@@ -131,6 +131,8 @@ function record(d){
   d.worker.forEach(function(w){if(w.state==='closing')return;var k=String(w.pid);(rps[k]=rps[k]||[]).push([now,w.requestsPerSec]);sum+=w.requestsPerSec});
   total.push([now,sum]);prune(total,now);
   Object.keys(rps).forEach(function(k){prune(rps[k],now);if(!rps[k].length)delete rps[k]});
+  // Another master (USR2, restart): its histogram starts again, and during a USR2 both answer.
+  if(lastDoc&&lastDoc.pid!==d.pid)durations=[];
   durations.push([now,d.requestDuration.classes]);
   while(durations.length&&durations[0][0]<now-QUANTILE_S*1000)durations.shift();
   var win=durationWindow(durations.length>1?durations[0][1]:null,d.requestDuration.classes);
@@ -150,7 +152,7 @@ function setConn(ok,text){var c=$('conn');c.className=ok?'live':'';c.textContent
 function poll(){
   var ctl=new AbortController(),t=setTimeout(function(){ctl.abort()},3000);
   fetch('./',{cache:'no-store',signal:ctl.signal}).then(function(r){if(!r.ok)throw new Error('HTTP '+r.status);return r.json()}).then(function(d){
-    lastDoc=d;record(d);renderMaster(d);renderWorkers(d);renderSockets(d);renderRouter(d);draw();setConn(true,'live');
+    record(d);lastDoc=d;renderMaster(d);renderWorkers(d);renderSockets(d);renderRouter(d);draw();setConn(true,'live');
   }).catch(function(e){setConn(false,'disconnected: retrying ('+e.message+')')}).finally(function(){clearTimeout(t);setTimeout(poll,1000)});
 }
 var lastId='',es=null,MAX_EVENTS=300;

@@ -117,6 +117,24 @@ describe('/events', () => {
     t.kill();
   });
 
+  it('a USR2 master on the same address sends its whole timeline to a client of the old one', async () => {
+    const port = await freePort();
+    const t = startApp('-w', '1', '--stats', `127.0.0.1:${port}`);
+    await t.waitForReady(1);
+    const old = await EventStream.open(`http://127.0.0.1:${port}/events`);
+    const seen = await old.waitFor((e) => e.kind === 'ready', 'worker ready');
+    const newMaster = await t.upgrade(1);
+    t.signal('SIGTERM');
+    await t.exited;
+    // The old master's stream ends with it; the client comes back with its last id.
+    const resumed = await EventStream.open(`http://127.0.0.1:${port}/events`, seen.id);
+    const first = await resumed.waitFor(() => true, 'any');
+    assert.equal(first.id, `${newMaster}-1`);
+    assert.equal(first.event.kind, 'start');
+    resumed.end();
+    process.kill(newMaster, 'SIGKILL');
+  });
+
   it('serves a bounded number of streams at once', async () => {
     const port = await freePort();
     const t = startApp('-w', '1', '--stats', `127.0.0.1:${port}`);
