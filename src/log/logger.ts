@@ -49,9 +49,20 @@ export function createLogger(opts: {
     ? prettyDestination(dest, opts.file === '-' ? 2 : null)
     : dest;
   const tee = opts.tee;
+  // With a tee (the timeline of --stats), info records are made whatever --log-level says, for
+  // the tee only: the log itself still gets the records at or above --log-level.
+  const wanted = pino.levels.values[PINO_LEVEL[opts.level]]!;
+  const widen = tee !== undefined && wanted > pino.levels.values['info']!;
+  const written = widen
+    ? {
+        write: (line: string) => {
+          if (Number(/^\{"level":(\d+)/.exec(line)?.[1] ?? wanted) >= wanted) out.write(line);
+        },
+      }
+    : out;
   const logger = pino(
     {
-      level: PINO_LEVEL[opts.level],
+      level: widen ? 'info' : PINO_LEVEL[opts.level],
       base,
       // pino.stdTimeFunctions.isoTime's format, without a Date (iso-time.ts says why).
       timestamp: () => `,"time":"${isoTimeUtc(Date.now())}"`,
@@ -64,7 +75,7 @@ export function createLogger(opts: {
         },
       }),
     },
-    out,
+    written,
   );
   return {
     logger,

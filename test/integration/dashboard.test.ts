@@ -22,6 +22,21 @@ interface Event {
   workerPid?: number;
 }
 
+/** /events on a stats port, once the stats server answers (it starts before anything logs). */
+async function eventsUrl(port: number): Promise<string> {
+  const url = `http://127.0.0.1:${port}/events`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      if ((await request(`${url}?format=jsonl`)).status === 200) return url;
+    } catch {
+      // Not listening yet: no log line says so at --log-level warning.
+    }
+    if (Date.now() > deadline) throw new Error(`${url} never answered`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** A client of /events (server-sent events): every frame read so far, and a wait on them. */
 class EventStream {
   readonly frames: { id: string; event: Event }[] = [];
@@ -133,6 +148,16 @@ describe('/events', () => {
     assert.equal(first.event.kind, 'start');
     resumed.end();
     process.kill(newMaster, 'SIGKILL');
+  });
+
+  it('records the info events even when --log-level leaves them out of the log', async () => {
+    const port = await freePort();
+    const t = startApp('-w', '1', '--stats', `127.0.0.1:${port}`, '--log-level', 'warning');
+    const sse = await EventStream.open(await eventsUrl(port));
+    await sse.waitFor((e) => e.kind === 'ready', 'worker ready');
+    sse.end();
+    assert.equal(t.logs.filter((l) => l.level < 40).length, 0, t.stderrText);
+    t.kill();
   });
 
   it('serves a bounded number of streams at once', async () => {
