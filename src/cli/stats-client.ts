@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { parseBindAddress } from '../config/address.js';
 import { ExitCode } from '../errors.js';
+import type { TimelineEvent } from '../master/event-recorder.js';
 import type { StatsDocument } from '../master/stats.js';
 
 /** `tsgun stats [ADDR] [--json]` and `tsgun top [ADDR]`: clients of a running master's --stats. */
@@ -21,7 +22,8 @@ export function statsAddress(given: string): string {
   return address;
 }
 
-function fetchStats(address: string): Promise<StatsDocument> {
+/** GET path on a stats address: the status and the body. */
+function fetchText(address: string, path: string): Promise<{ status: number; body: string }> {
   const target = parseBindAddress(address);
   const where =
     target.kind === 'unix'
@@ -33,19 +35,13 @@ function fetchStats(address: string): Promise<StatsDocument> {
   return new Promise((resolve, reject) => {
     // node:http only for `tsgun stats`/`top`: the module is imported by every start.
     const { request } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
-    const req = request({ ...where, path: '/', agent: false }, (res) => {
+    const req = request({ ...where, path, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
         body += c;
       });
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(body) as StatsDocument);
-        } catch {
-          reject(new Error(`${address} did not answer tsgun stats JSON`));
-        }
-      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('error', (err: NodeJS.ErrnoException) =>
       reject(new Error(`cannot reach tsgun stats at ${address}: ${err.code ?? err.message}`)),
@@ -53,6 +49,35 @@ function fetchStats(address: string): Promise<StatsDocument> {
     req.setTimeout(3000, () => req.destroy(new Error('timed out')));
     req.end();
   });
+}
+
+async function fetchStats(address: string): Promise<StatsDocument> {
+  const { body } = await fetchText(address, '/');
+  try {
+    return JSON.parse(body) as StatsDocument;
+  } catch {
+    throw new Error(`${address} did not answer tsgun stats JSON`);
+  }
+}
+
+/** The master's timeline after `since` (/events as JSON lines); none from a tsgun without it. */
+async function fetchEvents(address: string, since: number): Promise<TimelineEvent[]> {
+  const { status, body } = await fetchText(address, `/events?format=jsonl&since=${since}`);
+  if (status !== 200) return [];
+  return body
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as TimelineEvent);
+}
+
+/** `tsgun top`'s last events, newest last: `HH:MM:SS kind message (pid N)`. */
+export function renderEvents(events: readonly TimelineEvent[]): string {
+  return events
+    .map((e) => {
+      const pid = e.workerPid !== undefined ? ` (pid ${e.workerPid})` : '';
+      return `${e.time.slice(11, 19)} ${e.kind.padEnd(14)} ${e.msg.slice(0, 100)}${pid}\n`;
+    })
+    .join('');
 }
 
 const pad = (v: string | number, n: number) => String(v).padStart(n);
@@ -88,14 +113,24 @@ export async function statsCommand(address: string, opts: { json: boolean }): Pr
   }
 }
 
+const TOP_EVENTS = 6;
+
 /** A live view, refreshed every second, like uwsgitop; q (or Ctrl-C) quits. */
 export function topCommand(address: string): Promise<number> {
   return new Promise((resolve) => {
     const tty = process.stdout.isTTY === true;
+    // The last few events of /events, which the dashboard's timeline shows too.
+    let events: TimelineEvent[] = [];
+    let master = 0;
     const draw = async () => {
       let frame: string;
       try {
-        frame = renderStats(await fetchStats(address));
+        const doc = await fetchStats(address);
+        if (doc.pid !== master) events = [];
+        master = doc.pid;
+        const newer = await fetchEvents(address, events.at(-1)?.seq ?? 0);
+        events = [...events, ...newer].slice(-TOP_EVENTS);
+        frame = `${renderStats(doc)}${events.length ? `\nevents\n${renderEvents(events)}` : ''}`;
       } catch (err) {
         frame = `${(err as Error).message}\n`;
       }

@@ -708,7 +708,7 @@ export const REGISTRY = defineRegistry({
     default: null,
     parse: nullable(addressWhere((a) => a.kind !== 'fd', 'HOST:PORT or unix:PATH')),
     format: (v) => (v === null ? null : formatBindAddress(v)),
-    help: 'Serve stats over HTTP here (JSON at /, Prometheus at /metrics, /healthz, /readyz). Off by default.',
+    help: 'Serve stats over HTTP here (JSON at /, Prometheus at /metrics, /healthz, /readyz, a live page at /dashboard, the event timeline at /events). Off by default.',
     hup: false,
   }),
   statsAllowRemote: setting({

@@ -40,6 +40,8 @@ export function createLogger(opts: {
   name?: string | null;
   /** JSON lines, or readable ones (src/log/pretty.ts); default auto: readable on a terminal. */
   format?: LogFormat;
+  /** Each serialized record, before it is written (the master's event recorder, --stats). */
+  tee?: (line: string) => void;
 }): LogTarget {
   const { stream: dest, drops } = boundedDestination({
     fd: opts.file === '-' ? 2 : openAppend(opts.file),
@@ -52,10 +54,34 @@ export function createLogger(opts: {
   const out = usePretty(opts.format, opts.file)
     ? prettyDestination(dest, opts.file === '-' ? 2 : null)
     : dest;
+  const tee = opts.tee;
+  // With a tee (the timeline of --stats), info records are made whatever --log-level says, for
+  // the tee only: the log itself still gets the records at or above --log-level.
+  const wanted = pino.levels.values[PINO_LEVEL[opts.level]]!;
+  const widen = tee !== undefined && wanted > pino.levels.values['info']!;
+  const written = widen
+    ? {
+        write: (line: string) => {
+          if (Number(/^\{"level":(\d+)/.exec(line)?.[1] ?? wanted) >= wanted) out.write(line);
+        },
+      }
+    : out;
   const logger = pino(
-    // pino.stdTimeFunctions.isoTime's format, without a Date (iso-time.ts says why).
-    { level: PINO_LEVEL[opts.level], base, timestamp: () => `,"time":"${isoTimeUtc(Date.now())}"` },
-    out,
+    {
+      level: widen ? 'info' : PINO_LEVEL[opts.level],
+      base,
+      // pino.stdTimeFunctions.isoTime's format, without a Date (iso-time.ts says why).
+      timestamp: () => `,"time":"${isoTimeUtc(Date.now())}"`,
+      ...(tee && {
+        hooks: {
+          streamWrite: (line: string) => {
+            tee(line);
+            return line;
+          },
+        },
+      }),
+    },
+    written,
   );
   dest.on('write', () => {
     const dropped = drops.due(Date.now());

@@ -9,6 +9,7 @@ import { setProcessTitle } from '../log/proc-title.js';
 import { VERSION } from '../version.js';
 import { Arbiter } from './arbiter.js';
 import { ControlSocket, controlPath } from './control-socket.js';
+import { EventRecorder } from './event-recorder.js';
 import { findInherited, INHERITED_ENV, type Inherited, inheritedStatsFd } from './inherited.js';
 import { watchLauncher } from './launcher.js';
 import { prepareLogFiles } from './log-files.js';
@@ -45,12 +46,15 @@ export async function startMaster(
   // Before the first log line: the log files exist, belong to the workers' user, or fail here.
   const credentials = resolveCredentials(config.user, config.group);
   prepareLogFiles(config, credentials);
+  // --stats: the timeline of /events and /dashboard, fed from the master's own log records.
+  const events = config.stats ? new EventRecorder() : null;
   const log = createLogger({
     level: config.logLevel,
     file: config.errorLogfile,
     role: 'master',
     name: config.name,
     format: config.logFormat,
+    ...(events && { tee: (line: string) => events.line(line) }),
   });
   const { logger } = log;
   logger.info({ version: VERSION }, `starting tsgun ${VERSION}`);
@@ -60,7 +64,7 @@ export async function startMaster(
   const tls = loadTls(config);
   if (config.umask !== null) process.umask(config.umask);
   let arbiter: Arbiter | null = null;
-  const stats = await serveStats(config, () => arbiter);
+  const stats = await serveStats(config, () => arbiter, events);
   const { sockets, inherited } = await openSockets(config, credentials, logger);
   // After the sockets, so a failed bind leaves no pidfile behind.
   const pidfile = config.pid && inherited?.upgradeFrom ? `${config.pid}.2` : config.pid;
@@ -174,6 +178,7 @@ async function openSockets(
 async function serveStats(
   config: Config,
   arbiter: () => Arbiter | null,
+  events: EventRecorder | null,
 ): Promise<{ close(): void; handOff(): number | null } | null> {
   if (!config.stats) return null;
   // Loaded only with --stats: a master without it starts without the HTTP server and renderers.
@@ -189,6 +194,7 @@ async function serveStats(
         return a ? statsDocument(a.snapshot()) : null;
       },
       ready: () => arbiter()?.ready() ?? false,
+      events,
     },
     inheritedStatsFd(process.env),
   );

@@ -2,6 +2,9 @@ import type { Server } from 'node:http';
 import { type BindAddress, formatBindAddress } from '../config/address.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import { nodeRequire } from '../node-require.js';
+import { DASHBOARD_HTML } from './dashboard-page.js';
+import type { EventRecorder } from './event-recorder.js';
+import { serveEvents } from './events-stream.js';
 import { renderPrometheus } from './prometheus.js';
 import { clearStaleUnixSocket } from './sockets.js';
 import type { StatsDocument } from './stats.js';
@@ -14,18 +17,24 @@ import type { StatsDocument } from './stats.js';
  */
 export async function startStatsServer(
   address: BindAddress,
-  source: { document(): StatsDocument | null; ready(): boolean },
+  source: {
+    document(): StatsDocument | null;
+    ready(): boolean;
+    /** The master's timeline (/events, the dashboard's). */
+    events: EventRecorder | null;
+  },
   /** USR2: the old master's stats socket (TSGUN_STATS_FD), served as is instead of binding. */
   inheritedFd: number | null = null,
 ): Promise<Server> {
   const { createServer } = nodeRequire('node:http') as typeof import('node:http');
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    const send = (status: number, type: string, body: string) => {
+    const send = (status: number, type: string, body: string, extra: object = {}) => {
       res.writeHead(status, {
         'content-type': type,
         'content-length': Buffer.byteLength(body),
         'cache-control': 'no-store',
+        ...extra,
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
@@ -38,6 +47,15 @@ export async function startStatsServer(
         return path === '/'
           ? send(200, 'application/json', `${JSON.stringify(doc)}\n`)
           : send(200, 'text/plain; version=0.0.4; charset=utf-8', renderPrometheus(doc));
+      case '/dashboard':
+        // The page reaches nothing but this server, even if a log message it shows held markup.
+        return send(200, 'text/html; charset=utf-8', DASHBOARD_HTML, {
+          'content-security-policy':
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'",
+        });
+      case '/events':
+        if (!source.events) return send(404, 'text/plain', 'no events\n');
+        return serveEvents(req, res, source.events, process.pid);
       case '/healthz':
         return send(200, 'application/json', '{"status":"ok"}\n');
       case '/readyz':
@@ -45,7 +63,11 @@ export async function startStatsServer(
           ? send(200, 'application/json', '{"status":"ready"}\n')
           : send(503, 'application/json', '{"status":"not ready"}\n');
       default:
-        return send(404, 'text/plain', 'not found: try /, /metrics, /healthz, /readyz\n');
+        return send(
+          404,
+          'text/plain',
+          'not found: try /, /metrics, /healthz, /readyz, /dashboard, /events\n',
+        );
     }
   });
   if (inheritedFd !== null) {

@@ -146,6 +146,8 @@ describe('--stats', () => {
     // top draws in a terminal (without one it refuses): a pseudo-terminal, and q quits.
     const top = inTerminal(['top', `http://127.0.0.1:${port}`]);
     await top.waitFor(/master \d+[\s\S]*\(q to quit\)/);
+    // Below the table, the last events of /events (the dashboard's timeline).
+    await top.waitFor(/events\s+[\s\S]*ready\s+worker ready \(pid \d+\)[\s\S]*\(q to quit\)/);
     top.child.stdin!.write('q');
     const [code] = (await once(top.child, 'exit')) as [number];
     assert.equal(code, 0);
