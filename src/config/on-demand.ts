@@ -18,15 +18,21 @@ export const DEFAULT_APP_ADDRESS: WantedAddress = { host: '127.0.0.1', port: 800
 /**
  * Whether the master binds on demand: no bind configured anywhere (no -b, no `bind` in a config
  * file or TSGUN_BIND, no PORT, which names the port to bind), direct mode (the router binds at
- * start, as before), and no socket handed over (a USR2 upgrade, systemd: those are the binds).
+ * start, as before), and no socket from systemd (those are the binds). Sockets from a USR2
+ * upgrade are the ones the old master bound on demand: the new master goes on as it did.
  */
 export function bindsOnDemand(opts: {
   readonly bindSource: Source;
   readonly portEnv: string | undefined;
   readonly router: boolean;
-  readonly inherited: boolean;
+  readonly inherited: 'TSGUN_FD' | 'LISTEN_FDS' | null;
 }): boolean {
-  return opts.bindSource === 'default' && !opts.portEnv && !opts.router && !opts.inherited;
+  return (
+    opts.bindSource === 'default' &&
+    !opts.portEnv &&
+    !opts.router &&
+    opts.inherited !== 'LISTEN_FDS'
+  );
 }
 
 /**

@@ -19,7 +19,14 @@ export class OnDemandBind {
     private readonly sockets: BoundSocket[],
     private readonly logger: Logger,
     private readonly https: boolean,
-  ) {}
+  ) {
+    // After a USR2 the socket the old master bound on demand is this one's already.
+    const kept = sockets[0];
+    if (kept?.address.kind === 'tcp') {
+      this.wanted = { host: kept.address.host, port: kept.address.port };
+      this.binding = Promise.resolve(kept);
+    }
+  }
 
   /** A worker's 'want-bind' (already validated): answer it with the socket or one line. */
   request(child: ChildProcess, wanted: WantedAddress): void {

@@ -236,6 +236,8 @@ export function adoptInherited(
   fds: readonly number[],
   binds: readonly BindAddress[],
   source: string,
+  /** A TCP socket with no configured address is named by its own (a USR2 of an on-demand bind). */
+  ownAddress = false,
 ): BoundSocket[] {
   return fds.map((fd, i) => {
     let handle: ServerHandle | number;
@@ -252,10 +254,13 @@ export function adoptInherited(
     const out: Record<string, unknown> = {};
     const configured = binds[i];
     let display = configured?.kind === 'unix' ? formatBindAddress(configured) : `fd://${fd}`;
+    let own: BindAddress | null = null;
     if (handle.getsockname && handle.getsockname(out) === 0 && typeof out['port'] === 'number') {
-      display = formatBindAddress({ kind: 'tcp', host: String(out['address']), port: out['port'] });
+      own = { kind: 'tcp', host: String(out['address']), port: out['port'] };
+      display = formatBindAddress(own);
     }
-    return { address: configured ?? { kind: 'fd', fd }, display, handle, ownedPath: null };
+    const address = configured ?? (ownAddress ? own : null) ?? { kind: 'fd', fd };
+    return { address, display, handle, ownedPath: null };
   });
 }
 

@@ -71,9 +71,9 @@ export async function startMaster(
     config,
     credentials,
     logger,
-    bindsOnDemand({ ...unbound, inherited: false }),
+    bindsOnDemand({ ...unbound, inherited: null }),
   );
-  const onDemand = bindsOnDemand({ ...unbound, inherited: inherited !== null });
+  const onDemand = bindsOnDemand({ ...unbound, inherited: inherited?.source ?? null });
   // After the sockets, so a failed bind leaves no pidfile behind.
   const pidfile = config.pid && inherited?.upgradeFrom ? `${config.pid}.2` : config.pid;
   if (pidfile) writePidfile(pidfile);
@@ -84,7 +84,7 @@ export async function startMaster(
       `listening at: ${socketUrl(s, tls !== null)} (${process.pid})`,
     );
   }
-  if (onDemand)
+  if (onDemand && sockets.length === 0)
     logger.info(
       { default: describeWanted(DEFAULT_APP_ADDRESS) },
       `no bind configured: the master binds the address the app's first listen() asks for (${describeWanted(DEFAULT_APP_ADDRESS)} for an exported app or a listen() with no port)`,
@@ -175,7 +175,9 @@ async function openSockets(
   if (!inherited && onDemand) {
     sockets = [];
   } else if (inherited) {
-    sockets = adoptInherited(inherited.fds, config.bind, inherited.source);
+    // A USR2 upgrade of a master that bound on demand: its sockets are named by what they are.
+    const named = onDemand && inherited.source === 'TSGUN_FD' ? [] : config.bind;
+    sockets = adoptInherited(inherited.fds, named, inherited.source, named.length === 0);
     logger.info(
       { source: inherited.source, fds: inherited.fds },
       `using ${sockets.length} inherited socket(s) from ${inherited.source}; --bind only names them`,

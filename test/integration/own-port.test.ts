@@ -110,3 +110,29 @@ describe('no bind configured: the app chooses its port', () => {
     assert.equal(reply.status, 200);
   });
 });
+
+describe('no bind configured, after a USR2', () => {
+  it("the new master serves the same socket, still on the app's port, PORT still unset", async () => {
+    const appPort = await freePort();
+    const t = ownPort(appPort, ['-w', '1']);
+    await t.waitForReady(1);
+    const newMaster = await t.upgrade(1);
+    const adopted = await t.waitForLog(
+      (l) => l.pid === newMaster && l.msg.startsWith('listening at'),
+    );
+    assert.equal(new URL(adopted['address'] as string).port, String(appPort));
+    t.signal('SIGTERM');
+    const mark = t.logs.length;
+    await t.waitForLog((l) => l.pid === t.pid && l.msg === 'shutdown complete', 15_000, mark);
+    const s = await getJson<Seen>(`http://127.0.0.1:${appPort}/`);
+    assert.ok(
+      t.logs.some((l) => l.pid === newMaster && l['workerPid'] === s.pid),
+      "answered by the new master's worker",
+    );
+    assert.equal(s.port, null, 'PORT is not set');
+    assert.equal(t.logs.filter((l) => l.msg.startsWith('no bind configured')).length, 1);
+    // The old master has exited: killAll no longer knows the new one, so it is stopped here.
+    process.kill(newMaster, 'SIGTERM');
+    await t.waitForLog((l) => l.pid === newMaster && l.msg === 'shutdown complete', 15_000, mark);
+  });
+});

@@ -14,17 +14,18 @@ describe('the bind made on demand', () => {
     bindSource: 'default',
     portEnv: undefined,
     router: false,
-    inherited: false,
+    inherited: null,
   } as const;
 
-  it('applies only when no bind is configured anywhere, in direct mode, with nothing handed over', () => {
+  it('applies only when no bind is configured anywhere, in direct mode, without systemd sockets', () => {
     assert.equal(bindsOnDemand(unbound), true);
     for (const bindSource of ['cli', 'file', 'env', 'TSGUN_CMD_ARGS'] as const)
       assert.equal(bindsOnDemand({ ...unbound, bindSource }), false, bindSource);
     assert.equal(bindsOnDemand({ ...unbound, portEnv: '5000' }), false, 'PORT names the bind');
     assert.equal(bindsOnDemand({ ...unbound, portEnv: '' }), true, 'an empty PORT names nothing');
     assert.equal(bindsOnDemand({ ...unbound, router: true }), false, 'the router binds at start');
-    assert.equal(bindsOnDemand({ ...unbound, inherited: true }), false, 'USR2, systemd');
+    assert.equal(bindsOnDemand({ ...unbound, inherited: 'LISTEN_FDS' }), false, 'systemd binds');
+    assert.equal(bindsOnDemand({ ...unbound, inherited: 'TSGUN_FD' }), true, 'USR2 goes on');
   });
 
   it("asks for the app's address, the default for no port or an exported app", () => {
