@@ -69,10 +69,16 @@ export async function main(given: readonly string[]): Promise<number> {
     return checkApp(config);
   }
 
-  return startMaster(config, argv, startCwd, (logger) => {
-    announceConfigFile(logger, loaded);
-    for (const w of warnings) logger.warn(w);
-  });
+  return startMaster(
+    config,
+    argv,
+    startCwd,
+    (logger) => {
+      announceConfigFile(logger, loaded);
+      for (const w of warnings) logger.warn(w);
+    },
+    loaded.resolved.sources.bind,
+  );
 }
 
 main(process.argv.slice(2)).then(

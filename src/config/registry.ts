@@ -246,7 +246,8 @@ export const REGISTRY = defineRegistry({
     default: (env) => [
       env['PORT'] ? parseBindAddress(`0.0.0.0:${env['PORT']}`) : parseBindAddress('127.0.0.1:8000'),
     ],
-    defaultDoc: '127.0.0.1:8000, or 0.0.0.0:$PORT when PORT is set',
+    defaultDoc:
+      "0.0.0.0:$PORT when PORT is set; else the address the app's listen() asks for, bound on demand (127.0.0.1:8000 for an exported app, and with --router)",
     parse: (v) => {
       const specs = list(string)(v);
       const items = specs.map((spec) => parseBindAddress(spec));

@@ -128,6 +128,16 @@ export type WorkerMessage =
   | { readonly tsgun: 1; readonly type: 'want-sockets' }
   /** A spare worker (master/spare.ts) listens on its channel: it can be sent its boot now. */
   | { readonly tsgun: 1; readonly type: 'spare-waiting' }
+  /**
+   * No bind configured: the address the app's first listen() asked for (host null: any), for the
+   * master to bind and keep (master/on-demand.ts). Answered with 'bind-result'.
+   */
+  | {
+      readonly tsgun: 1;
+      readonly type: 'want-bind';
+      readonly host: string | null;
+      readonly port: number;
+    }
   /** Router: the upstream list numbered `seq` is in use (no new request goes elsewhere). */
   | { readonly tsgun: 1; readonly type: 'upstreams-applied'; readonly seq: number }
   /** Router: per-upstream counters, once a second when --stats or --statsd-host is on. */
@@ -155,6 +165,8 @@ export type MasterMessage =
       readonly umask: number;
       readonly sockets: number;
     }
+  /** The answer to 'want-bind': the socket as the IPC handle, or why there is none. */
+  | { readonly tsgun: 1; readonly type: 'bind-result'; readonly error: string | null }
   /** The TLS certificate and key (PEM), sent right after fork when --certfile is set. */
   | ({ readonly tsgun: 1; readonly type: 'tls' } & TlsMaterial)
   /** Run this app job now (this worker was chosen for this tick). */
@@ -201,6 +213,24 @@ const STATS_COUNTERS = [
  * What the master accepts from a child: the right types, finite non-negative counters, bounded
  * strings and arrays (src/ipc/limits.ts). Nothing here can throw or loop past those bounds.
  */
+
+/** The longest host name DNS allows: a longer one is nobody's address. */
+const MAX_HOST_LENGTH = 253;
+
+/** An address a worker may ask the master to bind: a real port, a bounded host name or IP. */
+export function isWantedAddress(host: unknown, port: unknown): boolean {
+  return (
+    Number.isInteger(port) &&
+    (port as number) >= 1 &&
+    (port as number) <= 65535 &&
+    (host === null ||
+      (typeof host === 'string' &&
+        host.length > 0 &&
+        host.length <= MAX_HOST_LENGTH &&
+        /^[A-Za-z0-9.:_%-]+$/.test(host)))
+  );
+}
+
 const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
   ready: () => true,
   heartbeat: (m) =>
@@ -211,6 +241,7 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
     isText(m['code'], 64) && m['code'].startsWith('TSGUN_ERR_') && isText(m['message']),
   'want-sockets': () => true,
   'spare-waiting': () => true,
+  'want-bind': (m) => isWantedAddress(m['host'], m['port']),
   'upstreams-applied': (m) => isIndex(m['seq']),
   'router-stats': (m) =>
     Array.isArray(m['upstreams']) &&
@@ -234,6 +265,7 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
 
 const MASTER_CHECKS: Record<MasterMessage['type'], Checker> = {
   socket: (m) => Number.isInteger(m['index']),
+  'bind-result': (m) => m['error'] === null || typeof m['error'] === 'string',
   boot: (m) =>
     Number.isInteger(m['sockets']) &&
     Number.isInteger(m['umask']) &&

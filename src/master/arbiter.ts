@@ -12,6 +12,7 @@ import { preparedLogFiles } from './log-files.js';
 import { MasterStats } from './master-stats.js';
 import { createMode, type DataPathMode, type StopMode } from './modes/mode.js';
 import { SystemdNotifier } from './notify.js';
+import type { OnDemandBind } from './on-demand.js';
 import { removePidfile } from './pidfile.js';
 import { applyReloadedConfig, readReloadedConfig } from './reload-apply.js';
 import { targetAfterReload } from './reload-config.js';
@@ -47,6 +48,8 @@ export interface ArbiterOptions {
   readonly statsFd: () => number | null;
   /** An upgraded master, once promoted (the control socket takes over its path). */
   readonly onPromoted?: () => void;
+  /** No bind configured: binds what the app's listen() asks for, into `sockets`. */
+  readonly onDemand?: OnDemandBind | null;
 }
 
 /** What the loop works through: signals, and `tsgun scale N` (a target no signal can say). */
@@ -109,6 +112,7 @@ export class Arbiter {
       sockets: opts.sockets,
       credentials: opts.credentials,
       tls: opts.tls,
+      onDemand: opts.onDemand ?? null,
       host: {
         logger: this.logger,
         wake: () => this.wake(),

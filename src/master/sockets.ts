@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import { dirname } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { type BindAddress, formatBindAddress } from '../config/address.js';
+import { describeWanted } from '../config/on-demand.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Credentials } from './user.js';
@@ -106,6 +107,54 @@ export async function clearStaleUnixSocket(
   unlinkSync(path); // stale socket file left by a process that died
 }
 
+/** Bind a TCP handle (ip null: any, IPv6 first as Node does); the bind's own error thrown now. */
+function bindTcp(
+  ip: string | null,
+  port: number,
+  family: number,
+  shown: string,
+): { handle: ServerHandle; out: Record<string, unknown> } {
+  const handle = createServerHandle(ip, port, family);
+  if (typeof handle === 'number') throw bindError(handle, shown);
+  // libuv defers EADDRINUSE from bind() to listen(); getsockname() reports it now.
+  const out: Record<string, unknown> = {};
+  const err = handle.getsockname?.(out) ?? 0;
+  if (err !== 0) {
+    handle.close();
+    throw bindError(err, shown);
+  }
+  return { handle, out };
+}
+
+/** A host name's address (node:dns only then: most binds name an address). */
+async function resolveHost(host: string, shown: string): Promise<{ ip: string; family: number }> {
+  const family = net.isIP(host);
+  if (family !== 0) return { ip: host, family };
+  try {
+    const { lookup } = await import('node:dns/promises');
+    const found = await lookup(host);
+    return { ip: found.address, family: found.family };
+  } catch {
+    throw new TsgunError(ErrorCode.BIND_FAILED, `cannot resolve host: ${shown}`);
+  }
+}
+
+/**
+ * The bind made on demand (on-demand.ts): the address an app's listen() named, host null for any
+ * (`::`, or `0.0.0.0` without IPv6, as Node binds). Its address is what the kernel bound.
+ */
+export async function bindAppAddress(host: string | null, port: number): Promise<BoundSocket> {
+  const shown = describeWanted({ host, port });
+  const { ip, family } = host === null ? { ip: null, family: 4 } : await resolveHost(host, shown);
+  const { handle, out } = bindTcp(ip, port, family, shown);
+  const address: BindAddress = {
+    kind: 'tcp',
+    host: typeof out['address'] === 'string' ? out['address'] : (ip ?? '0.0.0.0'),
+    port: Number(out['port']),
+  };
+  return { address, display: formatBindAddress(address), handle, ownedPath: null };
+}
+
 async function bindOnce(
   address: BindAddress,
   trustedUids: readonly number[],
@@ -113,26 +162,8 @@ async function bindOnce(
   const shown = formatBindAddress(address);
   switch (address.kind) {
     case 'tcp': {
-      let ip = address.host;
-      let family = net.isIP(ip);
-      if (family === 0) {
-        try {
-          // node:dns only for a host name: most binds name an address.
-          const { lookup } = await import('node:dns/promises');
-          ({ address: ip, family } = await lookup(address.host));
-        } catch {
-          throw new TsgunError(ErrorCode.BIND_FAILED, `cannot resolve host: ${shown}`);
-        }
-      }
-      const handle = createServerHandle(ip, address.port, family);
-      if (typeof handle === 'number') throw bindError(handle, shown);
-      // libuv defers EADDRINUSE from bind() to listen(); getsockname() reports it now.
-      const out: Record<string, unknown> = {};
-      const err = handle.getsockname?.(out) ?? 0;
-      if (err !== 0) {
-        handle.close();
-        throw bindError(err, shown);
-      }
+      const { ip, family } = await resolveHost(address.host, shown);
+      const { handle, out } = bindTcp(ip, address.port, family, shown);
       const display = formatBindAddress({
         kind: 'tcp',
         host: address.host,
@@ -205,6 +236,8 @@ export function adoptInherited(
   fds: readonly number[],
   binds: readonly BindAddress[],
   source: string,
+  /** A TCP socket with no configured address is named by its own (a USR2 of an on-demand bind). */
+  ownAddress = false,
 ): BoundSocket[] {
   return fds.map((fd, i) => {
     let handle: ServerHandle | number;
@@ -221,10 +254,13 @@ export function adoptInherited(
     const out: Record<string, unknown> = {};
     const configured = binds[i];
     let display = configured?.kind === 'unix' ? formatBindAddress(configured) : `fd://${fd}`;
+    let own: BindAddress | null = null;
     if (handle.getsockname && handle.getsockname(out) === 0 && typeof out['port'] === 'number') {
-      display = formatBindAddress({ kind: 'tcp', host: String(out['address']), port: out['port'] });
+      own = { kind: 'tcp', host: String(out['address']), port: out['port'] };
+      display = formatBindAddress(own);
     }
-    return { address: configured ?? { kind: 'fd', fd }, display, handle, ownedPath: null };
+    const address = configured ?? (ownAddress ? own : null) ?? { kind: 'fd', fd };
+    return { address, display, handle, ownedPath: null };
   });
 }
 

@@ -36,6 +36,8 @@ export function forkWorker(opts: {
   sockets: readonly BoundSocket[];
   check?: boolean;
   credentials?: Credentials | null;
+  /** False when the master binds on demand: the app's own default port applies, not $PORT. */
+  portEnv?: boolean;
 }): Forked {
   const env = childEnv();
   // Only a spare waits for a boot message; one in the operator's environment would hang workers.
@@ -45,7 +47,7 @@ export function forkWorker(opts: {
   env['TSGUN_WORKER_INDEX'] = String(opts.index);
   env['NODE_APP_INSTANCE'] = String(opts.index);
   // `app.listen(process.env.PORT || 3000)` then names the port the app is served on.
-  const port = firstTcpPort(opts.sockets);
+  const port = opts.portEnv === false ? null : firstTcpPort(opts.sockets);
   if (port !== null) env['PORT'] = String(port);
   env[WORKER_ENV.config] = JSON.stringify(opts.config);
   if (opts.check) env[WORKER_ENV.check] = '1';

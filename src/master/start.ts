@@ -1,6 +1,8 @@
 import { formatBindAddress } from '../config/address.js';
 import { defaultAppName } from '../config/app-spec.js';
+import { bindsOnDemand, DEFAULT_APP_ADDRESS, describeWanted } from '../config/on-demand.js';
 import type { Config } from '../config/registry.js';
+import type { Source } from '../config/resolve.js';
 import { type Stall, settleWithin, stallReason } from '../config/settle.js';
 import { ErrorCode, type ExitCodeValue, TsgunError } from '../errors.js';
 import type { ServerFacade } from '../hooks.js';
@@ -13,6 +15,7 @@ import { EventRecorder } from './event-recorder.js';
 import { findInherited, INHERITED_ENV, type Inherited, inheritedStatsFd } from './inherited.js';
 import { watchLauncher } from './launcher.js';
 import { prepareLogFiles } from './log-files.js';
+import { OnDemandBind } from './on-demand.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 import {
   adoptInherited,
@@ -39,6 +42,8 @@ export async function startMaster(
   startCwd: string,
   /** After the first log line: what the caller has to say (the config file in use). */
   announce: (logger: Logger) => void = () => {},
+  /** Where --bind came from: only its default (and no $PORT) lets the app's listen() choose. */
+  bindSource: Source = 'cli',
 ): Promise<ExitCodeValue> {
   // --name, settled once here: workers and the router get it in their config.
   const config: Config = { ...given, name: given.name ?? defaultAppName(given.app) };
@@ -65,7 +70,14 @@ export async function startMaster(
   if (config.umask !== null) process.umask(config.umask);
   let arbiter: Arbiter | null = null;
   const stats = await serveStats(config, () => arbiter, events);
-  const { sockets, inherited } = await openSockets(config, credentials, logger);
+  const unbound = { bindSource, portEnv: process.env['PORT'], router: config.router };
+  const { sockets, inherited } = await openSockets(
+    config,
+    credentials,
+    logger,
+    bindsOnDemand({ ...unbound, inherited: null }),
+  );
+  const onDemand = bindsOnDemand({ ...unbound, inherited: inherited?.source ?? null });
   // After the sockets, so a failed bind leaves no pidfile behind.
   const pidfile = config.pid && inherited?.upgradeFrom ? `${config.pid}.2` : config.pid;
   if (pidfile) writePidfile(pidfile);
@@ -76,6 +88,11 @@ export async function startMaster(
       `listening at: ${socketUrl(s, tls !== null)} (${process.pid})`,
     );
   }
+  if (onDemand && sockets.length === 0)
+    logger.info(
+      { default: describeWanted(DEFAULT_APP_ADDRESS) },
+      `no bind configured: the master binds the address the app's first listen() asks for (${describeWanted(DEFAULT_APP_ADDRESS)} for an exported app or a listen() with no port)`,
+    );
   arbiter = new Arbiter({
     config,
     argv,
@@ -90,6 +107,7 @@ export async function startMaster(
     tls,
     maxBacklog: somaxconn === null ? config.backlog : Math.min(config.backlog, somaxconn),
     onPromoted: () => control?.promote(controlPath(config)!),
+    onDemand: onDemand ? new OnDemandBind(sockets, logger, tls !== null) : null,
   });
   if (config.stats)
     logger.info(
@@ -152,12 +170,18 @@ async function openSockets(
   config: Config,
   credentials: Credentials | null,
   logger: Logger,
+  /** No bind configured: nothing is bound now unless sockets are handed over. */
+  onDemand: boolean,
 ): Promise<{ sockets: BoundSocket[]; inherited: Inherited | null }> {
   const inherited = findInherited(process.env, process.pid);
   for (const name of INHERITED_ENV) delete process.env[name];
   let sockets: BoundSocket[];
-  if (inherited) {
-    sockets = adoptInherited(inherited.fds, config.bind, inherited.source);
+  if (!inherited && onDemand) {
+    sockets = [];
+  } else if (inherited) {
+    // A USR2 upgrade of a master that bound on demand: its sockets are named by what they are.
+    const named = onDemand && inherited.source === 'TSGUN_FD' ? [] : config.bind;
+    sockets = adoptInherited(inherited.fds, named, inherited.source, named.length === 0);
     logger.info(
       { source: inherited.source, fds: inherited.fds },
       `using ${sockets.length} inherited socket(s) from ${inherited.source}; --bind only names them`,

@@ -200,6 +200,7 @@ export class WorkerTable {
       config: slot.config,
       sockets: slot.sockets,
       credentials: this.deps.credentials,
+      portEnv: !slot.bind,
     });
     if (!forked.ok) {
       slot.release();
@@ -320,6 +321,13 @@ export class WorkerTable {
     // Below --worker-connections again: the sockets of its slot, so it can accept again.
     // Seen by spare.ts, which hands a spare its boot; nothing for the table.
     'spare-waiting': () => {},
+    'want-bind': (w, m) => {
+      if (w.slot.bind) w.slot.bind.request(w.child, { host: m.host, port: m.port });
+      else if (w.child.connected)
+        w.child.send(
+          masterMessage({ type: 'bind-result', error: 'the master binds nothing on demand here' }),
+        );
+    },
     'want-sockets': (w) => {
       w.slot.sockets.forEach((s, index) => {
         if (w.child.connected)

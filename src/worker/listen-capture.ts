@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { isOwnListener } from '../child/accepted-sockets.js';
 import type { BindAddress } from '../config/address.js';
 import { type AppSpec, findModule } from '../config/app-spec.js';
+import type { WantedAddress } from '../config/on-demand.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { AppJob } from './jobs.js';
@@ -29,6 +30,8 @@ export interface ListenCaptureOptions {
   readonly boundPorts: readonly number[];
   /** A listen() tsgun refuses: the worker reports it and exits. */
   readonly refuse: (err: TsgunError) => void;
+  /** No bind configured: the master binds what the first listen() asks for (mainAddress). */
+  readonly onDemand?: boolean;
 }
 
 type CloseCallback = (err?: Error) => void;
@@ -41,6 +44,7 @@ export class ListenCapture {
   private address: AddressInfo | string | null = null;
   private served = false;
   private mainWaiters: ((server: NetServer) => void)[] = [];
+  private mainRequest: WantedAddress | null = null;
   /** Set once the worker accepts: the connections the app's server has, and how to stop them. */
   private connections: () => Iterable<Socket> = () => [];
   private onAppClose: () => void = () => {};
@@ -56,6 +60,11 @@ export class ListenCapture {
   /** The worker serves an exported app: any listen() from now on is an extra server. */
   exportFormChosen(): void {
     this.exportForm = true;
+  }
+
+  /** What the app's first server asked for (a TCP listen()), or null (none, or export form). */
+  mainAddress(): WantedAddress | null {
+    return this.mainRequest;
   }
 
   /** Resolves with the app's first listened server, whenever the app calls listen(). */
@@ -106,8 +115,10 @@ export class ListenCapture {
     requested.set(server, request.kind === 'tcp' ? request.port : 0);
     if (decision.kind === 'main') {
       this.main = server;
+      if (request.kind === 'tcp') this.mainRequest = { host: request.host, port: request.port };
       const target = this.opts.boundPorts[0];
-      if (request.kind === 'tcp' && request.port !== 0 && request.port !== target)
+      const elsewhere = !this.opts.onDemand || target !== undefined;
+      if (elsewhere && request.kind === 'tcp' && request.port !== 0 && request.port !== target)
         this.opts.logger.info(
           { requestedPort: request.port, port: target ?? null },
           `the app listens on port ${request.port}; tsgun serves it on the sockets it bound (--bind)`,

@@ -7,6 +7,7 @@ import { openErrorLog } from '../child/open-log.js';
 import type { SlotKeeper } from '../child/slots.js';
 import { handleStopSignals, type QuickSignal } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
+import { wantedAddress } from '../config/on-demand.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
 import { callHook, type WorkerFacade, type WorkerHooks, workerHooksFrom } from '../hooks.js';
@@ -175,6 +176,7 @@ async function main(): Promise<void> {
   // the TLS material right after forking).
   let acceptor: Acceptor | null = null;
   let jobs: AppJob[] = [];
+  let receiveBind: (error: string | null, handle: unknown) => void = () => {};
   let receiveTls: (material: TlsMaterial) => void = () => {};
   const tlsMaterial = new Promise<TlsMaterial>((resolve) => {
     receiveTls = resolve;
@@ -188,6 +190,7 @@ async function main(): Promise<void> {
     if (message.type === 'tls')
       receiveTls({ cert: message.cert, key: message.key, ca: message.ca });
     if (message.type === 'socket' && handle) acceptor?.adopt(message.index, handle as object);
+    if (message.type === 'bind-result') receiveBind(message.error, handle);
     if (message.type === 'run-job') void runJob(jobs, message.name, message.runId, logger);
   });
 
@@ -223,6 +226,8 @@ async function main(): Promise<void> {
     logger,
     boundPorts: workerBoundPorts(config.bind),
     refuse: (err) => bootFailed(err, logger),
+    // Forked before the master bound anything (no bind configured): the app's listen() decides.
+    onDemand: config.bind.length === 0,
   });
   try {
     if (!config.app) throw new TsgunError(ErrorCode.APP_NOT_FOUND, 'no app given');
@@ -387,6 +392,27 @@ async function main(): Promise<void> {
     },
   });
 
+  // No bind configured and none made yet: the master binds what the app asked for, and sends it.
+  if (config.bind.length === 0) {
+    const wanted = wantedAddress(capture.mainAddress());
+    const got = await new Promise<{ error: string | null; handle: unknown }>((resolve) => {
+      receiveBind = (error, handle) => resolve({ error, handle });
+      sendToMaster(workerMessage({ type: 'want-bind', ...wanted }));
+    });
+    if (got.error !== null || !got.handle)
+      bootFailed(new TsgunError(ErrorCode.BIND_FAILED, got.error ?? 'no socket'), logger);
+    await accepted
+      .listenReceived(0, got.handle as object)
+      .catch((err: unknown) =>
+        bootFailed(
+          new TsgunError(
+            ErrorCode.WORKER_LISTEN,
+            `worker cannot listen: ${(err as Error).message}`,
+          ),
+          logger,
+        ),
+      );
+  }
   try {
     const count = config.bind.length;
     await Promise.all(

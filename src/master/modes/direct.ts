@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Config } from '../../config/registry.js';
 import type { TlsMaterial } from '../../ipc/protocol.js';
 import { masterMessage, receiveFromWorker } from '../../ipc/protocol.js';
+import type { OnDemandBind } from '../on-demand.js';
 import type { RouterStats } from '../router-process.js';
 import type { BoundSocket } from '../sockets.js';
 import type { DataPathMode, ModeOptions, WorkerSlot } from './mode.js';
@@ -13,20 +14,25 @@ import type { DataPathMode, ModeOptions, WorkerSlot } from './mode.js';
  */
 export class DirectMode implements DataPathMode {
   private readonly sockets: readonly BoundSocket[];
+  private readonly onDemand: OnDemandBind | null;
   private tls: TlsMaterial | null;
   readonly running = false;
 
   constructor(opts: ModeOptions) {
     this.sockets = opts.sockets;
+    this.onDemand = opts.onDemand ?? null;
     this.tls = opts.tls;
   }
 
   slot(_id: number, config: Config): WorkerSlot {
     // Read at the fork: a worker forked after a HUP gets the rotated certificate.
     const tls = this.tls;
+    // On demand, a worker's bind is what the master bound so far (none: its app's listen() asks).
+    const onDemand = this.onDemand;
     return {
-      config,
+      config: onDemand ? { ...config, bind: this.sockets.map((s) => s.address) } : config,
       sockets: this.sockets,
+      ...(onDemand ? { bind: onDemand } : {}),
       welcome: (child: ChildProcess) => {
         // After the worker's first heartbeat, sent as it starts listening to us: a cluster worker
         // drops messages that arrive before it has a 'message' listener (and a spare, which says

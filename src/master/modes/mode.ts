@@ -3,6 +3,7 @@ import type { Config } from '../../config/registry.js';
 import type { ErrorCodeValue, ExitCodeValue } from '../../errors.js';
 import type { TlsMaterial } from '../../ipc/protocol.js';
 import type { Logger } from '../../log/logger.js';
+import type { OnDemandBind } from '../on-demand.js';
 import type { WorkerState } from '../plan.js';
 import type { RouterStats } from '../router-process.js';
 import type { BoundSocket } from '../sockets.js';
@@ -26,6 +27,8 @@ export interface WorkerSlot {
   readonly config: Config;
   /** The sockets it inherits as fds, and is sent again when it asks (`want-sockets`). */
   readonly sockets: readonly BoundSocket[];
+  /** No bind configured: its app's listen() asks the master to bind (on-demand.ts). */
+  readonly bind?: OnDemandBind;
   /** Right after the fork, before anything else is sent to it. */
   welcome(child: ChildProcess): void;
   release(): void;
@@ -54,6 +57,8 @@ export interface ModeOptions {
   readonly credentials: Credentials | null;
   readonly tls: TlsMaterial | null;
   readonly host: ModeHost;
+  /** No bind configured: the master binds what the app's listen() asks for (direct mode). */
+  readonly onDemand?: OnDemandBind | null;
 }
 
 /**
