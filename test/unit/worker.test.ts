@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
+import { parseSyntaxHeader } from '../../src/config/syntax-location.js';
 import { receiveFromMaster, receiveFromWorker, workerMessage } from '../../src/ipc/protocol.js';
 import { compileFormat, formatTime } from '../../src/log/access-format.js';
-import { appFrames, frameLocation, parseSyntaxHeader } from '../../src/worker/app-error.js';
+import { appFrames, frameLocation } from '../../src/worker/app-error.js';
 import { suggestExport } from '../../src/worker/app-forms.js';
 import { classifyExport } from '../../src/worker/load-app.js';
 import { checkLimits } from '../../src/worker/request-gate.js';
