@@ -16,6 +16,7 @@ import type { Scheduler } from './scheduler.js';
 import { forkWorker } from './spawn.js';
 import type { Credentials } from './user.js';
 import { dispatchWorkerMessage, type WorkerMessageHandlers } from './worker-messages.js';
+import { WorkerNotices } from './worker-notices.js';
 import { newWorkerRecord, type WorkerRecord, workerFacade } from './worker-record.js';
 
 /** What the worker table needs of the arbiter. */
@@ -63,6 +64,7 @@ export class WorkerTable {
   /** Some worker has been ready: from then on a failed fork is retried, never a halt. */
   private everReady = false;
   private readonly backoff: CrashBackoff;
+  private readonly notices = new WorkerNotices(() => this.logger);
 
   constructor(private readonly deps: TableDeps) {
     this.backoff = new CrashBackoff(() => deps.host.wake());
@@ -305,6 +307,8 @@ export class WorkerTable {
     // Below --worker-connections again: the sockets of its slot, so it can accept again.
     // Seen by spare.ts, which hands a spare its boot; nothing for the table.
     'spare-waiting': () => {},
+    'pass-busy': (_w, m) => this.notices.passBusy(m.address, m.port, m.attempts, this.views()),
+    notice: (_w, m) => this.notices.notice(m.notice),
     'want-sockets': (w) => {
       w.slot.sockets.forEach((s, index) => {
         if (w.child.connected)

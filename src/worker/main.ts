@@ -218,6 +218,7 @@ async function main(): Promise<void> {
   const capture = new ListenCapture({
     logger,
     boundPorts: workerBoundPorts(config.bind),
+    busy: (report) => sendToMaster(workerMessage({ type: 'pass-busy', ...report })),
     refuse: (err) => bootFailed(err, logger),
   });
   try {
@@ -283,6 +284,13 @@ async function main(): Promise<void> {
       hooks,
       worker: self,
       onMaxRequests: () => retire('max-requests', `reached --max-requests ${maxRequests}`),
+      // Several workers and nothing keeping a client on one: a long-polling session breaks.
+      ...(config.workers !== 1 && !(config.router && config.sticky !== null)
+        ? {
+            onSessionPolling: () =>
+              sendToMaster(workerMessage({ type: 'notice', notice: 'socket-io-polling' })),
+          }
+        : {}),
     });
   }
   startRecycling(config, retire);

@@ -7,7 +7,7 @@ import { compileFormat, formatTime } from '../../src/log/access-format.js';
 import { appFrames, frameLocation } from '../../src/worker/app-error.js';
 import { suggestExport } from '../../src/worker/app-forms.js';
 import { classifyExport } from '../../src/worker/load-app.js';
-import { checkLimits } from '../../src/worker/request-gate.js';
+import { checkLimits, isEnginePolling } from '../../src/worker/request-gate.js';
 
 describe('the IPC protocol', () => {
   it("accepts its own messages, ignores the app's, and flags malformed ones", () => {
@@ -27,6 +27,27 @@ describe('the IPC protocol', () => {
     );
     assert.equal(receiveFromMaster({ tsgun: 1, type: 'socket', index: 0 }).kind, 'ours');
     assert.equal(receiveFromMaster({ tsgun: 1, type: 'socket', index: 'a' }).kind, 'invalid');
+  });
+
+  it('checks pass-busy and notice messages: bounded, known values only', () => {
+    const busy = { tsgun: 1, type: 'pass-busy', address: ':9100', port: 9100, attempts: 1 };
+    assert.equal(receiveFromWorker(busy).kind, 'ours');
+    for (const bad of [
+      { ...busy, port: 0 },
+      { ...busy, port: 70000 },
+      { ...busy, attempts: -1 },
+      { ...busy, attempts: 1.5 },
+      { ...busy, address: 'x'.repeat(1000) },
+    ])
+      assert.equal(receiveFromWorker(bad).kind, 'invalid', JSON.stringify(bad).slice(0, 80));
+    assert.equal(
+      receiveFromWorker({ tsgun: 1, type: 'notice', notice: 'socket-io-polling' }).kind,
+      'ours',
+    );
+    assert.equal(
+      receiveFromWorker({ tsgun: 1, type: 'notice', notice: 'anything' }).kind,
+      'invalid',
+    );
   });
 });
 
@@ -174,5 +195,15 @@ describe('access log formats', () => {
   });
   it('rejects an unknown atom', () => {
     assert.throws(() => compileFormat('%(z)s'), /unknown atom %\(z\)s/);
+  });
+});
+
+describe('engine.io long-polling requests', () => {
+  it('are told by EIO= and transport=polling, whatever the path', () => {
+    assert.ok(isEnginePolling('/socket.io/?EIO=4&transport=polling&t=abc'));
+    assert.ok(isEnginePolling('/ws/?transport=polling&EIO=3&sid=x'));
+    assert.ok(!isEnginePolling('/socket.io/?EIO=4&transport=websocket'));
+    assert.ok(!isEnginePolling('/?transport=polling'));
+    assert.ok(!isEnginePolling(undefined));
   });
 });
