@@ -1,4 +1,5 @@
 import { findModule } from '../config/app-spec.js';
+import { pm2Workers } from '../config/file-hints.js';
 import type { LoadResult } from '../config/load.js';
 import type { Config } from '../config/registry.js';
 import { checkTypeScript } from '../config/typescript.js';
@@ -30,7 +31,7 @@ export function foreignSpelling(argv: readonly string[]): ConfigError | null {
     const name = flag(arg);
     if (name === '-i' || name === '--instances') {
       const n = flagValue(argv, i);
-      const w = n === 'max' || n === '0' || n === '-1' ? 'auto' : (n ?? 'N');
+      const w = pm2Workers(n);
       return new ConfigError(
         [`unknown option '${name}': tsgun spells PM2's ${name} ${n ?? 'N'} as -w ${w}`],
         ErrorCode.CONFIG_UNKNOWN_KEY,

@@ -9,13 +9,19 @@ import { type Env, envName, REGISTRY } from './registry.js';
 import { CMD_ARGS_ENV, type Resolved, resolveConfig } from './resolve.js';
 import { settleWithin, stallReason } from './settle.js';
 import { splitShellWords } from './shell-words.js';
+import { jsonErrorLocation, locateSyntaxError } from './syntax-location.js';
 import { checkTypeScript } from './typescript.js';
 
 /** The settings a config file gives, loaded (JSON parsed, a module imported and called). */
 async function loadValues(full: string): Promise<unknown> {
   if (extname(full) === '.json') {
     // A BOM is dropped, as require() does for JSON: editors on Windows write one.
-    return JSON.parse(readRegularFile(full).replace(/^\uFEFF/, ''));
+    const text = readRegularFile(full).replace(/^\uFEFF/, '');
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw Object.assign(err as Error, { jsonText: text });
+    }
   }
   // Never import a FIFO or a device: the import would wait on it, at start or on HUP.
   checkRegularFile(full);
@@ -47,7 +53,9 @@ export async function readConfigFile(
   try {
     settings = plainSettings(await loadValues(full));
   } catch (err) {
-    throw new ConfigError([`--config: cannot load ${path}: ${configFailure(err)}`]);
+    throw new ConfigError([
+      `--config: cannot load ${path}: ${configFailure(err)}${syntaxAt(err, path, full)}`,
+    ]);
   }
   if (!settings) throw new ConfigError([`--config: ${path} must export an object of settings`]);
   return settings;
@@ -60,6 +68,26 @@ function configFailure(err: unknown): string {
   } catch {
     return 'it threw something that cannot be shown';
   }
+}
+
+/**
+ * ` (at FILE:LINE:COLUMN)` for a syntax error in the file (or a module it imports), else ''. JSON
+ * errors carry the text they failed on (see loadValues); a module's is found as an app's is.
+ */
+function syntaxAt(err: unknown, path: string, full: string): string {
+  if (!(err instanceof SyntaxError)) return '';
+  const text = (err as { jsonText?: unknown }).jsonText;
+  if (typeof text === 'string') {
+    const at = jsonErrorLocation(err.message, text);
+    return at ? ` (at ${path}:${at.line}:${at.column})` : '';
+  }
+  const at = locateSyntaxError(err, full);
+  if (!at) return '';
+  const located = at.file.replace(/^file:\/\//, '');
+  const file = located === full ? path : located;
+  return at.column === 0
+    ? ` (at ${file}:${at.line}, the end of the file: a bracket or quote is not closed)`
+    : ` (at ${file}:${at.line}:${at.column})`;
 }
 
 /** Gunicorn reads ./gunicorn.conf.py when no -c is given; tsgun reads the first of these. */

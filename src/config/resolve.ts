@@ -1,5 +1,6 @@
 import { ConfigError, ErrorCode } from '../errors.js';
 import { UPGRADE_ENV, WORKER_ENV } from '../ipc/protocol.js';
+import { fileKeyHint, fileValueHint } from './file-hints.js';
 import { foreignEnvWarnings } from './foreign-env.js';
 import { canonicalKey } from './keys.js';
 import {
@@ -67,13 +68,13 @@ export function resolveConfig(layers: Layers): Resolved {
   const values: Partial<Record<SettingName, unknown>> = {};
   const sources = {} as Record<SettingName, Source>;
 
-  const apply = (name: SettingName, raw: unknown, source: Source, origin: string) => {
+  const apply = (name: SettingName, raw: unknown, source: Source, origin: string, hint = '') => {
     const def = REGISTRY[name] as SettingDef<unknown>;
     try {
       values[name] = def.parse(raw);
       sources[name] = source;
     } catch (err) {
-      problems.push(`${displayName(name)}: ${(err as Error).message} (from ${origin})`);
+      problems.push(`${displayName(name)}: ${(err as Error).message} (from ${origin})${hint}`);
     }
   };
 
@@ -99,11 +100,12 @@ export function resolveConfig(layers: Layers): Resolved {
       if (!fileSettings.includes(name)) {
         unknownKeys = true;
         problems.push(
-          `unknown setting ${JSON.stringify(key)} in ${layers.file.path}${hint(key, fileSettings)}`,
+          `unknown setting ${JSON.stringify(key)} in ${layers.file.path}${fileKeyHint(key, raw) || hint(key, fileSettings)}`,
         );
         continue;
       }
-      apply(name, raw, 'file', layers.file.path);
+      const origin = `${layers.file.path}, key ${JSON.stringify(key)}`;
+      apply(name, raw, 'file', origin, fileValueHint(name, key, raw));
     }
   }
 

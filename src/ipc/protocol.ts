@@ -82,6 +82,13 @@ export interface UpstreamWorker {
 export const RETIRE_REASONS = ['max-requests', 'rss', 'lifetime', 'app-closed'] as const;
 export type RetireReason = (typeof RETIRE_REASONS)[number];
 
+/** socket-io-polling: a worker among several, without sticky sessions, saw an engine.io long-polling request. */
+export const NOTICES = ['socket-io-polling'] as const;
+export type Notice = (typeof NOTICES)[number];
+
+/** The longest `host:port` a pass-busy message carries (a hostname is at most 253 characters). */
+const MAX_ADDRESS = 300;
+
 export type WorkerMessage =
   /** The worker is accepting on every inherited socket. */
   | { readonly tsgun: 1; readonly type: 'ready' }
@@ -138,6 +145,19 @@ export type WorkerMessage =
       readonly host: string | null;
       readonly port: number;
     }
+  /**
+   * The app's listen() on a port tsgun did not bind met EADDRINUSE: sent at the first failure,
+   * then at most once a minute with the failures since (the master says who holds the port).
+   */
+  | {
+      readonly tsgun: 1;
+      readonly type: 'pass-busy';
+      readonly address: string;
+      readonly port: number;
+      readonly attempts: number;
+    }
+  /** Something the operator should know once per master, not once per worker (NOTICES). */
+  | { readonly tsgun: 1; readonly type: 'notice'; readonly notice: Notice }
   /** Router: the upstream list numbered `seq` is in use (no new request goes elsewhere). */
   | { readonly tsgun: 1; readonly type: 'upstreams-applied'; readonly seq: number }
   /** Router: per-upstream counters, once a second when --stats or --statsd-host is on. */
@@ -240,6 +260,15 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
   'boot-error': (m) =>
     isText(m['code'], 64) && m['code'].startsWith('TSGUN_ERR_') && isText(m['message']),
   'want-sockets': () => true,
+  'pass-busy': (m) =>
+    typeof m['address'] === 'string' &&
+    m['address'].length <= MAX_ADDRESS &&
+    Number.isInteger(m['port']) &&
+    (m['port'] as number) > 0 &&
+    (m['port'] as number) <= 65535 &&
+    Number.isSafeInteger(m['attempts']) &&
+    (m['attempts'] as number) >= 0,
+  notice: (m) => (NOTICES as readonly unknown[]).includes(m['notice']),
   'spare-waiting': () => true,
   'want-bind': (m) => isWantedAddress(m['host'], m['port']),
   'upstreams-applied': (m) => isIndex(m['seq']),

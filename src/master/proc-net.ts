@@ -7,6 +7,8 @@ export interface TcpRow {
   /** For a LISTEN socket, the accept queue length (rx_queue). */
   readonly rxQueue: number;
   readonly inode: string;
+  /** The local port (the hex after the local address's colon). */
+  readonly localPort: number;
 }
 
 export const LISTEN = '0A';
@@ -17,7 +19,8 @@ export function parseProcNetTcpLine(line: string): TcpRow | null {
   const f = line.trim().split(/\s+/);
   if (f.length < 10 || f[0] === 'sl') return null;
   const rx = f[4]!.split(':')[1] ?? '0';
-  return { state: f[3]!, rxQueue: Number.parseInt(rx, 16), inode: f[9]! };
+  const localPort = Number.parseInt(f[1]!.split(':')[1] ?? '', 16);
+  return { state: f[3]!, rxQueue: Number.parseInt(rx, 16), inode: f[9]!, localPort };
 }
 
 /** Parse /proc/net/tcp{,6} text (pure, so it has a unit test). */
@@ -65,15 +68,7 @@ export function readListeningRows(file: string): TcpRow[] {
  */
 export function heldTcpConnections(pid: number): number | null {
   try {
-    const inodes = new Set<string>();
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (m) inodes.add(m[1]!);
-      } catch {
-        // The fd closed while we looked.
-      }
-    }
+    const inodes = socketInodes(pid);
     let count = 0;
     for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
       let text = '';
@@ -89,4 +84,33 @@ export function heldTcpConnections(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** The inodes of the sockets a process holds (throws where /proc/PID/fd cannot be read). */
+export function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // The fd closed while we looked.
+    }
+  }
+  return inodes;
+}
+
+/** The inodes of the TCP sockets (IPv4 and IPv6) listening on `port`, or null without /proc. */
+export function listeningInodes(port: number): Set<string> | null {
+  const inodes = new Set<string>();
+  let read = false;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      for (const row of readListeningRows(file)) if (row.localPort === port) inodes.add(row.inode);
+      read = true;
+    } catch {
+      // No IPv6 in this kernel, or no /proc.
+    }
+  }
+  return read ? inodes : null;
 }

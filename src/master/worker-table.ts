@@ -22,6 +22,7 @@ import {
   type WorkerMessageHandlers,
   workerSender,
 } from './worker-messages.js';
+import { WorkerNotices } from './worker-notices.js';
 import { newWorkerRecord, type WorkerRecord, workerFacade } from './worker-record.js';
 
 /** What the worker table needs of the arbiter. */
@@ -71,6 +72,7 @@ export class WorkerTable {
   /** Some worker has been ready: from then on a failed fork is retried, never a halt. */
   private everReady = false;
   private readonly backoff: CrashBackoff;
+  private readonly notices = new WorkerNotices(() => this.logger);
 
   constructor(private readonly deps: TableDeps) {
     this.backoff = new CrashBackoff(() => deps.host.wake());
@@ -328,6 +330,8 @@ export class WorkerTable {
           masterMessage({ type: 'bind-result', error: 'the master binds nothing on demand here' }),
         );
     },
+    'pass-busy': (_w, m) => this.notices.passBusy(m.address, m.port, m.attempts, this.views()),
+    notice: (_w, m) => this.notices.notice(m.notice),
     'want-sockets': (w) => {
       w.slot.sockets.forEach((s, index) => {
         if (w.child.connected)

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { locateSyntaxError, type SourceFrame } from '../config/syntax-location.js';
 import { ErrorCode, type ErrorCodeValue, TsgunError } from '../errors.js';
 
 /**
@@ -15,34 +15,6 @@ export class AppLoadError extends TsgunError {
     super(code, message);
     this.detail = detail;
   }
-}
-
-export interface SourceFrame {
-  readonly file: string;
-  readonly line: number;
-  /** 0 when Node points at no column: the end of the file (an unclosed bracket). */
-  readonly column: number;
-  readonly source: string;
-  readonly caret: string;
-}
-
-/**
- * Node's header for a syntax error: `FILE:LINE`, the source line, a line of carets, a blank line.
- * CommonJS errors carry it on top of err.stack; `node --check` prints it for ES modules too. At
- * the end of the input (a missing `}`) the line is past the last one, and source and carets are
- * empty.
- */
-export function parseSyntaxHeader(text: string): SourceFrame | null {
-  const m = /^(.+):(\d+)\n(.*)\n([ \t]*\^*)[ \t]*\n/.exec(text.replace(/^\s*\n/, ''));
-  if (!m) return null;
-  const caret = m[4]!;
-  return {
-    file: m[1]!,
-    line: Number(m[2]),
-    column: caret.indexOf('^') + 1,
-    source: m[3]!,
-    caret: caret.trimEnd(),
-  };
 }
 
 /** The frames of a stack that belong to the app: not Node's internals, not tsgun's own files. */
@@ -72,20 +44,6 @@ function shortPath(path: string): string {
 export function codeFrame(f: SourceFrame): string {
   const gutter = String(f.line);
   return `  ${gutter} | ${f.source}\n  ${' '.repeat(gutter.length)} | ${f.caret}`;
-}
-
-/**
- * Where a SyntaxError is. Node 20 gives ES module syntax errors no location at all, so the file
- * is checked again with `node --check`, which prints the same header CommonJS errors carry.
- */
-function locateSyntaxError(err: Error, file: string): SourceFrame | null {
-  const fromStack = parseSyntaxHeader(err.stack ?? '');
-  if (fromStack) return fromStack;
-  const check = spawnSync(process.execPath, ['--check', file], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  });
-  return parseSyntaxHeader(check.stderr ?? '');
 }
 
 /** The source line and caret under a thrown error's first app frame, if the file is readable. */

@@ -8,8 +8,9 @@ import type { WantedAddress } from '../config/on-demand.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { AppJob } from './jobs.js';
-import { addressKey, decideListen, type ListenRequest, parseListenArgs } from './listen-plan.js';
+import { addressKey, decideListen, parseListenArgs } from './listen-plan.js';
 import { type AppTarget, loadApp } from './load-app.js';
+import { listenPassThrough, type PassBusyReport } from './pass-through.js';
 
 /**
  * Apps that call `listen()` themselves, served from the master's sockets. Before the app is
@@ -21,13 +22,13 @@ import { type AppTarget, loadApp } from './load-app.js';
  */
 
 const nativeListen = Server.prototype.listen;
-/** How long a listen() on a port another worker holds waits before it tries again. */
-const PASS_RETRY_MS = 1000;
 
 export interface ListenCaptureOptions {
   readonly logger: Logger;
   /** The ports tsgun bound, as far as the worker knows them ($PORT first). */
   readonly boundPorts: readonly number[];
+  /** The app's listen() on a port tsgun did not bind is failing with EADDRINUSE: tell the master. */
+  readonly busy: (report: PassBusyReport) => void;
   /** A listen() tsgun refuses: the worker reports it and exits. */
   readonly refuse: (err: TsgunError) => void;
   /** No bind configured: the master binds what the first listen() asks for (mainAddress). */
@@ -108,7 +109,11 @@ export class ListenCapture {
     if (request.kind === 'tcp') this.seen.push(addressKey(request.host, request.port));
     if (callback) server.once('listening', callback);
     if (decision.kind === 'pass') {
-      this.passThrough(server, args, request);
+      listenPassThrough(server, args, request, {
+        logger: this.opts.logger,
+        busy: this.opts.busy,
+        nativeListen,
+      });
       return server;
     }
     this.serveVirtually(server, decision.kind === 'main');
@@ -160,51 +165,6 @@ export class ListenCapture {
         });
       return server;
     }) as NetServer['close'];
-  }
-
-  /**
-   * An address tsgun did not bind: Node listens on it for real, in this worker. With several
-   * workers only one can hold it; the others log once and try again every second (so the port
-   * moves to a new worker when its holder exits), instead of failing with EADDRINUSE.
-   */
-  private passThrough(server: NetServer, args: unknown[], request: ListenRequest): void {
-    const what =
-      request.kind === 'tcp' ? `${request.host ?? ''}:${request.port}` : 'a descriptor of its own';
-    // exclusive: in a cluster worker Node would otherwise ask the primary, putting the master in
-    // this port's accept path.
-    const plain =
-      request.kind === 'tcp'
-        ? [{ port: request.port, ...(request.host ? { host: request.host } : {}), exclusive: true }]
-        : typeof args[args.length - 1] === 'function'
-          ? args.slice(0, -1)
-          : args;
-    this.opts.logger.info(
-      { address: what },
-      `the app listens on ${what}, which tsgun did not bind: one worker at a time listens on it (add it to --bind to serve it from every worker)`,
-    );
-    let warned = false;
-    const emit = server.emit;
-    const attempt = () => {
-      server.emit = function (this: NetServer, event: string | symbol, ...rest: unknown[]) {
-        const code = (rest[0] as NodeJS.ErrnoException | undefined)?.code;
-        if (event === 'error' && code === 'EADDRINUSE') {
-          server.emit = emit;
-          if (!warned)
-            logger.warn(
-              { address: what },
-              `${what} is in use (another worker holds it): this worker serves without it and tries again every second`,
-            );
-          warned = true;
-          setTimeout(attempt, PASS_RETRY_MS).unref();
-          return true;
-        }
-        if (event === 'listening') server.emit = emit;
-        return Reflect.apply(emit, this, [event, ...rest]) as boolean;
-      };
-      Reflect.apply(nativeListen, server, plain);
-    };
-    const logger = this.opts.logger;
-    attempt();
   }
 }
 

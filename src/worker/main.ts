@@ -225,6 +225,7 @@ async function main(): Promise<void> {
   const capture = new ListenCapture({
     logger,
     boundPorts: workerBoundPorts(config.bind),
+    busy: (report) => sendToMaster(workerMessage({ type: 'pass-busy', ...report })),
     refuse: (err) => bootFailed(err, logger),
     // Forked before the master bound anything (no bind configured): the app's listen() decides.
     onDemand: config.bind.length === 0,
@@ -297,6 +298,13 @@ async function main(): Promise<void> {
       hooks,
       worker: self,
       onMaxRequests: () => retire('max-requests', `reached --max-requests ${maxRequests}`),
+      // Several workers and nothing keeping a client on one: a long-polling session breaks.
+      ...(config.workers !== 1 && !(config.router && config.sticky !== null)
+        ? {
+            onSessionPolling: () =>
+              sendToMaster(workerMessage({ type: 'notice', notice: 'socket-io-polling' })),
+          }
+        : {}),
     });
   }
   startRecycling(config, retire);

@@ -39,6 +39,19 @@ export interface GateOptions {
   /** preRequest/postRequest from the config file, and the worker they are told about. */
   readonly hooks: WorkerHooks;
   readonly worker: WorkerFacade;
+  /**
+   * Called once, at the first engine.io long-polling request, when this worker is one of several
+   * without sticky sessions (where such sessions break); absent otherwise, so it costs nothing.
+   */
+  readonly onSessionPolling?: () => void;
+}
+
+/**
+ * An engine.io (socket.io) long-polling request: `EIO=` and `transport=polling` in the query,
+ * whatever path the app gave socket.io.
+ */
+export function isEnginePolling(url: string | undefined): boolean {
+  return url?.includes('transport=polling') === true && url.includes('EIO=');
 }
 
 /**
@@ -91,11 +104,16 @@ export function installGate(
   const { preRequest, postRequest } = opts.hooks;
   const noKeepAlive = config.keepAlive === 0;
   const deadlineMs = config.requestTimeout * 1000;
+  let onSessionPolling = opts.onSessionPolling ?? null;
   // Node silently drops headers past maxHeadersCount (2000 by default), Host included: it must
   // stay above the limit so that the limit, not a missing Host, decides the answer.
   if (config.limitRequestFields >= 2000) server.maxHeadersCount = config.limitRequestFields + 1;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     state.requests++;
+    if (onSessionPolling !== null && isEnginePolling(req.url)) {
+      onSessionPolling();
+      onSessionPolling = null;
+    }
     if (state.draining || noKeepAlive) res.shouldKeepAlive = false;
     if (accessLog) accessLog.record(req, res);
     if (counters) counters.track(res);

@@ -82,6 +82,56 @@ describe('the command line checks before it binds', () => {
     }
   });
 
+  it("a config file's PM2 spellings and numbers for addresses get the CLI's hints, naming the file and key", async () => {
+    const cases: [string, string, RegExp[]][] = [
+      [
+        'hints.json',
+        JSON.stringify({ workers: 'max', bind: 8080, instances: 2, watch: true }),
+        [
+          /^--workers: expected an integer, got "max" \(from \S+hints\.json, key "workers"\): use workers: 'auto' /,
+          /^--bind: .* \(from \S+hints\.json, key "bind"\): use bind: ':8080' /,
+          /^unknown setting "instances" in \S+hints\.json: tsgun spells PM2's instances as workers: use workers: 2$/,
+          /^unknown setting "watch" in \S+hints\.json: use reload: true /,
+        ],
+      ],
+      [
+        'hints.mjs',
+        "export default { workers: 'max', bind: [8080] };\n",
+        [/key "workers"\): use workers: 'auto' /, /key "bind"\): use bind: \[':8080'\] /],
+      ],
+    ];
+    for (const [name, text, expected] of cases) {
+      writeFileSync(join(scratch, name), text);
+      const r = await runTsgun([fixture('app.mjs'), '-c', join(scratch, name), '--check-config']);
+      assert.equal(r.code, 2, r.stderr);
+      const lines = plainLines(r.stderr).map((l) =>
+        l.replace(/^tsgun: error: |^\s+| \[TSGUN_ERR_\w+\]$/g, ''),
+      );
+      for (const re of expected)
+        assert.ok(
+          lines.some((l) => re.test(l)),
+          `${re} in:\n${r.stderr}`,
+        );
+    }
+  });
+
+  it('a config file with a syntax error names its line and column (JSON and ES module)', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['broken.json', '{\n  "workers": 2,\n}\n', /broken\.json: .* \(at \S+broken\.json:3:1\)/],
+      [
+        'broken.mjs',
+        "export default {\n  workers: 2\n  bind: ':0',\n};\n",
+        /\(at \S+broken\.mjs:3:3\)/,
+      ],
+    ];
+    for (const [name, text, expected] of cases) {
+      writeFileSync(join(scratch, name), text);
+      const r = await runTsgun([fixture('app.mjs'), '-c', join(scratch, name), '--check-config']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(plainLines(r.stderr).join('\n'), expected);
+    }
+  });
+
   it('names a config file picked up from the current directory', async () => {
     const dir = mkdtempSync(join(scratch, 'cfg-'));
     writeFileSync(join(dir, 'tsgun.config.json'), JSON.stringify({ bind: ['127.0.0.1:0'] }));

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { freePort, getJson, request } from '../helpers/http.js';
 import { killWithQueuedConnections, listenQueue } from '../helpers/kernel.js';
@@ -122,11 +124,12 @@ describe('an app that calls listen() itself', () => {
     await t.waitForReady(2);
     await t.waitForLog((l) => l.msg === 'fixture: metrics listening');
     const warned = await t.waitForLog((l) =>
-      l.msg.endsWith(
-        'is in use (another worker holds it): this worker serves without it and tries again every second',
+      /^127\.0\.0\.1:\d+ is in use \(worker [12] holds it\): the other workers serve without it and try again every second$/.test(
+        l.msg,
       ),
     );
     assert.equal(warned.level, 40);
+    assert.equal(warned['holder'], 'worker');
     assert.match((await request(`http://127.0.0.1:${metricsPort}/`)).body, /^metrics from \d+$/);
     assert.equal((await getJson<Seen>(await t.url())).listening, true);
     assert.equal(
@@ -134,6 +137,37 @@ describe('an app that calls listen() itself', () => {
       2,
       'a worker was respawned',
     );
+    t.signal('SIGTERM');
+    assert.equal((await t.exited).code, 0);
+  });
+
+  it('a port another process holds: one warning naming it, retries logged at most once a minute, the port taken once free', async () => {
+    const metricsPort = await freePort();
+    const foreign = createServer().listen(metricsPort, '127.0.0.1').unref();
+    await once(foreign, 'listening');
+    const t = startListening('metrics', ['-w', '1'], { METRICS_PORT: String(metricsPort) });
+    const address = `127.0.0.1:${metricsPort}`;
+    const warned = await t.waitForLog((l) => l.msg.startsWith(`${address} is held`));
+    assert.equal(
+      warned.msg,
+      `${address} is held by another process (not a tsgun worker): the app's listen() on it fails, the workers serve without it and try again every second (logged again at most once a minute)`,
+    );
+    assert.equal(warned.level, 40);
+    await t.waitForReady(1);
+    // The worker retries every second; over a few seconds nothing more is logged about it.
+    const deadline = Date.now() + 3500;
+    while (Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const about = t.logs.filter((l) => String(l.msg).includes(address));
+    assert.deepEqual(
+      about.map((l) => l.msg).filter((m) => !String(m).startsWith('the app listens on')),
+      [warned.msg],
+    );
+    foreign.close();
+    const taken = await t.waitForLog((l) =>
+      String(l.msg).startsWith(`the app listens on ${address} now`),
+    );
+    assert.ok(Number(taken['failures']) >= 3, `retried ${taken['failures']} times`);
+    await t.waitForLog((l) => l.msg === 'fixture: metrics listening');
     t.signal('SIGTERM');
     assert.equal((await t.exited).code, 0);
   });

@@ -158,5 +158,35 @@ describe('socket.io behind --router --sticky cookie -w 2', () => {
     );
     t.signal('SIGTERM');
     assert.equal((await t.exited).code, 0);
+    assert.ok(
+      !t.logs.some((l) => l['notice'] !== undefined),
+      'warned although sessions are sticky',
+    );
+  });
+});
+
+describe('socket.io with -w 2 and nothing sticky', () => {
+  it('warns once, naming --router --sticky cookie', async () => {
+    const t = new Tsgun([app, '-b', '127.0.0.1:0', '-w', '2']);
+    await t.waitForReady(2);
+    const url = await t.url();
+    for (let i = 0; i < 6; i++) {
+      const reply = await request(`${url}/socket.io/?EIO=4&transport=polling`);
+      assert.equal(reply.status, 200, reply.body);
+    }
+    const warned = await t.waitForLog((l) => l['notice'] === 'socket-io-polling');
+    assert.equal(warned.level, 40);
+    assert.match(
+      warned.msg,
+      /^socket\.io long-polling with several workers and no sticky sessions: every request of a session must reach the worker that holds it, .*'Session ID unknown'\. Run with --router --sticky cookie /,
+    );
+    for (let i = 0; i < 4; i++) await request(`${url}/socket.io/?EIO=4&transport=polling`);
+    // Both workers saw a handshake by now (6 + 4 connections spread by the kernel); any second
+    // line would have come with the replies' IPC messages.
+    const deadline = Date.now() + 1000;
+    while (Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(t.logs.filter((l) => l['notice'] !== undefined).length, 1);
+    t.signal('SIGTERM');
+    assert.equal((await t.exited).code, 0);
   });
 });

@@ -7,6 +7,7 @@ import { cmdArgsWords } from '../../src/config/load.js';
 import { REGISTRY, SETTING_NAMES } from '../../src/config/registry.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { didYouMean } from '../../src/config/suggest.js';
+import { jsonErrorLocation } from '../../src/config/syntax-location.js';
 import { ConfigError } from '../../src/errors.js';
 import { MAX_WORKERS } from '../../src/ipc/control.js';
 
@@ -267,6 +268,71 @@ describe('helpers', () => {
       '-e',
       'A=b c',
     ]);
+  });
+});
+
+describe('config-file hints (the same as the command line gives)', () => {
+  const problems = (values: Record<string, unknown>): string[] => {
+    try {
+      resolveConfig({ env: {}, cli: { app: 'a.js' }, file: { path: 'tsgun.config.json', values } });
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      return [...err.problems];
+    }
+    return assert.fail('expected a ConfigError');
+  };
+
+  it("workers: 'max' -> 'auto', naming the file and the key", () => {
+    assert.deepEqual(problems({ workers: 'max' }), [
+      `--workers: expected an integer, got "max" (from tsgun.config.json, key "workers"): use workers: 'auto' (one worker per CPU in the CPU budget, as PM2's max)`,
+    ]);
+  });
+
+  it("bind: 8080 -> ':8080', also in a list", () => {
+    assert.match(
+      problems({ bind: 8080 })[0]!,
+      /^--bind: .* \(from tsgun\.config\.json, key "bind"\): use bind: ':8080' /,
+    );
+    assert.match(
+      problems({ bind: [8080, '127.0.0.1:81'] })[0]!,
+      /use bind: \[':8080', '127.0.0.1:81'\]/,
+    );
+  });
+
+  it("PM2's instances and watch, and port/host keys, get tsgun's key", () => {
+    assert.deepEqual(problems({ instances: 'max', watch: true, port: 3000, host: '0.0.0.0' }), [
+      `unknown setting "instances" in tsgun.config.json: tsgun spells PM2's instances as workers: use workers: 'auto'`,
+      'unknown setting "watch" in tsgun.config.json: use reload: true (restart the workers when a source file changes)',
+      `unknown setting "port" in tsgun.config.json: tsgun binds with bind: use bind: ':3000'`,
+      `unknown setting "host" in tsgun.config.json: tsgun binds with bind: use bind: '0.0.0.0:PORT'`,
+    ]);
+    assert.match(problems({ instances: 4 })[0]!, /use workers: 4$/);
+  });
+});
+
+describe('JSON syntax errors as line and column', () => {
+  const at = (text: string) => {
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      return jsonErrorLocation((err as Error).message, text);
+    }
+    return assert.fail('expected a SyntaxError');
+  };
+  it('from Node 20\'s "at position N" or a newer "(line L column C)"', () => {
+    assert.deepEqual(at('{\n  "workers": 2,\n}\n'), { line: 3, column: 1 });
+    assert.deepEqual(at('{\n  "a" 1\n}'), { line: 2, column: 7 });
+    assert.deepEqual(
+      jsonErrorLocation('Unexpected token in JSON at position 3 (line 2 column 9)', 'x'),
+      { line: 2, column: 9 },
+    );
+  });
+  it('the end of the text when the input ends early', () => {
+    assert.deepEqual(at('{\n  "a": 1'), { line: 2, column: 9 });
+    assert.deepEqual(jsonErrorLocation('Unexpected end of JSON input', '{\n  "a": 1\n\n'), {
+      line: 2,
+      column: 9,
+    });
   });
 });
 

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { classifyBootFailure, classifyExit, describeExit } from '../../src/master/classify.js';
 import {
@@ -15,6 +17,7 @@ import {
   type WorkerView,
 } from '../../src/master/plan.js';
 import { parseProcNetTcp, readListeningRows } from '../../src/master/proc-net.js';
+import { BUSY_REPEAT_MS, busyLine, portHolder } from '../../src/master/worker-notices.js';
 
 let nextId = 1;
 function worker(over: Partial<WorkerView> = {}): WorkerView {
@@ -289,8 +292,8 @@ describe('parseProcNetTcp', () => {
    1: 0100007F:1F90 0100007F:D2A4 01 00000000:00000000 00:00000000 00000000     0        0 4343 1 0000000000000000 20 4 30 10 -1
 `;
     assert.deepEqual(parseProcNetTcp(text), [
-      { state: '0A', rxQueue: 3, inode: '4242' },
-      { state: '01', rxQueue: 0, inode: '4343' },
+      { state: '0A', rxQueue: 3, inode: '4242', localPort: 8080 },
+      { state: '01', rxQueue: 0, inode: '4343', localPort: 8080 },
     ]);
   });
 });
@@ -315,8 +318,56 @@ describe('readListeningRows', () => {
         row('0A', '00000009', 4),
     );
     assert.deepEqual(readListeningRows(file), [
-      { state: '0A', rxQueue: 2, inode: '1' },
-      { state: '0A', rxQueue: 0, inode: '2' },
+      { state: '0A', rxQueue: 2, inode: '1', localPort: 8080 },
+      { state: '0A', rxQueue: 0, inode: '2', localPort: 8080 },
     ]);
+  });
+});
+
+describe('who holds a port the app listens on', () => {
+  it('a worker (by its sockets), another process, or unknown when nothing listens', async () => {
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    try {
+      assert.deepEqual(portHolder(port, [{ id: 7, pid: process.pid }]), { kind: 'worker', id: 7 });
+      assert.deepEqual(portHolder(port, []), { kind: 'foreign' });
+      // A worker that has exited holds nothing.
+      assert.deepEqual(portHolder(port, [{ id: 1, pid: 2 ** 22 + 1 }]), { kind: 'foreign' });
+    } finally {
+      server.close();
+    }
+    await once(server, 'close');
+    assert.deepEqual(portHolder(port, [{ id: 7, pid: process.pid }]), { kind: 'unknown' });
+  });
+});
+
+describe('busy-port lines', () => {
+  const foreign = { kind: 'foreign' } as const;
+  it('another process: one line, then at most one a minute with the failures since', () => {
+    const first = busyLine(undefined, ':9100', 1, foreign, 0);
+    assert.match(first.line!, /^:9100 is held by another process \(not a tsgun worker\): /);
+    let state = first.next;
+    for (let t = 1000; t < BUSY_REPEAT_MS; t += 10_000) {
+      const r = busyLine(state, ':9100', 10, foreign, t);
+      assert.equal(r.line, null);
+      state = r.next;
+    }
+    const again = busyLine(state, ':9100', 10, foreign, BUSY_REPEAT_MS + 1);
+    assert.equal(
+      again.line,
+      ":9100 is still held by another process (not a tsgun worker): 70 failed attempts of the app's listen() in the last minute",
+    );
+    assert.equal(busyLine(again.next, ':9100', 1, foreign, BUSY_REPEAT_MS + 2).line, null);
+  });
+  it('another worker: said once, and again only when the holder changes kind', () => {
+    const w = { kind: 'worker', id: 2 } as const;
+    const first = busyLine(undefined, ':9100', 1, w, 0);
+    assert.equal(
+      first.line,
+      ':9100 is in use (worker 2 holds it): the other workers serve without it and try again every second',
+    );
+    assert.equal(busyLine(first.next, ':9100', 5, w, 10 * BUSY_REPEAT_MS).line, null);
+    assert.match(busyLine(first.next, ':9100', 5, foreign, 1).line!, /held by another process/);
   });
 });

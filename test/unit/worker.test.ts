@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
+import { parseSyntaxHeader } from '../../src/config/syntax-location.js';
 import { receiveFromMaster, receiveFromWorker, workerMessage } from '../../src/ipc/protocol.js';
 import { compileFormat, formatTime } from '../../src/log/access-format.js';
-import { appFrames, frameLocation, parseSyntaxHeader } from '../../src/worker/app-error.js';
+import { appFrames, frameLocation } from '../../src/worker/app-error.js';
 import { quickStopPlan } from '../../src/worker/app-exit.js';
 import { suggestExport } from '../../src/worker/app-forms.js';
 import { classifyExport } from '../../src/worker/load-app.js';
-import { checkLimits } from '../../src/worker/request-gate.js';
+import { checkLimits, isEnginePolling } from '../../src/worker/request-gate.js';
 
 describe('the IPC protocol', () => {
   it("accepts its own messages, ignores the app's, and flags malformed ones", () => {
@@ -27,6 +28,27 @@ describe('the IPC protocol', () => {
     );
     assert.equal(receiveFromMaster({ tsgun: 1, type: 'socket', index: 0 }).kind, 'ours');
     assert.equal(receiveFromMaster({ tsgun: 1, type: 'socket', index: 'a' }).kind, 'invalid');
+  });
+
+  it('checks pass-busy and notice messages: bounded, known values only', () => {
+    const busy = { tsgun: 1, type: 'pass-busy', address: ':9100', port: 9100, attempts: 1 };
+    assert.equal(receiveFromWorker(busy).kind, 'ours');
+    for (const bad of [
+      { ...busy, port: 0 },
+      { ...busy, port: 70000 },
+      { ...busy, attempts: -1 },
+      { ...busy, attempts: 1.5 },
+      { ...busy, address: 'x'.repeat(1000) },
+    ])
+      assert.equal(receiveFromWorker(bad).kind, 'invalid', JSON.stringify(bad).slice(0, 80));
+    assert.equal(
+      receiveFromWorker({ tsgun: 1, type: 'notice', notice: 'socket-io-polling' }).kind,
+      'ours',
+    );
+    assert.equal(
+      receiveFromWorker({ tsgun: 1, type: 'notice', notice: 'anything' }).kind,
+      'invalid',
+    );
   });
 });
 
@@ -221,5 +243,15 @@ describe('quickStopPlan', () => {
       quickStopPlan({ received: 'SIGINT', termed: true, listens: listening('SIGINT') }),
       { wait: true, emit: null },
     );
+  });
+});
+
+describe('engine.io long-polling requests', () => {
+  it('are told by EIO= and transport=polling, whatever the path', () => {
+    assert.ok(isEnginePolling('/socket.io/?EIO=4&transport=polling&t=abc'));
+    assert.ok(isEnginePolling('/ws/?transport=polling&EIO=3&sid=x'));
+    assert.ok(!isEnginePolling('/socket.io/?EIO=4&transport=websocket'));
+    assert.ok(!isEnginePolling('/?transport=polling'));
+    assert.ok(!isEnginePolling(undefined));
   });
 });
