@@ -173,6 +173,7 @@ async function serveStats(
       ready: () => arbiter()?.ready() ?? false,
     },
     inheritedStatsFd(process.env),
+    config.headerTimeout,
   );
   let handedOff = false;
   return {

@@ -134,9 +134,14 @@ export class WorkerTable {
         `WORKER TIMEOUT (pid:${w.pid}): event loop blocked, killing it with ${connections} open connection(s)`,
       );
       w.murdered = true;
-      w.abortedAt = now;
       this.deps.stats.counts.killed++;
-      this.signal(w, 'SIGABRT');
+      const abort = () => {
+        w.abortedAt = Date.now();
+        this.signal(w, 'SIGABRT');
+      };
+      const told = this.deps.mode.timedOut(w.id);
+      if (told) void told.then(abort);
+      else abort();
     }
     for (const id of findNotReady(live, now, config.readyTimeout * 1000)) {
       const w = this.workers.get(id)!;
