@@ -191,12 +191,17 @@ export type MasterMessage =
   | ({ readonly tsgun: 1; readonly type: 'tls' } & TlsMaterial)
   /** Run this app job now (this worker was chosen for this tick). */
   | { readonly tsgun: 1; readonly type: 'run-job'; readonly name: string; readonly runId: number }
-  /** Router: route to exactly these workers from now on; answer with upstreams-applied. */
+  /**
+   * Router: route to exactly these workers from now on; answer with upstreams-applied. `timedOut`:
+   * workers withdrawn because their loop is blocked (about to be killed): what the router had in
+   * flight on them is not retried elsewhere.
+   */
   | {
       readonly tsgun: 1;
       readonly type: 'upstreams';
       readonly seq: number;
       readonly upstreams: readonly UpstreamWorker[];
+      readonly timedOut: readonly number[];
     };
 
 type Checker = (m: Record<string, unknown>) => boolean;
@@ -309,7 +314,9 @@ const MASTER_CHECKS: Record<MasterMessage['type'], Checker> = {
   upstreams: (m) =>
     Number.isInteger(m['seq']) &&
     Array.isArray(m['upstreams']) &&
-    (m['upstreams'] as unknown[]).every(isUpstreamWorker),
+    (m['upstreams'] as unknown[]).every(isUpstreamWorker) &&
+    Array.isArray(m['timedOut']) &&
+    (m['timedOut'] as unknown[]).every(Number.isInteger),
 };
 
 export type Received<T> =

@@ -16,6 +16,11 @@ export function murderStuck(
     readonly config: Config;
     readonly logger: Logger;
     readonly counts: { killed: number };
+    /**
+     * The data path hears of a timed-out worker first (the router stops sending it requests and
+     * will not retry those it sent); the abort waits for that, when there is such a promise.
+     */
+    readonly timedOut: (id: number) => Promise<void> | null;
   },
   now: number,
   stopLimitMs: number,
@@ -40,9 +45,14 @@ export function murderStuck(
       `WORKER TIMEOUT (pid:${w.pid}): event loop blocked, killing it with ${connections} open connection(s)`,
     );
     w.murdered = true;
-    w.abortedAt = now;
     counts.killed++;
-    signalChild(w.pid, 'SIGABRT');
+    const abort = () => {
+      w.abortedAt = Date.now();
+      signalChild(w.pid, 'SIGABRT');
+    };
+    const told = io.timedOut(w.id);
+    if (told) void told.then(abort);
+    else abort();
   }
   for (const id of findNotReady(live, now, config.readyTimeout * 1000)) {
     const w = byId.get(id)!;

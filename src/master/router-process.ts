@@ -193,16 +193,19 @@ export class RouterProcess {
     return true;
   }
 
-  /** Route to exactly these workers; resolves once the router applied it (or could not). */
-  setUpstreams(list: readonly UpstreamWorker[]): Promise<void> {
+  /**
+   * Route to exactly these workers; resolves once the router applied it (or could not).
+   * `timedOut`: workers left out because their loop is blocked (see the message).
+   */
+  setUpstreams(list: readonly UpstreamWorker[], timedOut: readonly number[] = []): Promise<void> {
     this.lastList = list;
     if (!this.child?.connected) return Promise.resolve();
-    return this.send(list);
+    return this.send(list, timedOut);
   }
 
-  private send(list: readonly UpstreamWorker[]): Promise<void> {
+  private send(list: readonly UpstreamWorker[], timedOut: readonly number[] = []): Promise<void> {
     const seq = ++this.seq;
-    this.child?.send(masterMessage({ type: 'upstreams', seq, upstreams: list }));
+    this.child?.send(masterMessage({ type: 'upstreams', seq, upstreams: list, timedOut }));
     return new Promise((resolve) => {
       const timer = setTimeout(done, APPLY_TIMEOUT_MS);
       function done() {

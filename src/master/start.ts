@@ -221,6 +221,7 @@ async function serveStats(
       events,
     },
     inheritedStatsFd(process.env),
+    config.headerTimeout,
   );
   let handedOff = false;
   return {

@@ -25,6 +25,8 @@ export async function startStatsServer(
   },
   /** USR2: the old master's stats socket (TSGUN_STATS_FD), served as is instead of binding. */
   inheritedFd: number | null = null,
+  /** --header-timeout, in seconds (0: Node's defaults). */
+  headerTimeout = 0,
 ): Promise<Server> {
   const { createServer } = nodeRequire('node:http') as typeof import('node:http');
   const server = createServer((req, res) => {
@@ -70,6 +72,7 @@ export async function startStatsServer(
         );
     }
   });
+  slowClientDeadlines(server, headerTimeout * 1000);
   if (inheritedFd !== null) {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
@@ -105,4 +108,18 @@ export async function startStatsServer(
     else if (address.kind === 'unix') server.listen(address.path, resolve);
   });
   return server;
+}
+
+/**
+ * The app port's --header-timeout on the stats port, so a slowloris cannot hold the master's
+ * connections: the request (a GET, no body) must have arrived in full within it. Node answers
+ * 408 and closes, a connection that sent nothing at all included.
+ */
+function slowClientDeadlines(server: Server, ms: number): void {
+  if (ms <= 0) return;
+  server.headersTimeout = ms;
+  server.requestTimeout = ms;
+  // Node's check runs this often (30 s by default), read when the server starts listening.
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
+    Math.min(1000, Math.max(100, ms / 4));
 }

@@ -148,6 +148,7 @@ export class WorkerTable {
         config: this.host.config(),
         logger: this.logger,
         counts: this.deps.stats.counts,
+        timedOut: (id) => this.deps.mode.timedOut(id),
       },
       now,
       stopLimitMs,

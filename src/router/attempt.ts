@@ -10,6 +10,8 @@ export class Exchange {
   current: Attempt | null = null;
   /** --sticky cookie: the worker id to set in the tsgun_worker cookie, if it changed. */
   setSticky: number | null = null;
+  /** Node's parser rejected what the client sent on (its body): the client's failure. */
+  clientFailed = false;
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
@@ -38,6 +40,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
   private abortFn: ((err?: Error) => void) | null = null;
   private resumeFn: (() => void) | null = null;
   private settled = false;
+  /** The router stopped it (the client left, or was answered already). */
+  aborted = false;
 
   constructor(
     private readonly owner: AttemptOwner,
@@ -46,14 +50,20 @@ export class Attempt implements Dispatcher.DispatchHandler {
     readonly attempt: number,
   ) {}
 
+  /** undici wrote it to a connection (it calls onConnect then): the upstream may have it. */
+  get written(): boolean {
+    return this.abortFn !== null;
+  }
+
   /** The client left: stop the upstream request (undici then calls onError). */
   abort(): void {
+    this.aborted = true;
     if (this.abortFn) this.abortFn();
   }
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortFn = abort;
-    if (this.exchange.res.destroyed) abort();
+    if (this.exchange.res.destroyed || this.aborted) this.abort();
   }
 
   onHeaders(
@@ -64,7 +74,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
   ): boolean {
     const { exchange } = this;
     const { res } = exchange;
-    if (res.destroyed) {
+    if (res.destroyed || this.aborted) {
       this.abort();
       return false;
     }

@@ -97,3 +97,18 @@ export function responseHeaders(raw: readonly Buffer[]): string[] {
     if (!named.has(out[i]!.toLowerCase())) kept.push(out[i]!, out[i + 1]!);
   return kept;
 }
+
+/**
+ * A request the router answers 400 instead of passing on (RFC 9112 3.2 and 3.2.1): more than one
+ * `Host`, or a request target that is neither a path nor an absolute http(s) URL (`OPTIONS *`,
+ * an authority outside CONNECT), which cannot be sent to a worker as it is.
+ */
+export function badRequest(url: string, raw: readonly string[]): boolean {
+  if (url[0] !== '/' && !url.startsWith('http://') && !url.startsWith('https://')) return true;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host' && ++hosts > 1) return true;
+  }
+  return false;
+}

@@ -4,7 +4,7 @@ import { Acceptor } from '../child/acceptor.js';
 import { sendToMaster, stayAttached } from '../child/attach.js';
 import { dropPrivileges } from '../child/drop-privileges.js';
 import { openErrorLog } from '../child/open-log.js';
-import { maxHeaderSizeFor } from '../child/request-limits.js';
+import { applyServerLimits } from '../child/server-limits.js';
 import { handleStopSignals } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
 import type { Config } from '../config/registry.js';
@@ -58,11 +58,9 @@ async function main(): Promise<void> {
   // Required, not imported: src/node-require.ts says why.
   const { createServer } = nodeRequire('node:http') as typeof import('node:http');
   const server = createServer({ keepAliveTimeout: config.keepAlive * 1000 });
-  server.headersTimeout = 60_000;
-  // --limit-request-field-size above Node's 16 KiB cap: the router accepts what a worker would.
-  const maxHeaderSize = maxHeaderSizeFor(config);
-  if (maxHeaderSize > 0)
-    (server as typeof server & { maxHeaderSize: number }).maxHeaderSize = maxHeaderSize;
+  // The slow-client limits and the keeper that closes slow clients, as a worker's in direct mode.
+  // The router holds any number of client connections: no slot limit of its own.
+  const slots = applyServerLimits(server, config, Number.POSITIVE_INFINITY, logger);
   server.on('request', router.onRequest);
   server.on('upgrade', router.onUpgrade);
   // Past maxHeadersCount Node drops headers silently: keep it above the limit the router checks.
@@ -73,18 +71,7 @@ async function main(): Promise<void> {
     socket.on('error', () => socket.destroy());
     socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
-  // Garbage or a half request: answer 400 if the socket can still take it, never crash.
-  // A header block past the cap is 431, as Node's own default answer and a worker's say.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    logger.debug({ err: err.message }, 'bad request from a client');
-    const status =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? '431 Request Header Fields Too Large'
-        : '400 Bad Request';
-    if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage)
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    else socket.destroy();
-  });
+  server.on('clientError', router.onClientError);
 
   let front: NetServer = server;
   let resolveTls: (m: TlsMaterial) => void = () => {};
@@ -100,7 +87,7 @@ async function main(): Promise<void> {
     const m = received.message;
     if (m.type === 'upstreams') {
       const before = pool.size;
-      pool.apply(m.upstreams);
+      pool.apply(m.upstreams, m.timedOut);
       const workers = m.upstreams.map((u) => u.id);
       // Info when the count changes (a worker joined or left), debug for a same-size swap.
       logger[before === pool.size ? 'debug' : 'info'](
@@ -125,6 +112,7 @@ async function main(): Promise<void> {
     backlog: config.backlog,
     maxConnections: Number.POSITIVE_INFINITY,
     requestSockets: () => {},
+    slots,
     logger,
   });
   acceptor = accepted;

@@ -18,6 +18,11 @@ export interface Upstream {
   retries: number;
   /** Withdrawn by the master: takes no new request; its pool closes once inflight is 0. */
   withdrawn: boolean;
+  /**
+   * Withdrawn because its loop is blocked (--timeout; the master kills it next): a request in
+   * flight on it may be the one that blocked it, so none is retried on another worker.
+   */
+  timedOut: boolean;
 }
 
 /** What --sticky asks of one request: a worker id (cookie), a client address (ip), or neither. */
@@ -56,6 +61,7 @@ export function routeUpstream(prefix: string, url: string): Upstream {
     errors: 0,
     retries: 0,
     withdrawn: false,
+    timedOut: false,
   };
 }
 
@@ -78,8 +84,13 @@ export class WorkerPool {
    */
   constructor(private readonly maxSockets: number) {}
 
-  /** Make `list` the routable set; workers not in it finish what they have, then close. */
-  apply(list: readonly UpstreamWorker[]): void {
+  /**
+   * Make `list` the routable set; workers not in it finish what they have, then close.
+   * `timedOut`: those of them whose loop is blocked (their requests are not retried).
+   */
+  apply(list: readonly UpstreamWorker[], timedOut: readonly number[] = []): void {
+    for (const u of [...this.active, ...this.leaving])
+      if (timedOut.includes(u.id)) u.timedOut = true;
     const wanted = new Map(list.map((w) => [w.id, w]));
     const kept: Upstream[] = [];
     for (const u of this.active) {
@@ -107,6 +118,7 @@ export class WorkerPool {
         errors: 0,
         retries: 0,
         withdrawn: false,
+        timedOut: false,
       });
     }
     this.active = kept.sort((a, b) => a.id - b.id);

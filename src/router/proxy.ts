@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { ProxyServer } from 'http-proxy-3';
 import type { Dispatcher } from 'undici';
-import { refuse } from '../child/refuse.js';
+import { clientErrorAnswer, refuse } from '../child/refuse.js';
 import { checkLimits, limitText } from '../child/request-limits.js';
 import type { Config } from '../config/registry.js';
 import { matchRoute } from '../config/route.js';
@@ -12,7 +13,7 @@ import { nodeRequire } from '../node-require.js';
 import { Attempt, type AttemptOwner, Exchange } from './attempt.js';
 import { isRetryable, stickyCookieValue } from './balance.js';
 import { forwardedHeaders, isTrusted, trustList } from './forwarded.js';
-import { requestHeaders } from './headers.js';
+import { badRequest, requestHeaders } from './headers.js';
 import { NOT_STICKY, routeUpstream, type Sticky, type Upstream, type WorkerPool } from './pool.js';
 
 /** Connection-level failures: nothing reached the app, or the worker died under the request. */
@@ -21,12 +22,20 @@ const RETRY_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'U
 const GONE_CODES = new Set(['ECONNREFUSED', 'ENOENT']);
 /** undici's --proxy-timeout errors: no response head, or no body byte, in time. */
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/**
+ * undici refused the request before sending it: something in what the client sent (a request
+ * target or a header it cannot put on the wire). The client's fault, answered 400, and never
+ * counted against the worker.
+ */
+const REFUSED_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
 
 const HOP_BY_HOP_WS = ['keep-alive', 'proxy-connection', 'te', 'trailer'];
 
 export interface RouterHandlers {
   readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   readonly onUpgrade: (req: IncomingMessage, socket: Socket, head: Buffer) => void;
+  /** Node's parser rejected what a client sent (a request, or the body of one being proxied). */
+  readonly onClientError: (err: NodeJS.ErrnoException, socket: Duplex) => void;
   readonly routes: readonly Upstream[];
   /** Stopping: every response from now on closes its client connection. */
   draining: boolean;
@@ -78,6 +87,9 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
   ];
   const closeHeaders = ['connection', 'close'];
 
+  /** The exchange of each response in progress, for a client error on its connection. */
+  const exchanges = new WeakMap<ServerResponse, Exchange>();
+
   // Without this listener an upstream error thrown outside a request would crash the router.
   proxy.on('error', (err) => logger.debug({ err: err.message }, 'proxy error'));
 
@@ -101,19 +113,45 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
   };
 
   const owner: AttemptOwner = {
+    // A response that starts before the request body has arrived in full (a worker's 408 for a
+    // stalled body, an early 413) closes the connection, as it does in direct mode: what is left
+    // of the body would otherwise hold the connection until it came.
     connectionHeaders: (ex) =>
-      ex.clientKeepAlive && keepAliveMs > 0 && !handlers.draining ? keepHeaders : closeHeaders,
+      ex.clientKeepAlive &&
+      keepAliveMs > 0 &&
+      !handlers.draining &&
+      (!ex.hasBody || ex.req.complete)
+        ? keepHeaders
+        : closeHeaders,
     settle(attempt, err) {
       const { exchange: ex, upstream: u } = attempt;
       pool.release(u);
       if (ex.current === attempt) ex.current = null;
-      if (err === null) return;
+      // Stopped by the router (the client left, or was answered already): not the upstream's doing.
+      if (err === null || attempt.aborted || ex.clientFailed) return;
       const { res, req } = ex;
       if (res.destroyed) return;
       const code = (err as NodeJS.ErrnoException).code ?? null;
+      if (code !== null && REFUSED_CODES.has(code)) {
+        logger.debug({ err: err.message, url: req.url }, 'bad request from a client');
+        refuse(res, 400, 'Bad Request\n');
+        return;
+      }
       if (code !== null && TIMEOUT_CODES.has(code)) {
         u.errors++;
         sendError(res, 504, { upstream: u.name, code: 'ETIMEDOUT' });
+        return;
+      }
+      // Killed for a blocked loop: a request written to it may be what blocked it, and would block
+      // the worker it was retried on too. Not retried, whatever it is; one still queued in the
+      // router (never written) is retried as usual.
+      if (u.timedOut && attempt.written) {
+        u.errors++;
+        logger.warn(
+          { upstream: u.name, code, url: req.url },
+          'upstream killed for blocking its event loop (--timeout): not retried',
+        );
+        sendError(res, 504, { upstream: u.name, code: 'WORKER_TIMEOUT' });
         return;
       }
       // Retried once; and again whenever the worker was gone (no connection was made, so
@@ -193,12 +231,18 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
       refuse(res, over, limitText(over));
       return;
     }
+    // RFC 9112 3.2: more than one Host is answered 400; a target the router cannot pass on too.
+    if (badRequest(req.url ?? '/', req.rawHeaders)) {
+      refuse(res, 400, 'Bad Request\n');
+      return;
+    }
     const { f, trusted } = forwardedOf(req);
     const headers = requestHeaders(req.rawHeaders, req.headers.connection, f, trusted);
     const length = req.headers['content-length'];
     const hasBody =
       req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
     const ex = new Exchange(req, res, headers, keepAlive, hasBody);
+    exchanges.set(res, ex);
     res.once('close', () => ex.current?.abort());
     const route = routes.length > 0 ? matchRoute(config.route, req.url ?? '/') : null;
     if (route) send(ex, routes.find((r) => r.entry === route)!.upstream, 0);
@@ -250,9 +294,26 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
     tryWorker();
   };
 
+  // Garbage, a half request, or a body that breaks its framing (a malformed chunk size): the
+  // exchange in progress (if any) is the client's failure, its attempt is stopped, and the
+  // client gets Node's own answer if no byte of a response went out yet.
+  const onClientError = (err: NodeJS.ErrnoException, socket: Duplex): void => {
+    logger.debug({ err: err.message }, 'bad request from a client');
+    const http = socket as Duplex & { _httpMessage?: ServerResponse | null };
+    const ex = http._httpMessage ? exchanges.get(http._httpMessage) : undefined;
+    if (ex) {
+      ex.clientFailed = true;
+      ex.current?.abort();
+    }
+    const answer = clientErrorAnswer(err.code, http);
+    if (answer) socket.end(answer);
+    else socket.destroy();
+  };
+
   const handlers: RouterHandlers = {
     draining: false,
     routes: routes.map((r) => r.upstream),
+    onClientError,
     onRequest(req, res) {
       onRequest(req, res, wantsKeepAlive(req));
     },

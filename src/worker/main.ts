@@ -4,6 +4,7 @@ import { Acceptor } from '../child/acceptor.js';
 import { letAppFinish, sendToMaster, stayAttached } from '../child/attach.js';
 import { dropPrivileges } from '../child/drop-privileges.js';
 import { openErrorLog } from '../child/open-log.js';
+import { applyServerLimits } from '../child/server-limits.js';
 import type { SlotKeeper } from '../child/slots.js';
 import { handleStopSignals, type QuickSignal } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
@@ -42,7 +43,6 @@ import type { AppTarget } from './load-app.js';
 import { acceptPm2Ready } from './pm2-ready.js';
 import { startRecycling } from './recycle.js';
 import { type GateState, installGate } from './request-gate.js';
-import { applyServerLimits } from './server-limits.js';
 import { awaitSpareBoot } from './spare-boot.js';
 
 /**
@@ -286,7 +286,7 @@ async function main(): Promise<void> {
   const server = appServer(target, logger);
   let slots: SlotKeeper | undefined;
   if (isHttpServer(server)) {
-    slots = applyServerLimits(server, config, logger);
+    slots = applyServerLimits(server, config, config.workerConnections, logger);
     server.keepAliveTimeout = config.keepAlive * 1000;
     installGate(server, target.kind === 'listener' ? target.listener : null, {
       config,

@@ -4,7 +4,7 @@ import type {
   RequestListener,
   ServerResponse,
 } from 'node:http';
-import { refuse } from '../child/refuse.js';
+import { answerInstead, refuse } from '../child/refuse.js';
 import { checkLimits, limitText } from '../child/request-limits.js';
 import type { Config } from '../config/registry.js';
 import { callHook, type WorkerFacade, type WorkerHooks } from '../hooks.js';
@@ -52,23 +52,6 @@ export interface GateOptions {
  */
 export function isEnginePolling(url: string | undefined): boolean {
   return url?.includes('transport=polling') === true && url.includes('EIO=');
-}
-
-/**
- * Answer `status` in the app's place (or cut a response already started) and make the app's late
- * writes to that response harmless: a late writeHead would otherwise throw and crash the worker.
- */
-export function answerInstead(res: ServerResponse, status: number, text: string): void {
-  res.on('error', () => {});
-  if (res.headersSent) {
-    res.destroy();
-  } else {
-    refuse(res, status, text);
-  }
-  res.writeHead = () => res;
-  res.setHeader = () => res;
-  res.write = () => true;
-  res.end = () => res;
 }
 
 /**

@@ -111,6 +111,32 @@ export const CASES: readonly AttackCase[] = [
     status: 400,
   },
   {
+    id: 'two-host',
+    what: 'Two Host headers',
+    target: 'app',
+    raw: `GET / HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\nConnection: close\r\n\r\n`,
+    // Direct: Node's parser takes the first (the app sees both in rawHeaders). The router answers
+    // it (RFC 9112 3.2) rather than proxy it.
+    status: 200,
+    router: { status: 400 },
+  },
+  {
+    id: 'bad-chunk-size',
+    what: 'A malformed chunk size in a chunked body',
+    target: 'app',
+    raw: `POST /echo HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`,
+    status: 400,
+  },
+  {
+    id: 'options-star',
+    what: 'OPTIONS * (a request target that is not a path)',
+    target: 'app',
+    raw: `OPTIONS * HTTP/1.1\r\n${H}Connection: close\r\n\r\n`,
+    // Direct: the app gets it. The router cannot pass such a target on: it answers it itself.
+    status: 200,
+    router: { status: 400 },
+  },
+  {
     id: 'line',
     what: 'Request line over --limit-request-line (4094)',
     target: 'app',

@@ -23,6 +23,12 @@ for (const mode of MODES) {
       await target.t.exited;
       assert.match(target.t.stdoutText, /"GET \/headers HTTP\/1\.1" 200 /);
       assert.ok(!target.t.stdoutText.includes('/smuggled'));
+      // A bad request is the client's doing: never logged nor counted as a worker's failure.
+      const blamed = target.t.logs.filter((l) => String(l.msg).startsWith('upstream failed'));
+      assert.deepEqual(
+        blamed.map((l) => l.msg),
+        [],
+      );
     });
   });
 }

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { maxHeaderSizeFor, NODE_HEADER_CAP } from '../../src/child/server-limits.js';
 import {
   type ConnView,
   judge,
   pickVictim,
   UNTOUCHED_GRACE_MS,
 } from '../../src/child/slot-policy.js';
-import { maxHeaderSizeFor, NODE_HEADER_CAP } from '../../src/worker/server-limits.js';
 
 const base: ConnView = {
   responding: false,

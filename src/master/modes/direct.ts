@@ -52,6 +52,10 @@ export class DirectMode implements DataPathMode {
 
   readyChanged(): void {}
 
+  timedOut(): null {
+    return null;
+  }
+
   withdraw(): Promise<void> | null {
     return null;
   }

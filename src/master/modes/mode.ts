@@ -72,6 +72,12 @@ export interface DataPathMode {
   /** The set of ready workers changed (one became ready, or one was reaped). */
   readyChanged(): void;
   /**
+   * A worker's loop is blocked (--timeout) and it is marked murdered: a promise to wait for before
+   * it is signalled (the router has dropped it and will retry nothing it had in flight there),
+   * or null to signal it at once.
+   */
+  timedOut(id: number): Promise<void> | null;
+  /**
    * Before a worker is stopped: a promise to wait for (the router has stopped sending it
    * requests), or null to signal it at once. `wasReady`: it was taking requests until now.
    */

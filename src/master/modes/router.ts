@@ -79,6 +79,10 @@ export class RouterMode implements DataPathMode {
         keyfile: null,
         caCerts: null,
         keepAlive: UPSTREAM_KEEP_ALIVE_S,
+        // The router, the worker's only client, reads as fast as its own client does: a client
+        // that stops reading is the router's to cut (--send-timeout there), not a worker's, which
+        // would fail the router's request as if the worker had failed.
+        sendTimeout: 0,
         limitRequestFields:
           config.limitRequestFields > 0 ? config.limitRequestFields + ROUTER_ADDED_FIELDS : 0,
       },
@@ -94,6 +98,14 @@ export class RouterMode implements DataPathMode {
 
   readyChanged(): void {
     void this.pushUpstreams();
+  }
+
+  /**
+   * The kill waits until the routers know: a request in flight on a blocked worker may be the one
+   * that blocked it, and retried it would block the next worker too.
+   */
+  timedOut(id: number): Promise<void> {
+    return this.pushUpstreams([id]);
   }
 
   /** The router stops sending it requests first, then it drains what it has. */
@@ -226,12 +238,12 @@ export class RouterMode implements DataPathMode {
   }
 
   /** Tell the router which workers take requests (ready ones), and wait for it. */
-  private pushUpstreams(): Promise<void> {
+  private pushUpstreams(timedOut: readonly number[] = []): Promise<void> {
     const list = this.host
       .workers()
       .filter((w) => w.state === 'ready' && !w.murdered && this.privateSockets.has(w.id))
       .sort((a, b) => a.id - b.id)
       .map((w) => ({ id: w.id, path: this.privateSockets.get(w.id)!.ownedPath! }));
-    return Promise.all(this.routers.map((r) => r.setUpstreams(list))).then(() => {});
+    return Promise.all(this.routers.map((r) => r.setUpstreams(list, timedOut))).then(() => {});
   }
 }

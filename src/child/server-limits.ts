@@ -1,29 +1,27 @@
 import type { Server as HttpServer } from 'node:http';
-import { maxHeaderSizeFor } from '../child/request-limits.js';
-import { SlotKeeper } from '../child/slots.js';
-import type { Config } from '../config/registry.js';
 import type { Logger } from '../log/logger.js';
-import { answerInstead } from './request-gate.js';
+import { answerInstead } from './refuse.js';
+import { maxHeaderSizeFor, type RequestLimits } from './request-limits.js';
+import { SlotKeeper } from './slots.js';
 
-export { maxHeaderSizeFor, NODE_HEADER_CAP } from '../child/request-limits.js';
+export { maxHeaderSizeFor, NODE_HEADER_CAP } from './request-limits.js';
 
-type LimitConfig = Pick<
-  Config,
-  | 'headerTimeout'
-  | 'clientBodyTimeout'
-  | 'sendTimeout'
-  | 'workerConnections'
-  | 'limitRequestLine'
-  | 'limitRequestFieldSize'
->;
+/** The slow-client settings (child/ does not read the config module). */
+export interface SlowClientLimits extends Omit<RequestLimits, 'limitRequestFields'> {
+  readonly headerTimeout: number;
+  readonly clientBodyTimeout: number;
+  readonly sendTimeout: number;
+}
 
 /**
  * Set the http.Server's slow-client limits (the app's own server too: Node reads these properties
- * per connection) and make the keeper that guards the worker's connection slots.
+ * per connection) and make the keeper that guards the connection slots: a worker's, or the
+ * router's (its client connections, with no slot limit of their own).
  */
 export function applyServerLimits(
   server: HttpServer,
-  config: LimitConfig,
+  config: SlowClientLimits,
+  maxConnections: number,
   logger: Logger,
 ): SlotKeeper {
   const tunable = server as HttpServer & {
@@ -45,7 +43,7 @@ export function applyServerLimits(
       bodyMs: config.clientBodyTimeout * 1000,
       sendMs: config.sendTimeout * 1000,
     },
-    maxConnections: config.workerConnections,
+    maxConnections,
     answerBodyTimeout: (res) => answerInstead(res, 408, 'Request Timeout\n'),
     logger,
   });
