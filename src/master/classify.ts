@@ -1,4 +1,5 @@
 import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
+import { clip } from '../ipc/limits.js';
 import type { WorkerState } from './plan.js';
 
 export interface ExitFacts {
@@ -122,6 +123,5 @@ export function haltReason(facts: {
 /** A worker's words on the master's terminal: one line, no control characters, bounded. */
 export function printable(text: string, max = 400): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: they are what is replaced
-  const line = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  return clip(text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim(), max);
 }
