@@ -356,7 +356,9 @@ export function inTerminal(
   const quoted = [process.execPath, BIN, ...args]
     .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
     .join(' ');
-  const child = spawn('script', ['-qfec', quoted, '/dev/null'], {
+  // `script` runs the line with $SHELL -c, or /bin/sh without one (CI): Debian's sh forks rather
+  // than execs, and its own death by the terminal's SIGINT would be the exit status read here.
+  const child = spawn('script', ['-qfec', `exec ${quoted}`, '/dev/null'], {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, ...opts.env },
     detached: true,
