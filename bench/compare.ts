@@ -12,8 +12,9 @@
  *   gets which wrk swaps from pair to pair (the first is worth about 2% here). wrk must not be the
  *   limit: with keep-alive, two wrk use about half of CPU 1 on this VM.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { wantsDocs, writeBlock } from '../test/helpers/doc-blocks.js';
 import {
   CLOCK_TICKS,
   groupCpuTicks,
@@ -126,17 +127,5 @@ export async function compare(
       2,
     )}\n`,
   );
-  if (process.argv.includes('--readme')) {
-    const file = join(ROOT, 'README.md');
-    const block = new RegExp(
-      `(<!-- compare:${key}:start -->)[\\s\\S]*?(<!-- compare:${key}:end -->)`,
-    );
-    writeFileSync(
-      file,
-      readFileSync(file, 'utf8').replace(
-        block,
-        (_, x: string, y: string) => `${x}\n${text}.\n${y}`,
-      ),
-    );
-  }
+  if (wantsDocs()) writeBlock(`compare:${key}`, `${text}.`);
 }

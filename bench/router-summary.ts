@@ -1,10 +1,11 @@
 /**
  * The router's summary line, from the A/B results `npm run bench:router` wrote (bench/results/
  * compare-*.json): where tsgun --router stands against the minimal undici proxy, direct mode and
- * uWSGI's router. With --readme it goes into README.md between the router-summary markers.
+ * uWSGI's router. With --docs (or --readme) it goes into docs/benchmarks.md's router-summary block.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { wantsDocs, writeBlock } from '../test/helpers/doc-blocks.js';
 import { ROOT } from './rows.js';
 
 interface Compare {
@@ -49,11 +50,4 @@ const line =
     ? '.'
     : `; \`--router-processes 2\` ${two} one router process (keep-alive clients, one CPU).`);
 process.stdout.write(`${line}\n`);
-if (process.argv.includes('--readme')) {
-  const file = join(ROOT, 'README.md');
-  const block = /(<!-- router-summary:start -->)[\s\S]*?(<!-- router-summary:end -->)/;
-  writeFileSync(
-    file,
-    readFileSync(file, 'utf8').replace(block, (_, x: string, y: string) => `${x}\n${line}\n${y}`),
-  );
-}
+if (wantsDocs()) writeBlock('router-summary', line);

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: reproduces the 2012 uWSGI-vs-Gunicorn-vs-Node benchmark on this machine (see
- * the Benchmark section of README.md): one worker, no keep-alive (every request a new TCP
+ * docs/benchmarks.md): one worker, no keep-alive (every request a new TCP
  * connection), GET of a channel primed with ~1 KB of JSON, load from wrk and httperf. Every row serves byte-identical
  * bodies (checked). Prints one table, writes bench/results/latest.json and SVG charts.
  *
@@ -10,18 +10,21 @@
  *                    tsgun-ka, tsgun-router-ka, tsgun-router2-ka, proxy3-ka, proxy3, undici,
  *                    undici-ka, node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket)
  *   --runs N --duration S --connections C
- *   --readme         after the run, put the table into README.md (between the bench markers)
+ *   --docs           after the run, put the table into docs/benchmarks.md (its bench block;
+ *                    --readme is the old name, still accepted)
  *   --compare a,b [--pairs N] [--together]  A/B: for each pair both servers are started afresh
  *                    and wrk runs a b, then b a for the next (with --together: both at once on one
  *                    CPU); the median of the pairwise ratios b/a (compare.ts)
  *   --startup [--samples N]  start to first 200 and master RSS, as ratios to plain node
- *   --render-readme  only put bench/results/latest.json's table into README.md
+ *   --render-docs    only put bench/results/latest.json's table into docs/benchmarks.md
+ *                    (--render-readme is the old name)
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { wantsDocs, writeBlock } from '../test/helpers/doc-blocks.js';
 import { barChart } from './chart.js';
 import { compare } from './compare.js';
 import { measure, type Options, type RowResult } from './measure.js';
@@ -128,9 +131,8 @@ function routerLine(result: Result): string {
   return `Router mode (same run): keep-alive clients ${r3(r.keepAliveVsDirect)}x direct mode; without keep-alive ${r3(r.closeVsDirect)}x direct mode and ${r3(r.closeVsUwsgiRouter)}x uWSGI's \`--http\` router.`;
 }
 
-/** The README's bench block: machine, table and headline, all from one result file. */
-function writeReadme(result: Result): void {
-  const file = join(ROOT, 'README.md');
+/** The bench block of docs/benchmarks.md: machine, table and headline, all from one result file. */
+function writeDocs(result: Result): void {
   const m = result.machine;
   const block = [
     `Latest full run (${result.date.slice(0, 10)}): ${m['cpu']}, ${m['cores']} cores, Node ${m['node']}, Linux ${m['kernel']}; ${m['pinning']}.`,
@@ -142,24 +144,17 @@ function writeReadme(result: Result): void {
       : `**tsgun / bare Node throughput: ${result.headline.toFixed(3)}** (same run, same machine).`,
     routerLine(result),
   ].join('\n');
-  const readme = readFileSync(file, 'utf8');
-  writeFileSync(
-    file,
-    readme.replace(
-      /(<!-- bench:start -->)[\s\S]*?(<!-- bench:end -->)/,
-      (_, a: string, b: string) => `${a}\n${block}\n${b}`,
-    ),
-  );
+  writeBlock('bench', block);
 }
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
-  if (process.argv.includes('--render-readme')) {
+  if (process.argv.includes('--render-docs') || process.argv.includes('--render-readme')) {
     const latest = JSON.parse(
       readFileSync(join(ROOT, 'bench/results/latest.json'), 'utf8'),
     ) as Result;
     writeCharts(latest.rows);
-    writeReadme(latest);
+    writeDocs(latest);
     return;
   }
   if (!has('wrk')) {
@@ -248,7 +243,7 @@ async function main(): Promise<void> {
   };
   const name = opts.quick ? 'quick.json' : 'latest.json';
   writeFileSync(join(dir, name), `${JSON.stringify(result, null, 2)}\n`);
-  if (process.argv.includes('--readme') && !opts.quick) writeReadme(result);
+  if (wantsDocs() && !opts.quick) writeDocs(result);
   if (!opts.quick) writeCharts(rows);
 }
 

@@ -10,8 +10,9 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readBlock, wantsDocs, writeBlock } from '../test/helpers/doc-blocks.js';
 import { rssMiB, startRow, stopRow } from './measure.js';
 import { summarize } from './parse.js';
 import { pin, ROOT, ROWS, type RowDef, tsgunAppArgv } from './rows.js';
@@ -108,20 +109,13 @@ export async function startup(samples: number, expectedSha: string): Promise<str
     join(dir, 'startup.json'),
     `${JSON.stringify({ date: new Date().toISOString(), samples, first, rss, startRatio, expressRatio, rssRatio, floor, text }, null, 2)}\n`,
   );
-  if (process.argv.includes('--readme')) {
-    const file = join(ROOT, 'README.md');
-    writeFileSync(
-      file,
-      readFileSync(file, 'utf8').replace(
-        /(<!-- startup:start -->\n)([\s\S]*?)(<!-- startup:end -->)/,
-        (_, a: string, lines: string, b: string) => `${a}${withNodeLine(lines, `- ${text}.`)}${b}`,
-      ),
-    );
+  if (wantsDocs()) {
+    writeBlock('startup', withNodeLine(readBlock('startup'), `- ${text}.`).trimEnd());
   }
   return text;
 }
 
-/** The README keeps one line per Node major version (run the bench under each): this one's. */
+/** The docs keep one line per Node major version (run the bench under each): this one's. */
 function withNodeLine(lines: string, line: string): string {
   const major = (l: string) => /\(Node v(\d+)\./.exec(l)?.[1] ?? '';
   const kept = lines.split('\n').filter((l) => l !== '' && major(l) !== major(line));

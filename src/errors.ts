@@ -19,7 +19,7 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** Every error tsgun reports on purpose carries one of these codes (listed in the README). */
+/** Every error tsgun reports on purpose carries one of these codes (listed in docs/errors.md). */
 export const ErrorCode = {
   CONFIG_INVALID: 'TSGUN_ERR_CONFIG_INVALID',
   CONFIG_UNKNOWN_KEY: 'TSGUN_ERR_CONFIG_UNKNOWN_KEY',

@@ -14,7 +14,7 @@ export type { HookName };
  * Call a server hook from the config file. A hook that throws (or rejects) is logged with its
  * name and does not take the process down: hooks are the operator's code, not tsgun's. The
  * promise settles when the hook has (never rejects); the master's callers that await it (see
- * the README's hook table) wait at most --graceful-timeout, so a hook that hangs cannot hold a
+ * the hook table of docs/settings.md) wait at most --graceful-timeout, so a hook that hangs cannot hold a
  * reload or the exit forever.
  */
 export function runHook(

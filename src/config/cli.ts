@@ -30,7 +30,9 @@ Commands (each has its own --help, e.g. tsgun status --help):
   tsgun stats [ADDR] [--json]          The workers table of a running tsgun (ADDR: its --stats address)
   tsgun top [ADDR]                     The same table, live, in a terminal
   tsgun help [COMMAND]                 This help, or a command's help
-  tsgun version                        Print the version`;
+  tsgun version                        Print the version
+
+The manual: docs/index.md in tsgun's package or repository (node_modules/tsgun/docs/index.md)`;
 
 /** The commander program, generated from the registry so --help can never drift from it. */
 export function buildProgram(): Command {

@@ -2,8 +2,9 @@ import { ERROR_DOCS, ExitCode } from '../errors.js';
 import { REGISTRY, SECTIONS, SETTING_NAMES, type SettingDef } from './registry.js';
 
 /**
- * The README's settings and error tables, generated from the registry and errors.ts so the
- * documentation cannot drift from the code (a unit test compares them).
+ * The settings and error tables of docs/settings.md and docs/errors.md, generated from the
+ * registry and errors.ts so the documentation cannot drift from the code (a unit test compares
+ * them).
  */
 
 function defaultCell(def: SettingDef<unknown>): string {
@@ -53,14 +54,28 @@ export const GENERATED: Record<string, () => string> = {
   errors: errorsTable,
 };
 
-/** Replace each `<!-- NAME:start -->...<!-- NAME:end -->` block with freshly generated text. */
-export function renderReadme(readme: string): string {
-  let out = readme;
+/** The page of the manual that holds each generated table. */
+export const GENERATED_PAGES: Record<string, string> = {
+  settings: 'docs/settings.md',
+  errors: 'docs/errors.md',
+};
+
+/**
+ * Replace each `<!-- NAME:start -->...<!-- NAME:end -->` block the page holds with freshly
+ * generated text; a page holding none of them is an error (the wrong file was named).
+ */
+export function renderDocs(page: string): string {
+  let out = page;
+  let found = 0;
   for (const [name, generate] of Object.entries(GENERATED)) {
     const re = new RegExp(`(<!-- ${name}:start -->)[\\s\\S]*?(<!-- ${name}:end -->)`);
-    if (!re.test(out))
-      throw new Error(`README has no <!-- ${name}:start --> ... <!-- ${name}:end --> block`);
+    if (!re.test(out)) continue;
+    found++;
     out = out.replace(re, (_, start: string, end: string) => `${start}\n${generate()}\n${end}`);
+  }
+  if (found === 0) {
+    const names = Object.keys(GENERATED).join(', ');
+    throw new Error(`the page has no <!-- NAME:start --> ... <!-- NAME:end --> block (${names})`);
   }
   return out;
 }

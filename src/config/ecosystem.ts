@@ -141,7 +141,7 @@ function logFile(
   return chosen === undefined ? undefined : resolvePath(dir, String(app[chosen]));
 }
 
-/** The settings of the app an ecosystem file names (see the README's PM2 migration). */
+/** The settings of the app an ecosystem file names (docs/migrating.md, From PM2). */
 export function ecosystemSettings(
   file: string,
   values: Readonly<Record<string, unknown>>,

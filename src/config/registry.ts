@@ -71,7 +71,7 @@ export interface SettingSpec<T> {
   readonly fileOnly?: boolean;
   readonly repeatable?: boolean;
   readonly default: NoInfer<T> | ((env: Env) => NoInfer<T>);
-  /** How the default reads in --help and the README when it is computed. */
+  /** How the default reads in --help and docs/settings.md when it is computed. */
   readonly defaultDoc?: string;
   readonly parse: Parser<T>;
   format?(value: T): unknown;
@@ -277,7 +277,7 @@ export const REGISTRY = defineRegistry({
     defaultDoc: '$WEB_CONCURRENCY, else 1',
     parse: (v) =>
       typeof v === 'string' && v.trim().toLowerCase() === 'auto' ? 'auto' : workerCount(v),
-    help: `Number of worker processes (1-${MAX_WORKERS}, see README), or auto (the CPU quota of the container). TTIN/TTOU change it while running.`,
+    help: `Number of worker processes (1-${MAX_WORKERS}), or auto (the CPU quota of the container). TTIN/TTOU change it while running.`,
     hup: true,
   }),
   shutdownDelay: setting({
@@ -434,7 +434,7 @@ export const REGISTRY = defineRegistry({
     help: 'Largest header field (name and value) accepted, else 431. 0 = Node limit only.',
     hup: true,
   }),
-  // Slow clients: deadlines without progress, nginx's defaults (README "Slow and idle clients").
+  // Slow clients: deadlines without progress, nginx's defaults (docs/security.md, "Slow and idle clients").
   headerTimeout: setting({
     section: 'Security',
     flags: ['--header-timeout'],

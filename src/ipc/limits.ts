@@ -2,7 +2,7 @@
  * Bounds on what a worker or the router may send the master. Every message from a child is
  * untrusted input (the app runs there, as --user): these pure checks run on it before any of it
  * is used, so a message can neither throw in the master nor make it hold or loop over more than
- * these sizes. README "IPC limits" lists them.
+ * these sizes. docs/security.md ("IPC from workers and the router") lists them.
  */
 
 /** App jobs a worker may declare (the whole app: every worker declares the same list). */

@@ -39,7 +39,7 @@ export class LineBuffer {
   }
 }
 
-/** stdout lines are info records, stderr lines error records (see the README's Logs). */
+/** stdout lines are info records, stderr lines error records (docs/operations.md, Logs). */
 const LEVELS = { stdout: 'info', stderr: 'error' } as const;
 
 type Write = (

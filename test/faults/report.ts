@@ -1,14 +1,14 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { killAll, ROOT } from '../helpers/tsgun.js';
+import { wantsDocs, writeBlock } from '../helpers/doc-blocks.js';
+import { killAll } from '../helpers/tsgun.js';
 import type { Figures } from './load.js';
 import { SCENARIOS } from './scenarios.js';
 
 // `npm run faults`: run every fault scenario under load and print the figures as a table.
-// With --readme, also put the table in README.md between the faults markers; `--only a,c-r` runs
+// With --docs (or --readme), also put the table in docs/faults.md's faults block; `--only a,c-r` runs
 // just those scenarios (by id).
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',')) : null;
-if (only && process.argv.includes('--readme')) throw new Error('--readme needs every scenario');
+if (only && wantsDocs()) throw new Error('--docs needs every scenario');
 const rows: Figures[] = [];
 try {
   for (const scenario of SCENARIOS) {
@@ -27,13 +27,5 @@ for (const r of rows)
   );
 const table = lines.join('\n');
 process.stdout.write(`${table}\n`);
-if (process.argv.includes('--readme')) {
-  const file = `${ROOT}README.md`;
-  const readme = readFileSync(file, 'utf8');
-  const block = /(<!-- faults:start -->)[\s\S]*?(<!-- faults:end -->)/;
-  writeFileSync(
-    file,
-    readme.replace(block, (_, a: string, b: string) => `${a}\n${table}\n${b}`),
-  );
-}
+if (wantsDocs()) writeBlock('faults', table);
 process.exitCode = rows.every((r) => r.failed <= r.allowed) ? 0 : 1;

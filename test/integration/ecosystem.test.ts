@@ -153,10 +153,15 @@ describe('a tsgun config file', () => {
   });
 });
 
-describe('examples/production/PM2-MIGRATION.md', () => {
-  const doc = readFileSync(`${ROOT}examples/production/PM2-MIGRATION.md`, 'utf8');
+describe("docs/migrating.md, From PM2's ecosystem.config.js", () => {
+  // The PM2 section only: the page's other sections name PM2's and Gunicorn's own flags.
+  const page = readFileSync(`${ROOT}docs/migrating.md`, 'utf8');
+  const from = page.indexOf("## From PM2's ecosystem.config.js");
+  const to = page.indexOf('\n## ', from + 1);
+  const doc = page.slice(from, to < 0 ? undefined : to);
 
   it('names only flags and commands tsgun has', async () => {
+    assert.ok(from >= 0, 'docs/migrating.md has the PM2 section');
     // Every flag of tsgun and of its commands, as their --help prints them.
     const helps = await Promise.all(
       [['--help'], ...CONTROL_WORDS.map((w) => ['help', w])].map((args) => runTsgun(args)),

@@ -10,7 +10,7 @@ after(killAll);
 // Each awaited hook resolves after a delay and only then writes `<hook> done`; the event that
 // must wait for it writes its own line at once. Not awaiting the hook reverses the two lines.
 describe('hooks that return a promise', () => {
-  it('are awaited where the README says: onStarting, postWorkerInit, onReload, workerAbort, workerInt, workerExit, onExit', async () => {
+  it('are awaited where docs/settings.md says: onStarting, postWorkerInit, onReload, workerAbort, workerInt, workerExit, onExit', async () => {
     const hookLog = join(mkdtempSync(join(tmpdir(), 'tsgun-')), 'hooks.log');
     const read = () =>
       existsSync(hookLog) ? readFileSync(hookLog, 'utf8').trim().split('\n') : [];

@@ -77,6 +77,7 @@ describe('installing tsgun into an app', () => {
       'examples/deploy/Dockerfile',
       'package.json',
       'README.md',
+      'docs/getting-started.md',
     ]) {
       assert.ok(files.includes(f), `ships ${f}`);
     }

@@ -1,10 +1,9 @@
 /**
  * `npm run security`: sends every case of the security suite to a real tsgun and prints what came
- * back; `npm run security:readme` writes the table into README.md (between the security markers).
+ * back; `npm run security:docs` writes the table into docs/security.md (its security block).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { killAll, ROOT } from '../helpers/tsgun.js';
+import { wantsDocs, writeBlock } from '../helpers/doc-blocks.js';
+import { killAll } from '../helpers/tsgun.js';
 import { type AppSees, CASES, expected, MODES } from './cases.js';
 import { failures, startTarget } from './target.js';
 
@@ -42,14 +41,7 @@ async function main(): Promise<void> {
   killAll();
   const table = rows.join('\n');
   console.log(table);
-  if (process.argv.includes('--readme')) {
-    const file = join(ROOT, 'README.md');
-    const text = readFileSync(file, 'utf8');
-    const marked = /(<!-- security:start -->\n)[\s\S]*?(<!-- security:end -->)/;
-    if (!marked.test(text)) throw new Error('README.md has no security markers');
-    writeFileSync(file, text.replace(marked, `$1${table}\n$2`));
-    console.log('README.md updated');
-  }
+  if (wantsDocs()) console.log(`${writeBlock('security', table)} updated`);
   process.exit(failed === 0 ? 0 : 1);
 }
 

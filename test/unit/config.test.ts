@@ -336,11 +336,14 @@ describe('JSON syntax errors as line and column', () => {
   });
 });
 
-describe('the README', () => {
-  it('shows the settings and error tables as the registry generates them (npm run docs)', async () => {
+describe('docs/settings.md and docs/errors.md', () => {
+  it('show the settings and error tables as the registry generates them (npm run docs)', async () => {
     const { readFileSync } = await import('node:fs');
-    const { renderReadme } = await import('../../src/config/docs.js');
-    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-    assert.equal(readme, renderReadme(readme), 'README tables are stale: run npm run docs');
+    const { GENERATED_PAGES, renderDocs } = await import('../../src/config/docs.js');
+    for (const [name, page] of Object.entries(GENERATED_PAGES)) {
+      const text = readFileSync(new URL(`../../../${page}`, import.meta.url), 'utf8');
+      assert.ok(text.includes(`<!-- ${name}:start -->`), `${page} has the ${name} block`);
+      assert.equal(text, renderDocs(text), `${page} is stale: run npm run docs`);
+    }
   });
 });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The module graph of src/ (a folder, or a single file at the top, is one module) must be the one
- * README.md's Development table draws, and acyclic. Read from the sources, not the build.
+ * docs/design.md's module table draws, and acyclic. Read from the sources, not the build.
  */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SRC = `${ROOT}src`;
@@ -36,7 +36,7 @@ function actualGraph(): Map<string, Set<string>> {
 }
 
 function readmeTable(): Map<string, Set<string>> {
-  const readme = readFileSync(`${ROOT}README.md`, 'utf8');
+  const readme = readFileSync(`${ROOT}docs/design.md`, 'utf8');
   const table = new Map<string, Set<string>>();
   for (const m of readme.matchAll(/^\| `src\/([\w-]+)(?:\/|\.ts)` \|.*\| ([^|]+) \|$/gm)) {
     const allowed = m[2]!.trim() === 'nothing' ? [] : m[2]!.split(',').map((s) => s.trim());
@@ -74,12 +74,12 @@ describe('module imports', () => {
   it('reads the real graph (worker and router import the shared child folder)', () => {
     assert.ok(graph.get('worker')?.has('child'));
     assert.ok(graph.get('router')?.has('child'));
-    assert.ok(table.size >= 10, `README table has ${table.size} rows`);
+    assert.ok(table.size >= 10, `docs/design.md's table has ${table.size} rows`);
   });
 
   it('has no cycle', () => {
     assert.equal(findCycle(graph), null);
-    assert.equal(findCycle(table), null, 'the README allows a cycle');
+    assert.equal(findCycle(table), null, 'docs/design.md allows a cycle');
     assert.deepEqual(
       findCycle(
         new Map([
@@ -91,7 +91,7 @@ describe('module imports', () => {
     );
   });
 
-  it("matches README.md's table of what each module may import", () => {
+  it("matches docs/design.md's table of what each module may import", () => {
     assert.deepEqual(sorted(new Set(table.keys())), sorted(new Set(graph.keys())), 'modules');
     for (const [module, edges] of graph)
       assert.deepEqual(sorted(edges), sorted(table.get(module)), `what ${module} imports`);
