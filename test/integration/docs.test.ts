@@ -28,6 +28,20 @@ const COMMANDS = ['status', 'reload', 'scale', 'stop', 'stats', 'top', 'help', '
 /** Where a command of the docs runs tsgun: the flags and words after it. */
 const TSGUN_AT = /(?:^|[\s(`"'])(?:npx |node bin\/|node_modules\/\.bin\/|exec )?tsgun (.*)$/;
 
+/**
+ * Flags the docs name in a bare code span that are not tsgun's: other tools' (the bench's own,
+ * wrk/httperf, Node's loaders, Gunicorn's and uWSGI's in the migration table), PM2's and
+ * Gunicorn's spellings that tsgun answers with its own (`-i`, `--watch`, `--port`), and the
+ * fault suite's scenario suffixes. Anything else in a span that starts with a dash must be tsgun's.
+ */
+const NOT_TSGUN = new Set([
+  ...['--pairs', '--together', '--num-conns'], // npm run bench, httperf
+  ...['--import', '--require', '--loader'], // node
+  ...['-k', '--threads', '--harakiri', '--http-socket'], // Gunicorn, uWSGI
+  ...['-i', '--watch', '--port'], // PM2's and others' spellings tsgun corrects
+  ...['-r', '-r2'], // fault scenario ids (router, two routers)
+]);
+
 /** The text after `tsgun ` on each line of code (blocks and spans) that runs tsgun. */
 function tsgunCommandLines(text: string): string[] {
   const lines = [
@@ -112,6 +126,15 @@ describe('the docs', () => {
           checked++;
           if (!known.has(flag)) problems.push(`${page}: tsgun ... ${flag}`);
         }
+      }
+    }
+    // DEVELOPERS.md is about Node's own flags and internals: the user's pages only.
+    for (const page of docFiles(ROOT)) {
+      for (const span of inlineCode(read(page))) {
+        const flag = /^(--?[a-zA-Z][\w-]*)(?:[ =/].*)?$/.exec(span)?.[1];
+        if (flag === undefined || NOT_TSGUN.has(flag)) continue;
+        checked++;
+        if (!known.has(flag)) problems.push(`${page}: \`${span}\``);
       }
     }
     assert.ok(checked > 50, `flags checked: ${checked}`);
