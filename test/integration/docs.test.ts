@@ -62,6 +62,15 @@ describe('the docs', () => {
     assert.ok(lines <= 200, `README.md has ${lines} lines`);
   });
 
+  it('names the tarball npm pack writes for this version (the install is from a tarball)', () => {
+    const { version } = JSON.parse(read('package.json')) as { version: string };
+    for (const page of PAGES) {
+      for (const name of read(page).match(/tsgun-\d+\.\d+\.\d+[\w.-]*?\.tgz/g) ?? [])
+        assert.equal(name, `tsgun-${version}.tgz`, page);
+    }
+    assert.match(read('README.md'), new RegExp(`npm install \\S*tsgun-${version}\\.tgz`));
+  });
+
   it('every relative link resolves, to a file and to its #anchor', () => {
     const broken: string[] = [];
     for (const page of PAGES) {
