@@ -16,8 +16,15 @@ export const ExitCode = {
   APP_LOAD: 4,
   /** A control command (`tsgun status|reload|scale|stop`) found no tsgun master to answer it. */
   NO_MASTER: 5,
+  /** This Node release lacks a behaviour tsgun relies on and has no public fallback for. */
+  PLATFORM: 6,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The master's exit for a worker that could not boot: its own when it names the cause. */
+export function bootExitCode(code: number | null): ExitCodeValue {
+  return code === ExitCode.APP_LOAD || code === ExitCode.PLATFORM ? code : ExitCode.WORKER_BOOT;
+}
 
 /** Every error tsgun reports on purpose carries one of these codes (listed in docs/errors.md). */
 export const ErrorCode = {
@@ -46,6 +53,7 @@ export const ErrorCode = {
   NO_MASTER: 'TSGUN_ERR_NO_MASTER',
   CONTROL_SOCKET: 'TSGUN_ERR_CONTROL_SOCKET',
   CONTROL_TIMEOUT: 'TSGUN_ERR_CONTROL_TIMEOUT',
+  PLATFORM: 'TSGUN_ERR_PLATFORM',
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -165,6 +173,11 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
     exit: ExitCode.WORKER_BOOT,
     meaning:
       '`tsgun reload` or `tsgun scale` waited --timeout and the workers were not all ready (a new worker cannot boot, say: the old ones keep serving)',
+  },
+  TSGUN_ERR_PLATFORM: {
+    exit: ExitCode.PLATFORM,
+    meaning:
+      'this Node release breaks a private behaviour tsgun has no public fallback for (the line names it; docs/platform.md)',
   },
 };
 

@@ -1,6 +1,6 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
-import { AcceptedSockets } from './accepted-sockets.js';
+import { AcceptedSockets } from '../platform/accepted-sockets.js';
 import { type ListenTarget, listenLocally } from './listen-local.js';
 import { UNTOUCHED_GRACE_MS } from './slot-policy.js';
 import type { SlotKeeper } from './slots.js';

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { SocketList } from './accepted-sockets.js';
+import type { SocketList } from '../platform/accepted-sockets.js';
+import { responseOf } from '../platform/socket-state.js';
 
 /** With TLS, HTTP runs on the TLS socket over the accepted one: raw socket -> TLS socket. */
 export const secureSocketOf = new WeakMap<Socket, Socket>();
@@ -8,7 +9,7 @@ export const secureSocketOf = new WeakMap<Socket, Socket>();
 /** The response an http.Server socket is writing now; Node keeps it there until it finishes. */
 export function currentResponse(socket: Socket): ServerResponse | null {
   const http = secureSocketOf.get(socket) ?? socket;
-  return (http as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+  return responseOf(http);
 }
 
 const SWEEP_MS = 100;

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { responseOf } from '../platform/socket-state.js';
 
 /** A short plain-text refusal (a limit, a method not served) that closes the connection. */
 export function refuse(res: ServerResponse, status: number, text: string): void {
@@ -36,9 +37,9 @@ export function answerInstead(res: ServerResponse, status: number, text: string)
  */
 export function clientErrorAnswer(
   code: string | undefined,
-  socket: { writable: boolean; _httpMessage?: { headersSent: boolean } | null },
+  socket: { writable: boolean },
 ): string | null {
-  if (!socket.writable || socket._httpMessage?.headersSent) return null;
+  if (!socket.writable || responseOf(socket)?.headersSent) return null;
   const status =
     code === 'HPE_HEADER_OVERFLOW'
       ? '431 Request Header Fields Too Large'

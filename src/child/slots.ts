@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
-import type { SocketList } from './accepted-sockets.js';
+import type { SocketList } from '../platform/accepted-sockets.js';
+import { queuedBytes } from '../platform/socket-state.js';
 import { currentResponse, secureSocketOf } from './drain.js';
 import { type ConnView, judge, pickVictim, type SlowLimits } from './slot-policy.js';
 
@@ -18,8 +19,7 @@ const SWEEP_MS = 1000;
 
 /** Bytes the kernel took from a socket: what was dispatched minus what still waits in libuv. */
 function flushedBytes(socket: Socket): number {
-  const queued = (socket as Socket & { _handle?: { writeQueueSize?: number } })._handle;
-  return (socket.bytesWritten ?? 0) - socket.writableLength - (queued?.writeQueueSize ?? 0);
+  return (socket.bytesWritten ?? 0) - socket.writableLength - queuedBytes(socket);
 }
 
 /** What the slot keeper last saw of a connection, to tell progress from a stall. */

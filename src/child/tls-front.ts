@@ -1,8 +1,9 @@
-import type { Server as NetServer, Socket } from 'node:net';
+import type { Server as NetServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { TlsMaterial } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { nodeRequire } from '../node-require.js';
+import { rawSocketOf } from '../platform/socket-state.js';
 import { secureSocketOf } from './drain.js';
 
 /** A TLS front for an HTTP server (a worker's app, or the router); secure sockets are recorded against their raw socket. */
@@ -16,7 +17,7 @@ export function tlsFront(material: TlsMaterial, app: NetServer, logger: Logger):
     ALPNProtocols: ['http/1.1'],
   });
   front.on('secureConnection', (socket: TLSSocket) => {
-    const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
+    const raw = rawSocketOf(socket);
     if (raw) secureSocketOf.set(raw, socket);
     app.emit('connection', socket);
   });

@@ -1,5 +1,6 @@
 import { ConfigError, ErrorCode } from '../errors.js';
 import { UPGRADE_ENV, WORKER_ENV } from '../ipc/protocol.js';
+import { BREAK_ENV } from '../platform/break-switch.js';
 import { fileKeyHint, fileValueHint } from './file-hints.js';
 import { foreignEnvWarnings } from './foreign-env.js';
 import { canonicalKey } from './keys.js';
@@ -41,6 +42,7 @@ export const CMD_ARGS_ENV = 'TSGUN_CMD_ARGS';
 /** Names tsgun reads or sets for its own processes, so an unknown-variable check must not trip on them. */
 const INTERNAL_ENV: ReadonlySet<string> = new Set([
   CMD_ARGS_ENV,
+  BREAK_ENV,
   ...Object.values(WORKER_ENV),
   ...Object.values(UPGRADE_ENV),
 ]);

@@ -1,5 +1,6 @@
 /** Gunicorn's access log format: its atoms, compiled once; and the JSON alternative. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { writtenHeader } from '../platform/socket-state.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -29,7 +30,7 @@ export interface AccessEntry {
 function responseLength(res: ServerResponse): string | null {
   const declared = res.getHeader('content-length');
   if (declared !== undefined) return String(declared);
-  const written = (res as ServerResponse & { _header?: string | null })._header;
+  const written = writtenHeader(res);
   return written ? (/\r\ncontent-length: *(\d+)/i.exec(written)?.[1] ?? null) : null;
 }
 

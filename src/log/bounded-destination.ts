@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { setNonBlocking } from '../platform/streams.js';
 
 /**
  * A log destination whose reader may stop reading: tsgun's stdout or stderr is a pipe that
@@ -74,9 +75,7 @@ export interface BoundedDestination {
 export function keepNonBlocking(fd: number): void {
   const stream = fd === 1 ? process.stdout : fd === 2 ? process.stderr : null;
   if (!stream || stream.isTTY) return;
-  (stream as { _handle?: { setBlocking?: (blocking: boolean) => number } })._handle?.setBlocking?.(
-    false,
-  );
+  setNonBlocking(stream);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { closeSync, constants, lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { openChecked } from '../checked-open.js';
+import { betweenWrites } from '../platform/streams.js';
 
 /**
  * Open a log file for appending, never through a symlink another user planted: tsgun often runs
@@ -40,17 +41,9 @@ export function refusedLink(st: Stats, noLinks: boolean): boolean {
  * under one in flight: sonic-boom writes with `this.fd` and emits 'write' after each completes.
  */
 export function swapFd(destination: object, fd: number): void {
-  // pino.destination() is a SonicBoom; its fd and write state are not in its types.
-  const dest = destination as {
-    fd: number;
-    _writing: boolean;
-    once(event: 'write', listener: () => void): void;
-  };
-  const swap = () => {
+  betweenWrites(destination, (dest) => {
     const old = dest.fd;
     dest.fd = fd;
     if (old >= 0) closeSync(old);
-  };
-  if (dest._writing) dest.once('write', swap);
-  else swap();
+  });
 }

@@ -1,6 +1,5 @@
-import { executionAsyncResource } from 'node:async_hooks';
-import type { ChildProcess } from 'node:child_process';
 import type { Logger } from '../log/logger.js';
+import { channelFd, channelFdBeingRead } from '../platform/ipc-channel.js';
 import { SenderGuard } from './sender-guard.js';
 import { dropMessage, type Sender } from './worker-messages.js';
 
@@ -15,11 +14,7 @@ export function isChannelParseError(err: unknown): err is Error {
   return err instanceof Error && /\bparseChannelMessages\b/.test(err.stack ?? '');
 }
 
-/** The fd of a child's IPC channel (what `executionAsyncResource()` is during its reads). */
-export function channelFd(child: ChildProcess): number | null {
-  const fd = (child.channel as { fd?: unknown } | null | undefined)?.fd;
-  return typeof fd === 'number' ? fd : null;
-}
+export { channelFd };
 
 /** Stops the child whose channel has this fd, if it is one of the owner's (true), with reason. */
 export type ChannelOwner = (fd: number | null, reason: string) => boolean;
@@ -40,8 +35,7 @@ export function guardChannels(logger: Logger, owners: readonly ChannelOwner[]): 
   };
   const listener = (err: unknown) => {
     if (isChannelParseError(err)) {
-      const resource = executionAsyncResource() as { fd?: unknown } | null;
-      const fd = typeof resource?.fd === 'number' ? resource.fd : null;
+      const fd = channelFdBeingRead();
       const reason = `${err.name}: ${err.message.slice(0, 200)}`;
       if (!owners.some((stop) => stop(fd, reason)))
         dropMessage(closed, `an IPC channel could not be read (${reason})`, logger, false);

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Config } from '../config/registry.js';
-import { ErrorCode, ExitCode } from '../errors.js';
+import { bootExitCode, ErrorCode, ExitCode } from '../errors.js';
 import { receiveFromWorker } from '../ipc/protocol.js';
 import { startProblems } from './check-start.js';
 import { forkWorker } from './spawn.js';
@@ -44,5 +44,5 @@ export async function checkApp(config: Config): Promise<number> {
     return ExitCode.OK;
   }
   process.stderr.write(`tsgun: error: ${problem ?? `app check exited with code ${code}`}\n`);
-  return code === ExitCode.APP_LOAD ? ExitCode.APP_LOAD : ExitCode.WORKER_BOOT;
+  return bootExitCode(code);
 }

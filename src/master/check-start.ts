@@ -2,6 +2,7 @@ import { accessSync, constants, lstatSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, type ErrorCodeValue, TsgunError } from '../errors.js';
+import { checkMasterPlatform } from '../platform/checks.js';
 import { controlPath } from './control-socket.js';
 import { logFileProblems } from './log-files.js';
 import { loadTls } from './tls.js';
@@ -21,6 +22,11 @@ export const MAX_UNIX_PATH = 107;
 /** One error line per path a start could not use, in the order of the settings. */
 export function startProblems(config: Config, credentials: Credentials | null): TsgunError[] {
   const problems: TsgunError[] = [];
+  try {
+    checkMasterPlatform(null);
+  } catch (err) {
+    problems.push(err as TsgunError);
+  }
   try {
     loadTls(config);
   } catch (err) {

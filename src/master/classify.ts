@@ -1,4 +1,10 @@
-import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
+import {
+  bootExitCode,
+  ErrorCode,
+  type ErrorCodeValue,
+  ExitCode,
+  type ExitCodeValue,
+} from '../errors.js';
 import { clip } from '../ipc/limits.js';
 import type { WorkerState } from './plan.js';
 
@@ -49,7 +55,7 @@ export function classifyExit(facts: ExitFacts): ExitClass {
   }
   if (facts.state === 'booting' && !facts.murdered) {
     if (facts.bootError) {
-      const exitCode = facts.code === ExitCode.APP_LOAD ? ExitCode.APP_LOAD : ExitCode.WORKER_BOOT;
+      const exitCode = bootExitCode(facts.code);
       return {
         kind: 'boot-failure',
         exitCode,
@@ -59,7 +65,7 @@ export function classifyExit(facts: ExitFacts): ExitClass {
     }
     return {
       kind: 'boot-failure',
-      exitCode: facts.code === ExitCode.APP_LOAD ? ExitCode.APP_LOAD : ExitCode.WORKER_BOOT,
+      exitCode: bootExitCode(facts.code),
       code: ErrorCode.WORKER_BOOT,
       message: `worker ${describeExit(facts.code, facts.signal)} while booting`,
     };

@@ -6,30 +6,10 @@ import { type BindAddress, formatBindAddress } from '../config/address.js';
 import { describeWanted } from '../config/on-demand.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { bindWithoutListen, type ServerHandle } from '../platform/server-handle.js';
 import type { Credentials } from './user.js';
 
-/** libuv's server handle (TCP or Pipe), as net._createServerHandle returns it. */
-export interface ServerHandle {
-  readonly fd: number;
-  getsockname?(out: Record<string, unknown>): number;
-  close(callback?: () => void): void;
-}
-
-type CreateServerHandle = (
-  address: string | null,
-  port: number,
-  addressType: number,
-  fd?: number,
-  flags?: number,
-) => ServerHandle | number;
-
-/**
- * What Node's cluster primary uses: it creates and binds a handle without listen(), so the master
- * never accepts. The first worker's listen(fd, backlog) puts the socket in LISTEN state; the
- * master's copy keeps it alive, with its queue, while no worker is running.
- */
-const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })
-  ._createServerHandle;
+export type { ServerHandle };
 
 export interface BoundSocket {
   readonly address: BindAddress;
@@ -114,7 +94,7 @@ function bindTcp(
   family: number,
   shown: string,
 ): { handle: ServerHandle; out: Record<string, unknown> } {
-  const handle = createServerHandle(ip, port, family);
+  const handle = bindWithoutListen(ip, port, family);
   if (typeof handle === 'number') throw bindError(handle, shown);
   // libuv defers EADDRINUSE from bind() to listen(); getsockname() reports it now.
   const out: Record<string, unknown> = {};
@@ -173,14 +153,14 @@ async function bindOnce(
     }
     case 'unix': {
       await clearStaleUnixSocket(address.path, shown, trustedUids);
-      const handle = createServerHandle(address.path, -1, -1);
+      const handle = bindWithoutListen(address.path, -1, -1);
       if (typeof handle === 'number') throw bindError(handle, shown);
       return { address, display: shown, handle, ownedPath: address.path };
     }
     case 'fd': {
       let handle: ServerHandle | number;
       try {
-        handle = createServerHandle(null, 0, 0, address.fd);
+        handle = bindWithoutListen(null, 0, 0, address.fd);
       } catch {
         throw new TsgunError(ErrorCode.BIND_FAILED, `not an open socket: ${shown}`);
       }
@@ -242,7 +222,7 @@ export function adoptInherited(
   return fds.map((fd, i) => {
     let handle: ServerHandle | number;
     try {
-      handle = createServerHandle(null, 0, 0, fd);
+      handle = bindWithoutListen(null, 0, 0, fd);
     } catch {
       throw new TsgunError(ErrorCode.INHERITED_FD, `${source}: fd ${fd} is not an open socket`);
     }
@@ -300,9 +280,9 @@ export function bindPrivateUnix(path: string, owner: Credentials | null = null):
   // Created 0600 by bind itself (umask 0177), and its owner changed with lchown: the directory
   // belongs to the workers' user, so nothing done by path after the bind may follow a link.
   const umask = process.umask(0o177);
-  let handle: ReturnType<typeof createServerHandle>;
+  let handle: ReturnType<typeof bindWithoutListen>;
   try {
-    handle = createServerHandle(path, -1, -1);
+    handle = bindWithoutListen(path, -1, -1);
   } finally {
     process.umask(umask);
   }

@@ -8,6 +8,8 @@ import { ErrorCode, type ExitCodeValue, TsgunError } from '../errors.js';
 import type { ServerFacade } from '../hooks.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { setProcessTitle } from '../log/proc-title.js';
+import { checkMasterPlatform } from '../platform/checks.js';
+import { serverFd } from '../platform/server-handle.js';
 import { VERSION } from '../version.js';
 import { Arbiter } from './arbiter.js';
 import { ControlSocket, controlPath } from './control-socket.js';
@@ -173,6 +175,8 @@ async function openSockets(
   /** No bind configured: nothing is bound now unless sockets are handed over. */
   onDemand: boolean,
 ): Promise<{ sockets: BoundSocket[]; inherited: Inherited | null }> {
+  // What binding relies on, before anything is bound (refused: TSGUN_ERR_PLATFORM).
+  checkMasterPlatform(logger);
   const inherited = findInherited(process.env, process.pid);
   for (const name of INHERITED_ENV) delete process.env[name];
   let sockets: BoundSocket[];
@@ -226,8 +230,8 @@ async function serveStats(
   let handedOff = false;
   return {
     handOff: () => {
-      const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
-      if (typeof fd !== 'number' || fd < 0) return null;
+      const fd = serverFd(server);
+      if (fd === null) return null;
       handedOff = true;
       return fd;
     },

@@ -19,6 +19,9 @@ import {
 } from '../ipc/protocol.js';
 import { setProcessTitle } from '../log/proc-title.js';
 import { nodeRequire } from '../node-require.js';
+import { checkChildPlatform } from '../platform/checks.js';
+import { armServerTimeouts } from '../platform/http-timeouts.js';
+import { PlatformError } from '../platform/platform-error.js';
 import { upstreamCounters, WorkerPool } from './pool.js';
 import { createRouter } from './proxy.js';
 
@@ -50,6 +53,10 @@ async function main(): Promise<void> {
   };
   if (refused) bootFailed(refused);
   if (logError) bootFailed(logError);
+  const platformChecked = checkChildPlatform(logger).then(
+    () => null,
+    (err: unknown) => err as TsgunError,
+  );
   let acceptor: Acceptor | null = null;
   stayAttached(config.timeout, () => acceptor?.sockets.size ?? 0);
 
@@ -108,6 +115,8 @@ async function main(): Promise<void> {
     tlsServer = tlsFront(await firstTls, server, logger) as TlsServer;
     front = tlsServer;
   }
+  const platformError = await platformChecked;
+  if (platformError) bootFailed(platformError);
   const accepted = new Acceptor(front, {
     backlog: config.backlog,
     maxConnections: Number.POSITIVE_INFINITY,
@@ -146,10 +155,15 @@ async function main(): Promise<void> {
     await Promise.all(config.bind.map((_, i) => accepted.listen(i, { fd: FIRST_LISTEN_FD + i })));
   } catch (err) {
     bootFailed(
-      new TsgunError(ErrorCode.WORKER_LISTEN, `router cannot listen: ${(err as Error).message}`),
+      err instanceof PlatformError
+        ? err
+        : new TsgunError(
+            ErrorCode.WORKER_LISTEN,
+            `router cannot listen: ${(err as Error).message}`,
+          ),
     );
   }
-  server.emit('listening');
+  armServerTimeouts(server);
   logger.info({ binds: config.bind.length }, 'router accepting');
   sendToMaster(workerMessage({ type: 'ready' }));
 }

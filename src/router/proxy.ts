@@ -10,6 +10,7 @@ import type { Config } from '../config/registry.js';
 import { matchRoute } from '../config/route.js';
 import type { Logger } from '../log/logger.js';
 import { nodeRequire } from '../node-require.js';
+import { responseOf } from '../platform/socket-state.js';
 import { Attempt, type AttemptOwner, Exchange } from './attempt.js';
 import { isRetryable, stickyCookieValue } from './balance.js';
 import { forwardedHeaders, isTrusted, trustList } from './forwarded.js';
@@ -299,13 +300,13 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
   // client gets Node's own answer if no byte of a response went out yet.
   const onClientError = (err: NodeJS.ErrnoException, socket: Duplex): void => {
     logger.debug({ err: err.message }, 'bad request from a client');
-    const http = socket as Duplex & { _httpMessage?: ServerResponse | null };
-    const ex = http._httpMessage ? exchanges.get(http._httpMessage) : undefined;
+    const res = responseOf(socket);
+    const ex = res ? exchanges.get(res) : undefined;
     if (ex) {
       ex.clientFailed = true;
       ex.current?.abort();
     }
-    const answer = clientErrorAnswer(err.code, http);
+    const answer = clientErrorAnswer(err.code, socket);
     if (answer) socket.end(answer);
     else socket.destroy();
   };

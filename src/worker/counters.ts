@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { SocketList } from '../child/accepted-sockets.js';
 import { emptyHistogram, observe } from '../ipc/histogram.js';
 import { MAX_TIMINGS } from '../ipc/limits.js';
 import type { WorkerCounters } from '../ipc/protocol.js';
+import type { SocketList } from '../platform/accepted-sockets.js';
 
 /**
  * Per-worker request counters for --stats and --statsd-host. The request path only bumps numbers

@@ -1,12 +1,12 @@
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
-import { Server } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { isOwnListener } from '../child/accepted-sockets.js';
 import type { BindAddress } from '../config/address.js';
 import { type AppSpec, findModule } from '../config/app-spec.js';
 import type { WantedAddress } from '../config/on-demand.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { isOwnListener } from '../platform/accepted-sockets.js';
+import { nativeListen, replaceServerListen } from '../platform/listen-patch.js';
 import type { AppJob } from './jobs.js';
 import { addressKey, decideListen, parseListenArgs } from './listen-plan.js';
 import { type AppTarget, loadApp } from './load-app.js';
@@ -14,14 +14,12 @@ import { listenPassThrough, type PassBusyReport } from './pass-through.js';
 
 /**
  * Apps that call `listen()` themselves, served from the master's sockets. Before the app is
- * imported, `net.Server.prototype.listen` is replaced (the one place tsgun does so): the app's
+ * imported, `net.Server.prototype.listen` is replaced (platform/listen-patch.ts): the app's
  * first listen() makes its server the one tsgun's Acceptor feeds, exactly like an exported
  * server; the server then looks listening to the app (`listening`, `address()`, the callback and
  * 'listening', `close()`), though the worker's own listeners hold the inherited fds. Decisions
  * are in listen-plan.ts.
  */
-
-const nativeListen = Server.prototype.listen;
 
 export interface ListenCaptureOptions {
   readonly logger: Logger;
@@ -51,11 +49,11 @@ export class ListenCapture {
   private onAppClose: () => void = () => {};
 
   constructor(private readonly opts: ListenCaptureOptions) {
-    const capture = this;
-    Server.prototype.listen = function (this: NetServer, ...args: unknown[]) {
-      if (isOwnListener(this)) return Reflect.apply(nativeListen, this, args) as NetServer;
-      return capture.onListen(this, args);
-    } as typeof nativeListen;
+    replaceServerListen((server, args) =>
+      isOwnListener(server)
+        ? (Reflect.apply(nativeListen, server, args) as NetServer)
+        : this.onListen(server, args),
+    );
   }
 
   /** The worker serves an exported app: any listen() from now on is an extra server. */

@@ -25,6 +25,9 @@ import {
 import type { Logger } from '../log/logger.js';
 import { setProcessTitle } from '../log/proc-title.js';
 import { nodeRequire } from '../node-require.js';
+import { checkChildPlatform } from '../platform/checks.js';
+import { armServerTimeouts } from '../platform/http-timeouts.js';
+import { PlatformError } from '../platform/platform-error.js';
 import { onAppReady } from '../ready.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { AppLoadError } from './app-error.js';
@@ -159,6 +162,11 @@ async function main(): Promise<void> {
   const logger = log.logger;
   if (refused) bootFailed(refused, logger);
   if (logError) bootFailed(logError, logger);
+  // Node's private behaviour this worker relies on, exercised while the app loads.
+  const platformChecked = checkChildPlatform(logger).then(
+    () => null,
+    (err: unknown) => err,
+  );
   if (config.captureOutput) {
     const index = process.env['TSGUN_WORKER_INDEX'];
     captureOutput(logger, index === undefined ? null : Number(index));
@@ -312,6 +320,8 @@ async function main(): Promise<void> {
   // HTTPS: TLS is terminated in a tls.Server of tsgun's, which hands each secure connection to
   // the app's server like a plain one, whatever the export form.
   const front = config.certfile ? tlsFront(await tlsMaterial, server, logger) : server;
+  const platformError = await platformChecked;
+  if (platformError) bootFailed(platformError, logger);
   acceptor = new Acceptor(front, {
     backlog: config.backlog,
     maxConnections: config.workerConnections,
@@ -432,7 +442,12 @@ async function main(): Promise<void> {
     );
   } catch (err) {
     bootFailed(
-      new TsgunError(ErrorCode.WORKER_LISTEN, `worker cannot listen: ${(err as Error).message}`),
+      err instanceof PlatformError
+        ? err
+        : new TsgunError(
+            ErrorCode.WORKER_LISTEN,
+            `worker cannot listen: ${(err as Error).message}`,
+          ),
       logger,
     );
   }
@@ -449,7 +464,7 @@ async function main(): Promise<void> {
   );
   // Starts Node's header/request timeout checks, which an http.Server runs once it is listening
   // (and, for an app that called listen(), its callback and 'listening' listeners).
-  server.emit('listening');
+  armServerTimeouts(server);
   logger.debug({ kind: target.kind }, 'worker accepting');
   accepting = true;
   maybeReady();

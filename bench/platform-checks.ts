@@ -1,0 +1,60 @@
+/**
+ * `node dist/bench/platform-checks.js [--samples N]`: what the start-up checks of Node's private
+ * behaviour (src/platform/checks.ts) cost a worker, against the start of `tsgun bare.mjs -w 1`
+ * to its first 200 measured in the same run, sample by sample. The check runs in a fresh Node
+ * process each time: an upper bound, since a worker runs it while its app loads. Writes bench/results/platform-checks.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { startRow, stopRow } from './measure.js';
+import { ROOT, ROWS } from './rows.js';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const CHECKS = pathToFileURL(join(ROOT, 'dist/src/platform/checks.js')).href;
+// node:http is loaded first: every worker has loaded it before its check runs.
+const TIMED = `require('node:http'); import(${JSON.stringify(CHECKS)}).then(async (m) => {
+  const t = performance.now();
+  await m.checkChildPlatform({ warn() {} });
+  process.stdout.write(String(performance.now() - t));
+});`;
+
+async function main(): Promise<void> {
+  const at = process.argv.indexOf('--samples');
+  const samples = at > 0 ? Number(process.argv[at + 1]) : 15;
+  const row = ROWS.find((r) => r.id === 'tsgun')!;
+  const app = (await import(pathToFileURL(join(ROOT, 'examples/event-queue/app.js')).href)) as {
+    BENCH_EVENTS: unknown[];
+  };
+  const body = JSON.stringify(app.BENCH_EVENTS.map((data, i) => ({ id: i + 1, data })));
+  const sha = createHash('sha256').update(body).digest('hex');
+  const starts: number[] = [];
+  const checks: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    checks.push(Number(execFileSync(process.execPath, ['-e', TIMED], { encoding: 'utf8' })));
+    const started = await startRow(row, sha, 2, false);
+    if ('skipped' in started) throw new Error(started.skipped);
+    starts.push(started.firstResponseMs);
+    stopRow(started.child);
+  }
+  const result = {
+    node: process.version,
+    samples,
+    checkMs: median(checks),
+    startMs: median(starts),
+    ratio: median(checks) / median(starts),
+  };
+  writeFileSync(
+    join(ROOT, 'bench/results/platform-checks.json'),
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
+  process.stdout.write(
+    `platform checks: ${result.checkMs.toFixed(1)} ms (median of ${samples}, in a fresh process each), ` +
+      `tsgun -w 1 to its first 200: ${result.startMs.toFixed(1)} ms: ${(result.ratio * 100).toFixed(1)}% at most\n`,
+  );
+}
+
+await main();

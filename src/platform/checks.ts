@@ -1,0 +1,161 @@
+import { connect, type Server as NetServer, type Socket } from 'node:net';
+import { nodeRequire } from '../node-require.js';
+import {
+  AcceptedSockets,
+  canReadNodeBooks,
+  readsNodeBooks,
+  useTrackedSockets,
+} from './accepted-sockets.js';
+import {
+  ASSUMPTIONS,
+  type Assumption,
+  BREAK_ENV,
+  forcedBroken,
+  forcedNames,
+} from './break-switch.js';
+import { armServerTimeouts } from './http-timeouts.js';
+import { PlatformError } from './platform-error.js';
+import { bindWithoutListen, type ServerHandle } from './server-handle.js';
+
+/**
+ * What tsgun relies on of Node's private behaviour, checked at start by doing it (not by testing
+ * that a function exists), in the process that relies on it. A failed check logs one line with
+ * the Node version and the assumption, then either takes the public-API path (correct, slower)
+ * or refuses to start (PlatformError: TSGUN_ERR_PLATFORM, exit 6). docs/platform.md lists them.
+ */
+
+/** What a check needs of a logger (pino's, in public terms): platform imports no log module. */
+export interface WarnLogger {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+/** Upper bound on the child check (two loopback round trips and one timeout sweep). */
+const CHECK_DEADLINE_MS = 2000;
+
+function warnForced(logger: WarnLogger): void {
+  const names = forcedNames();
+  if (names.length > 0)
+    logger.warn({ [BREAK_ENV]: names.join(',') }, 'test-only: platform checks forced to fail');
+}
+
+function broke(logger: WarnLogger, assumption: Assumption, fallback: string): void {
+  logger.warn(
+    { node: process.version, assumption: ASSUMPTIONS[assumption] },
+    `Node ${process.version} breaks an assumption of tsgun's (${assumption}); ${fallback}`,
+  );
+}
+
+/** The master: bind without listen (no public path: refused). Synchronous, one loopback bind. */
+export function checkMasterPlatform(logger: WarnLogger | null): void {
+  if (logger) warnForced(logger);
+  const handle = bindWithoutListen('127.0.0.1', 0, 4);
+  const out: Record<string, unknown> = {};
+  const ok =
+    typeof handle === 'object' &&
+    handle.getsockname?.(out) === 0 &&
+    typeof out['port'] === 'number' &&
+    out['port'] > 0;
+  if (typeof handle === 'object') handle.close();
+  if (!ok) throw new PlatformError('bind');
+}
+
+interface Seen {
+  sizeAtAccept: number;
+  listed: boolean;
+  gone: number;
+  sizeAfter: number;
+  timedOut: boolean;
+}
+
+/** One connection to a throwaway server: the books and the timeout arming, seen at work. */
+function exercise(): Promise<Seen | null> {
+  return new Promise((resolve) => {
+    const books = new AcceptedSockets(canReadNodeBooks());
+    const seen: Seen = { sizeAtAccept: -1, listed: false, gone: 0, sizeAfter: -1, timedOut: false };
+    // Required, not imported: src/node-require.ts says why.
+    const { createServer } = nodeRequire('node:http') as typeof import('node:http');
+    const http = createServer({
+      headersTimeout: 1,
+      requestTimeout: 1,
+      connectionsCheckingInterval: 1,
+    });
+    armServerTimeouts(http);
+    let client: Socket | null = null;
+    let accepted: Socket | null = null;
+    let server: NetServer | null = null;
+    const finish = (result: Seen | null) => {
+      clearTimeout(timer);
+      client?.destroy();
+      server?.close();
+      http.close();
+      resolve(result);
+    };
+    let late = false;
+    // Timeouts unarmed: the socket is closed here instead, and the books are still read.
+    const timer = setTimeout(() => {
+      late = true;
+      if (accepted) accepted.destroy();
+      else finish(seen);
+    }, CHECK_DEADLINE_MS);
+    server = books.createServer(
+      {},
+      (socket) => {
+        accepted = socket;
+        seen.sizeAtAccept = books.size;
+        seen.listed = [...books].includes(socket);
+        // Nothing but the header timeout closes it before the deadline: the request never ends.
+        socket.once('close', () => {
+          seen.timedOut = !late;
+          seen.sizeAfter = books.size;
+          finish(seen);
+        });
+        http.emit('connection', socket);
+      },
+      () => {
+        seen.gone++;
+      },
+    );
+    let handle: ServerHandle | number;
+    try {
+      handle = bindWithoutListen('127.0.0.1', 0, 4);
+    } catch {
+      finish(null);
+      return;
+    }
+    if (typeof handle === 'number') {
+      finish(null);
+      return;
+    }
+    server.once('error', () => finish(null));
+    // A TCP handle listens in this process even in a cluster worker (never via the primary).
+    server.listen(handle, () => {
+      const address = server?.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const c = connect(port, '127.0.0.1', () => c.write('GET / HTTP/1.1\r\nHost: c\r\n'));
+      c.on('error', () => {});
+      client = c;
+    });
+  });
+}
+
+/**
+ * A worker or the router, before it accepts: the connection books (fallback: connections
+ * tracked by public events) and the timeout arming (no public path: refused).
+ */
+export async function checkChildPlatform(logger: WarnLogger): Promise<void> {
+  warnForced(logger);
+  const seen = await exercise();
+  if (!seen) throw new PlatformError('bind');
+  const booksWork =
+    readsNodeBooks() &&
+    !forcedBroken('books') &&
+    seen.sizeAtAccept === 1 &&
+    seen.listed &&
+    seen.gone >= 1 &&
+    seen.sizeAfter === 0;
+  if (!booksWork) {
+    useTrackedSockets();
+    broke(logger, 'books', "tracking connections with Node's public events instead (slower)");
+  }
+  if (!seen.timedOut || forcedBroken('timeouts')) throw new PlatformError('timeouts');
+}
