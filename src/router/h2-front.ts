@@ -91,6 +91,8 @@ export function h2Front(o: H2FrontOptions): H2Front {
       return;
     }
     let got: Buffer | null = null;
+    // A peer that sends nothing is closed at --header-timeout by the slot keeper
+    // (server-limits.ts), which watches every accepted socket, this one too.
     const onData = (chunk: Buffer): void => {
       got = got === null ? chunk : Buffer.concat([got, chunk]);
       const verdict = sniffPreface(got);

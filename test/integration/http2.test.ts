@@ -230,7 +230,7 @@ describe('HTTP/2 in router mode', () => {
   });
 
   it('floods get GOAWAY and leave the router running', async () => {
-    const t = await startH2();
+    const t = await startH2('--header-timeout', '1');
     const port = await t.port();
     const pid = await routerPid(t);
 
@@ -256,6 +256,19 @@ describe('HTTP/2 in router mode', () => {
     for (let i = 0; i < 100_000; i++) settings.push(frame(SETTINGS, 0, 0));
     const flooded = await flood(port, Buffer.concat(settings));
     assert.ok(flooded.closed, JSON.stringify(flooded));
+
+    // A trusted peer that sends nothing is closed at --header-timeout, as an HTTP/1.1 one is.
+    const silent = connect({ port, host: '127.0.0.1' });
+    silent.on('error', () => {});
+    const closed = await new Promise<boolean>((resolve) => {
+      const deadline = setTimeout(() => resolve(false), 5_000);
+      silent.on('close', () => {
+        clearTimeout(deadline);
+        resolve(true);
+      });
+    });
+    silent.destroy();
+    assert.ok(closed, 'a silent trusted peer is closed at --header-timeout');
 
     assert.ok(isAlive(pid), 'the router survived');
     assert.equal((await request(`http://127.0.0.1:${port}/`)).status, 200);
