@@ -7,6 +7,7 @@ import { get } from 'node:http';
 import { freePort } from '../test/helpers/http.js';
 import {
   type HttperfResult,
+  parseH2load,
   parseHttperf,
   parseWrk,
   type Summary,
@@ -98,6 +99,23 @@ const wrkArgv = (url: string, seconds: number, connections: number, keepAlive: b
     ...(keepAlive ? [] : ['-H', 'Connection: close']),
     url,
   ]);
+
+/** h2load over h2c: `connections` clients, 10 streams each, for `seconds`. */
+export function runH2load(url: string, seconds: number, connections: number): WrkResult {
+  const argv = pin(1, [
+    'h2load',
+    '-D',
+    String(seconds),
+    '-c',
+    String(connections),
+    '-m',
+    '10',
+    url,
+  ]);
+  return parseH2load(
+    execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: (seconds + 30) * 1000 }),
+  );
+}
 
 export function runWrk(
   url: string,
@@ -241,11 +259,14 @@ export async function measure(row: RowDef, opts: Options, expectedSha: string): 
   if ('skipped' in server) return { id: row.id, label: row.label, skipped: server.skipped };
   const { url, port, child, firstResponseMs, sha } = server;
   try {
-    const ka = row.keepAlive === true;
-    if (opts.warmup > 0) runWrk(url, opts.warmup, opts.connections, ka);
+    const ka = row.keepAlive === true || row.h2 === true;
+    const load = (seconds: number) =>
+      row.h2
+        ? runH2load(url, seconds, opts.connections)
+        : runWrk(url, seconds, opts.connections, ka);
+    if (opts.warmup > 0) load(opts.warmup);
     const results: WrkResult[] = [];
-    for (let i = 0; i < opts.runs; i++)
-      results.push(runWrk(url, opts.duration, opts.connections, ka));
+    for (let i = 0; i < opts.runs; i++) results.push(load(opts.duration));
     const rootRssMiB = rssMiB(child.pid!);
     // httperf is the no-keep-alive reference load (one request per connection) only.
     let httperf: HttperfResult | null = null;

@@ -40,6 +40,29 @@ export function parseWrk(text: string): WrkResult {
   };
 }
 
+/**
+ * h2load's summary (HTTP/2 rows): its throughput, and as errors the requests that failed,
+ * errored or timed out plus non-2xx/3xx answers. It prints no percentiles: p50/p99 are null.
+ */
+export function parseH2load(text: string): WrkResult {
+  const rps = /finished in [\d.]+\w*, ([\d.]+) req\/s/.exec(text);
+  const counts =
+    /requests: (\d+) total, \d+ started, (\d+) done, \d+ succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
+      text,
+    );
+  if (!rps || !counts) throw new Error(`h2load output not understood:\n${text}`);
+  const codes = /status codes: \d+ 2xx, \d+ 3xx, (\d+) 4xx, (\d+) 5xx/.exec(text);
+  const bad = codes ? Number(codes[1]) + Number(codes[2]) : 0;
+  return {
+    requestsPerSec: Number(rps[1]),
+    requests: Number(counts[2]),
+    p50Ms: null,
+    p99Ms: null,
+    errors: Number(counts[3]) + Number(counts[4]) + Number(counts[5]) + bad,
+    readErrors: 0,
+  };
+}
+
 export interface HttperfResult {
   readonly requestsPerSec: number;
   readonly responseMs: number;

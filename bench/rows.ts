@@ -18,6 +18,8 @@ export interface RowDef {
   readonly label: string;
   /** Clients keep connections open (the reference is no keep-alive: every request connects). */
   readonly keepAlive?: boolean;
+  /** Measured with h2load over h2c (prior knowledge) instead of wrk. */
+  readonly h2?: boolean;
   /** The server command, or the reason the row is skipped. */
   command(port: number): { argv: string[]; env?: NodeJS.ProcessEnv } | string;
 }
@@ -56,6 +58,12 @@ const nodeScript = (file: string) => (port: number) => ({
   argv: [process.execPath, join(ROOT, file)],
   env: { PORT: String(port) },
 });
+
+/** An HTTP/2 row's command, or why it is skipped: h2load measures it. */
+const withH2load =
+  (command: RowDef['command']): RowDef['command'] =>
+  (port) =>
+    has('h2load') ? command(port) : 'h2load not installed: apt-get install nghttp2-client';
 
 /** --stats on a unix socket of its own (the stats rows). */
 const statsArgs = () => [
@@ -173,6 +181,24 @@ export const ROWS: readonly RowDef[] = [
     label: 'minimal http.request proxy (keep-alive http.Agent) + bare Node, keep-alive clients',
     keepAlive: true,
     command: nodeScript('bench/servers/node-http.mjs'),
+  },
+  {
+    id: 'tsgun-router-h2',
+    label: 'tsgun --router --http2 (router process + 1 worker), h2load h2c clients',
+    h2: true,
+    command: withH2load((port) => ({ argv: tsgunArgv(port, '--router', '--http2') })),
+  },
+  {
+    id: 'node-h2',
+    label: 'bare Node http2 compat server (1 process), h2load h2c clients',
+    h2: true,
+    command: withH2load(nodeScript('bench/servers/h2-bare.mjs')),
+  },
+  {
+    id: 'h2proxy',
+    label: 'minimal Node http2-to-HTTP/1.1 proxy (undici Pool) + bare Node, h2load h2c clients',
+    h2: true,
+    command: withH2load(nodeScript('bench/servers/h2-undici.mjs')),
   },
   {
     id: 'node',

@@ -8,7 +8,8 @@
  *   --only a,b       only these rows (ids: tsgun, tsgun-listen,
  *                    tsgun-stats, tsgun-router, tsgun-router2,
  *                    tsgun-ka, tsgun-router-ka, tsgun-router2-ka, proxy3-ka, proxy3, undici,
- *                    undici-ka, node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket)
+ *                    undici-ka, node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket;
+ *                    HTTP/2 over h2load: tsgun-router-h2, node-h2, h2proxy)
  *   --runs N --duration S --connections C
  *   --docs           after the run, put the table into docs/benchmarks.md (its bench block;
  *                    --readme is the old name, still accepted)

@@ -7,9 +7,10 @@ import { createApp } from '../../examples/event-queue/app.js';
 
 /**
  * Run as the upstream when forked; otherwise fork it and serve `makeHandler(socketPath)` on $PORT.
- * `script` is the proxy's own module URL (the upstream is a fork of it).
+ * `script` is the proxy's own module URL (the upstream is a fork of it); `serve`, if given, serves
+ * the handler on $PORT instead of a plain HTTP/1.1 server.
  */
-export function proxyInFront(script, makeHandler) {
+export function proxyInFront(script, makeHandler, serve = null) {
   if (process.argv[2] === 'upstream') {
     // A NUL cannot cross argv: the name comes without it.
     createServer(createApp()).listen(`\0${process.argv[3]}`, () => process.send?.('ready'));
@@ -18,6 +19,11 @@ export function proxyInFront(script, makeHandler) {
   const name = `tsgun-bench-proxy-${process.pid}`;
   const upstream = fork(script, ['upstream', name]);
   upstream.once('message', () => {
+    // `serve`: a front of its own (the HTTP/2 baseline), given the handler.
+    if (serve) {
+      serve(makeHandler(`\0${name}`));
+      return;
+    }
     const port = Number(process.env.PORT);
     createServer(makeHandler(`\0${name}`)).listen(
       { port, host: '127.0.0.1', backlog: 1000 },

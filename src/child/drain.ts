@@ -12,6 +12,9 @@ export function currentResponse(socket: Socket): ServerResponse | null {
   return responseOf(http);
 }
 
+/** An HTTP/2 session's socket -> whether the session is still open (it closes itself when drained). */
+export const activeStreams = new WeakMap<Socket, () => boolean>();
+
 const SWEEP_MS = 100;
 
 /**
@@ -38,6 +41,7 @@ export function drainConnections(
     }
     const now = Date.now();
     for (const socket of sockets) {
+      if (activeStreams.get(secureSocketOf.get(socket) ?? socket)?.()) continue;
       const res = currentResponse(socket);
       if (res) {
         if (!res.headersSent) res.shouldKeepAlive = false;

@@ -556,6 +556,14 @@ export const REGISTRY = defineRegistry({
     help: 'Router mode (uWSGI: --http): a router process owns the binds and proxies to workers on private unix sockets, holding client keep-alive across reloads.',
     hup: false,
   }),
+  http2: setting({
+    section: 'Router',
+    flags: ['--http2'],
+    default: false,
+    parse: bool,
+    help: 'Router mode: serve HTTP/2 (ALPN h2 with TLS; h2c prior knowledge from --forwarded-allow-ips peers); workers still get HTTP/1.1.',
+    hup: false,
+  }),
   routerProcesses: setting({
     section: 'Router',
     flags: ['--router-processes'],

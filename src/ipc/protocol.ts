@@ -168,6 +168,8 @@ export type WorkerMessage =
       /** Requests waiting for a worker (none is ready). */
       readonly pending: number;
       readonly connections: number;
+      /** --http2: HTTP/2 requests (streams) served since the router started. */
+      readonly h2Requests: number;
     };
 
 export type MasterMessage =
@@ -282,7 +284,8 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
     m['upstreams'].length <= MAX_UPSTREAMS &&
     m['upstreams'].every(isUpstreamCounters) &&
     isCount(m['pending']) &&
-    isCount(m['connections']),
+    isCount(m['connections']) &&
+    isCount(m['h2Requests']),
   jobs: (m) =>
     Array.isArray(m['jobs']) && m['jobs'].length <= MAX_APP_JOBS && m['jobs'].every(isJob),
   'job-done': (m) =>

@@ -219,6 +219,12 @@ export function renderPrometheus(doc: StatsDocument): string {
     const r = doc.router;
     one('router_connections', 'gauge', 'Client connections open at the router.', r.connections);
     one('router_pending_requests', 'gauge', 'Requests waiting for a ready worker.', r.pending);
+    one(
+      'router_h2_requests_total',
+      'counter',
+      'HTTP/2 requests the router served (--http2).',
+      r.h2Requests,
+    );
     one('router_restarts_total', 'counter', 'Times the router was started again.', r.restarts);
     for (const [n, [type, help, pick]] of Object.entries(UPSTREAM_SERIES))
       metric(

@@ -28,6 +28,8 @@ export interface RouterStats {
   readonly restarts: number;
   readonly pending: number;
   readonly connections: number;
+  /** --http2: HTTP/2 requests the running router served (from zero when it restarts). */
+  readonly h2Requests: number;
   readonly upstreams: readonly UpstreamCounters[];
 }
 
@@ -61,12 +63,14 @@ export function combineRouterStats(list: readonly (RouterStats | null)[]): Route
   if (running.length === 1) return first;
   const upstreams = new Map<string, UpstreamCounters>();
   for (const s of running) addByName(upstreams, s.upstreams);
-  const sum = (k: 'restarts' | 'pending' | 'connections') => running.reduce((n, s) => n + s[k], 0);
+  const sum = (k: 'restarts' | 'pending' | 'connections' | 'h2Requests') =>
+    running.reduce((n, s) => n + s[k], 0);
   return {
     ...first,
     restarts: sum('restarts'),
     pending: sum('pending'),
     connections: sum('connections'),
+    h2Requests: sum('h2Requests'),
     upstreams: [...upstreams.values()],
   };
 }
@@ -115,8 +119,12 @@ export class RouterProcess {
   startedAt = 0;
   restarts = -1;
   bootError: { code: ErrorCodeValue; message: string } | null = null;
-  private stats: { upstreams: readonly UpstreamCounters[]; pending: number; connections: number } =
-    { upstreams: [], pending: 0, connections: 0 };
+  private stats: Omit<RouterStats, 'pid' | 'state' | 'startedAt' | 'restarts'> = {
+    upstreams: [],
+    pending: 0,
+    connections: 0,
+    h2Requests: 0,
+  };
   /**
    * What routers that exited counted, per upstream: a new router starts from zero, and the
    * counters it reports are added to these, so a restart never takes a counter down (as the
@@ -248,7 +256,7 @@ export class RouterProcess {
       this.earlier,
       this.stats.upstreams.map((u) => ({ ...u, inflight: 0 })),
     );
-    this.stats = { upstreams: [], pending: 0, connections: 0 };
+    this.stats = { upstreams: [], pending: 0, connections: 0, h2Requests: 0 };
     this.reported = false;
   }
 
@@ -297,7 +305,12 @@ export class RouterProcess {
         if (from !== this.child) break;
         // Only the fields of the protocol are kept: whatever else the router put in is dropped.
         const upstreams = m.upstreams.map(upstreamCounters);
-        this.stats = { upstreams, pending: m.pending, connections: m.connections };
+        this.stats = {
+          upstreams,
+          pending: m.pending,
+          connections: m.connections,
+          h2Requests: m.h2Requests,
+        };
         this.reported = true;
         const named = new Set(upstreams.map((u) => u.name));
         for (const name of this.earlier.keys()) if (!named.has(name)) this.earlier.delete(name);

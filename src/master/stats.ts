@@ -102,6 +102,7 @@ export function statsDocument(s: StatsSnapshot) {
           restarts: s.router.restarts,
           pending: s.router.pending,
           connections: s.router.connections,
+          h2Requests: s.router.h2Requests,
           upstreams: s.router.upstreams,
         }
       : null,

@@ -86,7 +86,9 @@ export class Attempt implements Dispatcher.DispatchHandler {
         'set-cookie',
         `${STICKY_COOKIE}=${exchange.setSticky}; Path=/; HttpOnly; SameSite=Lax`,
       );
-    res.writeHead(statusCode, statusText || undefined, headers);
+    // HTTP/2 has no reason phrase (RFC 9113 8.3.2): Node warns on one.
+    const reason = exchange.req.httpVersionMajor === 2 ? undefined : statusText || undefined;
+    res.writeHead(statusCode, reason, headers);
     return true;
   }
 

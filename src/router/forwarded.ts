@@ -65,7 +65,8 @@ const first = (v: string | string[] | undefined): string | undefined =>
 
 export function forwardedHeaders(input: ForwardedInput): Forwarded {
   const peer = input.peer ? plainAddress(input.peer) : '';
-  const host = first(input.headers['host']) ?? '';
+  // HTTP/2 names the host in :authority (RFC 9113 8.3.1), not in Host.
+  const host = first(input.headers['host']) ?? first(input.headers[':authority']) ?? '';
   const proto = input.encrypted ? 'https' : 'http';
   if (!input.trusted) return { for: peer, proto, host };
   const prior = first(input.headers['x-forwarded-for']);

@@ -53,13 +53,22 @@ export function requestHeaders(
 ): string[] {
   const named = connectionTokens(connection);
   const out: string[] = [];
+  let authority: string | null = null;
+  let host = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
+    // HTTP/2 pseudo-headers (:method, :path...) are not HTTP/1.1 fields; :authority is the Host.
+    if (name.charCodeAt(0) === 58) {
+      if (name === ':authority') authority = raw[i + 1]!;
+      continue;
+    }
     const lower = name.toLowerCase();
+    if (lower === 'host') host = true;
     if (HOP_BY_HOP.has(lower) || REQUEST_ONLY.has(lower) || named?.has(lower)) continue;
     if (!trusted && UNTRUSTED_DROPPED.has(lower)) continue;
     out.push(name, raw[i + 1]!);
   }
+  if (!host && authority !== null) out.push('host', authority);
   out.push(
     'x-forwarded-for',
     forwarded.for,

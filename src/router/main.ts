@@ -22,6 +22,7 @@ import { nodeRequire } from '../node-require.js';
 import { checkChildPlatform } from '../platform/checks.js';
 import { armServerTimeouts } from '../platform/http-timeouts.js';
 import { PlatformError } from '../platform/platform-error.js';
+import { routerH2 } from './h2-router.js';
 import { upstreamCounters, WorkerPool } from './pool.js';
 import { createRouter } from './proxy.js';
 
@@ -80,7 +81,9 @@ async function main(): Promise<void> {
   });
   server.on('clientError', router.onClientError);
 
-  let front: NetServer = server;
+  // --http2: its own front (h2-front.ts); without it, nothing of node:http2 is loaded.
+  const h2 = config.http2 ? routerH2(config, server, router.onRequest, logger) : null;
+  let front: NetServer = h2 ? h2.plain : server;
   let resolveTls: (m: TlsMaterial) => void = () => {};
   const firstTls = new Promise<TlsMaterial>((resolve) => {
     resolveTls = resolve;
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
   });
 
   if (config.certfile) {
-    tlsServer = tlsFront(await firstTls, server, logger) as TlsServer;
+    tlsServer = tlsFront(await firstTls, server, logger, h2?.server ?? null) as TlsServer;
     front = tlsServer;
   }
   const platformError = await platformChecked;
@@ -134,6 +137,7 @@ async function main(): Promise<void> {
           upstreams: [...pool.counters(), ...router.routes.map(upstreamCounters)],
           pending: pool.pending,
           connections: accepted.sockets.size,
+          h2Requests: h2?.requests() ?? 0,
         }),
       );
     }, 1000).unref();
@@ -146,6 +150,7 @@ async function main(): Promise<void> {
     logger,
     onDrain: () => {
       router.draining = true;
+      h2?.goaway();
     },
     finish: (code) => process.exit(code),
     reopenLogs: () => log.reopen(),

@@ -14,6 +14,7 @@ import { responseOf } from '../platform/socket-state.js';
 import { Attempt, type AttemptOwner, Exchange } from './attempt.js';
 import { isRetryable, stickyCookieValue } from './balance.js';
 import { forwardedHeaders, isTrusted, trustList } from './forwarded.js';
+import { h2HasBody } from './h2-front.js';
 import { badRequest, requestHeaders } from './headers.js';
 import { NOT_STICKY, routeUpstream, type Sticky, type Upstream, type WorkerPool } from './pool.js';
 
@@ -29,6 +30,8 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
  * counted against the worker.
  */
 const REFUSED_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
+
+const NO_HEADERS: readonly string[] = [];
 
 const HOP_BY_HOP_WS = ['keep-alive', 'proxy-connection', 'te', 'trailer'];
 
@@ -117,13 +120,16 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
     // A response that starts before the request body has arrived in full (a worker's 408 for a
     // stalled body, an early 413) closes the connection, as it does in direct mode: what is left
     // of the body would otherwise hold the connection until it came.
+    // HTTP/2 has no connection-specific fields (RFC 9113 8.2.2): its session outlives a response.
     connectionHeaders: (ex) =>
-      ex.clientKeepAlive &&
-      keepAliveMs > 0 &&
-      !handlers.draining &&
-      (!ex.hasBody || ex.req.complete)
-        ? keepHeaders
-        : closeHeaders,
+      ex.req.httpVersionMajor === 2
+        ? NO_HEADERS
+        : ex.clientKeepAlive &&
+            keepAliveMs > 0 &&
+            !handlers.draining &&
+            (!ex.hasBody || ex.req.complete)
+          ? keepHeaders
+          : closeHeaders,
     settle(attempt, err) {
       const { exchange: ex, upstream: u } = attempt;
       pool.release(u);
@@ -241,7 +247,10 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
     const headers = requestHeaders(req.rawHeaders, req.headers.connection, f, trusted);
     const length = req.headers['content-length'];
     const hasBody =
-      req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+      req.headers['transfer-encoding'] !== undefined ||
+      (length !== undefined && length !== '0') ||
+      // An HTTP/2 body needs no Content-Length: the stream says whether one follows.
+      (req.httpVersionMajor === 2 && h2HasBody(req));
     const ex = new Exchange(req, res, headers, keepAlive, hasBody);
     exchanges.set(res, ex);
     res.once('close', () => ex.current?.abort());

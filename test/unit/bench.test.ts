@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { barChart } from '../../bench/chart.js';
-import { parseHttperf, parseWrk, summarize } from '../../bench/parse.js';
+import { parseH2load, parseHttperf, parseWrk, summarize } from '../../bench/parse.js';
 
 const WRK = `Running 1s test @ http://127.0.0.1:8000/v1/channels/bench/events
   1 threads and 64 connections
@@ -51,5 +51,23 @@ describe('bench parsers', () => {
     ]);
     assert.equal(svg.match(/<rect x=/g)?.length, 2);
     assert.ok(svg.includes('a&lt;b'));
+  });
+});
+
+describe('h2load output', () => {
+  const H2LOAD = `finished in 1.00s, 2185.00 req/s, 2.40MB/s
+requests: 2185 total, 2195 started, 2185 done, 2180 succeeded, 3 failed, 1 errored, 1 timeout
+status codes: 2180 2xx, 0 3xx, 2 4xx, 1 5xx
+traffic: 2.40MB (2516843) total, 28.89KB (29580) headers (space savings 77.65%)`;
+  it('reads throughput and counts failed, errored, timed-out and 4xx/5xx as errors', () => {
+    assert.deepEqual(parseH2load(H2LOAD), {
+      requestsPerSec: 2185,
+      requests: 2185,
+      p50Ms: null,
+      p99Ms: null,
+      errors: 8,
+      readErrors: 0,
+    });
+    assert.throws(() => parseH2load('garbage'), /h2load output not understood/);
   });
 });

@@ -129,6 +129,7 @@ describe('IPC limits: every message from a child is checked before use', () => {
         upstreams: [up],
         pending: 0,
         connections: 0,
+        h2Requests: 0,
         ...over,
       });
     assert.equal(rs({}), 'ours');
@@ -136,6 +137,8 @@ describe('IPC limits: every message from a child is checked before use', () => {
     assert.equal(rs({ upstreams: [{ ...up, requests: -5 }] }), 'invalid');
     assert.equal(rs({ upstreams: [{ ...up, name: 'x'.repeat(2000) }] }), 'invalid');
     assert.equal(rs({ pending: Number.NaN }), 'invalid');
+    assert.equal(rs({ h2Requests: -1 }), 'invalid');
+    assert.equal(rs({ h2Requests: '1' }), 'invalid');
     const done = { tsgun: 1, type: 'job-done', runId: 1, ok: false, error: 'e', durationMs: 1 };
     assert.equal(kind(done), 'ours');
     assert.equal(kind({ ...done, runId: 1.5 }), 'invalid');

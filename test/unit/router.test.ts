@@ -185,6 +185,7 @@ describe('--router-processes stats', () => {
     restarts: 1,
     pending: 2,
     connections: 3,
+    h2Requests: 4,
     upstreams: [{ name: 'worker 1', requests, errors: 0, retries: 1, inflight }],
   });
   it('adds up the routers, keeping the first one pid and state', () => {
@@ -196,6 +197,7 @@ describe('--router-processes stats', () => {
       restarts: 2,
       pending: 4,
       connections: 6,
+      h2Requests: 8,
       upstreams: [{ name: 'worker 1', requests: 12, errors: 0, retries: 2, inflight: 3 }],
     });
   });
@@ -233,6 +235,7 @@ describe('router counters across a router restart', () => {
       restarts: 0,
       pending: 1,
       connections: 2,
+      h2Requests: 0,
       upstreams: [u('worker 1', 5)],
     };
     const down = { ...live, pid: null, state: 'booting' as const, restarts: 1, pending: 0 };
