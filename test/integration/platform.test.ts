@@ -40,7 +40,17 @@ describe('platform checks at start', () => {
   it("connection books broken: one line naming Node's version, then connections tracked by public events: counted, paused at --worker-connections, drained on TERM", async () => {
     const statsPort = await freePort();
     const t = new Tsgun(
-      [...app, '-w', '1', '--worker-connections', '3', '--keep-alive', '1', '--stats', `127.0.0.1:${statsPort}`],
+      [
+        ...app,
+        '-w',
+        '1',
+        '--worker-connections',
+        '3',
+        '--keep-alive',
+        '1',
+        '--stats',
+        `127.0.0.1:${statsPort}`,
+      ],
       broken('books'),
     );
     await t.waitForReady(1);
