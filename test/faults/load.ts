@@ -61,6 +61,9 @@ export async function serving(t: Tsgun, mode: Mode, workers: number): Promise<vo
     );
     routing.add(line.pid);
   }
+  // A router may have its worker list before it accepts (it checks Node's behaviour first).
+  for (const pid of routing)
+    await t.waitForLog((l) => l.pid === pid && l.msg === 'router accepting');
 }
 
 export const CONCURRENCY = 4;

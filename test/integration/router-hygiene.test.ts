@@ -101,6 +101,7 @@ describe('router: every Upgrade answered', () => {
     const t = new Tsgun([fixture('ws-app.mjs'), '-b', '127.0.0.1:0', '--router', '-w', '1']);
     await t.waitForReady(1);
     await t.waitForLog((l) => l.role === 'router' && l.msg === 'routing to 1 worker(s)');
+    await t.waitForLog((l) => l.role === 'router' && l.msg === 'router accepting');
     const port = await t.port();
     const [victim] = t.liveWorkerPids();
     const mark = t.logs.length;

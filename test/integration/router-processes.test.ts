@@ -20,6 +20,10 @@ async function startRouters(routers: number, workers: number, ...args: string[])
   await t.waitForLog(
     (l) => l.role === 'router' && l.msg === `routing to ${workers} worker(s)` && ++seen === routers,
   );
+  let accepting = 0;
+  await t.waitForLog(
+    (l) => l.role === 'router' && l.msg === 'router accepting' && ++accepting === routers,
+  );
   return t;
 }
 

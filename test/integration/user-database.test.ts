@@ -84,6 +84,7 @@ describe('--user through the user database', { skip: nobodySkip }, () => {
     );
     await t.waitForReady(1);
     const router = await t.waitForLog((l) => l.role === 'router' && /^routing to 1 /.test(l.msg));
+    await t.waitForLog((l) => l.role === 'router' && l.msg === 'router accepting');
     const reply = await request(await t.url());
     assert.equal(reply.status, 200, reply.body);
     const worker = (JSON.parse(reply.body) as { pid: number }).pid;

@@ -65,6 +65,7 @@ async function startRouter(workers: number, ...args: string[]): Promise<Tsgun> {
   await t.waitForLog((l) => l.msg === 'router ready');
   await t.waitForReady(workers);
   await t.waitForLog((l) => l.role === 'router' && l.msg === `routing to ${workers} worker(s)`);
+  await t.waitForLog((l) => l.role === 'router' && l.msg === 'router accepting');
   return t;
 }
 

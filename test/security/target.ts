@@ -31,8 +31,11 @@ export async function startTarget(mode: Mode): Promise<{
     ...(mode === 'router' ? ['--router'] : []),
   );
   await t.waitForReady(1);
-  if (mode === 'router')
+  if (mode === 'router') {
     await t.waitForLog((l) => l.role === 'router' && /^routing to 1 /.test(l.msg));
+    // The worker list may reach the router before it accepts (it checks Node's behaviour first).
+    await t.waitForLog((l) => l.role === 'router' && l.msg === 'router accepting');
+  }
   const port = await t.port();
   return { t, send: (c) => runCase(c.target === 'app' ? port : statsPort, c.raw) };
 }
