@@ -17,12 +17,14 @@ import { join } from 'node:path';
 import { wantsDocs, writeBlock } from '../test/helpers/doc-blocks.js';
 import {
   CLOCK_TICKS,
+  type CompanionCounts,
   groupCpuTicks,
   type Options,
   runWrk,
   runWrkAsync,
   type Started,
   startRow,
+  stopCompanion,
   stopRow,
 } from './measure.js';
 import { summarize } from './parse.js';
@@ -57,12 +59,28 @@ async function runPair(
   return samples;
 }
 
+/**
+ * A companion (the dashboard client) that made no requests would measure nothing: the pair is
+ * void. It must have loaded its page, held a stream that delivered events, and polled about once
+ * a second through the warm-up and the run, without errors.
+ */
+export function companionProblem(c: CompanionCounts | null, seconds: number): string | null {
+  if (!c) return 'printed no counts';
+  if (!(c['page']! >= 1)) return 'never loaded the page';
+  if (!(c['events']! >= 1)) return 'received no events';
+  if (c['pollErrors']! > 0) return `${c['pollErrors']} polls failed`;
+  if (!(c['polls']! >= Math.floor(seconds / 2))) return `only ${c['polls']} polls in ${seconds} s`;
+  return null;
+}
+
 export async function compare(
   ids: string[],
   pairs: number,
   opts: Options,
   expectedSha: string,
   together: boolean,
+  /** The result file's name; by default compare-[together-]A-B.json. */
+  out?: string,
 ): Promise<void> {
   const rows = ids.map((id) => {
     const row = ROWS.find((r) => r.id === id);
@@ -72,6 +90,7 @@ export async function compare(
   const keepAlive = rows.map((r) => r.keepAlive === true);
   const a: Sample[] = [];
   const b: Sample[] = [];
+  const companions: (CompanionCounts | null)[][] = [[], []];
   // Every pair runs on freshly started servers: a Node process keeps the speed its start gave it
   // (JIT decisions, heap layout), a few percent either way for its whole life (bare Node against
   // itself: 0.95 to 1.02 from one start to the next), which runs on the same two processes never
@@ -90,6 +109,13 @@ export async function compare(
       const samples = await runPair(servers, keepAlive, order, together, opts);
       a.push(samples[0]!);
       b.push(samples[1]!);
+      for (const k of [0, 1]) {
+        if (!servers[k]!.companion) continue;
+        const counts = await stopCompanion(servers[k]!);
+        const problem = companionProblem(counts, warm.duration + opts.duration);
+        if (problem) throw new Error(`${rows[k]!.id}: the companion client ${problem}`);
+        companions[k]!.push(counts);
+      }
     } finally {
       for (const s of servers) if (s) stopRow(s.child);
     }
@@ -101,13 +127,20 @@ export async function compare(
     : `${pairs} alternating pairs of ${opts.duration} s runs`;
   const cpuA = summarize(a.map((x) => x.cpuUs)).median;
   const cpuB = summarize(b.map((x) => x.cpuUs)).median;
-  const text = `${ids[1]} / ${ids[0]}, ${how}, fresh servers for each pair: throughput ratio ${ratios.median.toFixed(3)} (median; min ${ratios.min.toFixed(3)}, max ${ratios.max.toFixed(3)}), CPU time per request ratio ${cpuRatios.median.toFixed(3)} (median; min ${cpuRatios.min.toFixed(3)}, max ${cpuRatios.max.toFixed(3)}; ${cpuA.toFixed(1)} vs ${cpuB.toFixed(1)} µs per request)`;
+  const clientText = companions
+    .map((list, k) =>
+      list.length === 0
+        ? ''
+        : `; ${ids[k]}'s client per pair: ${list.map((c) => `${c!['polls']} polls, ${c!['events']} events`).join(' / ')}`,
+    )
+    .join('');
+  const text = `${ids[1]} / ${ids[0]}, ${how}, fresh servers for each pair: throughput ratio ${ratios.median.toFixed(3)} (median; min ${ratios.min.toFixed(3)}, max ${ratios.max.toFixed(3)}), CPU time per request ratio ${cpuRatios.median.toFixed(3)} (median; min ${cpuRatios.min.toFixed(3)}, max ${cpuRatios.max.toFixed(3)}; ${cpuA.toFixed(1)} vs ${cpuB.toFixed(1)} µs per request)${clientText}`;
   process.stdout.write(`${text}\n`);
   const key = `${together ? 'together-' : ''}${ids.join('-')}`;
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(
-    join(dir, `compare-${key}.json`),
+    join(dir, out ?? `compare-${key}.json`),
     `${JSON.stringify(
       {
         date: new Date().toISOString(),
@@ -121,6 +154,7 @@ export async function compare(
         cpuB: b.map((x) => x.cpuUs),
         ratios,
         cpuRatios,
+        ...(companions.some((l) => l.length > 0) ? { companions } : {}),
         text,
       },
       null,

@@ -199,7 +199,11 @@ export interface RowResult {
   readonly rootRssMiB?: number | null;
   readonly firstResponseMs?: number;
   readonly bodySha256?: string;
+  /** What the row's companion client did during the runs (rows.ts RowCommand.companion). */
+  readonly companion?: CompanionCounts | null;
 }
+
+export type CompanionCounts = Record<string, number>;
 
 export interface Started {
   readonly url: string;
@@ -207,6 +211,55 @@ export interface Started {
   readonly child: ChildProcess;
   readonly firstResponseMs: number;
   readonly sha: string;
+  readonly companion?: ChildProcess;
+}
+
+/** Start a row's companion on CPU 1 and wait (with a deadline) for its `ready` line. */
+function startCompanion(argv: string[]): Promise<ChildProcess> {
+  const full = pin(1, argv);
+  const child = spawn(full[0]!, full.slice(1), {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error('companion not ready within 10 s')), 10_000);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      stopRow(child);
+      reject(err);
+    };
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      if (!out.includes('ready\n')) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.on('exit', (code) => fail(new Error(`companion exited with ${code}`)));
+  });
+}
+
+/** Stop a server's companion, if it has one: its counts, or null when it printed none. */
+export function stopCompanion(s: Started): Promise<CompanionCounts | null> {
+  const c = s.companion;
+  if (!c || c.exitCode !== null) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    let out = '';
+    c.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    c.removeAllListeners('exit');
+    c.on('exit', () => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as CompanionCounts);
+      } catch {
+        resolve(null);
+      }
+    });
+    c.kill('SIGTERM');
+  });
 }
 
 /**
@@ -238,7 +291,8 @@ export async function startRow(
     const sha = createHash('sha256').update(body).digest('hex');
     if (sha !== expectedSha)
       throw new Error(`${row.id} serves a different body (${body.length} bytes)`);
-    return { url, port, child, firstResponseMs, sha };
+    const companion = command.companion ? await startCompanion(command.companion) : undefined;
+    return { url, port, child, firstResponseMs, sha, ...(companion ? { companion } : {}) };
   } catch (err) {
     stopRow(child);
     throw err;
@@ -258,6 +312,7 @@ export async function measure(row: RowDef, opts: Options, expectedSha: string): 
   const server = await startRow(row, expectedSha);
   if ('skipped' in server) return { id: row.id, label: row.label, skipped: server.skipped };
   const { url, port, child, firstResponseMs, sha } = server;
+  let companion: CompanionCounts | null = null;
   try {
     const ka = row.keepAlive === true || row.h2 === true;
     const load = (seconds: number) =>
@@ -271,6 +326,7 @@ export async function measure(row: RowDef, opts: Options, expectedSha: string): 
     // httperf is the no-keep-alive reference load (one request per connection) only.
     let httperf: HttperfResult | null = null;
     if (has('httperf') && !ka) httperf = runHttperf(port, opts.httperfConns, opts.httperfRate);
+    companion = await stopCompanion(server);
     const runs = results.map((r) => r.requestsPerSec);
     const p = (k: 'p50Ms' | 'p99Ms') => summarize(results.map((r) => r[k] ?? Number.NaN)).median;
     return {
@@ -287,8 +343,10 @@ export async function measure(row: RowDef, opts: Options, expectedSha: string): 
       rootRssMiB,
       firstResponseMs,
       bodySha256: sha,
+      ...(server.companion ? { companion } : {}),
     };
   } finally {
+    if (server.companion) stopRow(server.companion);
     stopRow(child);
   }
 }

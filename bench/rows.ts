@@ -21,7 +21,18 @@ export interface RowDef {
   /** Measured with h2load over h2c (prior knowledge) instead of wrk. */
   readonly h2?: boolean;
   /** The server command, or the reason the row is skipped. */
-  command(port: number): { argv: string[]; env?: NodeJS.ProcessEnv } | string;
+  command(port: number): RowCommand | string;
+}
+
+export interface RowCommand {
+  readonly argv: string[];
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * A client process run beside the server for as long as it lives (on the load generators' CPU:
+   * its own work is not the server's): prints `ready` when its load is on, and one JSON line of
+   * counts on SIGTERM.
+   */
+  readonly companion?: string[];
 }
 
 /** gevent must be importable by the Python that gunicorn runs on (its shebang), not any python3. */
@@ -65,11 +76,11 @@ const withH2load =
   (port) =>
     has('h2load') ? command(port) : 'h2load not installed: apt-get install nghttp2-client';
 
+/** A fresh path for a stats unix socket. */
+const statsSocket = () => join(mkdtempSync(join(tmpdir(), 'tsgun-stats-')), 'stats.sock');
+
 /** --stats on a unix socket of its own (the stats rows). */
-const statsArgs = () => [
-  '--stats',
-  `unix:${join(mkdtempSync(join(tmpdir(), 'tsgun-stats-')), 'stats.sock')}`,
-];
+const statsArgs = (socket = statsSocket()) => ['--stats', `unix:${socket}`];
 
 /** The reference conditions: one worker, backlog 1000, 2000 connections, access log off. */
 export const tsgunArgv = (port: number, ...extra: string[]) =>
@@ -100,6 +111,18 @@ export const ROWS: readonly RowDef[] = [
     id: 'tsgun-stats',
     label: 'tsgun, same, with --stats (per-request counters on)',
     command: (port) => ({ argv: tsgunArgv(port, ...statsArgs()) }),
+  },
+  {
+    // Issue 32's cost: one open dashboard page (bench/dashboard-client.ts) for the whole run.
+    id: 'tsgun-stats-dashboard',
+    label: 'tsgun, same, with --stats and a dashboard page open on it (polling / and /events)',
+    command: (port) => {
+      const socket = statsSocket();
+      return {
+        argv: tsgunArgv(port, ...statsArgs(socket)),
+        companion: [process.execPath, join(ROOT, 'dist/bench/dashboard-client.js'), socket],
+      };
+    },
   },
   {
     id: 'tsgun-statsd',

@@ -6,16 +6,17 @@
  *
  *   --quick          seconds, for CI smoke (1 short run per row)
  *   --only a,b       only these rows (ids: tsgun, tsgun-listen,
- *                    tsgun-stats, tsgun-router, tsgun-router2,
+ *                    tsgun-stats, tsgun-stats-dashboard, tsgun-router, tsgun-router2,
  *                    tsgun-ka, tsgun-router-ka, tsgun-router2-ka, proxy3-ka, proxy3, undici,
  *                    undici-ka, node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket;
  *                    HTTP/2 over h2load: tsgun-router-h2, node-h2, h2proxy)
  *   --runs N --duration S --connections C
  *   --docs           after the run, put the table into docs/benchmarks.md (its bench block;
  *                    --readme is the old name, still accepted)
- *   --compare a,b [--pairs N] [--together]  A/B: for each pair both servers are started afresh
+ *   --compare a,b [--pairs N] [--together] [--out NAME.json]  A/B: for each pair both servers are started afresh
  *                    and wrk runs a b, then b a for the next (with --together: both at once on one
- *                    CPU); the median of the pairwise ratios b/a (compare.ts)
+ *                    CPU); the median of the pairwise ratios b/a (compare.ts), written to
+ *                    bench/results/NAME.json (default compare-[together-]a-b.json)
  *   --startup [--samples N]  start to first 200 and master RSS, as ratios to plain node
  *   --render-docs    only put bench/results/latest.json's table into docs/benchmarks.md
  *                    (--render-readme is the old name)
@@ -32,12 +33,15 @@ import { measure, type Options, type RowResult } from './measure.js';
 import { has, pinning, ROOT, ROWS } from './rows.js';
 import { startup } from './startup.js';
 
+/** The word after `--name` on the command line, if any. */
+function optionValue(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
 function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
-  const value = (name: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const value = (name: string) => optionValue(argv, name);
   const only = value('--only');
   return {
     quick,
@@ -150,6 +154,7 @@ function writeDocs(result: Result): void {
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
+  const value = (name: string) => optionValue(process.argv, name);
   if (process.argv.includes('--render-docs') || process.argv.includes('--render-readme')) {
     const latest = JSON.parse(
       readFileSync(join(ROOT, 'bench/results/latest.json'), 'utf8'),
@@ -184,6 +189,7 @@ async function main(): Promise<void> {
       opts,
       expectedSha,
       process.argv.includes('--together'),
+      value('--out'),
     );
     return;
   }

@@ -37,4 +37,31 @@ describe('bench quick smoke', () => {
     }
     assert.equal(result.rows[0]!.bodySha256, result.rows[1]!.bodySha256);
   });
+
+  // The dashboard cost row (issue 32): its client must really load the master while wrk runs.
+  it('runs the tsgun-stats-dashboard row with a client that polled and streamed', async (t) => {
+    if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) {
+      t.skip('wrk is not installed (.ci/run installs it)');
+      return;
+    }
+    const run = spawnSync(
+      process.execPath,
+      [`${ROOT}dist/bench/run.js`, '--quick', '--only', 'tsgun-stats-dashboard'],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(readFileSync(`${ROOT}bench/results/quick.json`, 'utf8')) as {
+      rows: { id: string; errors: number; companion: Record<string, number> | null }[];
+    };
+    const row = result.rows[0]!;
+    assert.equal(row.id, 'tsgun-stats-dashboard');
+    assert.equal(row.errors, 0);
+    const c = row.companion!;
+    assert.equal(c['page'], 1);
+    assert.equal(c['streams'], 1);
+    assert.equal(c['pollErrors'], 0);
+    // --quick: a 1 s run and httperf's few seconds, so at least one poll after the first.
+    assert.ok(c['polls']! >= 2, `polls: ${c['polls']}`);
+    assert.ok(c['events']! >= 1, `events: ${c['events']}`);
+  });
 });

@@ -30,8 +30,8 @@ const TSGUN_AT = /(?:^|[\s(`"'])(?:npx |node bin\/|node_modules\/\.bin\/|exec )?
  * fault suite's scenario suffixes. Anything else in a span that starts with a dash must be tsgun's.
  */
 const NOT_TSGUN = new Set([
-  ...['--pairs', '--together', '--num-conns'], // npm run bench, httperf
-  ...['--import', '--require', '--loader'], // node
+  ...['--pairs', '--together', '--compare', '--out', '--num-conns'], // npm run bench, httperf
+  ...['--import', '--require', '--loader', '--cpu-prof'], // node
   ...['-k', '--threads', '--harakiri', '--http-socket'], // Gunicorn, uWSGI
   ...['-i', '--watch', '--port'], // PM2's and others' spellings tsgun corrects
   ...['-r', '-r2'], // fault scenario ids (router, two routers)
