@@ -2,6 +2,7 @@ import type { Server as NetServer, Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { AcceptedSockets } from '../platform/accepted-sockets.js';
 import { type ListenTarget, listenLocally } from './listen-local.js';
+import type { Admit } from './proxy-protocol.js';
 import { UNTOUCHED_GRACE_MS } from './slot-policy.js';
 import type { SlotKeeper } from './slots.js';
 
@@ -19,6 +20,8 @@ export interface AcceptorOptions {
    */
   readonly slots?: SlotKeeper;
   readonly logger: Logger;
+  /** --proxy-protocol: read each connection's PROXY header before the server gets it. */
+  readonly admit?: Admit;
 }
 
 /**
@@ -135,6 +138,11 @@ export class Acceptor {
         'worker-connections reached: not accepting',
       );
     }
+    if (this.opts.admit) this.opts.admit(socket, this.serve);
+    else this.appServer.emit('connection', socket);
+  };
+
+  private readonly serve = (socket: Socket): void => {
     this.appServer.emit('connection', socket);
   };
 

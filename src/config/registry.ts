@@ -434,6 +434,24 @@ export const REGISTRY = defineRegistry({
     help: 'Largest header field (name and value) accepted, else 431. 0 = Node limit only.',
     hup: true,
   }),
+  proxyProtocol: setting({
+    section: 'Security',
+    flags: ['--proxy-protocol'],
+    default: false,
+    parse: bool,
+    help: "Read a PROXY protocol header (v1 or v2, as HAProxy's send-proxy or an AWS NLB sends it) on each connection from --proxy-allow-from (or a unix socket): the app sees the client's address. A bad header closes that connection.",
+    hup: false,
+  }),
+  proxyAllowFrom: setting({
+    section: 'Security',
+    flags: ['--proxy-allow-from'],
+    arg: 'IPS',
+    default: LOCAL_PEERS,
+    defaultDoc: LOCAL_PEERS.join(','),
+    parse: list(parseAllowIp),
+    help: 'With --proxy-protocol: peers (IPs, CIDRs, or *) that must send the header; others are served as they are.',
+    hup: false,
+  }),
   // Slow clients: deadlines without progress, nginx's defaults (docs/security.md, "Slow and idle clients").
   headerTimeout: setting({
     section: 'Security',

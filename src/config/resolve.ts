@@ -167,6 +167,12 @@ export function resolveConfig(layers: Layers): Resolved {
         '--http2: true needs --router (the router terminates HTTP/2 and talks HTTP/1.1 to workers, so every app form gets it)',
       );
   }
+  // The header comes before the TLS handshake, which tsgun's TLS front reads from the socket
+  // itself: terminate TLS at the load balancer, or let it pass TCP through without the header.
+  if (values.proxyProtocol && values.certfile !== null)
+    problems.push(
+      '--proxy-protocol: not with --certfile yet (terminate TLS at the load balancer that sends the header)',
+    );
   if (!values.printConfig && values.app === null) {
     problems.push('APP: missing (usage: tsgun [options] path/to/module[:export])');
   }

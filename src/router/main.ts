@@ -4,6 +4,7 @@ import { Acceptor } from '../child/acceptor.js';
 import { sendToMaster, stayAttached } from '../child/attach.js';
 import { dropPrivileges } from '../child/drop-privileges.js';
 import { openErrorLog } from '../child/open-log.js';
+import { proxyProtocolFor } from '../child/proxy-protocol.js';
 import { applyServerLimits } from '../child/server-limits.js';
 import { handleStopSignals } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
@@ -121,6 +122,7 @@ async function main(): Promise<void> {
   const platformError = await platformChecked;
   if (platformError) bootFailed(platformError);
   const accepted = new Acceptor(front, {
+    ...(config.proxyProtocol ? { admit: proxyProtocolFor(config, logger) } : {}),
     backlog: config.backlog,
     maxConnections: Number.POSITIVE_INFINITY,
     requestSockets: () => {},

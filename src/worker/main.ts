@@ -4,6 +4,7 @@ import { Acceptor } from '../child/acceptor.js';
 import { letAppFinish, sendToMaster, stayAttached } from '../child/attach.js';
 import { dropPrivileges } from '../child/drop-privileges.js';
 import { openErrorLog } from '../child/open-log.js';
+import { proxyProtocolFor } from '../child/proxy-protocol.js';
 import { applyServerLimits } from '../child/server-limits.js';
 import type { SlotKeeper } from '../child/slots.js';
 import { handleStopSignals, type QuickSignal } from '../child/stop-signals.js';
@@ -323,6 +324,7 @@ async function main(): Promise<void> {
   const platformError = await platformChecked;
   if (platformError) bootFailed(platformError, logger);
   acceptor = new Acceptor(front, {
+    ...(config.proxyProtocol && !config.router ? { admit: proxyProtocolFor(config, logger) } : {}),
     backlog: config.backlog,
     maxConnections: config.workerConnections,
     requestSockets: () => sendToMaster(workerMessage({ type: 'want-sockets' })),
