@@ -3,6 +3,8 @@ import type { Config } from '../config/registry.js';
 import type { ErrorCodeValue } from '../errors.js';
 import {
   masterMessage,
+  type QueueCounters,
+  queueCounters,
   type TlsMaterial,
   type UpstreamCounters,
   type UpstreamWorker,
@@ -29,7 +31,21 @@ export interface RouterStats {
   readonly pending: number;
   readonly connections: number;
   readonly upstreams: readonly UpstreamCounters[];
+  readonly queue: QueueCounters;
 }
+
+const NO_QUEUE: QueueCounters = { waiting: 0, highWater: 0, shedLimit: 0, shedTimeout: 0 };
+
+/**
+ * Queue counters of two routers (or a router and the ones before it): waiting and shed add up;
+ * the high-water mark is the larger, since the routers' peaks need not coincide.
+ */
+export const plusQueue = (a: QueueCounters, b: QueueCounters): QueueCounters => ({
+  waiting: a.waiting + b.waiting,
+  highWater: Math.max(a.highWater, b.highWater),
+  shedLimit: a.shedLimit + b.shedLimit,
+  shedTimeout: a.shedTimeout + b.shedTimeout,
+});
 
 /** One upstream's counters added to another's (same name). */
 const plus = (a: UpstreamCounters, b: UpstreamCounters): UpstreamCounters => ({
@@ -68,6 +84,7 @@ export function combineRouterStats(list: readonly (RouterStats | null)[]): Route
     pending: sum('pending'),
     connections: sum('connections'),
     upstreams: [...upstreams.values()],
+    queue: running.map((s) => s.queue).reduce(plusQueue, NO_QUEUE),
   };
 }
 
@@ -115,8 +132,14 @@ export class RouterProcess {
   startedAt = 0;
   restarts = -1;
   bootError: { code: ErrorCodeValue; message: string } | null = null;
-  private stats: { upstreams: readonly UpstreamCounters[]; pending: number; connections: number } =
-    { upstreams: [], pending: 0, connections: 0 };
+  private stats: {
+    upstreams: readonly UpstreamCounters[];
+    pending: number;
+    connections: number;
+    queue: QueueCounters;
+  } = { upstreams: [], pending: 0, connections: 0, queue: NO_QUEUE };
+  /** What routers that exited shed (nothing waits in a router that exited). */
+  private earlierQueue: QueueCounters = NO_QUEUE;
   /**
    * What routers that exited counted, per upstream: a new router starts from zero, and the
    * counters it reports are added to these, so a restart never takes a counter down (as the
@@ -238,6 +261,7 @@ export class RouterProcess {
       restarts: this.restarts,
       ...this.stats,
       upstreams: withEarlier(this.stats.upstreams, this.earlier, this.reported),
+      queue: plusQueue(this.stats.queue, this.earlierQueue),
     };
   }
 
@@ -248,7 +272,8 @@ export class RouterProcess {
       this.earlier,
       this.stats.upstreams.map((u) => ({ ...u, inflight: 0 })),
     );
-    this.stats = { upstreams: [], pending: 0, connections: 0 };
+    this.earlierQueue = plusQueue(this.earlierQueue, { ...this.stats.queue, waiting: 0 });
+    this.stats = { upstreams: [], pending: 0, connections: 0, queue: NO_QUEUE };
     this.reported = false;
   }
 
@@ -297,7 +322,12 @@ export class RouterProcess {
         if (from !== this.child) break;
         // Only the fields of the protocol are kept: whatever else the router put in is dropped.
         const upstreams = m.upstreams.map(upstreamCounters);
-        this.stats = { upstreams, pending: m.pending, connections: m.connections };
+        this.stats = {
+          upstreams,
+          pending: m.pending,
+          connections: m.connections,
+          queue: queueCounters(m.queue),
+        };
         this.reported = true;
         const named = new Set(upstreams.map((u) => u.name));
         for (const name of this.earlier.keys()) if (!named.has(name)) this.earlier.delete(name);

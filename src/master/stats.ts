@@ -103,6 +103,7 @@ export function statsDocument(s: StatsSnapshot) {
           pending: s.router.pending,
           connections: s.router.connections,
           upstreams: s.router.upstreams,
+          queue: s.router.queue,
         }
       : null,
     worker: s.workers.map((w) => {

@@ -125,6 +125,7 @@ async function main(): Promise<void> {
           upstreams: [...pool.counters(), ...router.routes.map(upstreamCounters)],
           pending: pool.pending,
           connections: accepted.sockets.size,
+          queue: router.queue.counters(),
         }),
       );
     }, 1000).unref();

@@ -2,9 +2,10 @@
  * The router's request queue: requests waiting for an upstream slot, counted and bounded so that
  * load beyond capacity is answered 503 at once instead of waiting until the client gives up.
  *
- * The decisions are pure functions (shedReason, retryAfterSeconds, overReadyzThreshold, shouldLog);
- * RequestQueue only keeps the counts and timers. Not yet hooked into proxy.ts: see
- * docs/load-shedding.md for the state of the work.
+ * The decisions are pure functions (shedOnArrival, shedOnWait, retryAfterSeconds, shouldLog);
+ * RequestQueue only keeps the counts and timers; router-queue.ts hooks it into the proxy. The
+ * /readyz decision on the reported counts is ipc/protocol.ts's overReadyzThreshold (the master
+ * reads it, and does not import router code).
  */
 
 /** Why a request was answered 503 by the queue. */
@@ -42,11 +43,6 @@ export function shedOnWait(waitedMs: number, limits: QueueLimits): ShedReason | 
 export function retryAfterSeconds(limits: QueueLimits): number {
   const s = Math.ceil(limits.timeoutMs / 1000);
   return Math.min(60, Math.max(1, s));
-}
-
-/** /readyz answers 503 while more than `threshold` requests wait; 0 disables the check. */
-export function overReadyzThreshold(waiting: number, threshold: number): boolean {
-  return threshold > 0 && waiting > threshold;
 }
 
 /** Shedding is logged at most once a second, with the count since the last line. */

@@ -129,6 +129,7 @@ describe('IPC limits: every message from a child is checked before use', () => {
         upstreams: [up],
         pending: 0,
         connections: 0,
+        queue: { waiting: 0, highWater: 3, shedLimit: 1, shedTimeout: 2 },
         ...over,
       });
     assert.equal(rs({}), 'ours');
@@ -136,6 +137,21 @@ describe('IPC limits: every message from a child is checked before use', () => {
     assert.equal(rs({ upstreams: [{ ...up, requests: -5 }] }), 'invalid');
     assert.equal(rs({ upstreams: [{ ...up, name: 'x'.repeat(2000) }] }), 'invalid');
     assert.equal(rs({ pending: Number.NaN }), 'invalid');
+    assert.equal(rs({ queue: undefined }), 'invalid');
+    assert.equal(rs({ queue: null }), 'invalid');
+    assert.equal(rs({ queue: { waiting: 0, highWater: 0, shedLimit: 0 } }), 'invalid');
+    assert.equal(
+      rs({ queue: { waiting: -1, highWater: 0, shedLimit: 0, shedTimeout: 0 } }),
+      'invalid',
+    );
+    assert.equal(
+      rs({ queue: { waiting: 0, highWater: Infinity, shedLimit: 0, shedTimeout: 0 } }),
+      'invalid',
+    );
+    assert.equal(
+      rs({ queue: { waiting: 0, highWater: 0, shedLimit: '1', shedTimeout: 0 } }),
+      'invalid',
+    );
     const done = { tsgun: 1, type: 'job-done', runId: 1, ok: false, error: 'e', durationMs: 1 };
     assert.equal(kind(done), 'ours');
     assert.equal(kind({ ...done, runId: 1.5 }), 'invalid');

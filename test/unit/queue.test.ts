@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { overReadyzThreshold } from '../../src/ipc/protocol.js';
 import {
-  overReadyzThreshold,
   RequestQueue,
   retryAfterSeconds,
   type ShedReason,

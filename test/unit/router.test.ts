@@ -186,6 +186,7 @@ describe('--router-processes stats', () => {
     pending: 2,
     connections: 3,
     upstreams: [{ name: 'worker 1', requests, errors: 0, retries: 1, inflight }],
+    queue: { waiting: 1, highWater: pid, shedLimit: 2, shedTimeout: 3 },
   });
   it('adds up the routers, keeping the first one pid and state', () => {
     assert.equal(combineRouterStats([null, null]), null);
@@ -197,6 +198,8 @@ describe('--router-processes stats', () => {
       pending: 4,
       connections: 6,
       upstreams: [{ name: 'worker 1', requests: 12, errors: 0, retries: 2, inflight: 3 }],
+      // Waiting and shed add up; the high-water mark is the larger one.
+      queue: { waiting: 2, highWater: 11, shedLimit: 4, shedTimeout: 6 },
     });
   });
 });
@@ -234,6 +237,7 @@ describe('router counters across a router restart', () => {
       pending: 1,
       connections: 2,
       upstreams: [u('worker 1', 5)],
+      queue: { waiting: 0, highWater: 0, shedLimit: 0, shedTimeout: 0 },
     };
     const down = { ...live, pid: null, state: 'booting' as const, restarts: 1, pending: 0 };
     assert.deepEqual(combineRouterStats([{ ...down, connections: 0 }, live]), {
