@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { freePort, getJson, type Reply, request } from '../helpers/http.js';
-import { killAll, startRouter } from '../helpers/tsgun.js';
+import { fixture, killAll, plainLines, runTsgun, startRouter } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -115,4 +115,22 @@ describe('router request queue (--queue-limit, --queue-timeout, --readyz-queue)'
     assert.equal(after.router!.queue.waiting, 0);
     t.kill();
   });
+});
+
+describe('queue settings: bad input', () => {
+  for (const [flag, value] of [
+    ['--queue-limit', '-1'],
+    ['--queue-limit', 'lots'],
+    ['--queue-timeout', '-2'],
+    ['--queue-timeout', 'soon'],
+    ['--readyz-queue', '1.5'],
+  ] as const)
+    it(`${flag} ${value}: one line naming the setting and the value, non-zero exit`, async () => {
+      const r = await runTsgun([fixture('app.mjs'), '--router', `${flag}=${value}`]);
+      assert.notEqual(r.code, 0);
+      const lines = plainLines(r.stderr).filter((l) => l.includes(flag));
+      assert.equal(lines.length, 1, r.stderr);
+      assert.ok(lines[0]!.includes(value), lines[0]);
+      assert.match(r.stderr, /TSGUN_ERR_/);
+    });
 });
