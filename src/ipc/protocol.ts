@@ -45,6 +45,23 @@ export interface WorkerCounters {
 }
 
 /** The router's view of one upstream (a worker or a --route origin). Totals since it started. */
+/**
+ * The router's request queue (router/router-queue.ts): requests waiting for a worker connection
+ * now, the most that waited at once, and those answered 503 per reason. Totals since it started.
+ */
+export interface QueueCounters {
+  readonly waiting: number;
+  readonly highWater: number;
+  readonly shedLimit: number;
+  readonly shedTimeout: number;
+}
+export const QUEUE_COUNTERS = ['waiting', 'highWater', 'shedLimit', 'shedTimeout'] as const;
+
+/** --readyz-queue: /readyz answers 503 while more than `threshold` requests wait; 0 = off. */
+export function overReadyzThreshold(waiting: number, threshold: number): boolean {
+  return threshold > 0 && waiting > threshold;
+}
+
 export interface UpstreamCounters {
   readonly name: string;
   readonly requests: number;
@@ -170,6 +187,7 @@ export type WorkerMessage =
       readonly connections: number;
       /** --http2: HTTP/2 requests (streams) served since the router started. */
       readonly h2Requests: number;
+      readonly queue: QueueCounters;
     };
 
 export type MasterMessage =
@@ -285,7 +303,9 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
     m['upstreams'].every(isUpstreamCounters) &&
     isCount(m['pending']) &&
     isCount(m['connections']) &&
-    isCount(m['h2Requests']),
+    isCount(m['h2Requests']) &&
+    isRecord(m['queue']) &&
+    QUEUE_COUNTERS.every((k) => isCount((m['queue'] as Record<string, unknown>)[k])),
   jobs: (m) =>
     Array.isArray(m['jobs']) && m['jobs'].length <= MAX_APP_JOBS && m['jobs'].every(isJob),
   'job-done': (m) =>
@@ -364,6 +384,14 @@ export function workerCounters(m: WorkerCounters): WorkerCounters {
     timings: m.timings,
   };
 }
+
+/** The queue counters of a checked router-stats message, and nothing else. */
+export const queueCounters = (q: QueueCounters): QueueCounters => ({
+  waiting: q.waiting,
+  highWater: q.highWater,
+  shedLimit: q.shedLimit,
+  shedTimeout: q.shedTimeout,
+});
 
 /** An upstream's counters from a checked router-stats message, and nothing else. */
 export const upstreamCounters = (u: UpstreamCounters): UpstreamCounters => ({

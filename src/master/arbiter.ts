@@ -2,7 +2,12 @@ import type { Config } from '../config/registry.js';
 import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import { type HookName, runHook, type ServerFacade } from '../hooks.js';
 import { MAX_WORKERS } from '../ipc/control.js';
-import { heartbeatMs, QUICK_STOP_MS, type TlsMaterial } from '../ipc/protocol.js';
+import {
+  heartbeatMs,
+  overReadyzThreshold,
+  QUICK_STOP_MS,
+  type TlsMaterial,
+} from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
 import { guardChannels } from './channel-guard.js';
 import { controlStatus, type OperatorVerbs } from './control-socket.js';
@@ -421,12 +426,16 @@ export class Arbiter {
     });
   }
 
-  /** /readyz: at least one worker accepting, and not stopping. */
+  /**
+   * /readyz: at least one worker accepting, not stopping, and (--readyz-queue) no more requests
+   * waiting at the router than the threshold, as of its last report (once a second).
+   */
   ready(): boolean {
     return (
       this.stopping === null &&
       !this.deregistering &&
       this.mode.ready() &&
+      !overReadyzThreshold(this.mode.stats()?.queue.waiting ?? 0, this.config.readyzQueue) &&
       this.workers.views().some((w) => w.state === 'ready')
     );
   }

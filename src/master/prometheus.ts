@@ -226,6 +226,13 @@ export function renderPrometheus(doc: StatsDocument): string {
       r.h2Requests,
     );
     one('router_restarts_total', 'counter', 'Times the router was started again.', r.restarts);
+    const q = r.queue;
+    one('router_queue_waiting', 'gauge', 'Requests waiting for a worker connection.', q.waiting);
+    one('router_queue_high_water', 'gauge', 'Most requests that waited at once.', q.highWater);
+    metric('router_shed_total', 'counter', 'Requests answered 503 by the request queue.', [
+      [{ reason: 'limit' }, q.shedLimit],
+      [{ reason: 'timeout' }, q.shedTimeout],
+    ]);
     for (const [n, [type, help, pick]] of Object.entries(UPSTREAM_SERIES))
       metric(
         n,

@@ -3,6 +3,8 @@ import type { Config } from '../config/registry.js';
 import type { ErrorCodeValue } from '../errors.js';
 import {
   masterMessage,
+  type QueueCounters,
+  queueCounters,
   type TlsMaterial,
   type UpstreamCounters,
   type UpstreamWorker,
@@ -31,7 +33,21 @@ export interface RouterStats {
   /** --http2: HTTP/2 requests the running router served (from zero when it restarts). */
   readonly h2Requests: number;
   readonly upstreams: readonly UpstreamCounters[];
+  readonly queue: QueueCounters;
 }
+
+const NO_QUEUE: QueueCounters = { waiting: 0, highWater: 0, shedLimit: 0, shedTimeout: 0 };
+
+/**
+ * Queue counters of two routers (or a router and the ones before it): waiting and shed add up;
+ * the high-water mark is the larger, since the routers' peaks need not coincide.
+ */
+export const plusQueue = (a: QueueCounters, b: QueueCounters): QueueCounters => ({
+  waiting: a.waiting + b.waiting,
+  highWater: Math.max(a.highWater, b.highWater),
+  shedLimit: a.shedLimit + b.shedLimit,
+  shedTimeout: a.shedTimeout + b.shedTimeout,
+});
 
 /** One upstream's counters added to another's (same name). */
 const plus = (a: UpstreamCounters, b: UpstreamCounters): UpstreamCounters => ({
@@ -72,6 +88,7 @@ export function combineRouterStats(list: readonly (RouterStats | null)[]): Route
     connections: sum('connections'),
     h2Requests: sum('h2Requests'),
     upstreams: [...upstreams.values()],
+    queue: running.map((s) => s.queue).reduce(plusQueue, NO_QUEUE),
   };
 }
 
@@ -124,7 +141,10 @@ export class RouterProcess {
     pending: 0,
     connections: 0,
     h2Requests: 0,
+    queue: NO_QUEUE,
   };
+  /** What routers that exited shed (nothing waits in a router that exited). */
+  private earlierQueue: QueueCounters = NO_QUEUE;
   /**
    * What routers that exited counted, per upstream: a new router starts from zero, and the
    * counters it reports are added to these, so a restart never takes a counter down (as the
@@ -246,6 +266,7 @@ export class RouterProcess {
       restarts: this.restarts,
       ...this.stats,
       upstreams: withEarlier(this.stats.upstreams, this.earlier, this.reported),
+      queue: plusQueue(this.stats.queue, this.earlierQueue),
     };
   }
 
@@ -256,7 +277,8 @@ export class RouterProcess {
       this.earlier,
       this.stats.upstreams.map((u) => ({ ...u, inflight: 0 })),
     );
-    this.stats = { upstreams: [], pending: 0, connections: 0, h2Requests: 0 };
+    this.earlierQueue = plusQueue(this.earlierQueue, { ...this.stats.queue, waiting: 0 });
+    this.stats = { upstreams: [], pending: 0, connections: 0, h2Requests: 0, queue: NO_QUEUE };
     this.reported = false;
   }
 
@@ -310,6 +332,7 @@ export class RouterProcess {
           pending: m.pending,
           connections: m.connections,
           h2Requests: m.h2Requests,
+          queue: queueCounters(m.queue),
         };
         this.reported = true;
         const named = new Set(upstreams.map((u) => u.name));

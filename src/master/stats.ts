@@ -104,6 +104,7 @@ export function statsDocument(s: StatsSnapshot) {
           connections: s.router.connections,
           h2Requests: s.router.h2Requests,
           upstreams: s.router.upstreams,
+          queue: s.router.queue,
         }
       : null,
     worker: s.workers.map((w) => {

@@ -12,6 +12,10 @@ export class Exchange {
   setSticky: number | null = null;
   /** Node's parser rejected what the client sent on (its body): the client's failure. */
   clientFailed = false;
+  /** Answered 503 by the router's request queue (router-queue.ts): nothing more is sent. */
+  shed = false;
+  /** Its ticket while it waits in the router's request queue. */
+  queued: object | null = null;
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
@@ -30,6 +34,8 @@ export interface AttemptOwner {
   connectionHeaders(exchange: Exchange): readonly string[];
   /** The attempt ended: `err` null when the response was fully sent to the client. */
   settle(attempt: Attempt, err: Error | null): void;
+  /** undici is writing the attempt to a connection: it no longer waits in the router's queue. */
+  connected(attempt: Attempt): void;
 }
 
 /**
@@ -63,6 +69,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortFn = abort;
+    this.owner.connected(this);
     if (this.exchange.res.destroyed || this.aborted) this.abort();
   }
 

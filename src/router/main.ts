@@ -140,6 +140,7 @@ async function main(): Promise<void> {
           pending: pool.pending,
           connections: accepted.sockets.size,
           h2Requests: h2?.requests() ?? 0,
+          queue: router.queue.counters(),
         }),
       );
     }, 1000).unref();

@@ -17,6 +17,7 @@ import { forwardedHeaders, isTrusted, trustList } from './forwarded.js';
 import { h2HasBody } from './h2-front.js';
 import { badRequest, requestHeaders } from './headers.js';
 import { NOT_STICKY, routeUpstream, type Sticky, type Upstream, type WorkerPool } from './pool.js';
+import { RouterQueue } from './router-queue.js';
 
 /** Connection-level failures: nothing reached the app, or the worker died under the request. */
 const RETRY_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
@@ -41,6 +42,8 @@ export interface RouterHandlers {
   /** Node's parser rejected what a client sent (a request, or the body of one being proxied). */
   readonly onClientError: (err: NodeJS.ErrnoException, socket: Duplex) => void;
   readonly routes: readonly Upstream[];
+  /** Requests waiting for a worker connection, and those shed (--queue-limit, --queue-timeout). */
+  readonly queue: RouterQueue;
   /** Stopping: every response from now on closes its client connection. */
   draining: boolean;
 }
@@ -90,6 +93,7 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
     `timeout=${Math.max(1, Math.floor(config.keepAlive))}`,
   ];
   const closeHeaders = ['connection', 'close'];
+  const queue = new RouterQueue(config, logger);
 
   /** The exchange of each response in progress, for a client error on its connection. */
   const exchanges = new WeakMap<ServerResponse, Exchange>();
@@ -130,9 +134,11 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
             (!ex.hasBody || ex.req.complete)
           ? keepHeaders
           : closeHeaders,
+    connected: (attempt) => queue.done(attempt.exchange),
     settle(attempt, err) {
       const { exchange: ex, upstream: u } = attempt;
       pool.release(u);
+      queue.done(ex);
       if (ex.current === attempt) ex.current = null;
       // Stopped by the router (the client left, or was answered already): not the upstream's doing.
       if (err === null || attempt.aborted || ex.clientFailed) return;
@@ -216,16 +222,24 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
     // keep-alive race); if it is gone (refused), wait for the master's next list.
     if (avoidGone && u === avoid) u = null;
     if (!u) {
+      if (!queue.wait(ex)) return;
       const { res } = ex;
       void pool
-        .waitForWorker(timeoutMs, () => res.destroyed)
+        .waitForWorker(timeoutMs, () => res.destroyed || ex.shed)
         .then((ok) => {
-          if (res.destroyed) return;
+          if (res.destroyed || ex.shed) return;
           if (ok) dispatch(ex, attempt);
-          else sendError(res, 503, { upstream: null, code: null });
+          else {
+            queue.done(ex);
+            sendError(res, 503, { upstream: null, code: null });
+          }
         });
       return;
     }
+    // Every connection to this worker is busy: the request waits in its undici pool.
+    if (u.inflight >= config.workerConnections) {
+      if (!queue.wait(ex)) return;
+    } else queue.done(ex);
     if (config.sticky === 'cookie' && sticky.workerId !== u.id) ex.setSticky = u.id;
     send(ex, u, attempt);
   };
@@ -322,6 +336,7 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
 
   const handlers: RouterHandlers = {
     draining: false,
+    queue,
     routes: routes.map((r) => r.upstream),
     onClientError,
     onRequest(req, res) {

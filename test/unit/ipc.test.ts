@@ -130,6 +130,7 @@ describe('IPC limits: every message from a child is checked before use', () => {
         pending: 0,
         connections: 0,
         h2Requests: 0,
+        queue: { waiting: 0, highWater: 3, shedLimit: 1, shedTimeout: 2 },
         ...over,
       });
     assert.equal(rs({}), 'ours');
@@ -139,6 +140,21 @@ describe('IPC limits: every message from a child is checked before use', () => {
     assert.equal(rs({ pending: Number.NaN }), 'invalid');
     assert.equal(rs({ h2Requests: -1 }), 'invalid');
     assert.equal(rs({ h2Requests: '1' }), 'invalid');
+    assert.equal(rs({ queue: undefined }), 'invalid');
+    assert.equal(rs({ queue: null }), 'invalid');
+    assert.equal(rs({ queue: { waiting: 0, highWater: 0, shedLimit: 0 } }), 'invalid');
+    assert.equal(
+      rs({ queue: { waiting: -1, highWater: 0, shedLimit: 0, shedTimeout: 0 } }),
+      'invalid',
+    );
+    assert.equal(
+      rs({ queue: { waiting: 0, highWater: Infinity, shedLimit: 0, shedTimeout: 0 } }),
+      'invalid',
+    );
+    assert.equal(
+      rs({ queue: { waiting: 0, highWater: 0, shedLimit: '1', shedTimeout: 0 } }),
+      'invalid',
+    );
     const done = { tsgun: 1, type: 'job-done', runId: 1, ok: false, error: 'e', durationMs: 1 };
     assert.equal(kind(done), 'ours');
     assert.equal(kind({ ...done, runId: 1.5 }), 'invalid');

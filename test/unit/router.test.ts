@@ -187,6 +187,7 @@ describe('--router-processes stats', () => {
     connections: 3,
     h2Requests: 4,
     upstreams: [{ name: 'worker 1', requests, errors: 0, retries: 1, inflight }],
+    queue: { waiting: 1, highWater: pid, shedLimit: 2, shedTimeout: 3 },
   });
   it('adds up the routers, keeping the first one pid and state', () => {
     assert.equal(combineRouterStats([null, null]), null);
@@ -199,6 +200,8 @@ describe('--router-processes stats', () => {
       connections: 6,
       h2Requests: 8,
       upstreams: [{ name: 'worker 1', requests: 12, errors: 0, retries: 2, inflight: 3 }],
+      // Waiting and shed add up; the high-water mark is the larger one.
+      queue: { waiting: 2, highWater: 11, shedLimit: 4, shedTimeout: 6 },
     });
   });
 });
@@ -237,6 +240,7 @@ describe('router counters across a router restart', () => {
       connections: 2,
       h2Requests: 0,
       upstreams: [u('worker 1', 5)],
+      queue: { waiting: 0, highWater: 0, shedLimit: 0, shedTimeout: 0 },
     };
     const down = { ...live, pid: null, state: 'booting' as const, restarts: 1, pending: 0 };
     assert.deepEqual(combineRouterStats([{ ...down, connections: 0 }, live]), {
