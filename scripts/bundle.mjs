@@ -1,8 +1,8 @@
 // Single-file builds of tsgun's entry points, from the JavaScript tsc wrote to dist/src:
 // dist/bundle/tsgun.cjs (the master and the CLI, which bin/tsgun starts, after tsgun-early.cjs),
 // tsgun-worker.mjs and tsgun-router.mjs (which the master forks). Node 20's ESM loader spends
-// most of a start resolving, reading and compiling ~100 small modules one by one; a bundle is a
-// few files. The master is CommonJS: no ES module is loaded in it, so Node's ESM loader (its
+// most of a start resolving, reading and compiling its many small modules one by one; a bundle
+// is a few files. The master is CommonJS: no ES module is loaded in it, so Node's ESM loader (its
 // modules, and on Node 20 its thread pool), ES facades of built-ins that run their lazy getters,
 // and the time they take stay out of the process that runs the longest. The children are ES
 // modules (an app may be one; a worker imports it): code a worker loads only on demand (the
@@ -33,8 +33,9 @@ const { build } = await import(esbuild);
 // pino.destination and never starts one. pino also reads node:worker_threads' isMainThread at
 // load, only to decide whether an asynchronous destination flushes at exit: tsgun's processes
 // are main threads, and its destinations are synchronous. Stubbing both keeps worker_threads
-// (about 1.6 MiB of RSS, measured) out of every process. sonic-boom (pino's destination) loads
-// node:assert (five modules) for one check of a descriptor: a plain throw does the same.
+// (and the memory it holds: DEVELOPERS.md, "Start-up") out of every process. sonic-boom (pino's
+// destination) loads node:assert (five modules) for one check of a descriptor: a plain throw
+// does the same.
 const PINO_STUBS = {
   'thread-stream':
     "module.exports = class { constructor() { throw new Error('tsgun bundles pino without transports'); } };",

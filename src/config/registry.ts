@@ -652,7 +652,7 @@ export const REGISTRY = defineRegistry({
     flags: ['--forwarded-allow-ips'],
     arg: 'IPS',
     // Gunicorn's variable, checked like the flag; the built-in default is not parsed (the first
-    // IPv6 check compiles Node's IPv6 pattern: ~5 ms of every start).
+    // IPv6 check compiles Node's IPv6 pattern, which every start would pay).
     default: (env) => {
       const given = env['FORWARDED_ALLOW_IPS'];
       return given === undefined ? LOCAL_PEERS : list(parseAllowIp)(given);

@@ -1,7 +1,7 @@
 /**
  * `new Date(ms).toISOString()` without a Date. V8 works out the machine's local time offset the
  * first time a Date is broken down into fields, even for toISOString (UTC): that loads ICU's
- * time zone data, ~0.8 MiB of resident memory (measured on Node 20, 22 and 24). A master
+ * time zone data, resident memory the master keeps (DEVELOPERS.md, "Start-up"). A master
  * without --stats (an http server, which writes a Date header) and scheduled jobs (node-cron
  * makes Dates) makes no Date but for its log timestamps: they are formatted here, with integer
  * arithmetic (the proleptic Gregorian calendar, as Date uses: Howard Hinnant's days-to-civil

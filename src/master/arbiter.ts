@@ -1,70 +1,29 @@
 import type { Config } from '../config/registry.js';
 import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
 import { type HookName, runHook, type ServerFacade } from '../hooks.js';
-import { MAX_WORKERS } from '../ipc/control.js';
-import {
-  heartbeatMs,
-  overReadyzThreshold,
-  QUICK_STOP_MS,
-  type TlsMaterial,
-} from '../ipc/protocol.js';
-import type { LogTarget } from '../log/logger.js';
+import { heartbeatMs, overReadyzThreshold, QUICK_STOP_MS } from '../ipc/protocol.js';
+import type { ArbiterOptions, ArbiterResult, Queued } from './arbiter-options.js';
 import { guardChannels } from './channel-guard.js';
 import { controlStatus, type OperatorVerbs } from './control-socket.js';
 import { workerCount } from './cpus.js';
 import { JobRuns, runCronAction } from './job-runs.js';
-import { preparedLogFiles } from './log-files.js';
+import { reopenMasterLogs } from './log-files.js';
 import { MasterStats } from './master-stats.js';
-import { createMode, type DataPathMode, type StopMode } from './modes/mode.js';
+import { createMode } from './modes/create-mode.js';
+import type { DataPathMode, StopMode } from './modes/mode.js';
+import type { ProxyLayer } from './modes/proxy-layer.js';
 import { SystemdNotifier } from './notify.js';
-import type { OnDemandBind } from './on-demand.js';
 import { removePidfile } from './pidfile.js';
 import { applyReloadedConfig, readReloadedConfig } from './reload-apply.js';
 import { targetAfterReload } from './reload-config.js';
 import { watchForReload } from './reloader.js';
 import { Scheduler } from './scheduler.js';
-import { type BoundSocket, closeAll } from './sockets.js';
+import { closeAll } from './sockets.js';
 import type { StatsSnapshot } from './stats.js';
+import { targetStep } from './target-step.js';
 import { Upgrade } from './upgrade.js';
-import type { Credentials } from './user.js';
 import { masterFacade } from './worker-record.js';
 import { WorkerTable } from './worker-table.js';
-
-export interface ArbiterOptions {
-  readonly config: Config;
-  readonly argv: readonly string[];
-  readonly log: LogTarget;
-  readonly sockets: readonly BoundSocket[];
-  /** --user/--group, resolved: workers are forked with these. */
-  readonly credentials: Credentials | null;
-  /** The directory tsgun started in (before --chdir): a re-executed master starts there too. */
-  readonly startCwd: string;
-  /** When this master is a USR2 upgrade, the pid of the master it upgrades (until promoted). */
-  readonly upgradeFrom: number | null;
-  /** The pidfile this master wrote (`<pid>.2` while it is an unpromoted upgrade), or null. */
-  readonly pidfile: string | null;
-  /** The TLS certificate and key read (and checked) at start, or null for plain HTTP. */
-  readonly tls: TlsMaterial | null;
-  /** min(--backlog, somaxconn): when a listen queue holds this many, it is full. */
-  readonly maxBacklog: number;
-  /** Whether unix socket files are this master's to remove (not systemd's, not inherited). */
-  readonly ownsSocketFiles: boolean;
-  /** --stats: the fd of its listening socket, for a USR2 upgrade (null without --stats). */
-  readonly statsFd: () => number | null;
-  /** An upgraded master, once promoted (the control socket takes over its path). */
-  readonly onPromoted?: () => void;
-  /** No bind configured: binds what the app's listen() asks for, into `sockets`. */
-  readonly onDemand?: OnDemandBind | null;
-}
-
-/** What the loop works through: signals, and `tsgun scale N` (a target no signal can say). */
-type Queued = NodeJS.Signals | { readonly scale: number | 'auto' };
-
-/** What run() resolves with: the exit code and, for a halt, the one-line reason. */
-export interface ArbiterResult {
-  readonly exitCode: ExitCodeValue;
-  readonly error: string | null;
-}
 
 /**
  * The master, in Gunicorn's shape: signal listeners only enqueue; one loop handles the queue in
@@ -93,6 +52,8 @@ export class Arbiter {
   private readonly scheduler: Scheduler;
   private readonly jobs: JobRuns;
   private readonly mode: DataPathMode;
+  /** Router mode's processes between clients and workers; null in direct mode. */
+  private readonly proxy: ProxyLayer | null;
   private readonly workers: WorkerTable;
   /** Removes the listener that keeps a child's unreadable IPC channel from ending the master. */
   private unguard: (() => void) | null = null;
@@ -112,35 +73,37 @@ export class Arbiter {
       logger: this.logger,
       liveWorkers: () => this.workers.live(),
     });
-    this.mode = createMode({
+    const host = {
+      logger: this.logger,
+      wake: () => this.wake(),
+      halt: (exitCode: ExitCodeValue, message: string, code: ErrorCodeValue) =>
+        this.halt(exitCode, message, code),
+      stopping: () => (this.stopping ? { mode: this.stopping, since: this.stoppingSince } : null),
+    };
+    ({ mode: this.mode, proxy: this.proxy } = createMode({
       config: opts.config,
       sockets: opts.sockets,
       credentials: opts.credentials,
       tls: opts.tls,
       onDemand: opts.onDemand ?? null,
       host: {
-        logger: this.logger,
-        wake: () => this.wake(),
-        halt: (exitCode, message, code) => this.halt(exitCode, message, code),
-        stopping: () => (this.stopping ? { mode: this.stopping, since: this.stoppingSince } : null),
+        ...host,
         stopWorkers: (mode) => this.workers.stopAll(mode),
         workers: () => this.workers.views(),
         timeoutMs: () => this.config.timeout * 1000,
         forkFailed: () => this.stats.counts.forkFailures++,
       },
-    });
+    }));
     this.workers = new WorkerTable({
       host: {
-        logger: this.logger,
+        ...host,
         config: () => this.config,
-        stopping: () => this.stopping,
         target: () => this.target,
-        wake: () => this.wake(),
-        halt: (exitCode, message, code) => this.halt(exitCode, message, code),
         hook: (name, ...args) => this.hook(name, this.server, ...args),
         reloaded: (aborted) => this.notify.reloaded(aborted),
       },
       mode: this.mode,
+      proxy: this.proxy,
       stats: this.stats,
       scheduler: this.scheduler,
       jobs: this.jobs,
@@ -163,40 +126,14 @@ export class Arbiter {
     SIGINT: () => this.stop('quick'),
     SIGQUIT: () => this.stop('quick'),
     SIGHUP: () => void this.reload(),
-    SIGTTIN: () => {
-      if (this.target >= MAX_WORKERS) {
-        this.logger.warn(
-          { workers: this.target },
-          `TTIN: already at ${MAX_WORKERS} workers, the most a master keeps`,
-        );
-        return;
-      }
-      this.setTarget(this.target + 1);
-      this.operatorTarget = this.target;
-      this.logger.info({ workers: this.target }, 'TTIN: one more worker');
-    },
-    SIGTTOU: () => {
-      if (this.target <= 1) {
-        this.logger.info({ workers: this.target }, 'TTOU: already at one worker');
-        return;
-      }
-      this.setTarget(this.target - 1);
-      this.operatorTarget = this.target;
-      this.logger.info({ workers: this.target }, 'TTOU: one worker fewer');
-    },
+    SIGTTIN: () => this.step('SIGTTIN'),
+    SIGTTOU: () => this.step('SIGTTOU'),
     SIGUSR1: () => {
-      // Files logrotate moved away are created again first, owned by the workers' user. An error
-      // log that cannot be (a FIFO at the path) is logged once and the open file kept.
-      const { errorLogfile, accessLogfile } = this.config;
-      preparedLogFiles({ errorLogfile: '-', accessLogfile }, this.logs('USR1'));
-      if (preparedLogFiles({ errorLogfile, accessLogfile: null }, this.logs('USR1'))) {
-        this.opts.log.reopen();
-        this.logger.info('reopened log files (USR1)');
-      }
+      reopenMasterLogs(this.config, this.opts.log, this.logs('USR1'));
       // Only to ready workers: before Node has installed the worker's handler, USR1 kills it,
       // and a booting worker opens its log files fresh anyway.
       this.workers.signalReady('SIGUSR1');
-      this.mode.reopenLogs();
+      this.proxy?.reopenLogs();
     },
     SIGUSR2: () =>
       this.upgrade.start(
@@ -221,7 +158,7 @@ export class Arbiter {
     }
     this.unguard = guardChannels(this.logger, [
       (fd, reason) => this.workers.channelBroken(fd, reason),
-      (fd, reason) => this.mode.channelBroken(fd, reason),
+      (fd, reason) => this.proxy?.channelBroken(fd, reason) ?? false,
     ]);
     // The master looks as often as workers beat: a missed beat is noticed within one more.
     this.ticker = setInterval(() => this.wake(), heartbeatMs(this.config.timeout));
@@ -332,6 +269,16 @@ export class Arbiter {
     );
   }
 
+  /** TTIN/TTOU: one worker more or fewer (target-step.ts says whether). */
+  private step(signal: 'SIGTTIN' | 'SIGTTOU'): void {
+    const { next, level, message } = targetStep(signal, this.target);
+    if (next !== null) {
+      this.setTarget(next);
+      this.operatorTarget = next;
+    }
+    this.logger[level]({ workers: this.target }, message);
+  }
+
   /** `tsgun scale N`: TTIN/TTOU to a number (kept by a reload that leaves `workers` alone). */
   private scale(workers: number | 'auto'): void {
     if (this.stopping) return;
@@ -343,7 +290,7 @@ export class Arbiter {
   private setTarget(next: number): void {
     const previous = this.target;
     this.target = next;
-    this.mode.targetChanged(next);
+    this.proxy?.targetChanged(next);
     if (next !== previous) this.hook('nworkersChanged', this.server, next, previous);
   }
 
@@ -373,7 +320,7 @@ export class Arbiter {
     if (!this.stopping) this.notify.stopping(mode, this.upgrade.shared);
     this.stopping = mode;
     this.stoppingSince = Date.now();
-    if (this.mode.stop(mode)) this.workers.stopAll(mode);
+    if (this.proxy?.stop(mode) ?? true) this.workers.stopAll(mode);
     this.wake();
   }
 
@@ -384,8 +331,8 @@ export class Arbiter {
   }
 
   private finishIfStopped(): void {
-    if (this.workers.size > 0 || this.mode.running || !this.done) return;
-    this.mode.close();
+    if (this.workers.size > 0 || this.proxy?.running || !this.done) return;
+    this.proxy?.close();
     if (this.ticker) clearInterval(this.ticker);
     this.stats.stop();
     this.scheduler.stop();
@@ -421,7 +368,7 @@ export class Arbiter {
     return this.stats.snapshot({
       targetWorkers: this.target,
       jobs: this.scheduler.views(),
-      router: this.mode.stats(),
+      router: this.proxy?.stats() ?? null,
       workers: this.workers.views(),
     });
   }
@@ -434,8 +381,8 @@ export class Arbiter {
     return (
       this.stopping === null &&
       !this.deregistering &&
-      this.mode.ready() &&
-      !overReadyzThreshold(this.mode.stats()?.queue.waiting ?? 0, this.config.readyzQueue) &&
+      (this.proxy?.ready() ?? true) &&
+      !overReadyzThreshold(this.proxy?.stats()?.queue.waiting ?? 0, this.config.readyzQueue) &&
       this.workers.views().some((w) => w.state === 'ready')
     );
   }

@@ -32,8 +32,8 @@ export function readListenQueues(sockets: readonly BoundSocket[]): (number | nul
   if (inodes.every((i) => i === null)) return inodes.map(() => null);
   const listening = new Map<string, number>();
   // Only the tables of the families in use: reading /proc/net/tcp6 when no IPv6 socket listens
-  // makes the kernel walk every IPv4 connection to fill the read (13 ms with 40k in TIME_WAIT,
-  // once a second: the whole cost of --stats in the benchmark, until this check).
+  // makes the kernel walk every IPv4 connection to fill the read, once a second (DEVELOPERS.md,
+  // "Sockets", has the cost).
   const files = new Set<string>();
   sockets.forEach((s, i) => {
     if (inodes[i] !== null) files.add(isIPv6(s) ? '/proc/net/tcp6' : '/proc/net/tcp');

@@ -138,3 +138,21 @@ export function preparedLogFiles(
     return false;
   }
 }
+
+/**
+ * USR1 in the master: files logrotate moved away are created again first, owned by the workers'
+ * user, then the master's own log reopens. An error log that cannot be (a FIFO at the path) is
+ * logged once and the open file kept.
+ */
+export function reopenMasterLogs(
+  config: Pick<Config, 'errorLogfile' | 'accessLogfile'>,
+  log: { reopen(): void },
+  how: { owner: Credentials | null; logger: Logger; when: string },
+): void {
+  const { errorLogfile, accessLogfile } = config;
+  preparedLogFiles({ errorLogfile: '-', accessLogfile }, how);
+  if (preparedLogFiles({ errorLogfile, accessLogfile: null }, how)) {
+    log.reopen();
+    how.logger.info('reopened log files (USR1)');
+  }
+}

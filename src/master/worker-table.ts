@@ -1,15 +1,15 @@
 import type { Config } from '../config/registry.js';
-import { ErrorCode, type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js';
+import { ErrorCode, ExitCode } from '../errors.js';
 import type { HookName } from '../hooks.js';
 import type { ControlRespawn } from '../ipc/control.js';
-import { masterMessage, workerCounters } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { channelFd } from './channel-guard.js';
 import { classifyBootFailure, classifyExit, classifyForkFailure, haltReason } from './classify.js';
 import { CrashBackoff } from './crash-backoff.js';
 import type { JobRuns } from './job-runs.js';
 import type { MasterStats } from './master-stats.js';
-import type { DataPathMode, StopMode } from './modes/mode.js';
+import type { ArbiterHost, DataPathMode, StopMode } from './modes/mode.js';
+import type { ProxyLayer } from './modes/proxy-layer.js';
 import { murderStuck } from './murder.js';
 import { signalChild } from './own-children.js';
 import { missingWorkers, pickWorkerIndex, planWorkers, respawnState, stopSignal } from './plan.js';
@@ -24,16 +24,13 @@ import {
 } from './worker-messages.js';
 import { WorkerNotices } from './worker-notices.js';
 import { newWorkerRecord, type WorkerRecord, workerFacade } from './worker-record.js';
+import { tableMessages } from './worker-table-messages.js';
 
 /** What the worker table needs of the arbiter. */
-export interface TableHost {
-  readonly logger: Logger;
+export interface TableHost extends ArbiterHost {
   config(): Config;
-  stopping(): StopMode | null;
   /** How many workers the operator asked for. */
   target(): number;
-  wake(): void;
-  halt(exitCode: ExitCodeValue, message: string, code: ErrorCodeValue): void;
   /** Run a master hook; the arbiter passes its `server` first. */
   hook(name: HookName, ...args: unknown[]): void;
   /** A HUP's reload ended: every worker of the new generation is ready, or it was aborted. */
@@ -43,6 +40,8 @@ export interface TableHost {
 export interface TableDeps {
   readonly host: TableHost;
   readonly mode: DataPathMode;
+  /** Router mode's processes between clients and workers; null in direct mode. */
+  readonly proxy: ProxyLayer | null;
   readonly stats: MasterStats;
   readonly scheduler: Scheduler;
   readonly jobs: JobRuns;
@@ -76,6 +75,14 @@ export class WorkerTable {
 
   constructor(private readonly deps: TableDeps) {
     this.backoff = new CrashBackoff(() => deps.host.wake());
+    this.onMessage = tableMessages({
+      deps,
+      once: this.once,
+      notices: this.notices,
+      views: () => this.views(),
+      generation: () => this.generation,
+      ready: (w) => this.ready(w),
+    });
   }
 
   private get host(): TableHost {
@@ -148,12 +155,12 @@ export class WorkerTable {
         config: this.host.config(),
         logger: this.logger,
         counts: this.deps.stats.counts,
-        timedOut: (id) => this.deps.mode.timedOut(id),
+        timedOut: (id) => this.deps.proxy?.timedOut(id) ?? null,
       },
       now,
       stopLimitMs,
     );
-    this.deps.mode.murder(now, stopLimitMs);
+    this.deps.proxy?.murder(now, stopLimitMs);
   }
 
   /**
@@ -162,7 +169,7 @@ export class WorkerTable {
    * while many workers start is handled after the fork under way, not after all of them.
    */
   manage(): void {
-    this.deps.mode.supervise(Date.now());
+    this.deps.proxy?.supervise(Date.now());
     if (this.owedSpawns === 0) {
       for (const action of planWorkers({
         workers: this.views(),
@@ -273,7 +280,7 @@ export class WorkerTable {
     // The quick-stop grace counts from the QUIT, also for a worker already draining.
     if (w.state !== 'closing' || sig === 'SIGQUIT') w.closingSince = Date.now();
     w.state = 'closing';
-    const withdrawn = this.deps.mode.withdraw(wasReady, mode);
+    const withdrawn = this.deps.proxy?.withdraw(wasReady, mode) ?? null;
     if (withdrawn)
       void withdrawn.then(() => {
         if (this.workers.has(w.id)) this.signal(w, sig);
@@ -281,65 +288,23 @@ export class WorkerTable {
     else this.signal(w, sig);
   }
 
-  /** One small handler per message type (every message of ours also counts as a heartbeat). */
-  private readonly onMessage: WorkerMessageHandlers<WorkerRecord> = {
-    heartbeat: (w, m) => {
-      w.connections = m.connections;
-      if (m.requests !== undefined) w.requests = m.requests;
-    },
-    // Only the fields of the protocol are kept: whatever else the worker put in is dropped.
-    stats: (w, m) => this.deps.stats.workerReport(w, workerCounters(m)),
-    ready: (w) => {
-      this.once.check(w.id, 'ready');
-      if (w.state === 'booting') w.state = 'ready';
-      this.everReady = true;
-      this.failedBoots = 0;
-      this.logger.info({ worker: w.id, workerPid: w.pid }, 'worker ready');
-      this.deps.mode.readyChanged();
-      const ready = this.views().filter((o) => o.state === 'ready').length;
-      if (!this.saidReady && ready >= this.host.target()) {
-        this.saidReady = true;
-        this.host.hook('whenReady');
-      }
-      this.host.wake();
-    },
-    retire: (w, m) => {
-      w.retiring = true;
-      this.logger.info(
-        { worker: w.id, workerPid: w.pid, reason: m.reason },
-        `replacing worker: ${m.detail}`,
-      );
-      this.host.wake();
-    },
-    jobs: (w, m) => {
-      this.once.check(w.id, 'jobs');
-      if (w.generation !== this.generation) return;
-      const jobs = m.jobs.map(({ name, schedule }) => ({ name, schedule }));
-      this.deps.scheduler.setAppJobs(jobs, (name) => this.deps.jobs.dispatch(name));
-    },
-    'job-done': (w, m) => this.deps.jobs.done(w.id, m.runId, m.ok, m.error, m.durationMs),
-    'boot-error': (w, m) => {
-      w.bootError = { code: m.code, message: m.message };
-    },
-    // Below --worker-connections again: the sockets of its slot, so it can accept again.
-    // Seen by spare.ts, which hands a spare its boot; nothing for the table.
-    'spare-waiting': () => {},
-    'want-bind': (w, m) => {
-      if (w.slot.bind) w.slot.bind.request(w.child, { host: m.host, port: m.port });
-      else if (w.child.connected)
-        w.child.send(
-          masterMessage({ type: 'bind-result', error: 'the master binds nothing on demand here' }),
-        );
-    },
-    'pass-busy': (_w, m) => this.notices.passBusy(m.address, m.port, m.attempts, this.views()),
-    notice: (_w, m) => this.notices.notice(m.notice),
-    'want-sockets': (w) => {
-      w.slot.sockets.forEach((s, index) => {
-        if (w.child.connected)
-          w.child.send(masterMessage({ type: 'socket', index }), s.handle as never);
-      });
-    },
-  };
+  /** One small handler per message type (worker-table-messages.ts). */
+  private readonly onMessage: WorkerMessageHandlers<WorkerRecord>;
+
+  /** A worker said it is ready: the first time the target is reached runs whenReady. */
+  private ready(w: WorkerRecord): void {
+    if (w.state === 'booting') w.state = 'ready';
+    this.everReady = true;
+    this.failedBoots = 0;
+    this.logger.info({ worker: w.id, workerPid: w.pid }, 'worker ready');
+    this.deps.proxy?.readyChanged();
+    const ready = this.views().filter((o) => o.state === 'ready').length;
+    if (!this.saidReady && ready >= this.host.target()) {
+      this.saidReady = true;
+      this.host.hook('whenReady');
+    }
+    this.host.wake();
+  }
 
   /**
    * Node's channel reader threw on what the worker whose channel has this fd wrote (not JSON, or
@@ -372,7 +337,7 @@ export class WorkerTable {
     this.once.forget(w.id);
     this.deps.stats.counts.exited++;
     this.deps.stats.workerGone(w);
-    this.deps.mode.readyChanged();
+    this.deps.proxy?.readyChanged();
     w.slot.release();
     this.host.hook('childExit', workerFacade(w));
     this.deps.jobs.workerExited(w);

@@ -1,7 +1,16 @@
 import type { RequestListener } from 'node:http';
 import { Server as NetServer } from 'node:net';
 import { ErrorCode, TsgunError } from '../errors.js';
-import type { AppTarget, FetchApp } from './load-app.js';
+
+export interface FetchApp {
+  fetch(request: Request): Response | Promise<Response>;
+}
+
+/** What a worker serves, once a factory has been called and a framework's app unwrapped. */
+export type AppTarget =
+  | { readonly kind: 'listener'; readonly listener: RequestListener }
+  | { readonly kind: 'server'; readonly server: NetServer }
+  | { readonly kind: 'fetch'; readonly app: FetchApp };
 
 /**
  * The app forms tsgun recognises, by shape rather than by importing any framework: a request

@@ -1,22 +1,13 @@
-import type { RequestListener } from 'node:http';
-import type { Server as NetServer } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { AppSpec } from '../config/app-spec.js';
 import { findModule, formatAppSpec } from '../config/app-spec.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import { appLoadError } from './app-error.js';
-import { describeValue, recognise, someNames, suggestExport } from './app-forms.js';
+import { type AppTarget, describeValue, recognise, someNames, suggestExport } from './app-forms.js';
 import { type AppJob, readJobs } from './jobs.js';
 
-export interface FetchApp {
-  fetch(request: Request): Response | Promise<Response>;
-}
-
-/** What a worker serves, once a factory has been called and a framework's app unwrapped. */
-export type AppTarget =
-  | { readonly kind: 'listener'; readonly listener: RequestListener }
-  | { readonly kind: 'server'; readonly server: NetServer }
-  | { readonly kind: 'fetch'; readonly app: FetchApp };
+// Declared with the forms that produce them (app-forms.ts), which must not import this file back.
+export type { AppTarget, FetchApp } from './app-forms.js';
 
 /** Which form an export is, or a TsgunError naming what it is and which APP to write instead. */
 export async function classifyExport(

@@ -3,7 +3,6 @@ import type { Config } from '../../config/registry.js';
 import type { TlsMaterial } from '../../ipc/protocol.js';
 import { masterMessage, receiveFromWorker } from '../../ipc/protocol.js';
 import type { OnDemandBind } from '../on-demand.js';
-import type { RouterStats } from '../router-process.js';
 import type { BoundSocket } from '../sockets.js';
 import type { DataPathMode, ModeOptions, WorkerSlot } from './mode.js';
 
@@ -16,7 +15,6 @@ export class DirectMode implements DataPathMode {
   private readonly sockets: readonly BoundSocket[];
   private readonly onDemand: OnDemandBind | null;
   private tls: TlsMaterial | null;
-  readonly running = false;
 
   constructor(opts: ModeOptions) {
     this.sockets = opts.sockets;
@@ -50,43 +48,7 @@ export class DirectMode implements DataPathMode {
     };
   }
 
-  readyChanged(): void {}
-
-  timedOut(): null {
-    return null;
-  }
-
-  withdraw(): Promise<void> | null {
-    return null;
-  }
-
-  supervise(): void {}
-
-  murder(): void {}
-
   setTls(tls: TlsMaterial | null): void {
     this.tls = tls;
   }
-
-  reopenLogs(): void {}
-
-  channelBroken(): boolean {
-    return false;
-  }
-
-  ready(): boolean {
-    return true;
-  }
-
-  stats(): RouterStats | null {
-    return null;
-  }
-
-  targetChanged(): void {}
-
-  stop(): boolean {
-    return true;
-  }
-
-  close(): void {}
 }

@@ -5,11 +5,8 @@ import type { TlsMaterial } from '../../ipc/protocol.js';
 import type { Logger } from '../../log/logger.js';
 import type { OnDemandBind } from '../on-demand.js';
 import type { WorkerState } from '../plan.js';
-import type { RouterStats } from '../router-process.js';
 import type { BoundSocket } from '../sockets.js';
 import type { Credentials } from '../user.js';
-import { DirectMode } from './direct.js';
-import { RouterMode } from './router.js';
 
 /** TERM stops gracefully (workers finish what they hold); INT/QUIT, or a halt, stop quickly. */
 export type StopMode = 'graceful' | 'quick';
@@ -34,13 +31,24 @@ export interface WorkerSlot {
   release(): void;
 }
 
-/** The narrow view of the arbiter a mode calls back into. */
-export interface ModeHost {
+/** The master's stop under way, and since when. */
+export interface Stopping {
+  readonly mode: StopMode;
+  readonly since: number;
+}
+
+/** What every part the arbiter drives (worker table, mode) may ask of it. */
+export interface ArbiterHost {
   readonly logger: Logger;
+  /** Run the loop again soon. */
   wake(): void;
   halt(exitCode: ExitCodeValue, message: string, code: ErrorCodeValue): void;
-  /** The master's stop under way, and since when; null while it runs. */
-  stopping(): { readonly mode: StopMode; readonly since: number } | null;
+  /** The master's stop under way; null while it runs. */
+  stopping(): Stopping | null;
+}
+
+/** The narrow view of the arbiter a mode calls back into. */
+export interface ModeHost extends ArbiterHost {
   /** Stop every worker now (used once a mode that drains first has drained). */
   stopWorkers(mode: StopMode): void;
   workers(): readonly ModeWorker[];
@@ -64,52 +72,12 @@ export interface ModeOptions {
 /**
  * How requests reach the workers, like the handle strategies of Node's cluster primary. Direct:
  * every worker accepts on the master's sockets. Router (--router): one router process accepts and
- * proxies to workers on private unix sockets. The arbiter runs the same loop for both.
+ * proxies to workers on private unix sockets (it is also a `ProxyLayer`, proxy-layer.ts). The
+ * arbiter runs the same loop for both; this is what both do.
  */
 export interface DataPathMode {
   /** Where a new worker listens, and the config it gets. */
   slot(id: number, config: Config): WorkerSlot;
-  /** The set of ready workers changed (one became ready, or one was reaped). */
-  readyChanged(): void;
-  /**
-   * A worker's loop is blocked (--timeout) and it is marked murdered: a promise to wait for before
-   * it is signalled (the router has dropped it and will retry nothing it had in flight there),
-   * or null to signal it at once.
-   */
-  timedOut(id: number): Promise<void> | null;
-  /**
-   * Before a worker is stopped: a promise to wait for (the router has stopped sending it
-   * requests), or null to signal it at once. `wasReady`: it was taking requests until now.
-   */
-  withdraw(wasReady: boolean, mode: StopMode): Promise<void> | null;
-  /** The number of workers wanted changed (TTIN/TTOU, HUP, WINCH's 0). */
-  targetChanged(workers: number): void;
-  /** On each pass of the loop while running: start (or restart) the mode's own processes. */
-  supervise(now: number): void;
-  /** On each pass: kill the mode's own processes that are stuck (loop blocked, stop overdue). */
-  murder(now: number, stopLimitMs: number): void;
   /** New TLS material (start, or a HUP that loaded new files). */
   setTls(tls: TlsMaterial | null): void;
-  /** USR1: the mode's own processes reopen their logs. */
-  reopenLogs(): void;
-  /**
-   * Node could not read the IPC channel with this fd (master/channel-guard.ts): if it is one of
-   * the mode's own processes, stop it (it is started again) and say true.
-   */
-  channelBroken(fd: number | null, reason: string): boolean;
-  /** Whether the mode takes requests (for /readyz). */
-  ready(): boolean;
-  /** For --stats: the router's process and counters; null in direct mode. */
-  stats(): RouterStats | null;
-  /** The master stops: true when the workers stop now, false when the mode stops them later. */
-  stop(mode: StopMode): boolean;
-  /** A process of the mode's own still runs: the master waits for it before exiting. */
-  readonly running: boolean;
-  /** The master exits: remove what the mode created. */
-  close(): void;
-}
-
-/** The mode the config asks for. */
-export function createMode(opts: ModeOptions): DataPathMode {
-  return opts.config.router ? new RouterMode(opts) : new DirectMode(opts);
 }

@@ -8,6 +8,7 @@ import { combineRouterStats, RouterProcess, type RouterStats } from '../router-p
 import { type BoundSocket, bindPrivateUnix, closeAll } from '../sockets.js';
 import type { Credentials } from '../user.js';
 import type { DataPathMode, ModeHost, ModeOptions, StopMode, WorkerSlot } from './mode.js';
+import type { ProxyLayer } from './proxy-layer.js';
 
 /** Router mode: keep-alive between router and workers, longer than the router's reuse window. */
 const UPSTREAM_KEEP_ALIVE_S = 10;
@@ -18,7 +19,7 @@ const UPSTREAM_KEEP_ALIVE_S = 10;
  * supervises the router like a worker (restarted when it dies, killed when its loop blocks), tells
  * it which workers are ready, and withdraws a worker from it before stopping that worker.
  */
-export class RouterMode implements DataPathMode {
+export class RouterMode implements DataPathMode, ProxyLayer {
   private readonly host: ModeHost;
   /** --router-processes: each accepts on the public sockets and is supervised on its own. */
   private readonly routers: RouterProcess[];
