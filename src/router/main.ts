@@ -2,27 +2,15 @@ import type { Server as NetServer } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { Acceptor } from '../child/acceptor.js';
 import { sendToMaster, stayAttached } from '../child/attach.js';
-import { dropPrivileges } from '../child/drop-privileges.js';
-import { openErrorLog } from '../child/open-log.js';
+import { bootChild, listenOnSockets, listenToMaster, runChild } from '../child/boot.js';
 import { proxyProtocolFor } from '../child/proxy-protocol.js';
 import { applyServerLimits } from '../child/server-limits.js';
 import { handleStopSignals } from '../child/stop-signals.js';
 import { tlsFront } from '../child/tls-front.js';
 import type { Config } from '../config/registry.js';
-import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
-import { clip } from '../ipc/limits.js';
-import {
-  FIRST_LISTEN_FD,
-  receiveFromMaster,
-  type TlsMaterial,
-  WORKER_ENV,
-  workerMessage,
-} from '../ipc/protocol.js';
-import { setProcessTitle } from '../log/proc-title.js';
+import { workerMessage } from '../ipc/protocol.js';
 import { nodeRequire } from '../node-require.js';
-import { checkChildPlatform } from '../platform/checks.js';
 import { armServerTimeouts } from '../platform/http-timeouts.js';
-import { PlatformError } from '../platform/platform-error.js';
 import { routerH2 } from './h2-router.js';
 import { upstreamCounters, WorkerPool } from './pool.js';
 import { createRouter } from './proxy.js';
@@ -34,31 +22,8 @@ import { createRouter } from './proxy.js';
  */
 
 async function main(): Promise<void> {
-  // Before any file is opened: become --user/--group, or refuse to run.
-  const refused = dropPrivileges();
-  const config = JSON.parse(process.env[WORKER_ENV.config] ?? 'null') as Config;
-  delete process.env[WORKER_ENV.config];
-  delete process.env[WORKER_ENV.id];
-  const { log, error: logError } = openErrorLog({
-    level: config.logLevel,
-    file: refused ? '-' : config.errorLogfile,
-    role: 'router',
-    name: config.name,
-    format: config.logFormat,
-  });
-  setProcessTitle('router', config.name);
-  const logger = log.logger;
-  const bootFailed = (e: TsgunError): never => {
-    logger.error({ code: e.code }, e.message);
-    sendToMaster(workerMessage({ type: 'boot-error', code: e.code, message: clip(e.message) }));
-    process.exit(e.exitCode);
-  };
-  if (refused) bootFailed(refused);
-  if (logError) bootFailed(logError);
-  const platformChecked = checkChildPlatform(logger).then(
-    () => null,
-    (err: unknown) => err as TsgunError,
-  );
+  const boot = bootChild<Config>('router');
+  const { config, log, logger } = boot;
   let acceptor: Acceptor | null = null;
   stayAttached(config.timeout, () => acceptor?.sockets.size ?? 0);
 
@@ -85,42 +50,29 @@ async function main(): Promise<void> {
   // --http2: its own front (h2-front.ts); without it, nothing of node:http2 is loaded.
   const h2 = config.http2 ? routerH2(config, server, router.onRequest, logger) : null;
   let front: NetServer = h2 ? h2.plain : server;
-  let resolveTls: (m: TlsMaterial) => void = () => {};
-  const firstTls = new Promise<TlsMaterial>((resolve) => {
-    resolveTls = resolve;
-  });
-  let tlsServer: TlsServer | null = null;
-  process.on('message', (value: unknown) => {
-    const received = receiveFromMaster(value);
-    if (received.kind === 'invalid')
-      logger.warn({ reason: received.reason }, 'ignored a malformed message from the master');
-    if (received.kind !== 'ours') return;
-    const m = received.message;
-    if (m.type === 'upstreams') {
-      const before = pool.size;
-      pool.apply(m.upstreams, m.timedOut);
-      const workers = m.upstreams.map((u) => u.id);
-      // Info when the count changes (a worker joined or left), debug for a same-size swap.
-      logger[before === pool.size ? 'debug' : 'info'](
-        { workers },
-        `routing to ${workers.length} worker(s)`,
-      );
-      sendToMaster(workerMessage({ type: 'upstreams-applied', seq: m.seq }));
-    } else if (m.type === 'tls') {
-      const material = { cert: m.cert, key: m.key, ca: m.ca };
-      // Certificate rotation (HUP): new handshakes use the new pair; open connections stay.
-      if (tlsServer)
-        tlsServer.setSecureContext({ cert: m.cert, key: m.key, ...(m.ca ? { ca: m.ca } : {}) });
-      else resolveTls(material);
-    }
+  const master = listenToMaster(logger, (m) => {
+    if (m.type !== 'upstreams') return;
+    const before = pool.size;
+    pool.apply(m.upstreams, m.timedOut);
+    const workers = m.upstreams.map((u) => u.id);
+    // Info when the count changes (a worker joined or left), debug for a same-size swap.
+    logger[before === pool.size ? 'debug' : 'info'](
+      { workers },
+      `routing to ${workers.length} worker(s)`,
+    );
+    sendToMaster(workerMessage({ type: 'upstreams-applied', seq: m.seq }));
   });
 
   if (config.certfile) {
-    tlsServer = tlsFront(await firstTls, server, logger, h2?.server ?? null) as TlsServer;
+    const tlsServer = tlsFront(await master.tls, server, logger, h2?.server ?? null) as TlsServer;
+    // Certificate rotation (HUP): new handshakes use the new pair; open connections stay.
+    master.onRotate((m) =>
+      tlsServer.setSecureContext({ cert: m.cert, key: m.key, ...(m.ca ? { ca: m.ca } : {}) }),
+    );
     front = tlsServer;
   }
-  const platformError = await platformChecked;
-  if (platformError) bootFailed(platformError);
+  const platformError = await boot.platformChecked;
+  if (platformError) boot.fail(platformError);
   const accepted = new Acceptor(front, {
     ...(config.proxyProtocol ? { admit: proxyProtocolFor(config, logger) } : {}),
     backlog: config.backlog,
@@ -159,24 +111,10 @@ async function main(): Promise<void> {
     reopenLogs: () => log.reopen(),
   });
 
-  try {
-    await Promise.all(config.bind.map((_, i) => accepted.listen(i, { fd: FIRST_LISTEN_FD + i })));
-  } catch (err) {
-    bootFailed(
-      err instanceof PlatformError
-        ? err
-        : new TsgunError(
-            ErrorCode.WORKER_LISTEN,
-            `router cannot listen: ${(err as Error).message}`,
-          ),
-    );
-  }
+  await listenOnSockets(boot, accepted, config.bind.length, null);
   armServerTimeouts(server);
   logger.info({ binds: config.bind.length }, 'router accepting');
   sendToMaster(workerMessage({ type: 'ready' }));
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`tsgun router: ${String((err as Error)?.stack ?? err)}\n`);
-  process.exit(ExitCode.WORKER_BOOT);
-});
+runChild('router', main);

@@ -2,8 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
 import { Acceptor } from '../child/acceptor.js';
 import { letAppFinish, sendToMaster, stayAttached } from '../child/attach.js';
-import { dropPrivileges } from '../child/drop-privileges.js';
-import { openErrorLog } from '../child/open-log.js';
+import { bootChild, listenOnSockets, listenToMaster, runChild } from '../child/boot.js';
 import { proxyProtocolFor } from '../child/proxy-protocol.js';
 import { applyServerLimits } from '../child/server-limits.js';
 import type { SlotKeeper } from '../child/slots.js';
@@ -14,21 +13,10 @@ import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
 import { callHook, type WorkerFacade, type WorkerHooks, workerHooksFrom } from '../hooks.js';
 import { clip } from '../ipc/limits.js';
-import {
-  FIRST_LISTEN_FD,
-  QUICK_STOP_MS,
-  type RetireReason,
-  receiveFromMaster,
-  type TlsMaterial,
-  WORKER_ENV,
-  workerMessage,
-} from '../ipc/protocol.js';
+import { QUICK_STOP_MS, type RetireReason, workerMessage } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
-import { setProcessTitle } from '../log/proc-title.js';
 import { nodeRequire } from '../node-require.js';
-import { checkChildPlatform } from '../platform/checks.js';
 import { armServerTimeouts } from '../platform/http-timeouts.js';
-import { PlatformError } from '../platform/platform-error.js';
 import { onAppReady } from '../ready.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { AppLoadError } from './app-error.js';
@@ -53,34 +41,6 @@ import { awaitSpareBoot } from './spare-boot.js';
  * A worker: loads the app, listens on the sockets the master inherited to it, accepts directly,
  * and reports to the master over IPC. Started by the master with `child_process.fork`.
  */
-
-function readBoot(): { id: number; config: Config; check: boolean } {
-  const id = Number(process.env[WORKER_ENV.id]);
-  const config = JSON.parse(process.env[WORKER_ENV.config] ?? 'null') as Config;
-  const check = process.env[WORKER_ENV.check] === '1';
-  // The app's environment should look like the one the operator gave, not tsgun's plumbing.
-  delete process.env[WORKER_ENV.id];
-  delete process.env[WORKER_ENV.config];
-  delete process.env[WORKER_ENV.check];
-  return { id, config, check };
-}
-
-function bootFailed(err: unknown, logger: Logger): never {
-  const known =
-    err instanceof TsgunError
-      ? err
-      : new TsgunError(ErrorCode.WORKER_BOOT, `worker failed to boot: ${String(err)}`);
-  // The one full report of the failure (code frame or the app's stack): the master refers to it.
-  const detail = err instanceof AppLoadError ? err.detail : undefined;
-  logger.error(
-    { code: known.code, err: err instanceof TsgunError ? undefined : err, detail },
-    known.message,
-  );
-  sendToMaster(
-    workerMessage({ type: 'boot-error', code: known.code, message: clip(known.message) }),
-  );
-  process.exit(known.exitCode);
-}
 
 /** Run an app job the master chose this worker for, and report how it went. */
 async function runJob(
@@ -146,28 +106,12 @@ function isHttpServer(server: NetServer): server is HttpServer {
 async function main(): Promise<void> {
   // A spare started before the master had a config: its environment comes first.
   const spareSockets = await awaitSpareBoot();
-  // Before any file is opened or any app code runs: become --user/--group, or refuse to run.
-  const refused = dropPrivileges();
-  const { id, config, check } = readBoot();
-  const { log, error: logError } = openErrorLog({
-    level: config.logLevel,
-    // A child that could not switch reports on stderr: it opens no file as root.
-    file: refused ? '-' : config.errorLogfile,
-    role: 'worker',
-    worker: id,
-    name: config.name,
-    format: config.logFormat,
-  });
-  // The index (NODE_APP_INSTANCE), which a replacement worker takes over: what `ps` users track.
-  setProcessTitle('worker', config.name, Number(process.env['TSGUN_WORKER_INDEX'] ?? id));
-  const logger = log.logger;
-  if (refused) bootFailed(refused, logger);
-  if (logError) bootFailed(logError, logger);
-  // Node's private behaviour this worker relies on, exercised while the app loads.
-  const platformChecked = checkChildPlatform(logger).then(
-    () => null,
-    (err: unknown) => err,
+  const boot = bootChild<Config>('worker', (err) =>
+    err instanceof AppLoadError ? err.detail : undefined,
   );
+  const { id, config, check, log, logger } = boot;
+  // Typed, so that the compiler knows it does not return.
+  const bootFailed: (err: unknown) => never = boot.fail;
   if (config.captureOutput) {
     const index = process.env['TSGUN_WORKER_INDEX'];
     captureOutput(logger, index === undefined ? null : Number(index));
@@ -181,23 +125,11 @@ async function main(): Promise<void> {
     () => served(),
   );
 
-  // Installed first: a message that arrives while no listener exists is lost (the master sends
-  // the TLS material right after forking).
+  // Installed before the first await: the master sends the TLS material right after forking.
   let acceptor: Acceptor | null = null;
   let jobs: AppJob[] = [];
   let receiveBind: (error: string | null, handle: unknown) => void = () => {};
-  let receiveTls: (material: TlsMaterial) => void = () => {};
-  const tlsMaterial = new Promise<TlsMaterial>((resolve) => {
-    receiveTls = resolve;
-  });
-  process.on('message', (value: unknown, handle: unknown) => {
-    const received = receiveFromMaster(value);
-    if (received.kind === 'invalid')
-      logger.warn({ reason: received.reason }, 'ignored a malformed message from the master');
-    if (received.kind !== 'ours') return;
-    const message = received.message;
-    if (message.type === 'tls')
-      receiveTls({ cert: message.cert, key: message.key, ca: message.ca });
+  const master = listenToMaster(logger, (message, handle) => {
     if (message.type === 'socket' && handle) acceptor?.adopt(message.index, handle as object);
     if (message.type === 'bind-result') receiveBind(message.error, handle);
     if (message.type === 'run-job') void runJob(jobs, message.name, message.runId, logger);
@@ -235,7 +167,7 @@ async function main(): Promise<void> {
     logger,
     boundPorts: workerBoundPorts(config.bind),
     busy: (report) => sendToMaster(workerMessage({ type: 'pass-busy', ...report })),
-    refuse: (err) => bootFailed(err, logger),
+    refuse: bootFailed,
     // Forked before the master bound anything (no bind configured): the app's listen() decides.
     onDemand: config.bind.length === 0,
   });
@@ -248,7 +180,7 @@ async function main(): Promise<void> {
       logger,
     ));
   } catch (err) {
-    bootFailed(err, logger);
+    bootFailed(err);
   }
   if (check) process.exit(ExitCode.OK);
   // Awaited: the worker accepts (and counts as ready) once the hook's promise settled.
@@ -290,7 +222,7 @@ async function main(): Promise<void> {
           ),
       });
   } catch (err) {
-    bootFailed(err, logger);
+    bootFailed(err);
   }
   const server = appServer(target, logger);
   let slots: SlotKeeper | undefined;
@@ -320,9 +252,9 @@ async function main(): Promise<void> {
 
   // HTTPS: TLS is terminated in a tls.Server of tsgun's, which hands each secure connection to
   // the app's server like a plain one, whatever the export form.
-  const front = config.certfile ? tlsFront(await tlsMaterial, server, logger) : server;
-  const platformError = await platformChecked;
-  if (platformError) bootFailed(platformError, logger);
+  const front = config.certfile ? tlsFront(await master.tls, server, logger) : server;
+  const platformError = await boot.platformChecked;
+  if (platformError) bootFailed(platformError);
   acceptor = new Acceptor(front, {
     ...(config.proxyProtocol && !config.router ? { admit: proxyProtocolFor(config, logger) } : {}),
     backlog: config.backlog,
@@ -420,7 +352,7 @@ async function main(): Promise<void> {
       sendToMaster(workerMessage({ type: 'want-bind', ...wanted }));
     });
     if (got.error !== null || !got.handle)
-      bootFailed(new TsgunError(ErrorCode.BIND_FAILED, got.error ?? 'no socket'), logger);
+      bootFailed(new TsgunError(ErrorCode.BIND_FAILED, got.error ?? 'no socket'));
     await accepted
       .listenReceived(0, got.handle as object)
       .catch((err: unknown) =>
@@ -429,30 +361,10 @@ async function main(): Promise<void> {
             ErrorCode.WORKER_LISTEN,
             `worker cannot listen: ${(err as Error).message}`,
           ),
-          logger,
         ),
       );
   }
-  try {
-    const count = config.bind.length;
-    await Promise.all(
-      Array.from({ length: count }, (_, i) =>
-        spareSockets
-          ? accepted.listenReceived(i, spareSockets[i]!)
-          : accepted.listen(i, { fd: FIRST_LISTEN_FD + i }),
-      ),
-    );
-  } catch (err) {
-    bootFailed(
-      err instanceof PlatformError
-        ? err
-        : new TsgunError(
-            ErrorCode.WORKER_LISTEN,
-            `worker cannot listen: ${(err as Error).message}`,
-          ),
-      logger,
-    );
-  }
+  await listenOnSockets(boot, accepted, config.bind.length, spareSockets);
   capture.serving(
     accepted.address(0),
     () => accepted.sockets,
@@ -472,7 +384,4 @@ async function main(): Promise<void> {
   maybeReady();
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`tsgun worker: ${String((err as Error)?.stack ?? err)}\n`);
-  process.exit(ExitCode.WORKER_BOOT);
-});
+runChild('worker', main);
