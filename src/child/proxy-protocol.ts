@@ -30,36 +30,25 @@ export function applySource(socket: Socket, source: ProxySource): void {
 }
 
 /** At most one line a second about refused headers, with how many since the last one. */
-function refusals(logger: Logger): {
-  refused(reason: string, peer: string | undefined): void;
-  count(): number;
-} {
-  let total = 0;
+function refusals(logger: Logger): (reason: string, peer: string | undefined) => void {
   let unsaid = 0;
   let lastAt = 0;
-  return {
-    refused(reason, peer) {
-      total++;
-      unsaid++;
-      const now = Date.now();
-      if (now - lastAt < 1000) return;
-      lastAt = now;
-      logger.warn(
-        { reason, peer, refused: unsaid },
-        'closed a connection: bad PROXY protocol header',
-      );
-      unsaid = 0;
-    },
-    count: () => total,
+  return (reason, peer) => {
+    unsaid++;
+    const now = Date.now();
+    if (now - lastAt < 1000) return;
+    lastAt = now;
+    logger.warn(
+      { reason, peer, refused: unsaid },
+      'closed a connection: bad PROXY protocol header',
+    );
+    unsaid = 0;
   };
 }
 
-export function proxyProtocolAdmit(opts: ProxyProtocolOptions): {
-  admit: Admit;
-  refused: () => number;
-} {
+export function proxyProtocolAdmit(opts: ProxyProtocolOptions): Admit {
   const allow: TrustList = trustList(opts.allowFrom);
-  const log = refusals(opts.logger);
+  const refused = refusals(opts.logger);
   const admit: Admit = (socket, serve) => {
     const peer = socket.remoteAddress;
     // A unix socket has no peer address: only local processes reach it.
@@ -75,7 +64,7 @@ export function proxyProtocolAdmit(opts: ProxyProtocolOptions): {
     };
     const refuse = (reason: string) => {
       done();
-      log.refused(reason, peer);
+      refused(reason, peer);
       socket.destroy();
     };
     const onData = (chunk: Buffer) => {
@@ -98,7 +87,7 @@ export function proxyProtocolAdmit(opts: ProxyProtocolOptions): {
     socket.on('data', onData);
     socket.once('close', done);
   };
-  return { admit, refused: log.count };
+  return admit;
 }
 
 /** A header must arrive whole within this when --header-timeout is off. */
@@ -113,5 +102,5 @@ export function proxyProtocolFor(
     allowFrom: config.proxyAllowFrom,
     timeoutMs: config.headerTimeout > 0 ? config.headerTimeout * 1000 : HEADER_BOUND_MS,
     logger,
-  }).admit;
+  });
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import { channelFd, channelFdBeingRead } from '../platform/ipc-channel.js';
+import { channelFdBeingRead } from '../platform/ipc-channel.js';
 import { SenderGuard } from './sender-guard.js';
 import { dropMessage, type Sender } from './worker-messages.js';
 
@@ -13,8 +13,6 @@ import { dropMessage, type Sender } from './worker-messages.js';
 export function isChannelParseError(err: unknown): err is Error {
   return err instanceof Error && /\bparseChannelMessages\b/.test(err.stack ?? '');
 }
-
-export { channelFd };
 
 /** Stops the child whose channel has this fd, if it is one of the owner's (true), with reason. */
 export type ChannelOwner = (fd: number | null, reason: string) => boolean;

@@ -12,7 +12,7 @@ import {
   type WorkerMessage,
 } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
-import { channelFd } from './channel-guard.js';
+import { channelFd } from '../platform/ipc-channel.js';
 import { signalChild } from './own-children.js';
 import { SenderGuard } from './sender-guard.js';
 import type { BoundSocket } from './sockets.js';

@@ -3,7 +3,7 @@ import { ErrorCode, ExitCode } from '../errors.js';
 import type { HookName } from '../hooks.js';
 import type { ControlRespawn } from '../ipc/control.js';
 import type { Logger } from '../log/logger.js';
-import { channelFd } from './channel-guard.js';
+import { channelFd } from '../platform/ipc-channel.js';
 import { classifyBootFailure, classifyExit, classifyForkFailure, haltReason } from './classify.js';
 import { CrashBackoff } from './crash-backoff.js';
 import type { JobRuns } from './job-runs.js';

@@ -3,8 +3,6 @@
  * set them (another proxy in front), so they are kept and extended; anyone else's are replaced,
  * so a client cannot forge its address or scheme.
  */
-export { isTrusted, plainAddress, type TrustList, trustList } from '../child/trust-list.js';
-
 import { plainAddress } from '../child/trust-list.js';
 
 export interface ForwardedInput {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { isTrusted, trustList } from '../child/trust-list.js';
 import type { Config } from '../config/registry.js';
 import type { Logger } from '../log/logger.js';
-import { isTrusted, trustList } from './forwarded.js';
 import { type H2Front, h2Front } from './h2-front.js';
 
 /** The router's --http2 front: h2c prior knowledge only from --forwarded-allow-ips peers. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isTrusted, trustList } from '../../src/child/trust-list.js';
 import { matchRoute, parseAllowIp, parseRoute } from '../../src/config/route.js';
 import { ROUTER_ADDED_FIELDS } from '../../src/ipc/protocol.js';
 import { combineRouterStats, withEarlier } from '../../src/master/router-process.js';
@@ -10,7 +11,7 @@ import {
   pickLeastOutstanding,
   stickyCookieValue,
 } from '../../src/router/balance.js';
-import { forwardedHeaders, isTrusted, trustList } from '../../src/router/forwarded.js';
+import { forwardedHeaders } from '../../src/router/forwarded.js';
 import { connectionTokens, requestHeaders, responseHeaders } from '../../src/router/headers.js';
 
 const up = (id: number, inflight: number) => ({ id, inflight });
