@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { shouldLog } from './log-rate.js';
 import { type HeaderVerdict, type ProxySource, parseProxyHeader } from './proxy-header.js';
 import { isTrusted, type TrustList, trustList } from './trust-list.js';
 
@@ -32,11 +33,11 @@ export function applySource(socket: Socket, source: ProxySource): void {
 /** At most one line a second about refused headers, with how many since the last one. */
 function refusals(logger: Logger): (reason: string, peer: string | undefined) => void {
   let unsaid = 0;
-  let lastAt = 0;
+  let lastAt: number | null = null;
   return (reason, peer) => {
     unsaid++;
     const now = Date.now();
-    if (now - lastAt < 1000) return;
+    if (!shouldLog(now, lastAt)) return;
     lastAt = now;
     logger.warn(
       { reason, peer, refused: unsaid },

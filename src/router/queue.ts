@@ -1,3 +1,5 @@
+import { shouldLog } from '../child/log-rate.js';
+
 /**
  * The router's request queue: requests waiting for an upstream slot, counted and bounded so that
  * load beyond capacity is answered 503 at once instead of waiting until the client gives up.
@@ -43,13 +45,6 @@ export function shedOnWait(waitedMs: number, limits: QueueLimits): ShedReason | 
 export function retryAfterSeconds(limits: QueueLimits): number {
   const s = Math.ceil(limits.timeoutMs / 1000);
   return Math.min(60, Math.max(1, s));
-}
-
-/** Shedding is logged at most once a second, with the count since the last line. */
-export const SHED_LOG_INTERVAL_MS = 1000;
-
-export function shouldLog(nowMs: number, lastLogMs: number | null): boolean {
-  return lastLogMs === null || nowMs - lastLogMs >= SHED_LOG_INTERVAL_MS;
 }
 
 export interface QueueStats {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { shouldLog } from '../../src/child/log-rate.js';
 import { overReadyzThreshold } from '../../src/ipc/protocol.js';
 import {
   RequestQueue,
@@ -7,7 +8,6 @@ import {
   type ShedReason,
   shedOnArrival,
   shedOnWait,
-  shouldLog,
 } from '../../src/router/queue.js';
 
 describe('request queue decisions', () => {
