@@ -56,6 +56,8 @@ export function listenPassThrough(
   const failed = () => {
     failures++;
     unreported++;
+    // Every attempt at debug level: the warnings below are rate-limited, this is the full story.
+    logger.debug({ address: what, failures }, `the app's listen() on ${what} failed: in use`);
     const now = Date.now();
     if (failures > 1 && now - reportedAt < PASS_REPORT_MS) return;
     reportedAt = now;
