@@ -56,7 +56,7 @@ export class WorkerHealth {
 
   constructor(
     private readonly host: HealthHost,
-    private readonly stats: MasterStats,
+    private readonly stats: Pick<MasterStats, 'counts'>,
     private readonly table: HealthTable,
   ) {
     this.backoff = new CrashBackoff(() => host.wake());
