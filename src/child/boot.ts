@@ -20,7 +20,8 @@ import { openErrorLog } from './open-log.js';
 /**
  * The boot that a worker and the router share: privileges, the config from the environment, the
  * error log, the process title, boot-failure reports, the master's messages, the final listen.
- * Each entry point (worker/main.ts, router/main.ts) adds only what is its own.
+ * Each entry point (worker/main.ts, router/main.ts) adds only what is its own; what they share
+ * once their server is made (TLS, the acceptor, the stop signals) is serve.ts.
  */
 
 export type ChildRole = 'worker' | 'router';
@@ -118,6 +119,12 @@ export function bootChild<C extends ChildConfig>(
   return { role, id, config, check, log, logger, fail, platformChecked };
 }
 
+/** The TLS material the master sends a child: the first, and the rotations after it. */
+export interface MasterLink {
+  readonly tls: Promise<TlsMaterial>;
+  readonly onRotate: (rotate: (m: TlsMaterial) => void) => void;
+}
+
 /**
  * Listens to the master. Call before the first await: a message that arrives while no listener
  * exists is lost (the master sends the TLS material right after forking). The first TLS material
@@ -126,7 +133,7 @@ export function bootChild<C extends ChildConfig>(
 export function listenToMaster(
   logger: Logger,
   own: (message: MasterMessage, handle: unknown) => void,
-): { tls: Promise<TlsMaterial>; onRotate: (rotate: (m: TlsMaterial) => void) => void } {
+): MasterLink {
   let first: ((m: TlsMaterial) => void) | null = null;
   let rotate: ((m: TlsMaterial) => void) | null = null;
   const tls = new Promise<TlsMaterial>((resolve) => {

@@ -1,21 +1,18 @@
-import type { Config } from '../config/registry.js';
-import { ErrorCode, ExitCode } from '../errors.js';
-import type { HookName } from '../hooks.js';
 import type { ControlRespawn } from '../ipc/control.js';
 import type { Logger } from '../log/logger.js';
 import { channelFd } from '../platform/ipc-channel.js';
-import { classifyBootFailure, classifyExit, classifyForkFailure, haltReason } from './classify.js';
-import { CrashBackoff } from './crash-backoff.js';
+import { classifyExit } from './classify.js';
 import type { JobRuns } from './job-runs.js';
 import type { MasterStats } from './master-stats.js';
 import type { ArbiterHost, DataPathMode, StopMode } from './modes/mode.js';
 import type { ProxyLayer } from './modes/proxy-layer.js';
 import { murderStuck } from './murder.js';
 import { signalChild } from './own-children.js';
-import { missingWorkers, pickWorkerIndex, planWorkers, respawnState, stopSignal } from './plan.js';
+import { missingWorkers, pickWorkerIndex, planWorkers, stopSignal } from './plan.js';
 import type { Scheduler } from './scheduler.js';
 import { forkWorker } from './spawn.js';
 import type { Credentials } from './user.js';
+import { type HealthHost, WorkerHealth } from './worker-health.js';
 import {
   dispatchWorkerMessage,
   OnceMessages,
@@ -26,16 +23,8 @@ import { WorkerNotices } from './worker-notices.js';
 import { newWorkerRecord, type WorkerRecord, workerFacade } from './worker-record.js';
 import { tableMessages } from './worker-table-messages.js';
 
-/** What the worker table needs of the arbiter. */
-export interface TableHost extends ArbiterHost {
-  config(): Config;
-  /** How many workers the operator asked for. */
-  target(): number;
-  /** Run a master hook; the arbiter passes its `server` first. */
-  hook(name: HookName, ...args: unknown[]): void;
-  /** A HUP's reload ended: every worker of the new generation is ready, or it was aborted. */
-  reloaded(aborted: boolean): void;
-}
+/** What the worker table needs of the arbiter: what its health needs, and the master's stop. */
+export interface TableHost extends ArbiterHost, HealthHost {}
 
 export interface TableDeps {
   readonly host: TableHost;
@@ -53,7 +42,7 @@ export interface TableDeps {
  * The arbiter's worker table and what happens to one worker: forked (or the fork failed), its
  * messages, stopped, murdered when stuck, reaped (and why it exited decides: fine, a crash to
  * respawn, or a halt). The generation and the count are planned by plan.ts; where a worker listens
- * comes from the data-path mode.
+ * comes from the data-path mode; what a failure means, and the HUP's rollout, worker-health.ts.
  */
 export class WorkerTable {
   private readonly workers = new Map<number, WorkerRecord>();
@@ -62,19 +51,13 @@ export class WorkerTable {
   private nextId = 1;
   /** The code generation new workers run; a HUP starts the next one. */
   generation = 1;
-  /** Workers that failed to boot since one was last ready: retried one at a time. */
-  private failedBoots = 0;
   /** Forks the last plan asked for and not done yet: one per pass of the loop (manage). */
   private owedSpawns = 0;
-  private reloading = false;
-  private saidReady = false;
-  /** Some worker has been ready: from then on a failed fork is retried, never a halt. */
-  private everReady = false;
-  private readonly backoff: CrashBackoff;
+  private readonly health: WorkerHealth;
   private readonly notices = new WorkerNotices(() => this.logger);
 
   constructor(private readonly deps: TableDeps) {
-    this.backoff = new CrashBackoff(() => deps.host.wake());
+    this.health = new WorkerHealth(deps.host, deps.stats, this);
     this.onMessage = tableMessages({
       deps,
       once: this.once,
@@ -108,17 +91,11 @@ export class WorkerTable {
 
   /** Missing workers, for `tsgun status`: why, and when the next attempt is. */
   respawn(now: number): ControlRespawn | null {
-    return respawnState({
-      missing: this.missing(),
-      failedBoots: this.failedBoots,
-      crashes: this.backoff.count,
-      resumeAt: this.backoff.resumeAt,
-      now,
-    });
+    return this.health.respawn(now);
   }
 
   /** Workers of the current code still to start. */
-  private missing(): number {
+  missing(): number {
     return missingWorkers(this.views(), this.host.target(), this.generation);
   }
 
@@ -132,8 +109,7 @@ export class WorkerTable {
   /** HUP: the next generation replaces the current one, one batch at a time. */
   nextGeneration(): void {
     this.generation++;
-    this.failedBoots = 0;
-    this.reloading = true;
+    this.health.rollout();
   }
 
   stopAll(mode: StopMode): void {
@@ -175,8 +151,7 @@ export class WorkerTable {
         workers: this.views(),
         target: this.host.target(),
         generation: this.generation,
-        spawnAllowed: this.backoff.open(Date.now()),
-        probe: this.failedBoots > 0,
+        ...this.health.planFacts(Date.now()),
         batch: this.host.config().reloadBatch,
       })) {
         if (action.kind === 'spawn') this.owedSpawns = action.count;
@@ -188,14 +163,7 @@ export class WorkerTable {
       this.owedSpawns = this.spawn() ? this.owedSpawns - 1 : 0;
       if (this.owedSpawns > 0) this.host.wake();
     }
-    if (
-      this.reloading &&
-      !this.views().some((w) => w.state === 'booting' || w.generation < this.generation)
-    ) {
-      this.reloading = false;
-      this.logger.info({ generation: this.generation }, 'reload complete');
-      this.host.reloaded(false);
-    }
+    this.health.checkRollout();
   }
 
   /** Fork one worker; false when the fork failed (reported by forkFailed, spawns paused). */
@@ -215,8 +183,8 @@ export class WorkerTable {
     if (!forked.ok) {
       slot.release();
       // No spawn until the failure is reported (on the next tick) and its backoff is set.
-      this.backoff.hold();
-      void forked.error.then((err) => this.forkFailed(id, err));
+      this.health.forkHeld();
+      void forked.error.then((err) => this.health.forkFailed(id, err));
       return false;
     }
     const { child, pid, spare } = forked;
@@ -245,32 +213,6 @@ export class WorkerTable {
     return true;
   }
 
-  /**
-   * A fork that failed started no process: counted, and retried under the crash backoff while
-   * workers serve (or have served). One that fails before any worker was ever ready halts.
-   */
-  private forkFailed(id: number, err: Error): void {
-    const counts = this.deps.stats.counts;
-    counts.forkFailures++;
-    const message = `cannot fork worker ${id}: ${err.message}`;
-    if (
-      classifyForkFailure({ everReady: this.everReady, liveWorkers: this.workers.size }) === 'halt'
-    ) {
-      this.host.halt(ExitCode.WORKER_BOOT, message, ErrorCode.FORK);
-      return;
-    }
-    const delayMs = this.backoff.backoff();
-    this.logger.error(
-      {
-        worker: id,
-        err: err.message,
-        errorCode: ErrorCode.FORK,
-        forkFailures: counts.forkFailures,
-      },
-      `${message}; serving with ${this.workers.size} worker(s), retrying in ${delayMs} ms`,
-    );
-  }
-
   /** Stop one worker: TERM (drain) or QUIT (now), once the mode has withdrawn it. */
   kill(w: WorkerRecord, mode: StopMode): void {
     const wasReady = w.state === 'ready';
@@ -294,15 +236,9 @@ export class WorkerTable {
   /** A worker said it is ready: the first time the target is reached runs whenReady. */
   private ready(w: WorkerRecord): void {
     if (w.state === 'booting') w.state = 'ready';
-    this.everReady = true;
-    this.failedBoots = 0;
     this.logger.info({ worker: w.id, workerPid: w.pid }, 'worker ready');
     this.deps.proxy?.readyChanged();
-    const ready = this.views().filter((o) => o.state === 'ready').length;
-    if (!this.saidReady && ready >= this.host.target()) {
-      this.saidReady = true;
-      this.host.hook('whenReady');
-    }
+    this.health.ready();
     this.host.wake();
   }
 
@@ -350,83 +286,7 @@ export class WorkerTable {
       murdered: w.murdered,
       notReadyAfter: w.notReadyAfter,
     });
-    const fields = { worker: w.id, workerPid: w.pid, code, signal };
-    switch (verdict.kind) {
-      case 'expected':
-        this.logger.info(fields, 'worker exited');
-        break;
-      case 'crash': {
-        const delayMs = this.backoff.backoff();
-        // WINCH (target 0) or a scale-down under way: the log says so rather than a respawn.
-        if (this.missing() === 0) {
-          this.logger.error(
-            fields,
-            `${verdict.message} (pid:${w.pid}); not respawned: ${this.live()} of ${this.host.target()} worker(s) running`,
-          );
-          break;
-        }
-        this.deps.stats.counts.respawns++;
-        const backoff =
-          delayMs > 0 ? ` (crash ${this.backoff.count} in a row: waiting ${delayMs} ms)` : '';
-        this.logger.error(
-          { ...fields, retryInMs: delayMs, nextAttemptAt: new Date(Date.now() + delayMs) },
-          `${verdict.message} (pid:${w.pid}); respawning${backoff}`,
-        );
-        break;
-      }
-      case 'boot-failure': {
-        this.failedBoots++;
-        const serving = this.views().filter((o) => o.state === 'ready').length;
-        const action = classifyBootFailure({
-          everReady: this.everReady,
-          reloading: this.reloading,
-          serving,
-        });
-        if (action === 'halt') {
-          // The worker's own record told the error in full: the halt line refers to it.
-          const { errorLogfile, logLevel } = this.host.config();
-          const reason = haltReason({
-            ...verdict,
-            reported: w.bootError !== null,
-            worker: w.id,
-            workerPid: w.pid,
-            errorLogfile,
-            logLevel,
-          });
-          this.host.halt(verdict.exitCode, reason, verdict.code);
-          break;
-        }
-        const delayMs = this.backoff.backoff();
-        const failure = { ...fields, errorCode: verdict.code, failedBoots: this.failedBoots };
-        if (action === 'abort-reload') {
-          // Others still serve the old code: keep them. A worker that dies later is replaced
-          // from the file on disk, which boots once the app is fixed (no HUP needed).
-          this.logger.error(
-            failure,
-            `${verdict.message}; keeping ${serving} serving worker(s), reload aborted`,
-          );
-          this.reloading = false;
-          this.host.reloaded(true);
-          for (const o of this.workers.values()) o.generation = this.generation;
-          break;
-        }
-        if (this.missing() === 0) {
-          this.logger.error(failure, `${verdict.message}; not retried: no worker missing`);
-          break;
-        }
-        this.logger.error(
-          { ...failure, retryInMs: delayMs, nextAttemptAt: new Date(Date.now() + delayMs) },
-          `${verdict.message}; ${serving} of ${this.host.target()} worker(s) serving, ` +
-            `retrying in ${retryIn(delayMs)} (${this.failedBoots} failed boot(s) in a row)`,
-        );
-        break;
-      }
-    }
+    this.health.exited(w, verdict, { worker: w.id, workerPid: w.pid, code, signal });
     this.host.wake();
   }
-}
-
-/** "300 ms", "6.4 s": a wait as the log says it. */
-function retryIn(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
 }

@@ -1,16 +1,11 @@
-import type { Server as NetServer } from 'node:net';
-import type { Server as TlsServer } from 'node:tls';
-import { Acceptor } from '../child/acceptor.js';
+import type { Acceptor } from '../child/acceptor.js';
 import { sendToMaster, stayAttached } from '../child/attach.js';
-import { bootChild, listenOnSockets, listenToMaster, runChild } from '../child/boot.js';
-import { proxyProtocolFor } from '../child/proxy-protocol.js';
+import { bootChild, listenToMaster, runChild } from '../child/boot.js';
+import { serve } from '../child/serve.js';
 import { applyServerLimits } from '../child/server-limits.js';
-import { handleStopSignals } from '../child/stop-signals.js';
-import { tlsFront } from '../child/tls-front.js';
 import type { Config } from '../config/registry.js';
 import { workerMessage } from '../ipc/protocol.js';
 import { nodeRequire } from '../node-require.js';
-import { armServerTimeouts } from '../platform/http-timeouts.js';
 import { routerH2 } from './h2-router.js';
 import { upstreamCounters, WorkerPool } from './pool.js';
 import { createRouter } from './proxy.js';
@@ -49,7 +44,6 @@ async function main(): Promise<void> {
 
   // --http2: its own front (h2-front.ts); without it, nothing of node:http2 is loaded.
   const h2 = config.http2 ? routerH2(config, server, router.onRequest, logger) : null;
-  let front: NetServer = h2 ? h2.plain : server;
   const master = listenToMaster(logger, (m) => {
     if (m.type !== 'upstreams') return;
     const before = pool.size;
@@ -63,24 +57,24 @@ async function main(): Promise<void> {
     sendToMaster(workerMessage({ type: 'upstreams-applied', seq: m.seq }));
   });
 
-  if (config.certfile) {
-    const tlsServer = tlsFront(await master.tls, server, logger, h2?.server ?? null) as TlsServer;
-    // Certificate rotation (HUP): new handshakes use the new pair; open connections stay.
-    master.onRotate((m) =>
-      tlsServer.setSecureContext({ cert: m.cert, key: m.key, ...(m.ca ? { ca: m.ca } : {}) }),
-    );
-    front = tlsServer;
-  }
-  const platformError = await boot.platformChecked;
-  if (platformError) boot.fail(platformError);
-  const accepted = new Acceptor(front, {
-    ...(config.proxyProtocol ? { admit: proxyProtocolFor(config, logger) } : {}),
-    backlog: config.backlog,
+  const serving = await serve({
+    boot,
+    master,
+    server,
+    h2,
+    // The router holds any number of client connections: it never pauses.
     maxConnections: Number.POSITIVE_INFINITY,
-    requestSockets: () => {},
     slots,
-    logger,
+    stop: () => ({
+      onDrain: () => {
+        router.draining = true;
+        h2?.goaway();
+      },
+      finish: (code) => process.exit(code),
+      reopenLogs: () => log.reopen(),
+    }),
   });
+  const accepted = serving.acceptor;
   acceptor = accepted;
 
   if (config.stats || config.statsdHost) {
@@ -98,21 +92,7 @@ async function main(): Promise<void> {
     }, 1000).unref();
   }
 
-  handleStopSignals({
-    role: 'router',
-    acceptor: accepted,
-    keepAliveSeconds: config.keepAlive,
-    logger,
-    onDrain: () => {
-      router.draining = true;
-      h2?.goaway();
-    },
-    finish: (code) => process.exit(code),
-    reopenLogs: () => log.reopen(),
-  });
-
-  await listenOnSockets(boot, accepted, config.bind.length, null);
-  armServerTimeouts(server);
+  await serving.listen(null);
   logger.info({ binds: config.bind.length }, 'router accepting');
   sendToMaster(workerMessage({ type: 'ready' }));
 }

@@ -1,13 +1,12 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
-import { Acceptor } from '../child/acceptor.js';
+import type { Acceptor } from '../child/acceptor.js';
 import { letAppFinish, sendToMaster, stayAttached } from '../child/attach.js';
-import { bootChild, listenOnSockets, listenToMaster, runChild } from '../child/boot.js';
-import { proxyProtocolFor } from '../child/proxy-protocol.js';
+import { bootChild, listenToMaster, runChild } from '../child/boot.js';
+import { serve } from '../child/serve.js';
 import { applyServerLimits } from '../child/server-limits.js';
 import type { SlotKeeper } from '../child/slots.js';
-import { handleStopSignals, type QuickSignal } from '../child/stop-signals.js';
-import { tlsFront } from '../child/tls-front.js';
+import type { QuickSignal } from '../child/stop-signals.js';
 import { wantedAddress } from '../config/on-demand.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
@@ -16,7 +15,6 @@ import { clip } from '../ipc/limits.js';
 import { QUICK_STOP_MS, type RetireReason, workerMessage } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { nodeRequire } from '../node-require.js';
-import { armServerTimeouts } from '../platform/http-timeouts.js';
 import { onAppReady } from '../ready.js';
 import { type AccessLog, createAccessLog } from './access-log.js';
 import { AppLoadError } from './app-error.js';
@@ -250,30 +248,6 @@ async function main(): Promise<void> {
   }
   startRecycling(config, retire);
 
-  // HTTPS: TLS is terminated in a tls.Server of tsgun's, which hands each secure connection to
-  // the app's server like a plain one, whatever the export form.
-  const front = config.certfile ? tlsFront(await master.tls, server, logger) : server;
-  const platformError = await boot.platformChecked;
-  if (platformError) bootFailed(platformError);
-  acceptor = new Acceptor(front, {
-    ...(config.proxyProtocol && !config.router ? { admit: proxyProtocolFor(config, logger) } : {}),
-    backlog: config.backlog,
-    maxConnections: config.workerConnections,
-    requestSockets: () => sendToMaster(workerMessage({ type: 'want-sockets' })),
-    ...(counters ? { onSocketClosed: (socket: Socket) => counters.socketClosed(socket) } : {}),
-    ...(slots ? { slots } : {}),
-    logger,
-  });
-  const accepted = acceptor;
-  openConnections = () => accepted.sockets.size;
-  if (counters) {
-    setInterval(() => {
-      counters.requests = state.requests;
-      const dropped = log.dropped() + (accessLog?.dropped() ?? 0);
-      sendToMaster(workerMessage({ type: 'stats', ...counters.report(accepted.sockets, dropped) }));
-    }, 1000).unref();
-  }
-
   // workerExit is awaited before the exit (the master's --graceful-timeout kill bounds it). The
   // access log is flushed at once too: on the app's own process.exit() nothing async runs.
   // Once, whichever way the worker ends (a quick stop's bound may follow the app's own exit path).
@@ -301,7 +275,7 @@ async function main(): Promise<void> {
   // INT/QUIT (a terminal's Ctrl-C, the master's quick stop): an app with its own stop handler
   // gets its signal once and the quick-stop grace to finish; tsgun's own part stays quick (no
   // longer accepting, and its connections do not hold the process).
-  const quickStop = (received: QuickSignal, termed: boolean) => {
+  const quickStop = (accepted: Acceptor, received: QuickSignal, termed: boolean) => {
     const plan = quickStopPlan({ received, termed, listens: appListensTo });
     const hook = callHook(hooks.workerInt, 'workerInt', logger, self);
     if (!plan.wait) {
@@ -326,23 +300,37 @@ async function main(): Promise<void> {
     }, QUICK_STOP_MS).unref();
     if (plan.emit) process.emit(plan.emit, plan.emit);
   };
-  handleStopSignals({
-    role: 'worker',
-    acceptor: accepted,
-    keepAliveSeconds: config.keepAlive,
-    logger,
-    onDrain: () => {
-      state.draining = true;
-    },
-    finish,
-    drained: () => (appHandlesTerm() || waitingForApp ? waitForApp() : finish(ExitCode.OK)),
-    quickStop,
-    onAbort: () => callHook(hooks.workerAbort, 'workerAbort', logger, self),
-    reopenLogs: () => {
-      log.reopen();
-      accessLog?.reopen();
-    },
+  const serving = await serve({
+    boot,
+    master,
+    server,
+    maxConnections: config.workerConnections,
+    ...(counters ? { onSocketClosed: (socket: Socket) => counters.socketClosed(socket) } : {}),
+    ...(slots ? { slots } : {}),
+    stop: (accepted) => ({
+      onDrain: () => {
+        state.draining = true;
+      },
+      finish,
+      drained: () => (appHandlesTerm() || waitingForApp ? waitForApp() : finish(ExitCode.OK)),
+      quickStop: (received, termed) => quickStop(accepted, received, termed),
+      onAbort: () => callHook(hooks.workerAbort, 'workerAbort', logger, self),
+      reopenLogs: () => {
+        log.reopen();
+        accessLog?.reopen();
+      },
+    }),
   });
+  const accepted = serving.acceptor;
+  acceptor = accepted;
+  openConnections = () => accepted.sockets.size;
+  if (counters) {
+    setInterval(() => {
+      counters.requests = state.requests;
+      const dropped = log.dropped() + (accessLog?.dropped() ?? 0);
+      sendToMaster(workerMessage({ type: 'stats', ...counters.report(accepted.sockets, dropped) }));
+    }, 1000).unref();
+  }
 
   // No bind configured and none made yet: the master binds what the app asked for, and sends it.
   if (config.bind.length === 0) {
@@ -364,21 +352,19 @@ async function main(): Promise<void> {
         ),
       );
   }
-  await listenOnSockets(boot, accepted, config.bind.length, spareSockets);
-  capture.serving(
-    accepted.address(0),
-    () => accepted.sockets,
-    () => {
-      accepted.stop();
-      // Not while stopping: the app's SIGTERM listener runs before tsgun's marks the drain.
-      setImmediate(() => {
-        if (!state.draining) retire('app-closed', 'the app closed its server');
-      });
-    },
+  await serving.listen(spareSockets, () =>
+    capture.serving(
+      accepted.address(0),
+      () => accepted.sockets,
+      () => {
+        accepted.stop();
+        // Not while stopping: the app's SIGTERM listener runs before tsgun's marks the drain.
+        setImmediate(() => {
+          if (!state.draining) retire('app-closed', 'the app closed its server');
+        });
+      },
+    ),
   );
-  // Starts Node's header/request timeout checks, which an http.Server runs once it is listening
-  // (and, for an app that called listen(), its callback and 'listening' listeners).
-  armServerTimeouts(server);
   logger.debug({ kind: target.kind }, 'worker accepting');
   accepting = true;
   maybeReady();
