@@ -24,6 +24,7 @@ import { appHandlesTerm, appListensTo, exitWhenAppDone, quickStopPlan } from './
 import { captureOutput } from './capture-output.js';
 import { Counters } from './counters.js';
 import { fetchListener } from './fetch-adapter.js';
+import { checkH2Form, directH2 } from './h2-direct.js';
 import type { AppJob } from './jobs.js';
 import {
   ListenCapture,
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
       listenWaitMs(config.readyTimeout),
       logger,
     ));
+    if (config.http2 && !config.router) checkH2Form(target);
   } catch (err) {
     bootFailed(err);
   }
@@ -252,7 +254,11 @@ async function main(): Promise<void> {
 
   // HTTPS: TLS is terminated in a tls.Server of tsgun's, which hands each secure connection to
   // the app's server like a plain one, whatever the export form.
-  const front = config.certfile ? tlsFront(await master.tls, server, logger) : server;
+  // --http2: its own front (child/h2-front.ts) hands each h2 request to `server` as a 'request'.
+  const h2 = config.http2 && !config.router ? directH2(config, server, logger) : null;
+  const front = config.certfile
+    ? tlsFront(await master.tls, server, logger, h2?.server ?? null)
+    : (h2?.plain ?? server);
   const platformError = await boot.platformChecked;
   if (platformError) bootFailed(platformError);
   acceptor = new Acceptor(front, {
@@ -270,7 +276,8 @@ async function main(): Promise<void> {
     setInterval(() => {
       counters.requests = state.requests;
       const dropped = log.dropped() + (accessLog?.dropped() ?? 0);
-      sendToMaster(workerMessage({ type: 'stats', ...counters.report(accepted.sockets, dropped) }));
+      const report = counters.report(accepted.sockets, dropped, h2?.requests());
+      sendToMaster(workerMessage({ type: 'stats', ...report }));
     }, 1000).unref();
   }
 
@@ -333,6 +340,7 @@ async function main(): Promise<void> {
     logger,
     onDrain: () => {
       state.draining = true;
+      h2?.goaway();
     },
     finish,
     drained: () => (appHandlesTerm() || waitingForApp ? waitForApp() : finish(ExitCode.OK)),
