@@ -3,7 +3,7 @@ import type { Http2Server, Http2ServerRequest, ServerHttp2Session } from 'node:h
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { nodeRequire } from '../node-require.js';
-import { activeStreams } from './drain.js';
+import { activeStreams, streamsInFlight } from './drain.js';
 
 /** The client connection preface of HTTP/2 (RFC 9113 3.4): what an h2c prior-knowledge client sends first. */
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -69,17 +69,32 @@ export function h2Front(o: H2FrontOptions): H2Front {
   let requests = 0;
   let stopping = false;
   server.setTimeout(o.idleMs);
+  // The session's own `socket` is a Proxy, not the socket the acceptor holds: the socket is taken
+  // from 'connection', which the server emits right after the 'session' it made for it.
+  let opened: ServerHttp2Session | null = null;
   server.on('session', (session: ServerHttp2Session) => {
-    const socket = session.socket as Socket;
+    opened = session;
     sessions.add(session);
+    session.on('error', (err) => o.logger.debug({ err: err.message }, 'HTTP/2 session error'));
+    session.once('close', () => sessions.delete(session));
+    if (stopping) session.close();
+  });
+  server.on('connection', (socket: Socket) => {
+    const session = opened;
+    opened = null;
+    if (!session) return;
     // Drained by its GOAWAY: the session ends itself (and its socket) once its streams are done.
     activeStreams.set(socket, () => !session.destroyed);
-    session.on('error', (err) => o.logger.debug({ err: err.message }, 'HTTP/2 session error'));
-    session.once('close', () => {
-      sessions.delete(session);
-      activeStreams.delete(socket);
+    let streams = 0;
+    streamsInFlight.set(socket, () => streams);
+    session.on('stream', (stream) => {
+      streams++;
+      stream.once('close', () => streams--);
     });
-    if (stopping) session.close();
+    session.once('close', () => {
+      activeStreams.delete(socket);
+      streamsInFlight.delete(socket);
+    });
   });
   server.on('stream', (stream) => {
     requests++;

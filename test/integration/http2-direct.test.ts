@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { connect as h2connect } from 'node:http2';
+import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -132,13 +133,14 @@ describe('HTTP/2 in direct mode (no router)', () => {
   }
 
   it('on reload sends GOAWAY and lets a stream in flight complete', async () => {
-    const t = await startDirect('app.mjs');
+    // The stream outlasts --keep-alive: the drain must not take its connection for an idle one.
+    const t = await startDirect('app.mjs', '--keep-alive', '1');
     const port = await t.port();
     const client = h2connect(`http://127.0.0.1:${port}`);
     client.on('error', (err) => assert.fail(`h2 client error: ${err.message}`));
     const first = await h2Request(client, '/');
     assert.equal(first.status, 200);
-    const slow = h2Request(client, '/slow?ms=1500');
+    const slow = h2Request(client, '/slow?ms=2500');
     await t.waitForLog((l) => l.msg === 'fixture: slow request started');
     const reloaded = t.reload();
     const answer = await slow;
@@ -153,6 +155,31 @@ describe('HTTP/2 in direct mode (no router)', () => {
         curlVersion('--http2-prior-knowledge', `http://127.0.0.1:${port}/`).version,
         '2',
       );
+    t.kill();
+  });
+
+  it('at --worker-connections an h2 connection with a stream in flight keeps its slot', async () => {
+    const t = await startDirect('app.mjs', '--worker-connections', '2');
+    const port = await t.port();
+    const client = h2connect(`http://127.0.0.1:${port}`);
+    client.on('error', () => {});
+    const slow = h2Request(client, '/slow?ms=1500');
+    await t.waitForLog((l) => l.msg === 'fixture: slow request started');
+    // An idle keep-alive HTTP/1.1 connection, then one more: one of the two first must give up
+    // its slot, and it is the idle one, not the h2 connection whose stream is in the app.
+    const held: Socket[] = [];
+    for (let i = 0; i < 2; i++) {
+      const socket = netConnect({ port, host: '127.0.0.1' });
+      socket.on('error', () => {});
+      held.push(socket);
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise((resolve) => socket.once('data', resolve));
+    }
+    const answer = await slow;
+    assert.equal(answer.status, 200);
+    assert.equal(JSON.parse(answer.body).slow, true);
+    for (const socket of held) socket.destroy();
+    client.close();
     t.kill();
   });
 
