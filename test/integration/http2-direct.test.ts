@@ -158,6 +158,23 @@ describe('HTTP/2 in direct mode (no router)', () => {
     t.kill();
   });
 
+  it('applies --limit-request-line and --request-timeout per stream', async () => {
+    const t = await startDirect('app.mjs', '--limit-request-line', '100', '--request-timeout', '1');
+    const port = await t.port();
+    const client = h2connect(`http://127.0.0.1:${port}`);
+    client.on('error', (err) => assert.fail(`h2 client error: ${err.message}`));
+    const [long, late, fine] = await Promise.all([
+      h2Request(client, `/${'x'.repeat(200)}`),
+      h2Request(client, '/slow?ms=3000'),
+      h2Request(client, '/'),
+    ]);
+    assert.equal(long.status, 414);
+    assert.equal(late.status, 504);
+    assert.equal(fine.status, 200, 'the other streams of the connection are served');
+    client.close();
+    t.kill();
+  });
+
   it('at --worker-connections an h2 connection with a stream in flight keeps its slot', async () => {
     const t = await startDirect('app.mjs', '--worker-connections', '2');
     const port = await t.port();
