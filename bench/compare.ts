@@ -20,6 +20,7 @@ import {
   type CompanionCounts,
   groupCpuTicks,
   type Options,
+  runH2load,
   runWrk,
   runWrkAsync,
   type Started,
@@ -39,7 +40,8 @@ interface Sample {
 /** Run wrk against each server in `order` (indices), all at once or one after the other. */
 async function runPair(
   servers: Started[],
-  keepAlive: boolean[],
+  /** Per server: keep-alive wrk, or h2load for an HTTP/2 row. */
+  keepAlive: (boolean | 'h2')[],
   order: number[],
   together: boolean,
   opts: Options,
@@ -48,9 +50,12 @@ async function runPair(
   const one = async (i: number) => {
     const pgid = servers[i]!.child.pid!;
     const before = groupCpuTicks(pgid);
+    const load = keepAlive[i] ?? false;
     const r = together
-      ? await runWrkAsync(servers[i]!.url, opts.duration, opts.connections, keepAlive[i])
-      : runWrk(servers[i]!.url, opts.duration, opts.connections, keepAlive[i]);
+      ? await runWrkAsync(servers[i]!.url, opts.duration, opts.connections, load)
+      : load === 'h2'
+        ? runH2load(servers[i]!.url, opts.duration, opts.connections)
+        : runWrk(servers[i]!.url, opts.duration, opts.connections, load);
     const cpuUs = ((groupCpuTicks(pgid) - before) * 1e6) / CLOCK_TICKS / Math.max(1, r.requests);
     samples[i] = { rate: r.requestsPerSec, cpuUs };
   };
@@ -87,7 +92,7 @@ export async function compare(
     if (!row) throw new Error(`no row ${id}`);
     return row;
   });
-  const keepAlive = rows.map((r) => r.keepAlive === true);
+  const keepAlive = rows.map((r) => (r.h2 === true ? ('h2' as const) : r.keepAlive === true));
   const a: Sample[] = [];
   const b: Sample[] = [];
   const companions: (CompanionCounts | null)[][] = [[], []];

@@ -101,17 +101,11 @@ const wrkArgv = (url: string, seconds: number, connections: number, keepAlive: b
   ]);
 
 /** h2load over h2c: `connections` clients, 10 streams each, for `seconds`. */
+const h2loadArgv = (url: string, seconds: number, connections: number) =>
+  pin(1, ['h2load', '-D', String(seconds), '-c', String(connections), '-m', '10', url]);
+
 export function runH2load(url: string, seconds: number, connections: number): WrkResult {
-  const argv = pin(1, [
-    'h2load',
-    '-D',
-    String(seconds),
-    '-c',
-    String(connections),
-    '-m',
-    '10',
-    url,
-  ]);
+  const argv = h2loadArgv(url, seconds, connections);
   return parseH2load(
     execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: (seconds + 30) * 1000 }),
   );
@@ -130,13 +124,21 @@ export function runWrk(
 }
 
 /** runWrk without blocking, so that several load generators run at once. */
+/**
+ * wrk, or h2load for an HTTP/2 row (`keepAlive: 'h2'`), run without blocking: `--compare
+ * --together` runs one per server at once.
+ */
 export function runWrkAsync(
   url: string,
   seconds: number,
   connections: number,
-  keepAlive = false,
+  keepAlive: boolean | 'h2' = false,
 ): Promise<WrkResult> {
-  const argv = wrkArgv(url, seconds, connections, keepAlive);
+  const argv =
+    keepAlive === 'h2'
+      ? h2loadArgv(url, seconds, connections)
+      : wrkArgv(url, seconds, connections, keepAlive);
+  const parse = keepAlive === 'h2' ? parseH2load : parseWrk;
   return new Promise((resolve, reject) => {
     execFile(
       argv[0]!,
@@ -146,7 +148,7 @@ export function runWrkAsync(
         if (err) reject(err);
         else {
           try {
-            resolve(parseWrk(stdout));
+            resolve(parse(stdout));
           } catch (parseErr) {
             reject(parseErr);
           }

@@ -212,6 +212,14 @@ export const ROWS: readonly RowDef[] = [
     command: withH2load((port) => ({ argv: tsgunArgv(port, '--router', '--http2') })),
   },
   {
+    // Direct mode: the worker's own h2c front (src/worker/h2-direct.ts), the app on Node's http2
+    // compat API, against node-h2 (the same app on a bare Node http2 server).
+    id: 'tsgun-h2',
+    label: 'tsgun --http2 (1 worker, direct mode), h2load h2c clients',
+    h2: true,
+    command: withH2load((port) => ({ argv: tsgunArgv(port, '--http2') })),
+  },
+  {
     id: 'node-h2',
     label: 'bare Node http2 compat server (1 process), h2load h2c clients',
     h2: true,

@@ -37,6 +37,7 @@ export const ErrorCode = {
   APP_LOAD: 'TSGUN_ERR_APP_LOAD',
   APP_EXPORT_MISSING: 'TSGUN_ERR_APP_EXPORT_MISSING',
   APP_EXPORT_TYPE: 'TSGUN_ERR_APP_EXPORT_TYPE',
+  APP_HTTP2: 'TSGUN_ERR_APP_HTTP2',
   WORKER_BOOT: 'TSGUN_ERR_WORKER_BOOT',
   WORKER_LISTEN: 'TSGUN_ERR_WORKER_LISTEN',
   WORKER_NOT_READY: 'TSGUN_ERR_WORKER_NOT_READY',
@@ -97,6 +98,11 @@ export const ERROR_DOCS: Record<ErrorCodeValue, { exit: ExitCodeValue; meaning: 
     exit: ExitCode.APP_LOAD,
     meaning:
       'the export is not a request listener, an http.Server, a Fastify or Koa app or a {fetch} object',
+  },
+  TSGUN_ERR_APP_HTTP2: {
+    exit: ExitCode.APP_LOAD,
+    meaning:
+      '--http2 without --router, and an app form that cannot run on the HTTP/2 compat API (Express, Fastify)',
   },
   TSGUN_ERR_WORKER_BOOT: {
     exit: ExitCode.WORKER_BOOT,

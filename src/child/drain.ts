@@ -15,6 +15,12 @@ export function currentResponse(socket: Socket): ServerResponse | null {
 /** An HTTP/2 session's socket -> whether the session is still open (it closes itself when drained). */
 export const activeStreams = new WeakMap<Socket, () => boolean>();
 
+/**
+ * An HTTP/2 session's socket -> its streams in flight: such a connection is in a request for the
+ * slot keeper (slots.ts), as an HTTP/1.1 one with a response under way is.
+ */
+export const streamsInFlight = new WeakMap<Socket, () => number>();
+
 const SWEEP_MS = 100;
 
 /**

@@ -579,7 +579,7 @@ export const REGISTRY = defineRegistry({
     flags: ['--http2'],
     default: false,
     parse: bool,
-    help: 'Router mode: serve HTTP/2 (ALPN h2 with TLS; h2c prior knowledge from --forwarded-allow-ips peers); workers still get HTTP/1.1.',
+    help: 'Serve HTTP/2: ALPN h2 with TLS, h2c prior knowledge from --forwarded-allow-ips peers. With --router workers get HTTP/1.1; without it the app runs on the http2 compat API (not Express or Fastify).',
     hup: false,
   }),
   routerProcesses: setting({

@@ -160,12 +160,6 @@ export function resolveConfig(layers: Layers): Resolved {
       );
     if ((values.route as Settings['route']).length > 0)
       problems.push('--route: needs --router (direct mode has no router to proxy with)');
-    // Direct mode would run the app on Node's http2 compat API, which not every app form can
-    // (Express's req/res are http1-only): the router gives HTTP/2 to every app instead.
-    if (values.http2)
-      problems.push(
-        '--http2: true needs --router (the router terminates HTTP/2 and talks HTTP/1.1 to workers, so every app form gets it)',
-      );
   }
   // The header comes before the TLS handshake, which tsgun's TLS front reads from the socket
   // itself: terminate TLS at the load balancer, or let it pass TCP through without the header.

@@ -38,6 +38,8 @@ export interface WorkerCounters {
   readonly loopLagP99Ms: number;
   /** Access and error log lines dropped since the worker started: their reader was too far behind. */
   readonly logLinesDropped: number;
+  /** --http2 in direct mode: HTTP/2 requests (streams) among `requests`; absent without it. */
+  readonly h2Requests?: number;
   /** Response durations by status class, since the worker started (src/ipc/histogram.ts). */
   readonly durations: DurationHistogram;
   /** --statsd-host: each (sampled) response's duration in ms since the previous report. */
@@ -315,6 +317,7 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
     isCount(m['durationMs']),
   stats: (m) =>
     STATS_COUNTERS.every((k) => isCount(m[k])) &&
+    (m['h2Requests'] === undefined || isCount(m['h2Requests'])) &&
     isStatusDelta(m['statusDelta']) &&
     isHistogram(m['durations']) &&
     isCountArray(m['timings'], MAX_TIMINGS),
@@ -380,6 +383,7 @@ export function workerCounters(m: WorkerCounters): WorkerCounters {
     heapUsedBytes: m.heapUsedBytes,
     loopLagP99Ms: m.loopLagP99Ms,
     logLinesDropped: m.logLinesDropped,
+    ...(m.h2Requests === undefined ? {} : { h2Requests: m.h2Requests }),
     durations: { counts: m.durations.counts, sums: m.durations.sums },
     timings: m.timings,
   };

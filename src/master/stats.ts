@@ -126,6 +126,7 @@ export function statsDocument(s: StatsSnapshot) {
         heapUsedBytes: c?.heapUsedBytes ?? 0,
         loopLagP99Ms: c?.loopLagP99Ms ?? 0,
         logLinesDropped: c?.logLinesDropped ?? 0,
+        h2Requests: c?.h2Requests ?? 0,
         startedAt: isoTimeUtc(w.startedAt),
         lastHeartbeat: isoTimeUtc(w.lastHeartbeat),
       };

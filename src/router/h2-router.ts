@@ -1,8 +1,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { type H2Front, h2Front } from '../child/h2-front.js';
 import { isTrusted, trustList } from '../child/trust-list.js';
 import type { Config } from '../config/registry.js';
 import type { Logger } from '../log/logger.js';
-import { type H2Front, h2Front } from './h2-front.js';
 
 /** The router's --http2 front: h2c prior knowledge only from --forwarded-allow-ips peers. */
 export function routerH2(

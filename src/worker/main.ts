@@ -22,6 +22,7 @@ import { appHandlesTerm, appListensTo, exitWhenAppDone, quickStopPlan } from './
 import { captureOutput } from './capture-output.js';
 import { Counters } from './counters.js';
 import { fetchListener } from './fetch-adapter.js';
+import { checkH2Form, directH2 } from './h2-direct.js';
 import type { AppJob } from './jobs.js';
 import {
   ListenCapture,
@@ -177,6 +178,7 @@ async function main(): Promise<void> {
       listenWaitMs(config.readyTimeout),
       logger,
     ));
+    if (config.http2 && !config.router) checkH2Form(target);
   } catch (err) {
     bootFailed(err);
   }
@@ -248,6 +250,8 @@ async function main(): Promise<void> {
   }
   startRecycling(config, retire);
 
+  // --http2: its own front (child/h2-front.ts) hands each h2 request to `server` as a 'request'.
+  const h2 = config.http2 && !config.router ? directH2(config, server, logger) : null;
   // workerExit is awaited before the exit (the master's --graceful-timeout kill bounds it). The
   // access log is flushed at once too: on the app's own process.exit() nothing async runs.
   // Once, whichever way the worker ends (a quick stop's bound may follow the app's own exit path).
@@ -304,12 +308,14 @@ async function main(): Promise<void> {
     boot,
     master,
     server,
+    h2,
     maxConnections: config.workerConnections,
     ...(counters ? { onSocketClosed: (socket: Socket) => counters.socketClosed(socket) } : {}),
     ...(slots ? { slots } : {}),
     stop: (accepted) => ({
       onDrain: () => {
         state.draining = true;
+        h2?.goaway();
       },
       finish,
       drained: () => (appHandlesTerm() || waitingForApp ? waitForApp() : finish(ExitCode.OK)),
@@ -328,7 +334,8 @@ async function main(): Promise<void> {
     setInterval(() => {
       counters.requests = state.requests;
       const dropped = log.dropped() + (accessLog?.dropped() ?? 0);
-      sendToMaster(workerMessage({ type: 'stats', ...counters.report(accepted.sockets, dropped) }));
+      const report = counters.report(accepted.sockets, dropped, h2?.requests());
+      sendToMaster(workerMessage({ type: 'stats', ...report }));
     }, 1000).unref();
   }
 

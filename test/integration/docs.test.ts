@@ -106,7 +106,7 @@ describe('the docs', () => {
   it('names only TSGUN_ERR_ codes that src/errors.ts has', () => {
     const errors = read('src/errors.ts');
     const unknown = PAGES.flatMap((page) =>
-      (read(page).match(/TSGUN_ERR_[A-Z][A-Z_]*/g) ?? [])
+      (read(page).match(/TSGUN_ERR_[A-Z][A-Z0-9_]*/g) ?? [])
         .filter((code) => !errors.includes(`'${code}'`))
         .map((code) => `${page}: ${code}`),
     );

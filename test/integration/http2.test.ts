@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { connect as h2connect } from 'node:http2';
 import { connect } from 'node:net';
@@ -7,33 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { hasOpenssl, makeCert } from '../helpers/certs.js';
-import { freePort, getJson, request } from '../helpers/http.js';
 import {
-  fixture,
-  isAlive,
-  killAll,
-  plainLines,
-  runTsgun,
-  startApp,
-  Tsgun,
-  waitForRouter,
-} from '../helpers/tsgun.js';
+  curl,
+  curlVersion,
+  h2load,
+  h2Request,
+  hasCurlH2,
+  hasH2load,
+} from '../helpers/h2-clients.js';
+import { freePort, getJson, request } from '../helpers/http.js';
+import { fixture, isAlive, killAll, startApp, Tsgun, waitForRouter } from '../helpers/tsgun.js';
 
 after(killAll);
-
-const hasCurlH2 = /HTTP2/.test(spawnSync('curl', ['--version'], { encoding: 'utf8' }).stdout ?? '');
-const hasH2load = spawnSync('sh', ['-c', 'command -v h2load']).status === 0;
-
-function curl(...args: string[]): { status: number; stdout: string } {
-  const r = spawnSync('curl', ['-s', '--max-time', '10', ...args], { encoding: 'utf8' });
-  return { status: r.status ?? -1, stdout: r.stdout };
-}
-
-/** curl's answer body (JSON) and the HTTP version it spoke ('2', '1.1'). */
-function curlVersion(...args: string[]): { json: string; version: string } {
-  const [json = '', version = ''] = curl('-w', '\n%{http_version}', ...args).stdout.split('\n');
-  return { json, version };
-}
 
 async function routerPid(t: Tsgun): Promise<number> {
   const line = await t.waitForLog((l) => l.msg === 'router ready');
@@ -190,41 +174,18 @@ describe('HTTP/2 in router mode', () => {
     t.kill();
   });
 
-  it('refuses --http2 without --router at start, saying to use --router', async () => {
-    const r = await runTsgun([fixture('app.mjs'), '--http2']);
-    assert.notEqual(r.code, 0);
-    assert.match(
-      plainLines(r.stderr)[0]!,
-      /--http2: true needs --router.*TSGUN_ERR_CONFIG_INVALID/,
-    );
-  });
-
   it('on TERM sends GOAWAY and lets a stream in flight complete', async () => {
     const t = await startH2();
     const port = await t.port();
     const client = h2connect(`http://127.0.0.1:${port}`);
-    let goaway = false;
-    client.on('goaway', () => {
-      goaway = true;
-    });
     client.on('error', () => {});
-    const stream = client.request({ ':path': '/slow?ms=1500' });
-    let status = 0;
-    let body = '';
-    stream.on('response', (h) => {
-      status = Number(h[':status']);
-    });
-    stream.setEncoding('utf8');
-    stream.on('data', (c: string) => {
-      body += c;
-    });
-    const ended = new Promise((resolve) => stream.on('end', resolve));
+    const slow = h2Request(client, '/slow?ms=1500');
     await t.waitForLog((l) => l.msg === 'fixture: slow request started');
     t.signal('SIGTERM');
-    await ended;
-    assert.equal(status, 200);
-    assert.equal(JSON.parse(body).slow, true);
-    assert.ok(goaway, 'the client got GOAWAY');
+    const answer = await slow;
+    assert.equal(answer.status, 200);
+    assert.equal(JSON.parse(answer.body).slow, true);
+    assert.ok(answer.goaway(), 'the client got GOAWAY');
     client.destroy();
     t.kill();
   });
@@ -281,15 +242,7 @@ describe('HTTP/2 in router mode', () => {
   }, async () => {
     const t = await startH2();
     const port = await t.port();
-    const r = spawnSync(
-      'h2load',
-      ['-n', '2000', '-c', '4', '-m', '10', `http://127.0.0.1:${port}/`],
-      {
-        encoding: 'utf8',
-        timeout: 30_000,
-      },
-    );
-    assert.match(r.stdout, /2000 succeeded, 0 failed/);
+    assert.match(h2load(port), /2000 succeeded, 0 failed/);
     t.kill();
   });
 });

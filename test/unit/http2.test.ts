@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { H2_PREFACE, sniffPreface } from '../../src/child/h2-front.js';
 import { forwardedHeaders } from '../../src/router/forwarded.js';
-import { H2_PREFACE, sniffPreface } from '../../src/router/h2-front.js';
 import { requestHeaders } from '../../src/router/headers.js';
 
 describe('HTTP/2 front', () => {

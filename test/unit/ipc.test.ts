@@ -94,6 +94,12 @@ describe('IPC limits: every message from a child is checked before use', () => {
     const h = emptyHistogram();
     h.counts[0] = Number.POSITIVE_INFINITY;
     assert.equal(kind(stats({ durations: h })), 'invalid');
+    // --http2 in direct mode: optional, a count when present.
+    assert.equal(kind(stats({ h2Requests: 3 })), 'ours');
+    for (const bad of [Number.NaN, -1, '3', null])
+      assert.equal(kind(stats({ h2Requests: bad })), 'invalid', String(bad));
+    assert.equal(workerCounters(stats({ h2Requests: 3 }) as never).h2Requests, 3);
+    assert.equal(Object.hasOwn(workerCounters(stats() as never), 'h2Requests'), false);
   });
 
   it('stats: only the fields of the protocol are kept', () => {

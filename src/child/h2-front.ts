@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2Server, Http2ServerRequest, ServerHttp2Session } from 'node:http2';
 import type { Server as NetServer, Socket } from 'node:net';
-import { activeStreams } from '../child/drain.js';
 import type { Logger } from '../log/logger.js';
 import { nodeRequire } from '../node-require.js';
+import { activeStreams, streamsInFlight } from './drain.js';
 
 /** The client connection preface of HTTP/2 (RFC 9113 3.4): what an h2c prior-knowledge client sends first. */
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -21,7 +21,7 @@ export function sniffPreface(bytes: Buffer): 'h2' | 'http1' | 'more' {
 /**
  * Streams one client may have open at once. RFC 9113 6.5.2 advises no less than 100, which is
  * what browsers expect of a server; more only multiplies what one connection can queue on the
- * workers (each stream is a request to a worker), and streams past it are refused
+ * workers (each stream is a request for a worker or the app), and streams past it are refused
  * (REFUSED_STREAM) by nghttp2, and a client that keeps opening them past Node's
  * maxSessionRejectedStreams has its session closed (ENHANCE_YOUR_CALM).
  */
@@ -45,7 +45,7 @@ export interface H2Front {
 }
 
 export interface H2FrontOptions {
-  /** The router's HTTP/1.1 server: every connection that is not h2 goes there. */
+  /** The child's HTTP/1.1 server (the router's, or the app's): every non-h2 connection goes there. */
   readonly http1: NetServer;
   /** A peer that may speak h2c (prior knowledge): --forwarded-allow-ips. */
   readonly trusted: (peer: string | undefined) => boolean;
@@ -55,7 +55,10 @@ export interface H2FrontOptions {
   readonly logger: Logger;
 }
 
-/** The router's HTTP/2 front: Node's http2 compat API, its requests going the HTTP/1.1 way. */
+/**
+ * An HTTP/2 front for a child (the router, or a direct-mode worker): Node's http2 compat API, its
+ * requests going the HTTP/1.1 way (`onRequest`).
+ */
 export function h2Front(o: H2FrontOptions): H2Front {
   const http2 = nodeRequire('node:http2') as typeof import('node:http2');
   const server = http2.createServer({
@@ -66,17 +69,32 @@ export function h2Front(o: H2FrontOptions): H2Front {
   let requests = 0;
   let stopping = false;
   server.setTimeout(o.idleMs);
+  // The session's own `socket` is a Proxy, not the socket the acceptor holds: the socket is taken
+  // from 'connection', which the server emits right after the 'session' it made for it.
+  let opened: ServerHttp2Session | null = null;
   server.on('session', (session: ServerHttp2Session) => {
-    const socket = session.socket as Socket;
+    opened = session;
     sessions.add(session);
+    session.on('error', (err) => o.logger.debug({ err: err.message }, 'HTTP/2 session error'));
+    session.once('close', () => sessions.delete(session));
+    if (stopping) session.close();
+  });
+  server.on('connection', (socket: Socket) => {
+    const session = opened;
+    opened = null;
+    if (!session) return;
     // Drained by its GOAWAY: the session ends itself (and its socket) once its streams are done.
     activeStreams.set(socket, () => !session.destroyed);
-    session.on('error', (err) => o.logger.debug({ err: err.message }, 'HTTP/2 session error'));
-    session.once('close', () => {
-      sessions.delete(session);
-      activeStreams.delete(socket);
+    let streams = 0;
+    streamsInFlight.set(socket, () => streams);
+    session.on('stream', (stream) => {
+      streams++;
+      stream.once('close', () => streams--);
     });
-    if (stopping) session.close();
+    session.once('close', () => {
+      activeStreams.delete(socket);
+      streamsInFlight.delete(socket);
+    });
   });
   server.on('stream', (stream) => {
     requests++;
