@@ -21,6 +21,12 @@ export interface ProxyProtocolOptions {
 
 export type Admit = (socket: Socket, serve: (socket: Socket) => void) => void;
 
+/** The admit step, and how many headers it refused since the process started (for --stats). */
+export interface ProxyProtocol {
+  readonly admit: Admit;
+  readonly refused: () => number;
+}
+
 /** The client's address as the header gave it, over the peer's, on this socket alone. */
 export function applySource(socket: Socket, source: ProxySource): void {
   Object.defineProperties(socket, {
@@ -47,9 +53,10 @@ function refusals(logger: Logger): (reason: string, peer: string | undefined) =>
   };
 }
 
-export function proxyProtocolAdmit(opts: ProxyProtocolOptions): Admit {
+export function proxyProtocolAdmit(opts: ProxyProtocolOptions): ProxyProtocol {
   const allow: TrustList = trustList(opts.allowFrom);
-  const refused = refusals(opts.logger);
+  const logRefusal = refusals(opts.logger);
+  let refusedTotal = 0;
   const admit: Admit = (socket, serve) => {
     const peer = socket.remoteAddress;
     // A unix socket has no peer address: only local processes reach it.
@@ -65,7 +72,8 @@ export function proxyProtocolAdmit(opts: ProxyProtocolOptions): Admit {
     };
     const refuse = (reason: string) => {
       done();
-      refused(reason, peer);
+      refusedTotal++;
+      logRefusal(reason, peer);
       socket.destroy();
     };
     const onData = (chunk: Buffer) => {
@@ -88,7 +96,7 @@ export function proxyProtocolAdmit(opts: ProxyProtocolOptions): Admit {
     socket.on('data', onData);
     socket.once('close', done);
   };
-  return admit;
+  return { admit, refused: () => refusedTotal };
 }
 
 /** A header must arrive whole within this when --header-timeout is off. */
@@ -98,7 +106,7 @@ const HEADER_BOUND_MS = 10_000;
 export function proxyProtocolFor(
   config: { readonly proxyAllowFrom: readonly string[]; readonly headerTimeout: number },
   logger: Logger,
-): Admit {
+): ProxyProtocol {
   return proxyProtocolAdmit({
     allowFrom: config.proxyAllowFrom,
     timeoutMs: config.headerTimeout > 0 ? config.headerTimeout * 1000 : HEADER_BOUND_MS,

@@ -38,6 +38,8 @@ export interface WorkerCounters {
   readonly loopLagP99Ms: number;
   /** Access and error log lines dropped since the worker started: their reader was too far behind. */
   readonly logLinesDropped: number;
+  /** --proxy-protocol: connections closed for a bad PROXY header since the worker started. */
+  readonly proxyHeaderRefused: number;
   /** Response durations by status class, since the worker started (src/ipc/histogram.ts). */
   readonly durations: DurationHistogram;
   /** --statsd-host: each (sampled) response's duration in ms since the previous report. */
@@ -187,6 +189,8 @@ export type WorkerMessage =
       readonly connections: number;
       /** --http2: HTTP/2 requests (streams) served since the router started. */
       readonly h2Requests: number;
+      /** --proxy-protocol: connections closed for a bad PROXY header since the router started. */
+      readonly proxyHeaderRefused: number;
       readonly queue: QueueCounters;
     };
 
@@ -252,6 +256,7 @@ const STATS_COUNTERS = [
   'heapUsedBytes',
   'loopLagP99Ms',
   'logLinesDropped',
+  'proxyHeaderRefused',
 ] as const;
 
 /**
@@ -304,6 +309,7 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
     isCount(m['pending']) &&
     isCount(m['connections']) &&
     isCount(m['h2Requests']) &&
+    isCount(m['proxyHeaderRefused']) &&
     isRecord(m['queue']) &&
     QUEUE_COUNTERS.every((k) => isCount((m['queue'] as Record<string, unknown>)[k])),
   jobs: (m) =>
@@ -380,6 +386,7 @@ export function workerCounters(m: WorkerCounters): WorkerCounters {
     heapUsedBytes: m.heapUsedBytes,
     loopLagP99Ms: m.loopLagP99Ms,
     logLinesDropped: m.logLinesDropped,
+    proxyHeaderRefused: m.proxyHeaderRefused,
     durations: { counts: m.durations.counts, sums: m.durations.sums },
     timings: m.timings,
   };

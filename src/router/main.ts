@@ -73,8 +73,9 @@ async function main(): Promise<void> {
   }
   const platformError = await boot.platformChecked;
   if (platformError) boot.fail(platformError);
+  const proxy = config.proxyProtocol ? proxyProtocolFor(config, logger) : null;
   const accepted = new Acceptor(front, {
-    ...(config.proxyProtocol ? { admit: proxyProtocolFor(config, logger) } : {}),
+    ...(proxy ? { admit: proxy.admit } : {}),
     backlog: config.backlog,
     maxConnections: Number.POSITIVE_INFINITY,
     requestSockets: () => {},
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
           pending: pool.pending,
           connections: accepted.sockets.size,
           h2Requests: h2?.requests() ?? 0,
+          proxyHeaderRefused: proxy?.refused() ?? 0,
           queue: router.queue.counters(),
         }),
       );

@@ -64,8 +64,11 @@ export class Counters {
     this.closedBytes += socket.bytesWritten ?? 0;
   }
 
-  /** `logLinesDropped`: the worker's logs' count (a full pipe), reported as it is. */
-  report(open: SocketList, logLinesDropped = 0): WorkerCounters {
+  /**
+   * `logLinesDropped`: the worker's logs' count (a full pipe); `proxyHeaderRefused`: the PROXY
+   * protocol step's count (child/proxy-protocol.ts). Both are kept elsewhere, reported as they are.
+   */
+  report(open: SocketList, logLinesDropped = 0, proxyHeaderRefused = 0): WorkerCounters {
     const memory = process.memoryUsage();
     // The histogram counts the sampling timer itself (resolution 10 ms): the lag is what is beyond it.
     const lagP99 = Math.max(0, this.lag.percentile(99) / 1e6 - 10);
@@ -89,6 +92,7 @@ export class Counters {
       heapUsedBytes: memory.heapUsed,
       loopLagP99Ms: Number.isFinite(lagP99) ? lagP99 : 0,
       logLinesDropped,
+      proxyHeaderRefused,
       durations: this.durations,
       timings,
     };

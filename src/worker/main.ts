@@ -255,8 +255,9 @@ async function main(): Promise<void> {
   const front = config.certfile ? tlsFront(await master.tls, server, logger) : server;
   const platformError = await boot.platformChecked;
   if (platformError) bootFailed(platformError);
+  const proxy = config.proxyProtocol && !config.router ? proxyProtocolFor(config, logger) : null;
   acceptor = new Acceptor(front, {
-    ...(config.proxyProtocol && !config.router ? { admit: proxyProtocolFor(config, logger) } : {}),
+    ...(proxy ? { admit: proxy.admit } : {}),
     backlog: config.backlog,
     maxConnections: config.workerConnections,
     requestSockets: () => sendToMaster(workerMessage({ type: 'want-sockets' })),
@@ -270,7 +271,8 @@ async function main(): Promise<void> {
     setInterval(() => {
       counters.requests = state.requests;
       const dropped = log.dropped() + (accessLog?.dropped() ?? 0);
-      sendToMaster(workerMessage({ type: 'stats', ...counters.report(accepted.sockets, dropped) }));
+      const report = counters.report(accepted.sockets, dropped, proxy?.refused() ?? 0);
+      sendToMaster(workerMessage({ type: 'stats', ...report }));
     }, 1000).unref();
   }
 
