@@ -27,13 +27,24 @@ export interface ProxyProtocol {
   readonly refused: () => number;
 }
 
-/** The client's address as the header gave it, over the peer's, on this socket alone. */
+/** What net.Socket's remoteAddress, remotePort and remoteFamily getters read (DEVELOPERS.md). */
+interface Peername {
+  _peername?: { address: string; port: number; family: string };
+}
+
+/**
+ * The client's address as the header gave it, over the peer's, on this socket alone. Node keeps
+ * what getpeername(2) gave in the socket's `_peername` and its getters read it from there: set
+ * there, nothing else about the socket changes. Own properties (Object.defineProperties) gave
+ * each such socket a shape of its own, and Node's net and http code then met two shapes of
+ * socket on every connection.
+ */
 export function applySource(socket: Socket, source: ProxySource): void {
-  Object.defineProperties(socket, {
-    remoteAddress: { value: source.address, configurable: true },
-    remotePort: { value: source.port, configurable: true },
-    remoteFamily: { value: source.family, configurable: true },
-  });
+  (socket as Socket & Peername)._peername = {
+    address: source.address,
+    port: source.port,
+    family: source.family,
+  };
 }
 
 /** At most one line a second about refused headers, with how many since the last one. */
