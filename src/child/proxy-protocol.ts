@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { setPeer } from '../platform/socket-state.js';
 import { shouldLog } from './log-rate.js';
-import { type HeaderVerdict, type ProxySource, parseProxyHeader } from './proxy-header.js';
+import { type HeaderVerdict, parseProxyHeader } from './proxy-header.js';
 import { isTrusted, type TrustList, trustList } from './trust-list.js';
 
 /**
@@ -25,26 +26,6 @@ export type Admit = (socket: Socket, serve: (socket: Socket) => void) => void;
 export interface ProxyProtocol {
   readonly admit: Admit;
   readonly refused: () => number;
-}
-
-/** What net.Socket's remoteAddress, remotePort and remoteFamily getters read (DEVELOPERS.md). */
-interface Peername {
-  _peername?: { address: string; port: number; family: string };
-}
-
-/**
- * The client's address as the header gave it, over the peer's, on this socket alone. Node keeps
- * what getpeername(2) gave in the socket's `_peername` and its getters read it from there: set
- * there, nothing else about the socket changes. Own properties (Object.defineProperties) gave
- * each such socket a shape of its own, and Node's net and http code then met two shapes of
- * socket on every connection.
- */
-export function applySource(socket: Socket, source: ProxySource): void {
-  (socket as Socket & Peername)._peername = {
-    address: source.address,
-    port: source.port,
-    family: source.family,
-  };
 }
 
 /** At most one line a second about refused headers, with how many since the last one. */
@@ -96,7 +77,8 @@ export function proxyProtocolAdmit(opts: ProxyProtocolOptions): ProxyProtocol {
         return;
       }
       done();
-      if (verdict.source) applySource(socket, verdict.source);
+      // The client's address as the header gave it, over the peer's, on this socket alone.
+      if (verdict.source) setPeer(socket, verdict.source);
       // No 'data' listener is left until the server's: what followed the header waits in the
       // socket's buffer, and reaches the server first.
       if (verdict.consumed < received.length) socket.unshift(received.subarray(verdict.consumed));
