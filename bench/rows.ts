@@ -95,6 +95,29 @@ export const tsgunAppArgv = (app: string, port: number, ...extra: string[]) => [
   ...['-b', `127.0.0.1:${port}`, ...extra],
 ];
 
+/**
+ * HAProxy (`mode tcp`) on the row's port in front of tsgun in the reference conditions
+ * (bench/servers/haproxy-front.mjs); `header`: HAProxy sends a PROXY header (`send-proxy`) and
+ * tsgun reads it (--proxy-protocol). The pair of rows prices --proxy-protocol alone.
+ */
+const behindHaproxy =
+  (header: boolean): RowDef['command'] =>
+  (port) =>
+    has('haproxy')
+      ? {
+          argv: [
+            process.execPath,
+            join(ROOT, 'bench/servers/haproxy-front.mjs'),
+            ...tsgunArgv(0, ...(header ? ['--proxy-protocol'] : [])),
+          ],
+          env: {
+            PORT: String(port),
+            ...(header ? { SEND_PROXY: '1' } : {}),
+            ...(pinning ? { HAPROXY_CPU: '1' } : {}),
+          },
+        }
+      : 'haproxy not installed: apt-get install haproxy';
+
 export const ROWS: readonly RowDef[] = [
   {
     id: 'tsgun',
@@ -131,6 +154,16 @@ export const ROWS: readonly RowDef[] = [
     command: (port) => ({
       argv: tsgunArgv(port, ...statsArgs(), '--statsd-host', '127.0.0.1:9'),
     }),
+  },
+  {
+    id: 'tsgun-haproxy',
+    label: 'tsgun, same, behind HAProxy mode tcp (the PROXY protocol baseline)',
+    command: behindHaproxy(false),
+  },
+  {
+    id: 'tsgun-haproxy-pp',
+    label: 'tsgun --proxy-protocol, same, behind HAProxy mode tcp with send-proxy',
+    command: behindHaproxy(true),
   },
   {
     id: 'tsgun-router',

@@ -6,7 +6,8 @@
  *
  *   --quick          seconds, for CI smoke (1 short run per row)
  *   --only a,b       only these rows (ids: tsgun, tsgun-listen,
- *                    tsgun-stats, tsgun-stats-dashboard, tsgun-router, tsgun-router2,
+ *                    tsgun-stats, tsgun-stats-dashboard, tsgun-haproxy, tsgun-haproxy-pp,
+ *                    tsgun-router, tsgun-router2,
  *                    tsgun-ka, tsgun-router-ka, tsgun-router2-ka, proxy3-ka, proxy3, undici,
  *                    undici-ka, node, cluster, pm2, gunicorn, uwsgi-http, uwsgi-socket;
  *                    HTTP/2 over h2load: tsgun-router-h2, node-h2, h2proxy)

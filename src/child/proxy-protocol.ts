@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { setPeer } from '../platform/socket-state.js';
 import { shouldLog } from './log-rate.js';
-import { type HeaderVerdict, type ProxySource, parseProxyHeader } from './proxy-header.js';
+import { type HeaderVerdict, parseProxyHeader } from './proxy-header.js';
 import { isTrusted, type TrustList, trustList } from './trust-list.js';
 
 /**
@@ -21,13 +22,10 @@ export interface ProxyProtocolOptions {
 
 export type Admit = (socket: Socket, serve: (socket: Socket) => void) => void;
 
-/** The client's address as the header gave it, over the peer's, on this socket alone. */
-export function applySource(socket: Socket, source: ProxySource): void {
-  Object.defineProperties(socket, {
-    remoteAddress: { value: source.address, configurable: true },
-    remotePort: { value: source.port, configurable: true },
-    remoteFamily: { value: source.family, configurable: true },
-  });
+/** The admit step, and how many headers it refused since the process started (for --stats). */
+export interface ProxyProtocol {
+  readonly admit: Admit;
+  readonly refused: () => number;
 }
 
 /** At most one line a second about refused headers, with how many since the last one. */
@@ -47,9 +45,10 @@ function refusals(logger: Logger): (reason: string, peer: string | undefined) =>
   };
 }
 
-export function proxyProtocolAdmit(opts: ProxyProtocolOptions): Admit {
+export function proxyProtocolAdmit(opts: ProxyProtocolOptions): ProxyProtocol {
   const allow: TrustList = trustList(opts.allowFrom);
-  const refused = refusals(opts.logger);
+  const logRefusal = refusals(opts.logger);
+  let refusedTotal = 0;
   const admit: Admit = (socket, serve) => {
     const peer = socket.remoteAddress;
     // A unix socket has no peer address: only local processes reach it.
@@ -65,7 +64,8 @@ export function proxyProtocolAdmit(opts: ProxyProtocolOptions): Admit {
     };
     const refuse = (reason: string) => {
       done();
-      refused(reason, peer);
+      refusedTotal++;
+      logRefusal(reason, peer);
       socket.destroy();
     };
     const onData = (chunk: Buffer) => {
@@ -77,7 +77,8 @@ export function proxyProtocolAdmit(opts: ProxyProtocolOptions): Admit {
         return;
       }
       done();
-      if (verdict.source) applySource(socket, verdict.source);
+      // The client's address as the header gave it, over the peer's, on this socket alone.
+      if (verdict.source) setPeer(socket, verdict.source);
       // No 'data' listener is left until the server's: what followed the header waits in the
       // socket's buffer, and reaches the server first.
       if (verdict.consumed < received.length) socket.unshift(received.subarray(verdict.consumed));
@@ -88,7 +89,7 @@ export function proxyProtocolAdmit(opts: ProxyProtocolOptions): Admit {
     socket.on('data', onData);
     socket.once('close', done);
   };
-  return admit;
+  return { admit, refused: () => refusedTotal };
 }
 
 /** A header must arrive whole within this when --header-timeout is off. */
@@ -98,7 +99,7 @@ const HEADER_BOUND_MS = 10_000;
 export function proxyProtocolFor(
   config: { readonly proxyAllowFrom: readonly string[]; readonly headerTimeout: number },
   logger: Logger,
-): Admit {
+): ProxyProtocol {
   return proxyProtocolAdmit({
     allowFrom: config.proxyAllowFrom,
     timeoutMs: config.headerTimeout > 0 ? config.headerTimeout * 1000 : HEADER_BOUND_MS,

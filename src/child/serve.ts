@@ -52,6 +52,8 @@ export interface ServeOptions<C extends ServeConfig> {
 
 export interface Serving {
   readonly acceptor: Acceptor;
+  /** --proxy-protocol: connections closed for a bad header so far (0 without it). */
+  proxyHeaderRefused(): number;
   /**
    * Listen on the master's sockets (or those a spare received), then start the server's own
    * timeouts. `serving` runs between: an app that called listen() sees its address first.
@@ -78,8 +80,9 @@ export async function serve<C extends ServeConfig>(o: ServeOptions<C>): Promise<
   if (platformError) boot.fail(platformError);
   // In router mode the router reads the PROXY header; the workers behind it get none.
   const admit = config.proxyProtocol && (boot.role === 'router' || !config.router);
+  const proxy = admit ? proxyProtocolFor(config, logger) : null;
   const acceptor = new Acceptor(front, {
-    ...(admit ? { admit: proxyProtocolFor(config, logger) } : {}),
+    ...(proxy ? { admit: proxy.admit } : {}),
     backlog: config.backlog,
     maxConnections: o.maxConnections,
     // Only a child with a finite limit pauses and asks again (the router has none).
@@ -97,6 +100,7 @@ export async function serve<C extends ServeConfig>(o: ServeOptions<C>): Promise<
   });
   return {
     acceptor,
+    proxyHeaderRefused: () => proxy?.refused() ?? 0,
     listen: async (received, serving) => {
       await listenOnSockets(boot, acceptor, config.bind.length, received);
       serving?.();

@@ -98,6 +98,11 @@ export function renderStats(doc: StatsDocument): string {
       `${pad(w.id, 4)} ${pad(w.pid, 7)} ${pad(w.state, 8)} ${pad(w.requests, 9)} ${pad(w.requestsPerSec.toFixed(0), 7)} ${pad(w.inflight, 5)} ${pad(w.connections, 5)} ${pad(w.avgResponseMs.toFixed(2), 7)} ${pad(w.status5xx, 5)} ${pad(mib(w.rssBytes), 8)} ${pad(w.loopLagP99Ms.toFixed(1), 7)}`,
     );
   }
+  // A line, not a column: most servers never refuse one (or run without --proxy-protocol).
+  const refused =
+    doc.worker.reduce((n, w) => n + w.proxyHeaderRefused, 0) +
+    (doc.router?.proxyHeaderRefused ?? 0);
+  if (refused > 0) lines.push(`PROXY headers refused ${refused} (connections closed)`);
   return `${lines.join('\n')}\n`;
 }
 

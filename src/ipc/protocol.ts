@@ -40,6 +40,8 @@ export interface WorkerCounters {
   readonly logLinesDropped: number;
   /** --http2 in direct mode: HTTP/2 requests (streams) among `requests`; absent without it. */
   readonly h2Requests?: number;
+  /** --proxy-protocol: connections closed for a bad PROXY header since the worker started. */
+  readonly proxyHeaderRefused: number;
   /** Response durations by status class, since the worker started (src/ipc/histogram.ts). */
   readonly durations: DurationHistogram;
   /** --statsd-host: each (sampled) response's duration in ms since the previous report. */
@@ -189,6 +191,8 @@ export type WorkerMessage =
       readonly connections: number;
       /** --http2: HTTP/2 requests (streams) served since the router started. */
       readonly h2Requests: number;
+      /** --proxy-protocol: connections closed for a bad PROXY header since the router started. */
+      readonly proxyHeaderRefused: number;
       readonly queue: QueueCounters;
     };
 
@@ -254,6 +258,7 @@ const STATS_COUNTERS = [
   'heapUsedBytes',
   'loopLagP99Ms',
   'logLinesDropped',
+  'proxyHeaderRefused',
 ] as const;
 
 /**
@@ -306,6 +311,7 @@ const WORKER_CHECKS: Record<WorkerMessage['type'], Checker> = {
     isCount(m['pending']) &&
     isCount(m['connections']) &&
     isCount(m['h2Requests']) &&
+    isCount(m['proxyHeaderRefused']) &&
     isRecord(m['queue']) &&
     QUEUE_COUNTERS.every((k) => isCount((m['queue'] as Record<string, unknown>)[k])),
   jobs: (m) =>
@@ -384,6 +390,7 @@ export function workerCounters(m: WorkerCounters): WorkerCounters {
     loopLagP99Ms: m.loopLagP99Ms,
     logLinesDropped: m.logLinesDropped,
     ...(m.h2Requests === undefined ? {} : { h2Requests: m.h2Requests }),
+    proxyHeaderRefused: m.proxyHeaderRefused,
     durations: { counts: m.durations.counts, sums: m.durations.sums },
     timings: m.timings,
   };

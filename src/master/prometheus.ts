@@ -28,6 +28,7 @@ export interface IndexRow {
   readonly requests: number;
   readonly bytesOut: number;
   readonly status5xx: number;
+  readonly proxyHeaderRefused: number;
   /** Live only: during a reload the old and the new worker of an index are added up. */
   readonly live: boolean;
   readonly pid: number;
@@ -49,6 +50,7 @@ export function indexRows(doc: StatsDocument): IndexRow[] {
       requests: 0,
       bytesOut: 0,
       status5xx: 0,
+      proxyHeaderRefused: 0,
       live: false,
       pid: 0,
       requestsPerSec: 0,
@@ -65,6 +67,7 @@ export function indexRows(doc: StatsDocument): IndexRow[] {
       requests: o.requests + r.requests,
       bytesOut: o.bytesOut + r.bytesOut,
       status5xx: o.status5xx + r.status5xx,
+      proxyHeaderRefused: o.proxyHeaderRefused + r.proxyHeaderRefused,
     });
   }
   // By id: the newest worker of an index names its pid.
@@ -75,6 +78,7 @@ export function indexRows(doc: StatsDocument): IndexRow[] {
       requests: o.requests + w.requests,
       bytesOut: o.bytesOut + w.bytesOut,
       status5xx: o.status5xx + w.status5xx,
+      proxyHeaderRefused: o.proxyHeaderRefused + w.proxyHeaderRefused,
       live: true,
       pid: w.pid,
       requestsPerSec: o.requestsPerSec + w.requestsPerSec,
@@ -99,6 +103,11 @@ const INDEX_COUNTERS: Readonly<Record<string, Series<IndexRow>>> = {
   ],
   worker_sent_bytes_total: ['counter', 'Bytes written to clients.', (w) => w.bytesOut],
   worker_responses_5xx_total: ['counter', 'Responses with a 5xx status.', (w) => w.status5xx],
+  worker_proxy_header_refused_total: [
+    'counter',
+    'Connections closed for a bad PROXY protocol header (--proxy-protocol).',
+    (w) => w.proxyHeaderRefused,
+  ],
 };
 const INDEX_GAUGES: Readonly<Record<string, Series<IndexRow>>> = {
   worker_pid: ['gauge', 'Process id of the (newest) worker of this index.', (w) => w.pid],
@@ -224,6 +233,12 @@ export function renderPrometheus(doc: StatsDocument): string {
       'counter',
       'HTTP/2 requests the router served (--http2).',
       r.h2Requests,
+    );
+    one(
+      'router_proxy_header_refused_total',
+      'counter',
+      'Connections the router closed for a bad PROXY protocol header (--proxy-protocol).',
+      r.proxyHeaderRefused,
     );
     one('router_restarts_total', 'counter', 'Times the router was started again.', r.restarts);
     const q = r.queue;

@@ -6,17 +6,25 @@ export interface CounterTotals {
   requests: number;
   bytesOut: number;
   status5xx: number;
+  proxyHeaderRefused: number;
   readonly durations: DurationHistogram;
 }
 
 export function emptyTotals(): CounterTotals {
-  return { requests: 0, bytesOut: 0, status5xx: 0, durations: emptyHistogram() };
+  return {
+    requests: 0,
+    bytesOut: 0,
+    status5xx: 0,
+    proxyHeaderRefused: 0,
+    durations: emptyHistogram(),
+  };
 }
 
 export function addTotals(into: CounterTotals, from: CounterTotals | WorkerCounters): void {
   into.requests += from.requests;
   into.bytesOut += from.bytesOut;
   into.status5xx += from.status5xx;
+  into.proxyHeaderRefused += from.proxyHeaderRefused;
   addHistogram(into.durations, from.durations);
 }
 

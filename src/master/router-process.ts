@@ -32,11 +32,25 @@ export interface RouterStats {
   readonly connections: number;
   /** --http2: HTTP/2 requests the running router served (from zero when it restarts). */
   readonly h2Requests: number;
+  /** --proxy-protocol: connections the running router closed for a bad PROXY header (likewise). */
+  readonly proxyHeaderRefused: number;
   readonly upstreams: readonly UpstreamCounters[];
   readonly queue: QueueCounters;
 }
 
 const NO_QUEUE: QueueCounters = { waiting: 0, highWater: 0, shedLimit: 0, shedTimeout: 0 };
+
+/** What a router's own reports give (the rest of RouterStats is the master's). */
+type ReportedStats = Omit<RouterStats, 'pid' | 'state' | 'startedAt' | 'restarts'>;
+/** A router that has not reported yet (or exited). */
+const NO_STATS: ReportedStats = {
+  upstreams: [],
+  pending: 0,
+  connections: 0,
+  h2Requests: 0,
+  proxyHeaderRefused: 0,
+  queue: NO_QUEUE,
+};
 
 /**
  * Queue counters of two routers (or a router and the ones before it): waiting and shed add up;
@@ -79,7 +93,7 @@ export function combineRouterStats(list: readonly (RouterStats | null)[]): Route
   if (running.length === 1) return first;
   const upstreams = new Map<string, UpstreamCounters>();
   for (const s of running) addByName(upstreams, s.upstreams);
-  const sum = (k: 'restarts' | 'pending' | 'connections' | 'h2Requests') =>
+  const sum = (k: 'restarts' | 'pending' | 'connections' | 'h2Requests' | 'proxyHeaderRefused') =>
     running.reduce((n, s) => n + s[k], 0);
   return {
     ...first,
@@ -87,6 +101,7 @@ export function combineRouterStats(list: readonly (RouterStats | null)[]): Route
     pending: sum('pending'),
     connections: sum('connections'),
     h2Requests: sum('h2Requests'),
+    proxyHeaderRefused: sum('proxyHeaderRefused'),
     upstreams: [...upstreams.values()],
     queue: running.map((s) => s.queue).reduce(plusQueue, NO_QUEUE),
   };
@@ -136,13 +151,7 @@ export class RouterProcess {
   startedAt = 0;
   restarts = -1;
   bootError: { code: ErrorCodeValue; message: string } | null = null;
-  private stats: Omit<RouterStats, 'pid' | 'state' | 'startedAt' | 'restarts'> = {
-    upstreams: [],
-    pending: 0,
-    connections: 0,
-    h2Requests: 0,
-    queue: NO_QUEUE,
-  };
+  private stats: ReportedStats = NO_STATS;
   /** What routers that exited shed (nothing waits in a router that exited). */
   private earlierQueue: QueueCounters = NO_QUEUE;
   /**
@@ -278,7 +287,7 @@ export class RouterProcess {
       this.stats.upstreams.map((u) => ({ ...u, inflight: 0 })),
     );
     this.earlierQueue = plusQueue(this.earlierQueue, { ...this.stats.queue, waiting: 0 });
-    this.stats = { upstreams: [], pending: 0, connections: 0, h2Requests: 0, queue: NO_QUEUE };
+    this.stats = NO_STATS;
     this.reported = false;
   }
 
@@ -332,6 +341,7 @@ export class RouterProcess {
           pending: m.pending,
           connections: m.connections,
           h2Requests: m.h2Requests,
+          proxyHeaderRefused: m.proxyHeaderRefused,
           queue: queueCounters(m.queue),
         };
         this.reported = true;

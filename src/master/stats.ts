@@ -90,6 +90,7 @@ export function statsDocument(s: StatsSnapshot) {
       requests: r.totals.requests,
       bytesOut: r.totals.bytesOut,
       status5xx: r.totals.status5xx,
+      proxyHeaderRefused: r.totals.proxyHeaderRefused,
     })),
     requestDuration: durationDocument(s),
     sockets: s.sockets,
@@ -103,6 +104,7 @@ export function statsDocument(s: StatsSnapshot) {
           pending: s.router.pending,
           connections: s.router.connections,
           h2Requests: s.router.h2Requests,
+          proxyHeaderRefused: s.router.proxyHeaderRefused,
           upstreams: s.router.upstreams,
           queue: s.router.queue,
         }
@@ -127,6 +129,7 @@ export function statsDocument(s: StatsSnapshot) {
         loopLagP99Ms: c?.loopLagP99Ms ?? 0,
         logLinesDropped: c?.logLinesDropped ?? 0,
         h2Requests: c?.h2Requests ?? 0,
+        proxyHeaderRefused: c?.proxyHeaderRefused ?? 0,
         startedAt: isoTimeUtc(w.startedAt),
         lastHeartbeat: isoTimeUtc(w.lastHeartbeat),
       };

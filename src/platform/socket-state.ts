@@ -30,3 +30,31 @@ export function writtenHeader(res: ServerResponse): string | null {
   const header = (res as ServerResponse & { _header?: unknown })._header;
   return typeof header === 'string' ? header : null;
 }
+
+/** A connection's peer as net.Socket's getters give it. */
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+  readonly family: string;
+}
+
+/**
+ * Make the socket's remoteAddress, remotePort and remoteFamily answer `peer` (the client a
+ * PROXY protocol header named). Node's getters read what getpeername(2) gave, kept in
+ * `_peername`: set there, nothing else about the socket changes. Where that no longer holds,
+ * own properties shadow the getters: the same answers, but each such socket then has a shape of
+ * its own, which Node's net and http code pays for on every connection.
+ */
+export function setPeer(socket: Socket, peer: Peer): void {
+  (socket as Socket & { _peername?: Peer })._peername = {
+    address: peer.address,
+    port: peer.port,
+    family: peer.family,
+  };
+  if (socket.remoteAddress === peer.address && socket.remotePort === peer.port) return;
+  Object.defineProperties(socket, {
+    remoteAddress: { value: peer.address, configurable: true },
+    remotePort: { value: peer.port, configurable: true },
+    remoteFamily: { value: peer.family, configurable: true },
+  });
+}

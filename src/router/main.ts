@@ -86,6 +86,7 @@ async function main(): Promise<void> {
           pending: pool.pending,
           connections: accepted.sockets.size,
           h2Requests: h2?.requests() ?? 0,
+          proxyHeaderRefused: serving.proxyHeaderRefused(),
           queue: router.queue.counters(),
         }),
       );

@@ -64,8 +64,17 @@ export class Counters {
     this.closedBytes += socket.bytesWritten ?? 0;
   }
 
-  /** `logLinesDropped`: the worker's logs' count (a full pipe), reported as it is. */
-  report(open: SocketList, logLinesDropped = 0, h2Requests?: number): WorkerCounters {
+  /**
+   * `logLinesDropped`: the worker's logs' count (a full pipe); `proxyHeaderRefused`: the PROXY
+   * protocol step's count (child/proxy-protocol.ts); `h2Requests`: direct mode's h2 front's. All
+   * are kept elsewhere, reported as they are.
+   */
+  report(
+    open: SocketList,
+    logLinesDropped = 0,
+    proxyHeaderRefused = 0,
+    h2Requests?: number,
+  ): WorkerCounters {
     const memory = process.memoryUsage();
     // The histogram counts the sampling timer itself (resolution 10 ms): the lag is what is beyond it.
     const lagP99 = Math.max(0, this.lag.percentile(99) / 1e6 - 10);
@@ -89,6 +98,7 @@ export class Counters {
       heapUsedBytes: memory.heapUsed,
       loopLagP99Ms: Number.isFinite(lagP99) ? lagP99 : 0,
       logLinesDropped,
+      proxyHeaderRefused,
       ...(h2Requests === undefined ? {} : { h2Requests }),
       durations: this.durations,
       timings,

@@ -334,7 +334,8 @@ async function main(): Promise<void> {
     setInterval(() => {
       counters.requests = state.requests;
       const dropped = log.dropped() + (accessLog?.dropped() ?? 0);
-      const report = counters.report(accepted.sockets, dropped, h2?.requests());
+      const refused = serving.proxyHeaderRefused();
+      const report = counters.report(accepted.sockets, dropped, refused, h2?.requests());
       sendToMaster(workerMessage({ type: 'stats', ...report }));
     }, 1000).unref();
   }

@@ -64,4 +64,30 @@ describe('bench quick smoke', () => {
     assert.ok(c['polls']! >= 2, `polls: ${c['polls']}`);
     assert.ok(c['events']! >= 1, `events: ${c['events']}`);
   });
+
+  // The --proxy-protocol cost rows (issue 31): HAProxy in front of both, one sending the header.
+  it('runs the two rows behind HAProxy, with and without the PROXY header, serving the same body', async (t) => {
+    for (const tool of ['wrk', 'haproxy'])
+      if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+        t.skip(`${tool} is not installed (.ci/run installs it)`);
+        return;
+      }
+    const run = spawnSync(
+      process.execPath,
+      [`${ROOT}dist/bench/run.js`, '--quick', '--only', 'tsgun-haproxy,tsgun-haproxy-pp'],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(readFileSync(`${ROOT}bench/results/quick.json`, 'utf8')) as {
+      rows: { id: string; skipped: string | null; errors: number; bodySha256: string }[];
+    };
+    assert.deepEqual(
+      result.rows.map((r) => [r.id, r.skipped, r.errors]),
+      [
+        ['tsgun-haproxy', null, 0],
+        ['tsgun-haproxy-pp', null, 0],
+      ],
+    );
+    assert.equal(result.rows[0]!.bodySha256, result.rows[1]!.bodySha256);
+  });
 });

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { freePort } from '../helpers/http.js';
+import { freePort, getJson, request } from '../helpers/http.js';
 import { fixture, killAll, killGroup, Tsgun } from '../helpers/tsgun.js';
 
 const spawned: ReturnType<typeof spawn>[] = [];
@@ -86,6 +86,22 @@ async function start(...args: string[]): Promise<{ t: Tsgun; port: number }> {
   return { t, port: await t.port() };
 }
 
+interface Doc {
+  worker: { proxyHeaderRefused: number }[];
+  router: { proxyHeaderRefused: number } | null;
+}
+
+/** Polls /stats until `pick` gives `want` (children report once a second and log nothing). */
+async function statsReach(url: string, pick: (d: Doc) => number | undefined, want: number) {
+  let seen: number | undefined;
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    seen = pick(await getJson<Doc>(url));
+    if (seen === want) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`proxyHeaderRefused stayed ${seen}, want ${want}`);
+}
+
 for (const mode of ['direct', 'router'] as const)
   describe(`--proxy-protocol, ${mode} mode`, () => {
     const extra = mode === 'router' ? ['--router'] : [];
@@ -132,6 +148,32 @@ for (const mode of ['direct', 'router'] as const)
       await t.waitForLog((l) => l.msg === 'closed a connection: bad PROXY protocol header');
       // The same process still serves.
       assert.equal((await send(port, v1('203.0.113.8', 1001))).seen?.pid, pid);
+    });
+
+    it('each refused header counts in --stats: the JSON and /metrics (0 before)', async () => {
+      const statsPort = await freePort();
+      const stats = `http://127.0.0.1:${statsPort}`;
+      const { port } = await start('--stats', `127.0.0.1:${statsPort}`, ...extra);
+      // In router mode the router reads the headers: its count moves, the worker's stays 0.
+      const pick = (d: Doc) =>
+        mode === 'router' ? d.router?.proxyHeaderRefused : d.worker[0]?.proxyHeaderRefused;
+      const series =
+        mode === 'router'
+          ? /^tsgun_router_proxy_header_refused_total\{[^}]*\} (\d+)$/m
+          : /^tsgun_worker_proxy_header_refused_total\{[^}]*worker="0"[^}]*\} (\d+)$/m;
+      const metric = async () => series.exec((await request(`${stats}/metrics`)).body)?.[1];
+      await statsReach(stats, pick, 0);
+      assert.equal(await metric(), '0');
+      const bad = [
+        Buffer.alloc(0),
+        Buffer.from('PROXY TCP4 1.2.3.4\r\n'),
+        Buffer.from('PROXY X\r\n'),
+      ];
+      for (const header of bad) assert.equal((await send(port, header)).raw, '');
+      await statsReach(stats, pick, bad.length);
+      assert.equal(await metric(), String(bad.length));
+      if (mode === 'router')
+        assert.equal((await getJson<Doc>(stats)).worker[0]?.proxyHeaderRefused, 0);
     });
 
     it('a peer outside --proxy-allow-from is served as it is, with its own address', async () => {

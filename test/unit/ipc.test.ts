@@ -48,6 +48,7 @@ function stats(over: Record<string, unknown> = {}) {
     heapUsedBytes: 1,
     loopLagP99Ms: 0,
     logLinesDropped: 0,
+    proxyHeaderRefused: 0,
     durations: emptyHistogram(),
     timings: [1.5],
     ...over,
@@ -83,6 +84,8 @@ describe('IPC limits: every message from a child is checked before use', () => {
     assert.equal(kind(stats()), 'ours');
     for (const bad of [Number.NaN, -1, Number.POSITIVE_INFINITY, '5', null])
       assert.equal(kind(stats({ requests: bad })), 'invalid', String(bad));
+    for (const bad of [Number.NaN, -1, Number.POSITIVE_INFINITY, '5', null, undefined])
+      assert.equal(kind(stats({ proxyHeaderRefused: bad })), 'invalid', String(bad));
     assert.equal(kind(stats({ statusDelta: { '2xx': 1 } })), 'invalid');
     assert.equal(kind(stats({ statusDelta: { 200: -1 } })), 'invalid');
     assert.equal(kind(stats({ statusDelta: [] })), 'invalid');
@@ -136,6 +139,7 @@ describe('IPC limits: every message from a child is checked before use', () => {
         pending: 0,
         connections: 0,
         h2Requests: 0,
+        proxyHeaderRefused: 0,
         queue: { waiting: 0, highWater: 3, shedLimit: 1, shedTimeout: 2 },
         ...over,
       });
@@ -146,6 +150,9 @@ describe('IPC limits: every message from a child is checked before use', () => {
     assert.equal(rs({ pending: Number.NaN }), 'invalid');
     assert.equal(rs({ h2Requests: -1 }), 'invalid');
     assert.equal(rs({ h2Requests: '1' }), 'invalid');
+    assert.equal(rs({ proxyHeaderRefused: -1 }), 'invalid');
+    assert.equal(rs({ proxyHeaderRefused: Number.POSITIVE_INFINITY }), 'invalid');
+    assert.equal(rs({ proxyHeaderRefused: undefined }), 'invalid');
     assert.equal(rs({ queue: undefined }), 'invalid');
     assert.equal(rs({ queue: null }), 'invalid');
     assert.equal(rs({ queue: { waiting: 0, highWater: 0, shedLimit: 0 } }), 'invalid');

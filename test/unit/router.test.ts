@@ -187,6 +187,7 @@ describe('--router-processes stats', () => {
     pending: 2,
     connections: 3,
     h2Requests: 4,
+    proxyHeaderRefused: 5,
     upstreams: [{ name: 'worker 1', requests, errors: 0, retries: 1, inflight }],
     queue: { waiting: 1, highWater: pid, shedLimit: 2, shedTimeout: 3 },
   });
@@ -200,6 +201,7 @@ describe('--router-processes stats', () => {
       pending: 4,
       connections: 6,
       h2Requests: 8,
+      proxyHeaderRefused: 10,
       upstreams: [{ name: 'worker 1', requests: 12, errors: 0, retries: 2, inflight: 3 }],
       // Waiting and shed add up; the high-water mark is the larger one.
       queue: { waiting: 2, highWater: 11, shedLimit: 4, shedTimeout: 6 },
@@ -240,6 +242,7 @@ describe('router counters across a router restart', () => {
       pending: 1,
       connections: 2,
       h2Requests: 0,
+      proxyHeaderRefused: 0,
       upstreams: [u('worker 1', 5)],
       queue: { waiting: 0, highWater: 0, shedLimit: 0, shedTimeout: 0 },
     };

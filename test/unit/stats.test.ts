@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { renderStats } from '../../src/cli/stats-client.js';
 import {
   addHistogram,
   bucketIndex,
@@ -31,6 +32,7 @@ function counters(over: Partial<WorkerCounters> = {}): WorkerCounters {
     heapUsedBytes: 0,
     loopLagP99Ms: 0,
     logLinesDropped: 0,
+    proxyHeaderRefused: 0,
     durations: emptyHistogram(),
     timings: [],
     ...over,
@@ -154,18 +156,23 @@ describe('retired counters', () => {
 
   it('make /metrics counters the sum of retired and live workers of an index', () => {
     const retired = new RetiredCounters();
-    retired.add(0, counters({ requests: 7 }));
+    retired.add(0, counters({ requests: 7, proxyHeaderRefused: 4 }));
     retired.add(3, counters({ requests: 2 })); // scaled down: no live worker at index 3
     const h = emptyHistogram();
     observe(h, 404, 0.001);
     const doc = statsDocument(
       snapshot({
         retired: retired.view(),
-        workers: [worker(4, 0, counters({ requests: 1, durations: h }))],
+        workers: [worker(4, 0, counters({ requests: 1, proxyHeaderRefused: 1, durations: h }))],
       }),
     );
     const s = samples(renderPrometheus(doc));
     assert.equal(s.get('tsgun_worker_requests_total{name="app",worker="0"}'), 8);
+    assert.equal(s.get('tsgun_worker_proxy_header_refused_total{name="app",worker="0"}'), 5);
+    assert.equal(s.get('tsgun_worker_proxy_header_refused_total{name="app",worker="3"}'), 0);
+    assert.equal(doc.worker[0]?.proxyHeaderRefused, 1);
+    assert.match(renderStats(doc), /^PROXY headers refused 1 /m);
+    assert.doesNotMatch(renderStats(statsDocument(snapshot())), /PROXY/);
     assert.equal(s.get('tsgun_worker_requests_total{name="app",worker="3"}'), 2);
     assert.equal(s.get('tsgun_worker_pid{name="app",worker="0"}'), 1004);
     assert.equal(s.has('tsgun_worker_pid{name="app",worker="3"}'), false);
