@@ -29,6 +29,7 @@ export interface IndexRow {
   readonly bytesOut: number;
   readonly status5xx: number;
   readonly proxyHeaderRefused: number;
+  readonly h2Requests: number;
   /** Live only: during a reload the old and the new worker of an index are added up. */
   readonly live: boolean;
   readonly pid: number;
@@ -51,6 +52,7 @@ export function indexRows(doc: StatsDocument): IndexRow[] {
       bytesOut: 0,
       status5xx: 0,
       proxyHeaderRefused: 0,
+      h2Requests: 0,
       live: false,
       pid: 0,
       requestsPerSec: 0,
@@ -68,6 +70,7 @@ export function indexRows(doc: StatsDocument): IndexRow[] {
       bytesOut: o.bytesOut + r.bytesOut,
       status5xx: o.status5xx + r.status5xx,
       proxyHeaderRefused: o.proxyHeaderRefused + r.proxyHeaderRefused,
+      h2Requests: o.h2Requests + r.h2Requests,
     });
   }
   // By id: the newest worker of an index names its pid.
@@ -79,6 +82,7 @@ export function indexRows(doc: StatsDocument): IndexRow[] {
       bytesOut: o.bytesOut + w.bytesOut,
       status5xx: o.status5xx + w.status5xx,
       proxyHeaderRefused: o.proxyHeaderRefused + w.proxyHeaderRefused,
+      h2Requests: o.h2Requests + w.h2Requests,
       live: true,
       pid: w.pid,
       requestsPerSec: o.requestsPerSec + w.requestsPerSec,
@@ -107,6 +111,11 @@ const INDEX_COUNTERS: Readonly<Record<string, Series<IndexRow>>> = {
     'counter',
     'Connections closed for a bad PROXY protocol header (--proxy-protocol).',
     (w) => w.proxyHeaderRefused,
+  ],
+  worker_h2_requests_total: [
+    'counter',
+    'HTTP/2 requests (streams) among the requests (--http2 in direct mode).',
+    (w) => w.h2Requests,
   ],
 };
 const INDEX_GAUGES: Readonly<Record<string, Series<IndexRow>>> = {

@@ -7,6 +7,8 @@ export interface CounterTotals {
   bytesOut: number;
   status5xx: number;
   proxyHeaderRefused: number;
+  /** --http2 in direct mode: HTTP/2 requests (streams) among `requests`. */
+  h2Requests: number;
   readonly durations: DurationHistogram;
 }
 
@@ -16,6 +18,7 @@ export function emptyTotals(): CounterTotals {
     bytesOut: 0,
     status5xx: 0,
     proxyHeaderRefused: 0,
+    h2Requests: 0,
     durations: emptyHistogram(),
   };
 }
@@ -25,6 +28,7 @@ export function addTotals(into: CounterTotals, from: CounterTotals | WorkerCount
   into.bytesOut += from.bytesOut;
   into.status5xx += from.status5xx;
   into.proxyHeaderRefused += from.proxyHeaderRefused;
+  into.h2Requests += from.h2Requests ?? 0;
   addHistogram(into.durations, from.durations);
 }
 

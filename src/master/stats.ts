@@ -91,6 +91,7 @@ export function statsDocument(s: StatsSnapshot) {
       bytesOut: r.totals.bytesOut,
       status5xx: r.totals.status5xx,
       proxyHeaderRefused: r.totals.proxyHeaderRefused,
+      h2Requests: r.totals.h2Requests,
     })),
     requestDuration: durationDocument(s),
     sockets: s.sockets,

@@ -156,20 +156,28 @@ describe('retired counters', () => {
 
   it('make /metrics counters the sum of retired and live workers of an index', () => {
     const retired = new RetiredCounters();
-    retired.add(0, counters({ requests: 7, proxyHeaderRefused: 4 }));
+    retired.add(0, counters({ requests: 7, proxyHeaderRefused: 4, h2Requests: 6 }));
     retired.add(3, counters({ requests: 2 })); // scaled down: no live worker at index 3
     const h = emptyHistogram();
     observe(h, 404, 0.001);
     const doc = statsDocument(
       snapshot({
         retired: retired.view(),
-        workers: [worker(4, 0, counters({ requests: 1, proxyHeaderRefused: 1, durations: h }))],
+        workers: [
+          worker(
+            4,
+            0,
+            counters({ requests: 1, proxyHeaderRefused: 1, h2Requests: 1, durations: h }),
+          ),
+        ],
       }),
     );
     const s = samples(renderPrometheus(doc));
     assert.equal(s.get('tsgun_worker_requests_total{name="app",worker="0"}'), 8);
     assert.equal(s.get('tsgun_worker_proxy_header_refused_total{name="app",worker="0"}'), 5);
     assert.equal(s.get('tsgun_worker_proxy_header_refused_total{name="app",worker="3"}'), 0);
+    assert.equal(s.get('tsgun_worker_h2_requests_total{name="app",worker="0"}'), 7);
+    assert.equal(s.get('tsgun_worker_h2_requests_total{name="app",worker="3"}'), 0);
     assert.equal(doc.worker[0]?.proxyHeaderRefused, 1);
     assert.match(renderStats(doc), /^PROXY headers refused 1 /m);
     assert.doesNotMatch(renderStats(statsDocument(snapshot())), /PROXY/);
