@@ -1,6 +1,6 @@
 /**
  * The load of one open dashboard page, for the `tsgun-stats-dashboard` bench row: the requests
- * the page's script makes (src/master/dashboard-page.ts), over the stats unix socket given as the
+ * the page's script makes (src/master/stats/dashboard-page.ts), over the stats unix socket given as the
  * first argument. GET /dashboard once; then, as the page does, an EventSource on /events held for
  * the whole run, and GET / (the page's fetch('./')) again one second after each answer, with a
  * keep-alive connection as a browser keeps. Prints `ready` once the page and the stream are up,

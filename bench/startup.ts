@@ -73,7 +73,7 @@ export async function startup(samples: number, expectedSha: string): Promise<str
       const order = [...pair.rows.slice(k), ...pair.rows.slice(0, k)];
       for (const row of order) {
         // Unpinned: start-up as on the machine, where tsgun's master and its first worker's Node
-        // start at once (src/master/spare.ts); on one CPU they would take turns.
+        // start at once (src/master/children/spare.ts); on one CPU they would take turns.
         const s = await startRow(row, pair.sha, 2, false);
         if ('skipped' in s) throw new Error(`${row.id}: ${s.skipped}`);
         try {

@@ -91,7 +91,7 @@ await build({
 // master may signal) exists once.
 const EARLY = 'tsgun-early.cjs';
 const early = new Set(
-  ['compile-cache.js', 'master/own-children.js', 'master/spare.js'].map((m) =>
+  ['compile-cache.js', 'master/host/own-children.js', 'master/children/spare.js'].map((m) =>
     fileURLToPath(new URL(`dist/src/${m}`, root)),
   ),
 );

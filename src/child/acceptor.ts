@@ -70,7 +70,7 @@ export class Acceptor {
     return this.listeners.get(index)?.address() ?? null;
   }
 
-  /** Listen on socket `index` received over IPC (a spare worker's sockets, master/spare.ts). */
+  /** Listen on socket `index` received over IPC (a spare worker's sockets, master/children/spare.ts). */
   listenReceived(index: number, handle: object): Promise<void> {
     this.retained.push(handle);
     return this.listen(index, handle);

@@ -4,7 +4,7 @@ import { WORKER_ENV } from '../ipc/protocol.js';
 /** process.initgroups exists on POSIX in Node 20-24; @types/node leaves it out. */
 type WithInitgroups = NodeJS.Process & { initgroups(user: string, extraGroup: number): void };
 
-/** --user/--group as the master resolved them (master/user.ts Credentials has this shape). */
+/** --user/--group as the master resolved them (master/host/user.ts Credentials has this shape). */
 export interface RunAs {
   readonly uid: number;
   readonly gid: number;

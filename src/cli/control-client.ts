@@ -8,7 +8,7 @@ import {
   controlPathFor,
   parseControlAnswer,
 } from '../ipc/control.js';
-import { isRunning, parsePid } from '../master/pid.js';
+import { isRunning, parsePid } from '../master/host/pid.js';
 
 /**
  * Finding the master a control command talks to, and talking to it. Only the control socket is

@@ -8,7 +8,7 @@ import { ask, locateMaster, type MasterAddress } from './control-client.js';
 
 /**
  * `tsgun status|reload|scale|stop`: pm2's verbs, Gunicorn's signals, over the master's control
- * socket (src/master/control-socket.ts), found with -p/--pid FILE (Gunicorn's flag) or
+ * socket (src/master/control/control-socket.ts), found with -p/--pid FILE (Gunicorn's flag) or
  * --control-socket PATH (or TSGUN_PID / TSGUN_CONTROL_SOCKET).
  */
 

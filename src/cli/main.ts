@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { describeConfig } from '../config/resolve.js';
 import { ConfigError, ExitCode, TsgunError } from '../errors.js';
 import { MASTER_OWNED_ENV } from '../ipc/protocol.js';
-import { checkApp } from '../master/check-app.js';
+import { checkApp } from '../master/check/check-app.js';
 import { startMaster } from '../master/start.js';
 import { runSubcommand } from './commands.js';
 import { pm2Word } from './pm2-words.js';

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { parseBindAddress } from '../config/address.js';
 import { ExitCode } from '../errors.js';
-import type { TimelineEvent } from '../master/event-recorder.js';
-import type { StatsDocument } from '../master/stats.js';
+import type { TimelineEvent } from '../master/stats/event-recorder.js';
+import type { StatsDocument } from '../master/stats/stats.js';
 
 /** `tsgun stats [ADDR] [--json]` and `tsgun top [ADDR]`: clients of a running master's --stats. */
 

@@ -1,7 +1,7 @@
 /**
  * Pure decisions for the bind made on demand: with no bind configured, the master binds the
  * address the app's first listen() asks for, as Node's cluster primary does (`app.listen(3000)`
- * is served on :3000, as under PM2 or `node server.js`). No I/O here; master/on-demand.ts binds.
+ * is served on :3000, as under PM2 or `node server.js`). No I/O here; master/sockets/on-demand.ts binds.
  */
 
 import type { Source } from './resolve.js';

@@ -154,11 +154,11 @@ export type WorkerMessage =
     }
   /** Below --worker-connections again: send the listening sockets so it can accept again. */
   | { readonly tsgun: 1; readonly type: 'want-sockets' }
-  /** A spare worker (master/spare.ts) listens on its channel: it can be sent its boot now. */
+  /** A spare worker (master/children/spare.ts) listens on its channel: it can be sent its boot now. */
   | { readonly tsgun: 1; readonly type: 'spare-waiting' }
   /**
    * No bind configured: the address the app's first listen() asked for (host null: any), for the
-   * master to bind and keep (master/on-demand.ts). Answered with 'bind-result'.
+   * master to bind and keep (master/sockets/on-demand.ts). Answered with 'bind-result'.
    */
   | {
       readonly tsgun: 1;
@@ -426,7 +426,7 @@ export const WORKER_ENV = {
   check: 'TSGUN_WORKER_CHECK',
   /** --user/--group for the child to switch to (JSON uid, gid, name): child/drop-privileges.ts. */
   runAs: 'TSGUN_RUN_AS',
-  /** Set on a spare worker (master/spare.ts): wait for the 'boot' message before anything else. */
+  /** Set on a spare worker (master/children/spare.ts): wait for the 'boot' message before anything else. */
   spare: 'TSGUN_SPARE',
 } as const;
 

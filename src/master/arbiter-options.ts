@@ -2,9 +2,9 @@ import type { Config } from '../config/registry.js';
 import type { ExitCodeValue } from '../errors.js';
 import type { TlsMaterial } from '../ipc/protocol.js';
 import type { LogTarget } from '../log/logger.js';
-import type { OnDemandBind } from './on-demand.js';
-import type { BoundSocket } from './sockets.js';
-import type { Credentials } from './user.js';
+import type { Credentials } from './host/user.js';
+import type { OnDemandBind } from './sockets/on-demand.js';
+import type { BoundSocket } from './sockets/sockets.js';
 
 // What the arbiter is given by start.ts, what it resolves with, and what its loop works through:
 // its interface, apart from the loop that implements it (arbiter.ts).

@@ -3,27 +3,27 @@ import { type ErrorCodeValue, ExitCode, type ExitCodeValue } from '../errors.js'
 import { type HookName, runHook, type ServerFacade } from '../hooks.js';
 import { heartbeatMs, overReadyzThreshold, QUICK_STOP_MS } from '../ipc/protocol.js';
 import type { ArbiterOptions, ArbiterResult, Queued } from './arbiter-options.js';
-import { guardChannels } from './channel-guard.js';
-import { controlStatus, type OperatorVerbs } from './control-socket.js';
-import { workerCount } from './cpus.js';
-import { JobRuns, runCronAction } from './job-runs.js';
-import { reopenMasterLogs } from './log-files.js';
-import { MasterStats } from './master-stats.js';
+import { guardChannels } from './children/channel-guard.js';
+import { controlStatus, type OperatorVerbs } from './control/control-socket.js';
+import { targetStep } from './control/target-step.js';
+import { workerCount } from './host/cpus.js';
+import { reopenMasterLogs } from './host/log-files.js';
+import { SystemdNotifier } from './host/notify.js';
+import { removePidfile } from './host/pidfile.js';
+import { JobRuns, runCronAction } from './jobs/job-runs.js';
+import { Scheduler } from './jobs/scheduler.js';
 import { createMode } from './modes/create-mode.js';
 import type { DataPathMode, StopMode } from './modes/mode.js';
 import type { ProxyLayer } from './modes/proxy-layer.js';
-import { SystemdNotifier } from './notify.js';
-import { removePidfile } from './pidfile.js';
-import { applyReloadedConfig, readReloadedConfig } from './reload-apply.js';
-import { targetAfterReload } from './reload-config.js';
-import { watchForReload } from './reloader.js';
-import { Scheduler } from './scheduler.js';
-import { closeAll } from './sockets.js';
-import type { StatsSnapshot } from './stats.js';
-import { targetStep } from './target-step.js';
-import { Upgrade } from './upgrade.js';
-import { masterFacade } from './worker-record.js';
-import { WorkerTable } from './worker-table.js';
+import { applyReloadedConfig, readReloadedConfig } from './reload/reload-apply.js';
+import { targetAfterReload } from './reload/reload-config.js';
+import { watchForReload } from './reload/reloader.js';
+import { Upgrade } from './reload/upgrade.js';
+import { closeAll } from './sockets/sockets.js';
+import { MasterStats } from './stats/master-stats.js';
+import type { StatsSnapshot } from './stats/stats.js';
+import { masterFacade } from './workers/worker-record.js';
+import { WorkerTable } from './workers/worker-table.js';
 
 /**
  * The master, in Gunicorn's shape: signal listeners only enqueue; one loop handles the queue in

@@ -12,13 +12,19 @@ import { checkMasterPlatform } from '../platform/checks.js';
 import { serverFd } from '../platform/server-handle.js';
 import { VERSION } from '../version.js';
 import { Arbiter } from './arbiter.js';
-import { ControlSocket, controlPath } from './control-socket.js';
-import { EventRecorder } from './event-recorder.js';
-import { findInherited, INHERITED_ENV, type Inherited, inheritedStatsFd } from './inherited.js';
-import { watchLauncher } from './launcher.js';
-import { prepareLogFiles } from './log-files.js';
-import { OnDemandBind } from './on-demand.js';
-import { removePidfile, writePidfile } from './pidfile.js';
+import { ControlSocket, controlPath } from './control/control-socket.js';
+import { watchLauncher } from './host/launcher.js';
+import { prepareLogFiles } from './host/log-files.js';
+import { removePidfile, writePidfile } from './host/pidfile.js';
+import type { Credentials } from './host/user.js';
+import { resolveCredentials } from './host/user.js';
+import {
+  findInherited,
+  INHERITED_ENV,
+  type Inherited,
+  inheritedStatsFd,
+} from './sockets/inherited.js';
+import { OnDemandBind } from './sockets/on-demand.js';
 import {
   adoptInherited,
   type BoundSocket,
@@ -26,10 +32,9 @@ import {
   chownUnixSockets,
   readSomaxconn,
   socketUrl,
-} from './sockets.js';
-import { loadTls } from './tls.js';
-import type { Credentials } from './user.js';
-import { resolveCredentials } from './user.js';
+} from './sockets/sockets.js';
+import { loadTls } from './sockets/tls.js';
+import { EventRecorder } from './stats/event-recorder.js';
 
 /**
  * Gunicorn's `Arbiter.start`: everything between a resolved config and a running master.
@@ -211,8 +216,8 @@ async function serveStats(
   if (!config.stats) return null;
   // Loaded only with --stats: a master without it starts without the HTTP server and renderers.
   const [{ statsDocument }, { startStatsServer }] = await Promise.all([
-    import('./stats.js'),
-    import('./stats-server.js'),
+    import('./stats/stats.js'),
+    import('./stats/stats-server.js'),
   ]);
   const server = await startStatsServer(
     config.stats,

@@ -2,7 +2,7 @@ import { sendToMaster } from '../child/attach.js';
 import { receiveFromMaster, WORKER_ENV, workerMessage } from '../ipc/protocol.js';
 
 /**
- * A spare worker (master/spare.ts) started before the master had a config: wait for what a
+ * A spare worker (master/children/spare.ts) started before the master had a config: wait for what a
  * worker forked now would have been given, its environment (the config is in it) and umask, and
  * then its listening sockets. Resolves with the sockets in bind order; null when this process is not a
  * spare (its sockets are inherited fds).

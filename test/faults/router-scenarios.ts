@@ -1,4 +1,4 @@
-import { heldTcpConnections } from '../../src/master/proc-net.js';
+import { heldTcpConnections } from '../../src/master/host/proc-net.js';
 import { request } from '../helpers/http.js';
 import { startApp } from '../helpers/tsgun.js';
 import {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { heldTcpConnections } from '../../src/master/proc-net.js';
+import { heldTcpConnections } from '../../src/master/host/proc-net.js';
 import { request } from '../helpers/http.js';
 import { fixture, type LogLine, startApp, Tsgun } from '../helpers/tsgun.js';
 import {

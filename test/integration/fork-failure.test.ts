@@ -3,7 +3,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { BACKOFF_CAP_MS } from '../../src/master/plan.js';
+import { BACKOFF_CAP_MS } from '../../src/master/decisions/plan.js';
 import { request } from '../helpers/http.js';
 import { fixture, isAlive, killAll, killGroup, Tsgun } from '../helpers/tsgun.js';
 

@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BACKOFF_CAP_MS } from '../../src/master/plan.js';
+import { BACKOFF_CAP_MS } from '../../src/master/decisions/plan.js';
 import { clientLoop, getJson, rawRequest } from '../helpers/http.js';
 import { killWithQueuedConnections, waitForQueue } from '../helpers/kernel.js';
 import { fixture, killAll, pollUntil, runTsgun, startApp, Tsgun } from '../helpers/tsgun.js';

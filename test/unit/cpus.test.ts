@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { autoWorkers, type CpuFacts } from '../../src/master/cpus.js';
+import { autoWorkers, type CpuFacts } from '../../src/master/host/cpus.js';
 
 const facts = (over: Partial<CpuFacts>): CpuFacts => ({
   cpuMax: null,

@@ -8,16 +8,16 @@ import {
   formatMs,
   niceCeiling,
   quantileSeconds,
-} from '../../src/master/dashboard-math.js';
-import { DASHBOARD_HTML } from '../../src/master/dashboard-page.js';
+} from '../../src/master/stats/dashboard-math.js';
+import { DASHBOARD_HTML } from '../../src/master/stats/dashboard-page.js';
 import {
   EventRecorder,
   eventKind,
   resumeAfter,
   type TimelineEvent,
   toEvent,
-} from '../../src/master/event-recorder.js';
-import { sseFrame } from '../../src/master/events-stream.js';
+} from '../../src/master/stats/event-recorder.js';
+import { sseFrame } from '../../src/master/stats/events-stream.js';
 
 const line = (level: number, msg: string, fields: object = {}) =>
   `${JSON.stringify({ level, time: '2026-01-01T00:00:00.000Z', pid: 1, role: 'master', msg, ...fields })}\n`;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type IndexedWorker, pickWorkerIndex } from '../../src/master/plan.js';
+import { type IndexedWorker, pickWorkerIndex } from '../../src/master/decisions/plan.js';
 import {
   decideListen,
   type ListenRequest,

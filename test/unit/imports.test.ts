@@ -81,6 +81,38 @@ function fileGraph(): Map<string, Set<string>> {
   return graph;
 }
 
+/**
+ * The rooms of src/master/: `workers/stats` is not one, `workers` is; a file at the top (the
+ * arbiter and its start) is `top`, which every room may be imported by and none may import.
+ */
+function masterRooms(): Map<string, Set<string>> {
+  const rooms = new Map<string, Set<string>>();
+  const roomOf = (path: string) => {
+    const parts = path.split('/');
+    return parts.length > 2 ? parts[1]! : 'top';
+  };
+  for (const [file, edges] of fileGraph()) {
+    if (!file.startsWith('master/')) continue;
+    const from = roomOf(file);
+    if (from === 'top') continue;
+    const out = rooms.get(from) ?? new Set<string>();
+    rooms.set(from, out);
+    for (const to of edges)
+      if (to.startsWith('master/') && roomOf(to) !== from) out.add(roomOf(to));
+  }
+  return rooms;
+}
+
+function masterTable(): Map<string, Set<string>> {
+  const design = readFileSync(`${ROOT}docs/design.md`, 'utf8');
+  const table = new Map<string, Set<string>>();
+  for (const m of design.matchAll(/^\| `src\/master\/([\w-]+)\/` \|.*\| ([^|]+) \|$/gm)) {
+    const allowed = m[2]!.trim() === 'nothing' ? [] : m[2]!.split(',').map((s) => s.trim());
+    table.set(m[1]!, new Set(allowed.map((s) => s.replace(/^`|`$/g, ''))));
+  }
+  return table;
+}
+
 const sorted = (set: ReadonlySet<string> | undefined) => [...(set ?? [])].sort();
 
 describe('module imports', () => {
@@ -109,7 +141,10 @@ describe('module imports', () => {
 
   it('has no cycle between files', () => {
     const files = fileGraph();
-    assert.ok(files.get('master/arbiter.ts')?.has('master/worker-table.ts'), 'reads the graph');
+    assert.ok(
+      files.get('master/arbiter.ts')?.has('master/workers/worker-table.ts'),
+      'reads the graph',
+    );
     assert.equal(findCycle(files)?.join(' -> ') ?? null, null);
   });
 
@@ -117,6 +152,17 @@ describe('module imports', () => {
     assert.deepEqual(sorted(new Set(table.keys())), sorted(new Set(graph.keys())), 'modules');
     for (const [module, edges] of graph)
       assert.deepEqual(sorted(edges), sorted(table.get(module)), `what ${module} imports`);
+  });
+
+  it("src/master/'s folders import one way, as docs/design.md's table of its rooms says", () => {
+    const rooms = masterRooms();
+    const table = masterTable();
+    assert.ok(rooms.get('workers')?.has('decisions'), 'reads the rooms');
+    assert.equal(findCycle(rooms)?.join(' -> ') ?? null, null);
+    assert.equal(findCycle(table)?.join(' -> ') ?? null, null, 'docs/design.md allows a cycle');
+    assert.deepEqual(sorted(new Set(table.keys())), sorted(new Set(rooms.keys())), 'rooms');
+    for (const [room, edges] of rooms)
+      assert.deepEqual(sorted(edges), sorted(table.get(room)), `what master/${room}/ imports`);
   });
 
   it('never imports the public entry point from inside', () => {

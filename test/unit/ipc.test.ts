@@ -12,22 +12,22 @@ import {
 } from '../../src/ipc/limits.js';
 import { receiveFromWorker, workerCounters } from '../../src/ipc/protocol.js';
 import type { Logger } from '../../src/log/logger.js';
-import { isChannelParseError } from '../../src/master/channel-guard.js';
-import { JobRuns } from '../../src/master/job-runs.js';
-import { Scheduler } from '../../src/master/scheduler.js';
+import { isChannelParseError } from '../../src/master/children/channel-guard.js';
 import {
   FLOOD,
   MAX_BAD_MESSAGES,
   MAX_MESSAGES_PER_SECOND,
   SenderGuard,
-} from '../../src/master/sender-guard.js';
+} from '../../src/master/children/sender-guard.js';
 import {
   admitMessage,
   BadMessage,
   dispatchWorkerMessage,
   runHandler,
   type Sender,
-} from '../../src/master/worker-messages.js';
+} from '../../src/master/children/worker-messages.js';
+import { JobRuns } from '../../src/master/jobs/job-runs.js';
+import { Scheduler } from '../../src/master/jobs/scheduler.js';
 import { readJobs } from '../../src/worker/jobs.js';
 
 const kind = (m: unknown) => receiveFromWorker(m).kind;

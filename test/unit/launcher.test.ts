@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { launcherGone } from '../../src/master/launcher.js';
+import { launcherGone } from '../../src/master/host/launcher.js';
 
 describe("the launcher's exit (npm start)", () => {
   it('stops only under a package manager script, once the parent changed', () => {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { classifyBootFailure, classifyExit, describeExit } from '../../src/master/classify.js';
 import {
   BACKOFF_CAP_MS,
   CRASH_WINDOW_MS,
@@ -15,9 +14,14 @@ import {
   respawnState,
   stopSignal,
   type WorkerView,
-} from '../../src/master/plan.js';
-import { parseProcNetTcp, readListeningRows } from '../../src/master/proc-net.js';
-import { BUSY_REPEAT_MS, busyLine, portHolder } from '../../src/master/worker-notices.js';
+} from '../../src/master/decisions/plan.js';
+import { parseProcNetTcp, readListeningRows } from '../../src/master/host/proc-net.js';
+import {
+  classifyBootFailure,
+  classifyExit,
+  describeExit,
+} from '../../src/master/workers/classify.js';
+import { BUSY_REPEAT_MS, busyLine, portHolder } from '../../src/master/workers/worker-notices.js';
 
 let nextId = 1;
 function worker(over: Partial<WorkerView> = {}): WorkerView {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { monotonicUsec, notifyMessage } from '../../src/master/notify.js';
+import { monotonicUsec, notifyMessage } from '../../src/master/host/notify.js';
 
 describe('systemd notify messages', () => {
   it('ready names the main pid and the workers', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Config } from '../../src/config/registry.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { mergeReloadedConfig, targetAfterReload } from '../../src/master/reload-config.js';
+import { mergeReloadedConfig, targetAfterReload } from '../../src/master/reload/reload-config.js';
 
 const config = (cli: Record<string, unknown>): Config =>
   resolveConfig({ env: {}, cli: { app: 'a.js', ...cli } }).config;

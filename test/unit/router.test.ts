@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { isTrusted, trustList } from '../../src/child/trust-list.js';
 import { matchRoute, parseAllowIp, parseRoute } from '../../src/config/route.js';
 import { ROUTER_ADDED_FIELDS } from '../../src/ipc/protocol.js';
-import { combineRouterStats, withEarlier } from '../../src/master/router-process.js';
+import { combineRouterStats, withEarlier } from '../../src/master/modes/router-process.js';
 import {
   hashString,
   isRetryable,

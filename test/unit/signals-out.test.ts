@@ -5,11 +5,11 @@ import { lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { classifyForkFailure } from '../../src/master/classify.js';
-import { findInherited } from '../../src/master/inherited.js';
-import { adoptChild, maySignal, signalChild } from '../../src/master/own-children.js';
-import { parsePid } from '../../src/master/pid.js';
-import { writePidfile } from '../../src/master/pidfile.js';
+import { adoptChild, maySignal, signalChild } from '../../src/master/host/own-children.js';
+import { parsePid } from '../../src/master/host/pid.js';
+import { writePidfile } from '../../src/master/host/pidfile.js';
+import { findInherited } from '../../src/master/sockets/inherited.js';
+import { classifyForkFailure } from '../../src/master/workers/classify.js';
 
 const started: ChildProcess[] = [];
 after(() => {

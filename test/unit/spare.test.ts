@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { spareEnvDelta, startsMaster } from '../../src/master/spare.js';
+import { spareEnvDelta, startsMaster } from '../../src/master/children/spare.js';
 
 describe('startsMaster: whether a command line is worth a spare worker', () => {
   it('is true for an app with options, false for subcommands, help, version and checks', () => {

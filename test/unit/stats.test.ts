@@ -12,11 +12,11 @@ import {
   statusClassIndex,
 } from '../../src/ipc/histogram.js';
 import type { WorkerCounters } from '../../src/ipc/protocol.js';
-import { zeroMasterCounts } from '../../src/master/master-stats.js';
-import { renderPrometheus } from '../../src/master/prometheus.js';
-import { RetiredCounters } from '../../src/master/retired.js';
-import { type StatsSnapshot, statsDocument } from '../../src/master/stats.js';
-import { packets, reportLines } from '../../src/master/statsd.js';
+import { zeroMasterCounts } from '../../src/master/stats/master-stats.js';
+import { renderPrometheus } from '../../src/master/stats/prometheus.js';
+import { RetiredCounters } from '../../src/master/stats/retired.js';
+import { type StatsSnapshot, statsDocument } from '../../src/master/stats/stats.js';
+import { packets, reportLines } from '../../src/master/stats/statsd.js';
 
 function counters(over: Partial<WorkerCounters> = {}): WorkerCounters {
   return {

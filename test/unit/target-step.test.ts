@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_WORKERS } from '../../src/ipc/control.js';
-import { targetStep } from '../../src/master/target-step.js';
+import { targetStep } from '../../src/master/control/target-step.js';
 
 describe('targetStep (TTIN/TTOU)', () => {
   it('TTIN adds one, up to MAX_WORKERS', () => {

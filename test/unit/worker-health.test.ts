@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import type { Config } from '../../src/config/registry.js';
 import { ErrorCode, ExitCode } from '../../src/errors.js';
 import type { Logger } from '../../src/log/logger.js';
-import type { ExitClass } from '../../src/master/classify.js';
-import { zeroMasterCounts } from '../../src/master/master-stats.js';
-import { type HealthHost, WorkerHealth } from '../../src/master/worker-health.js';
-import type { WorkerRecord } from '../../src/master/worker-record.js';
+import { zeroMasterCounts } from '../../src/master/stats/master-stats.js';
+import type { ExitClass } from '../../src/master/workers/classify.js';
+import { type HealthHost, WorkerHealth } from '../../src/master/workers/worker-health.js';
+import type { WorkerRecord } from '../../src/master/workers/worker-record.js';
 
 /** A worker as the health sees it: its state, generation and what it reported. */
 function worker(id: number, state: WorkerRecord['state'], generation: number): WorkerRecord {

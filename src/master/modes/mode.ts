@@ -3,10 +3,10 @@ import type { Config } from '../../config/registry.js';
 import type { ErrorCodeValue, ExitCodeValue } from '../../errors.js';
 import type { TlsMaterial } from '../../ipc/protocol.js';
 import type { Logger } from '../../log/logger.js';
-import type { OnDemandBind } from '../on-demand.js';
-import type { WorkerState } from '../plan.js';
-import type { BoundSocket } from '../sockets.js';
-import type { Credentials } from '../user.js';
+import type { WorkerState } from '../decisions/plan.js';
+import type { Credentials } from '../host/user.js';
+import type { OnDemandBind } from '../sockets/on-demand.js';
+import type { BoundSocket } from '../sockets/sockets.js';
 
 /** TERM stops gracefully (workers finish what they hold); INT/QUIT, or a halt, stop quickly. */
 export type StopMode = 'graceful' | 'quick';

@@ -1,5 +1,5 @@
-import type { RouterStats } from '../router-process.js';
 import type { StopMode } from './mode.js';
+import type { RouterStats } from './router-process.js';
 
 /**
  * What only a mode with processes of its own between clients and workers does (router mode):
@@ -28,7 +28,7 @@ export interface ProxyLayer {
   /** USR1: the layer's processes reopen their logs. */
   reopenLogs(): void;
   /**
-   * Node could not read the IPC channel with this fd (master/channel-guard.ts): if it is one of
+   * Node could not read the IPC channel with this fd (master/children/channel-guard.ts): if it is one of
    * the layer's processes, stop it (it is started again) and say true.
    */
   channelBroken(fd: number | null, reason: string): boolean;

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import type { Config } from '../../config/registry.js';
 import { ExitCode } from '../../errors.js';
 import { ROUTER_ADDED_FIELDS, type TlsMaterial } from '../../ipc/protocol.js';
-import { combineRouterStats, RouterProcess, type RouterStats } from '../router-process.js';
-import { type BoundSocket, bindPrivateUnix, closeAll } from '../sockets.js';
-import type { Credentials } from '../user.js';
+import type { Credentials } from '../host/user.js';
+import { type BoundSocket, bindPrivateUnix, closeAll } from '../sockets/sockets.js';
 import type { DataPathMode, ModeHost, ModeOptions, StopMode, WorkerSlot } from './mode.js';
 import type { ProxyLayer } from './proxy-layer.js';
+import { combineRouterStats, RouterProcess, type RouterStats } from './router-process.js';
 
 /** Router mode: keep-alive between router and workers, longer than the router's reuse window. */
 const UPSTREAM_KEEP_ALIVE_S = 10;
