@@ -14,8 +14,9 @@ import {
   hasCurlH2,
   hasH2load,
 } from '../helpers/h2-clients.js';
+import { floodsAreRefused } from '../helpers/h2-floods.js';
 import { freePort, getJson, request } from '../helpers/http.js';
-import { fixture, killAll, plainLines, runTsgun, Tsgun } from '../helpers/tsgun.js';
+import { fixture, isAlive, killAll, plainLines, runTsgun, Tsgun } from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -131,6 +132,32 @@ describe('HTTP/2 in direct mode (no router)', () => {
       );
     });
   }
+
+  it('floods get GOAWAY and leave the worker running', async () => {
+    const t = new Tsgun([
+      fixture('app.mjs'),
+      '-b',
+      '127.0.0.1:0',
+      '--http2',
+      '-w',
+      '1',
+      ...TRUST,
+      '--header-timeout',
+      '1',
+    ]);
+    const [ready] = await t.waitForReady(1);
+    const pid = Number(ready?.['workerPid']);
+    const port = await t.port();
+    await floodsAreRefused(port);
+    assert.ok(isAlive(pid), 'the worker survived');
+    assert.equal((await request(`http://127.0.0.1:${port}/`)).status, 200);
+    assert.equal(
+      t.logs.filter((l) => l.msg === 'worker ready').length,
+      1,
+      'no worker was replaced',
+    );
+    t.kill();
+  });
 
   it('on reload sends GOAWAY and lets a stream in flight complete', async () => {
     // The stream outlasts --keep-alive: the drain must not take its connection for an idle one.
