@@ -659,7 +659,7 @@ export const REGISTRY = defineRegistry({
     },
     defaultDoc: `${LOCAL_PEERS.join(',')}, or $FORWARDED_ALLOW_IPS`,
     parse: list(parseAllowIp),
-    help: 'Router mode: peers (IPs, CIDRs, or *) whose X-Forwarded-* headers are kept; others are replaced.',
+    help: 'Peers (IPs, CIDRs, or *) trusted as proxies: the router keeps their X-Forwarded-* headers (others are replaced); with --http2 they may open h2c (either mode).',
     hup: false,
   }),
   logLevel: setting({
