@@ -241,13 +241,28 @@ export function plainLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{'));
 }
 
+/** /proc/PID/stat's fields after the command (which may hold spaces): state ppid pgrp ... */
+function procStat(pid: number | string): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null; // Gone while we looked.
+  }
+}
+
+/**
+ * Whether `pid` still runs. A zombie has exited: it only waits to be reaped, which for an
+ * orphan is init's doing, and some inits (this machine's) reap only now and then.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const state = procStat(pid)?.[0];
+  return state !== undefined && state !== 'Z';
 }
 
 /** Pids of the live processes in a process group (a Tsgun's group is its pid), read from /proc. */
@@ -255,14 +270,8 @@ export function groupPids(pgid: number): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      // Fields after the command (which may hold spaces and parentheses): state ppid pgrp ...
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z') pids.push(Number(entry));
-    } catch {
-      // Gone while we looked.
-    }
+    const [state, , pgrp] = procStat(entry) ?? [];
+    if (Number(pgrp) === pgid && state !== 'Z') pids.push(Number(entry));
   }
   return pids;
 }
