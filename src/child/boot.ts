@@ -3,11 +3,11 @@ import { clip } from '../ipc/limits.js';
 import {
   FIRST_LISTEN_FD,
   type MasterMessage,
-  receiveFromMaster,
   type TlsMaterial,
   WORKER_ENV,
   workerMessage,
 } from '../ipc/protocol.js';
+import { receiveFromMaster } from '../ipc/receive.js';
 import type { Logger } from '../log/logger.js';
 import { setProcessTitle } from '../log/proc-title.js';
 import { checkChildPlatform } from '../platform/checks.js';

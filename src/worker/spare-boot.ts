@@ -1,5 +1,6 @@
 import { sendToMaster } from '../child/attach.js';
-import { receiveFromMaster, WORKER_ENV, workerMessage } from '../ipc/protocol.js';
+import { WORKER_ENV, workerMessage } from '../ipc/protocol.js';
+import { receiveFromMaster } from '../ipc/receive.js';
 
 /**
  * A spare worker (master/children/spare.ts) started before the master had a config: wait for what a

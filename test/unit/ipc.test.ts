@@ -10,7 +10,8 @@ import {
   MAX_TEXT,
   MAX_TIMINGS,
 } from '../../src/ipc/limits.js';
-import { receiveFromWorker, workerCounters } from '../../src/ipc/protocol.js';
+import { workerCounters } from '../../src/ipc/protocol.js';
+import { receiveFromWorker } from '../../src/ipc/receive.js';
 import type { Logger } from '../../src/log/logger.js';
 import { isChannelParseError } from '../../src/master/children/channel-guard.js';
 import {

@@ -7,7 +7,7 @@ import {
   describeWanted,
   wantedAddress,
 } from '../../src/config/on-demand.js';
-import { receiveFromMaster, receiveFromWorker } from '../../src/ipc/protocol.js';
+import { receiveFromMaster, receiveFromWorker } from '../../src/ipc/receive.js';
 
 describe('the bind made on demand', () => {
   const unbound = {

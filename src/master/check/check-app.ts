@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Config } from '../../config/registry.js';
 import { bootExitCode, ErrorCode, ExitCode } from '../../errors.js';
-import { receiveFromWorker } from '../../ipc/protocol.js';
+import { receiveFromWorker } from '../../ipc/receive.js';
 import { forkWorker } from '../children/spawn.js';
 import { resolveCredentials } from '../host/user.js';
 import { startProblems } from './check-start.js';

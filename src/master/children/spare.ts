@@ -2,13 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { WORKER_ENTRY } from '../../entry-points.js';
-import {
-  MASTER_OWNED_ENV,
-  masterMessage,
-  receiveFromWorker,
-  UPGRADE_ENV,
-  WORKER_ENV,
-} from '../../ipc/protocol.js';
+import { MASTER_OWNED_ENV, masterMessage, UPGRADE_ENV, WORKER_ENV } from '../../ipc/protocol.js';
+import { receiveFromWorker } from '../../ipc/receive.js';
 import { adoptChild, signalChild } from '../host/own-children.js';
 
 /**

@@ -1,4 +1,5 @@
-import { receiveFromWorker, type WorkerMessage } from '../../ipc/protocol.js';
+import type { WorkerMessage } from '../../ipc/protocol.js';
+import { receiveFromWorker } from '../../ipc/receive.js';
 import type { Logger } from '../../log/logger.js';
 import { FLOOD, SenderGuard } from './sender-guard.js';
 

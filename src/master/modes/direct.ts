@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Config } from '../../config/registry.js';
 import type { TlsMaterial } from '../../ipc/protocol.js';
-import { masterMessage, receiveFromWorker } from '../../ipc/protocol.js';
+import { masterMessage } from '../../ipc/protocol.js';
+import { receiveFromWorker } from '../../ipc/receive.js';
 import type { OnDemandBind } from '../sockets/on-demand.js';
 import type { BoundSocket } from '../sockets/sockets.js';
 import type { DataPathMode, ModeOptions, WorkerSlot } from './mode.js';
