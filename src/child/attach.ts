@@ -9,6 +9,9 @@ export function sendToMaster(message: WorkerMessage): void {
 
 let appFinishing = false;
 
+/** After the channel closed, how often a child looks whether the master is gone. */
+const ORPHAN_POLL_MS = 50;
+
 /**
  * The app's own stop handler runs its cleanup (a quick stop): the master going away must not cut
  * it short, so from now on neither the closed channel nor re-parenting ends the process; the
@@ -22,8 +25,8 @@ export function letAppFinish(): void {
 
 /**
  * Heartbeat on a timer from the event loop (its absence means the loop is blocked), and never
- * outlive the master: exit when the IPC channel closes (even after a SIGKILL of the master) or
- * when this process has been re-parented.
+ * outlive the master: exit once this process has been re-parented (the master is gone, even after
+ * a SIGKILL); when the channel closes, stop gracefully until then.
  */
 export function stayAttached(
   timeoutSeconds: number,
@@ -31,8 +34,9 @@ export function stayAttached(
   requests?: () => number,
 ): void {
   const ppid = process.ppid;
+  const masterGone = () => process.ppid !== ppid;
   const beat = () => {
-    if (process.ppid !== ppid && !appFinishing) process.exit(0);
+    if (masterGone() && !appFinishing) process.exit(0);
     const served = requests ? { requests: requests() } : {};
     sendToMaster(workerMessage({ type: 'heartbeat', connections: connections(), ...served }));
   };
@@ -40,7 +44,17 @@ export function stayAttached(
   // a cluster worker reads its channel from startup and drops what arrives before its listener.
   beat();
   setInterval(beat, heartbeatMs(timeoutSeconds)).unref();
+  // Node's cluster would exit at once on 'disconnect': what was accepted would be reset.
+  if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
   process.on('disconnect', () => {
-    if (!appFinishing) process.exit(0);
+    if (appFinishing) return;
+    if (masterGone()) process.exit(0);
+    // The master cut this child off (a broken channel, a flood: it sent TERM too), or it is dying
+    // and the kernel has not re-parented this process yet. Either way stop gracefully, so what was
+    // accepted is answered, and exit at once when the master turns out to be gone.
+    process.kill(process.pid, 'SIGTERM');
+    setInterval(() => {
+      if (masterGone() && !appFinishing) process.exit(0);
+    }, ORPHAN_POLL_MS).unref();
   });
 }

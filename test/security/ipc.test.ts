@@ -229,3 +229,26 @@ for (const mode of ['direct', 'router'] as const) {
     });
   });
 }
+
+describe('a worker cut off for a broken channel', () => {
+  it('answers the requests it had accepted before it exits', async () => {
+    const t = new Tsgun([fixture('forge-ipc.mjs'), '-b', '127.0.0.1:0', '-w', '1']);
+    await t.waitForReady(1);
+    const url = await t.url();
+    const mark = t.logs.length;
+    // One worker: the slow request and the forged bytes are the same process's.
+    const slow = request(`${url}/slow?ms=1500`);
+    assert.equal((await request(`${url}/forge/invalid-json`)).status, 200);
+    await t.waitForLog(
+      (l) => /^stopping worker \d+: its IPC channel is broken/.test(l.msg),
+      10_000,
+      mark,
+    );
+    const answer = await slow;
+    assert.equal(answer.status, 200);
+    assert.match(answer.body, /^slow from \d+$/);
+    await t.waitForLog((l) => l.msg === 'worker ready', 15_000, mark);
+    t.signal('SIGTERM');
+    assert.equal((await t.exited).code, 0);
+  });
+});
