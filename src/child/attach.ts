@@ -12,6 +12,13 @@ let appFinishing = false;
 /** After the channel closed, how often a child looks whether the master is gone. */
 const ORPHAN_POLL_MS = 50;
 
+let stopGracefully: (() => void) | null = null;
+
+/** The child's graceful stop (stop-signals.ts), once it serves: what a closed channel starts. */
+export function onChannelClosed(stop: () => void): void {
+  stopGracefully = stop;
+}
+
 /**
  * The app's own stop handler runs its cleanup (a quick stop): the master going away must not cut
  * it short, so from now on neither the closed channel nor re-parenting ends the process; the
@@ -49,10 +56,12 @@ export function stayAttached(
   process.on('disconnect', () => {
     if (appFinishing) return;
     if (masterGone()) process.exit(0);
-    // The master cut this child off (a broken channel, a flood: it sent TERM too), or it is dying
+    // Still booting (nothing accepted yet): go, as before serving.
+    if (!stopGracefully) process.exit(0);
+    // The master cut this child off (a broken channel, a flood: it sends TERM too), or it is dying
     // and the kernel has not re-parented this process yet. Either way stop gracefully, so what was
     // accepted is answered, and exit at once when the master turns out to be gone.
-    process.kill(process.pid, 'SIGTERM');
+    stopGracefully();
     setInterval(() => {
       if (masterGone() && !appFinishing) process.exit(0);
     }, ORPHAN_POLL_MS).unref();

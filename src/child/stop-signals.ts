@@ -1,6 +1,7 @@
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Acceptor } from './acceptor.js';
+import { onChannelClosed } from './attach.js';
 import { drainConnections } from './drain.js';
 
 export type QuickSignal = 'SIGINT' | 'SIGQUIT';
@@ -36,7 +37,7 @@ export interface StopSignalOptions {
 export function handleStopSignals(o: StopSignalOptions): void {
   // Once each: a terminal's Ctrl-C reaches the process directly and then the master's QUIT does.
   let stopping: 'graceful' | 'quick' | null = null;
-  process.on('SIGTERM', () => {
+  const graceful = () => {
     if (stopping) return;
     stopping = 'graceful';
     o.logger.info({ connections: o.acceptor.sockets.size }, `${o.role} stopping gracefully`);
@@ -48,7 +49,11 @@ export function handleStopSignals(o: StopSignalOptions): void {
       () => (o.drained ? o.drained() : o.finish(ExitCode.OK)),
       Math.max(100, o.keepAliveSeconds * 1000),
     );
-  });
+  };
+  process.on('SIGTERM', graceful);
+  // The master closing the channel while alive stops this child as TERM would, without a signal
+  // (an app's own TERM handler runs once, for the master's TERM).
+  onChannelClosed(graceful);
   const quick = (received: QuickSignal) => {
     if (stopping === 'quick') return;
     const termed = stopping === 'graceful';

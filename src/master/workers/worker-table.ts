@@ -259,7 +259,7 @@ export class WorkerTable {
     return true;
   }
 
-  /** Stop a worker and close its channel at once (which ends it: child/attach.ts). */
+  /** Stop a worker and close its channel at once (it drains and exits: child/attach.ts). */
   private cutOff(w: WorkerRecord): void {
     if (w.state !== 'closing') this.kill(w, 'graceful');
     if (w.child.connected) w.child.disconnect();
