@@ -16,6 +16,8 @@ const H2_FORBIDDEN = new Set([
   'proxy-connection',
   'transfer-encoding',
   'upgrade',
+  'http2-settings',
+  'te',
 ]);
 
 function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
@@ -75,10 +77,12 @@ export function fetchListener(app: FetchApp, logger: Logger): RequestListener {
       .then((response) => writeResponse(res, response, req.httpVersionMajor === 2))
       .catch((err: unknown) => {
         logger.error({ err, url: req.url }, 'fetch handler failed');
-        if (!res.headersSent) {
+        // The 500 itself may be refused (a header Node will not send): then the connection goes.
+        try {
+          if (res.headersSent) throw err;
           res.statusCode = 500;
           res.end();
-        } else {
+        } catch {
           res.destroy();
         }
       });
