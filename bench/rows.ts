@@ -108,7 +108,8 @@ const behindHaproxy =
           argv: [
             process.execPath,
             join(ROOT, 'bench/servers/haproxy-front.mjs'),
-            ...tsgunArgv(0, ...(header ? ['--proxy-protocol'] : [])),
+            // At info, tsgun logs the port it bound ('listening at'), which the front reads.
+            ...tsgunArgv(0, '--log-level', 'info', ...(header ? ['--proxy-protocol'] : [])),
           ],
           env: {
             PORT: String(port),

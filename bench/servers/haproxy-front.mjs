@@ -1,5 +1,5 @@
 // The PROXY protocol rows (bench/rows.ts): HAProxy in `mode tcp` on $PORT in front of the tsgun
-// command given as arguments (its `127.0.0.1:0` bind is replaced by a free port). With
+// command given as arguments (it binds `127.0.0.1:0` and logs the port it got). With
 // $SEND_PROXY set HAProxy opens each connection with a v1 PROXY header (`send-proxy`) and the row
 // runs tsgun with --proxy-protocol; without it, plain. Both rows have the same front, so the
 // only difference between them is the header and tsgun's reading of it.
@@ -10,20 +10,28 @@
 // cannot see coming: a shell beside HAProxy stops it once this launcher is gone.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
+// tsgun binds the port itself (`127.0.0.1:0`) and says which in its 'listening at' line: a port
+// probed here and bound later could be taken in between (seen: tsgun's bind failed, exit 2).
+const argv = process.argv.slice(2);
+const tsgun = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'pipe'] });
+tsgun.on('exit', (code) => process.exit(code ?? 1));
+const backend = await new Promise((resolve) => {
+  let pending = '';
+  tsgun.stderr.on('data', (chunk) => {
+    process.stderr.write(chunk);
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      const record = JSON.parse(line);
+      if (String(record.msg).startsWith('listening at')) resolve(new URL(record.address).port);
+    }
   });
-
-const backend = await freePort();
-const argv = process.argv.slice(2).map((a) => (a === '127.0.0.1:0' ? `127.0.0.1:${backend}` : a));
+});
 const cfg = join(mkdtempSync(join(tmpdir(), 'tsgun-bench-haproxy-')), 'haproxy.cfg');
 const send = process.env.SEND_PROXY ? ' send-proxy' : '';
 writeFileSync(
@@ -43,8 +51,6 @@ writeFileSync(
     '',
   ].join('\n'),
 );
-const tsgun = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });
-tsgun.on('exit', (code) => process.exit(code ?? 1));
 const cpu = process.env.HAPROXY_CPU;
 const haproxy = [...(cpu ? ['taskset', '-c', cpu] : []), 'haproxy', '-f', cfg, '-db'].join(' ');
 const watch = `while kill -0 ${process.pid} 2>/dev/null; do sleep 0.5; done`;
