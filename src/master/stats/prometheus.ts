@@ -1,4 +1,5 @@
 import { DURATION_BUCKETS, STATUS_CLASSES } from '../../ipc/histogram.js';
+import { addCounts, type Counts, countsOf } from './retired.js';
 import type { StatsDocument } from './stats.js';
 
 type Labels = Record<string, string | number>;
@@ -23,13 +24,8 @@ const labelText = (l: Labels) => {
 const value = (v: number) => (Number.isFinite(v) ? String(v) : '0');
 
 /** One worker index: its counters (retired plus live) and the gauges of its live worker(s). */
-export interface IndexRow {
+export interface IndexRow extends Readonly<Counts> {
   readonly index: number;
-  readonly requests: number;
-  readonly bytesOut: number;
-  readonly status5xx: number;
-  readonly proxyHeaderRefused: number;
-  readonly h2Requests: number;
   /** Live only: during a reload the old and the new worker of an index are added up. */
   readonly live: boolean;
   readonly pid: number;
@@ -42,33 +38,13 @@ export interface IndexRow {
   readonly loopLagP99Seconds: number;
 }
 
-type Counts = Pick<
-  IndexRow,
-  'requests' | 'bytesOut' | 'status5xx' | 'proxyHeaderRefused' | 'h2Requests'
->;
-
-/** The counters (never down) of an index row plus a retired or live worker's. */
-function addCounts(o: Counts, c: Counts): Counts {
-  return {
-    requests: o.requests + c.requests,
-    bytesOut: o.bytesOut + c.bytesOut,
-    status5xx: o.status5xx + c.status5xx,
-    proxyHeaderRefused: o.proxyHeaderRefused + c.proxyHeaderRefused,
-    h2Requests: o.h2Requests + c.h2Requests,
-  };
-}
-
 /** Per worker index, in index order: retired totals plus every live worker of the index. */
 export function indexRows(doc: StatsDocument): IndexRow[] {
   const rows = new Map<number, IndexRow>();
   const row = (index: number): IndexRow =>
     rows.get(index) ?? {
       index,
-      requests: 0,
-      bytesOut: 0,
-      status5xx: 0,
-      proxyHeaderRefused: 0,
-      h2Requests: 0,
+      ...countsOf({}),
       live: false,
       pid: 0,
       requestsPerSec: 0,

@@ -1,34 +1,44 @@
 import { addHistogram, type DurationHistogram, emptyHistogram } from '../../ipc/histogram.js';
 import type { WorkerCounters } from '../../ipc/protocol.js';
 
-/** The counters that must never go down in /metrics, whatever happens to the processes. */
-export interface CounterTotals {
-  requests: number;
-  bytesOut: number;
-  status5xx: number;
-  proxyHeaderRefused: number;
-  /** --http2 in direct mode: HTTP/2 requests (streams) among `requests`. */
-  h2Requests: number;
+/**
+ * The counters that must never go down in /metrics, whatever happens to the processes: each is
+ * summed over a worker index's retired and live workers (here, in the stats JSON's `retired`,
+ * and in prometheus.ts). `h2Requests` (--http2 in direct mode) is among `requests`.
+ */
+export const NEVER_DOWN = [
+  'requests',
+  'bytesOut',
+  'status5xx',
+  'proxyHeaderRefused',
+  'h2Requests',
+] as const;
+export type Counts = Record<(typeof NEVER_DOWN)[number], number>;
+
+export interface CounterTotals extends Counts {
   readonly durations: DurationHistogram;
 }
 
+/** The never-down counters of `from` (a worker's report may leave out `h2Requests`). */
+export function countsOf(from: Partial<Counts>): Counts {
+  const counts = {} as Counts;
+  for (const k of NEVER_DOWN) counts[k] = from[k] ?? 0;
+  return counts;
+}
+
+/** `into` plus `from`, counter by counter. */
+export function addCounts(into: Counts, from: Partial<Counts>): Counts {
+  const sum = {} as Counts;
+  for (const k of NEVER_DOWN) sum[k] = into[k] + (from[k] ?? 0);
+  return sum;
+}
+
 export function emptyTotals(): CounterTotals {
-  return {
-    requests: 0,
-    bytesOut: 0,
-    status5xx: 0,
-    proxyHeaderRefused: 0,
-    h2Requests: 0,
-    durations: emptyHistogram(),
-  };
+  return { ...countsOf({}), durations: emptyHistogram() };
 }
 
 export function addTotals(into: CounterTotals, from: CounterTotals | WorkerCounters): void {
-  into.requests += from.requests;
-  into.bytesOut += from.bytesOut;
-  into.status5xx += from.status5xx;
-  into.proxyHeaderRefused += from.proxyHeaderRefused;
-  into.h2Requests += from.h2Requests ?? 0;
+  Object.assign(into, addCounts(into, from));
   addHistogram(into.durations, from.durations);
 }
 

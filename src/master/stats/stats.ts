@@ -4,7 +4,7 @@ import { isoTimeUtc } from '../../log/iso-time.js';
 import type { WorkerState } from '../decisions/plan.js';
 import type { JobView } from '../jobs/scheduler.js';
 import type { RouterStats } from '../modes/router-process.js';
-import { addTotals, type CounterTotals, emptyTotals } from './retired.js';
+import { addTotals, type CounterTotals, countsOf, emptyTotals } from './retired.js';
 
 /** What the arbiter knows, handed to the pure renderers below. */
 export interface StatsSnapshot {
@@ -85,14 +85,7 @@ export function statsDocument(s: StatsSnapshot) {
     },
     counters: s.counters,
     /** Per worker index: what its exited workers counted (the Prometheus counters add it). */
-    retired: s.retired.map((r) => ({
-      index: r.index,
-      requests: r.totals.requests,
-      bytesOut: r.totals.bytesOut,
-      status5xx: r.totals.status5xx,
-      proxyHeaderRefused: r.totals.proxyHeaderRefused,
-      h2Requests: r.totals.h2Requests,
-    })),
+    retired: s.retired.map((r) => ({ index: r.index, ...countsOf(r.totals) })),
     requestDuration: durationDocument(s),
     sockets: s.sockets,
     jobs: s.jobs,
