@@ -6,6 +6,12 @@ import { MAX_TIMINGS } from '../ipc/limits.js';
 import type { WorkerCounters } from '../ipc/protocol.js';
 import type { SocketList } from '../platform/accepted-sockets.js';
 
+/** What a worker's report carries that other parts of the worker count. */
+export type KeptElsewhere = Pick<
+  WorkerCounters,
+  'logLinesDropped' | 'proxyHeaderRefused' | 'h2Requests'
+>;
+
 /**
  * Per-worker request counters for --stats and --statsd-host. The request path only bumps numbers
  * (and, for statsd, keeps each sampled duration); the report (bytes, memory, loop lag) is built once a second and sent over IPC in one message.
@@ -65,16 +71,10 @@ export class Counters {
   }
 
   /**
-   * `logLinesDropped`: the worker's logs' count (a full pipe); `proxyHeaderRefused`: the PROXY
-   * protocol step's count (child/proxy-protocol.ts); `h2Requests`: direct mode's h2 front's. All
-   * are kept elsewhere, reported as they are.
+   * `kept`: the counts kept elsewhere (the logs' dropped lines, the PROXY protocol step's refusals,
+   * direct mode's h2 front's requests), reported as they are.
    */
-  report(
-    open: SocketList,
-    logLinesDropped = 0,
-    proxyHeaderRefused = 0,
-    h2Requests?: number,
-  ): WorkerCounters {
+  report(open: SocketList, kept: KeptElsewhere): WorkerCounters {
     const memory = process.memoryUsage();
     // The histogram counts the sampling timer itself (resolution 10 ms): the lag is what is beyond it.
     const lagP99 = Math.max(0, this.lag.percentile(99) / 1e6 - 10);
@@ -97,9 +97,7 @@ export class Counters {
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
       loopLagP99Ms: Number.isFinite(lagP99) ? lagP99 : 0,
-      logLinesDropped,
-      proxyHeaderRefused,
-      ...(h2Requests === undefined ? {} : { h2Requests }),
+      ...kept,
       durations: this.durations,
       timings,
     };

@@ -333,9 +333,11 @@ async function main(): Promise<void> {
   if (counters) {
     setInterval(() => {
       counters.requests = state.requests;
-      const dropped = log.dropped() + (accessLog?.dropped() ?? 0);
-      const refused = serving.proxyHeaderRefused();
-      const report = counters.report(accepted.sockets, dropped, refused, h2?.requests());
+      const report = counters.report(accepted.sockets, {
+        logLinesDropped: log.dropped() + (accessLog?.dropped() ?? 0),
+        proxyHeaderRefused: serving.proxyHeaderRefused(),
+        ...(h2 ? { h2Requests: h2.requests() } : {}),
+      });
       sendToMaster(workerMessage({ type: 'stats', ...report }));
     }, 1000).unref();
   }
