@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { setPeer } from '../platform/socket-state.js';
-import { shouldLog } from './log-rate.js';
+import { onceASecond } from './log-rate.js';
 import { type HeaderVerdict, parseProxyHeader } from './proxy-header.js';
 import { isTrusted, type TrustList, trustList } from './trust-list.js';
 
@@ -29,21 +29,10 @@ export interface ProxyProtocol {
 }
 
 /** At most one line a second about refused headers, with how many since the last one. */
-function refusals(logger: Logger): (reason: string, peer: string | undefined) => void {
-  let unsaid = 0;
-  let lastAt: number | null = null;
-  return (reason, peer) => {
-    unsaid++;
-    const now = Date.now();
-    if (!shouldLog(now, lastAt)) return;
-    lastAt = now;
-    logger.warn(
-      { reason, peer, refused: unsaid },
-      'closed a connection: bad PROXY protocol header',
-    );
-    unsaid = 0;
-  };
-}
+const refusals = (logger: Logger) =>
+  onceASecond((refused, reason: string, peer: string | undefined) =>
+    logger.warn({ reason, peer, refused }, 'closed a connection: bad PROXY protocol header'),
+  );
 
 export function proxyProtocolAdmit(opts: ProxyProtocolOptions): ProxyProtocol {
   const allow: TrustList = trustList(opts.allowFrom);

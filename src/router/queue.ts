@@ -1,11 +1,11 @@
-import { shouldLog } from '../child/log-rate.js';
+import { onceASecond } from '../child/log-rate.js';
 
 /**
  * The router's request queue: requests waiting for an upstream slot, counted and bounded so that
  * load beyond capacity is answered 503 at once instead of waiting until the client gives up.
  *
- * The decisions are pure functions (shedOnArrival, shedOnWait, retryAfterSeconds, shouldLog);
- * RequestQueue only keeps the counts and timers; router-queue.ts hooks it into the proxy. The
+ * The decisions are pure functions (shedOnArrival, shedOnWait, retryAfterSeconds; the shed
+ * lines' once-a-second rule is child/log-rate.ts); RequestQueue only keeps the counts and timers; router-queue.ts hooks it into the proxy. The
  * /readyz decision on the reported counts is ipc/protocol.ts's overReadyzThreshold (the master
  * reads it, and does not import router code).
  */
@@ -68,14 +68,15 @@ export class RequestQueue {
   private readonly waiters = new Set<Waiter>();
   private highWater = 0;
   private readonly shed: Record<ShedReason, number> = { limit: 0, timeout: 0 };
-  private lastLog: number | null = null;
-  private unlogged = 0;
+  private readonly logShed: (reason: ShedReason) => void;
 
   constructor(
     private readonly limits: QueueLimits,
-    private readonly log: (shedSinceLastLine: number, reason: ShedReason) => void,
+    log: (shedSinceLastLine: number, reason: ShedReason) => void,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.logShed = onceASecond(log, now);
+  }
 
   get waiting(): number {
     return this.waiters.size;
@@ -114,12 +115,6 @@ export class RequestQueue {
 
   private count(reason: ShedReason): void {
     this.shed[reason]++;
-    this.unlogged++;
-    const t = this.now();
-    if (shouldLog(t, this.lastLog)) {
-      this.log(this.unlogged, reason);
-      this.lastLog = t;
-      this.unlogged = 0;
-    }
+    this.logShed(reason);
   }
 }
