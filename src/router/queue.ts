@@ -5,9 +5,9 @@ import { onceASecond } from '../child/log-rate.js';
  * load beyond capacity is answered 503 at once instead of waiting until the client gives up.
  *
  * The decisions are pure functions (shedOnArrival, shedOnWait, retryAfterSeconds; the shed
- * lines' once-a-second rule is child/log-rate.ts); RequestQueue only keeps the counts and timers; router-queue.ts hooks it into the proxy. The
- * /readyz decision on the reported counts is ipc/protocol.ts's overReadyzThreshold (the master
- * reads it, and does not import router code).
+ * lines' once-a-second rule is child/log-rate.ts); RequestQueue only keeps the counts and
+ * timers; router-queue.ts hooks it into the proxy. The /readyz decision on the reported counts
+ * is ipc/protocol.ts's overReadyzThreshold (the master reads it, and does not import router code).
  */
 
 /** Why a request was answered 503 by the queue. */
