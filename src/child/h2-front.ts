@@ -4,6 +4,7 @@ import type { Server as NetServer, Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { nodeRequire } from '../node-require.js';
 import { activeStreams, streamsInFlight } from './drain.js';
+import { isTrusted, trustList } from './trust-list.js';
 
 /** The client connection preface of HTTP/2 (RFC 9113 3.4): what an h2c prior-knowledge client sends first. */
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -47,8 +48,8 @@ export interface H2Front {
 export interface H2FrontOptions {
   /** The child's HTTP/1.1 server (the router's, or the app's): every non-h2 connection goes there. */
   readonly http1: NetServer;
-  /** A peer that may speak h2c (prior knowledge): --forwarded-allow-ips. */
-  readonly trusted: (peer: string | undefined) => boolean;
+  /** Peers that may speak h2c (prior knowledge): --forwarded-allow-ips. */
+  readonly allowFrom: readonly string[];
   readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   /** Idle session timeout (ms). */
   readonly idleMs: number;
@@ -65,6 +66,7 @@ export function h2Front(o: H2FrontOptions): H2Front {
     settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS },
     maxSessionMemory: MAX_SESSION_MEMORY_MB,
   });
+  const trust = trustList(o.allowFrom);
   const sessions = new Set<ServerHttp2Session>();
   let requests = 0;
   let stopping = false;
@@ -104,7 +106,7 @@ export function h2Front(o: H2FrontOptions): H2Front {
   server.on('request', o.onRequest as never);
 
   const sniff = (socket: Socket): void => {
-    if (!o.trusted(socket.remoteAddress)) {
+    if (!isTrusted(trust, socket.remoteAddress)) {
       o.http1.emit('connection', socket);
       return;
     }

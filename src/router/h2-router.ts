@@ -1,6 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { type H2Front, h2Front } from '../child/h2-front.js';
-import { isTrusted, trustList } from '../child/trust-list.js';
 import type { Config } from '../config/registry.js';
 import type { Logger } from '../log/logger.js';
 
@@ -11,10 +10,9 @@ export function routerH2(
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
   logger: Logger,
 ): H2Front {
-  const trust = trustList(config.forwardedAllowIps);
   return h2Front({
     http1,
-    trusted: (peer) => isTrusted(trust, peer),
+    allowFrom: config.forwardedAllowIps,
     onRequest,
     // A session with no stream is an idle keep-alive connection; one with a stream in flight
     // waits on the worker, as long as --proxy-timeout lets a request wait.

@@ -1,7 +1,6 @@
 import type { Server as HttpServer, RequestListener } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { type H2Front, h2Front } from '../child/h2-front.js';
-import { isTrusted, trustList } from '../child/trust-list.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, TsgunError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -87,11 +86,10 @@ export function checkH2Form(target: AppTarget): void {
  * (request-gate.ts) and the app's listeners serve it as they serve HTTP/1.1.
  */
 export function directH2(config: Config, http1: HttpServer | NetServer, logger: Logger): H2Front {
-  const trust = trustList(config.forwardedAllowIps);
   const onRequest: RequestListener = (req, res) => http1.emit('request', req, res);
   return h2Front({
     http1,
-    trusted: (peer) => isTrusted(trust, peer),
+    allowFrom: config.forwardedAllowIps,
     onRequest,
     // A session's timeout also ends the streams in it: no shorter than a request may take.
     idleMs: Math.max(config.keepAlive, config.requestTimeout, config.timeout) * 1000,
