@@ -12,14 +12,16 @@ export function currentResponse(socket: Socket): ServerResponse | null {
   return responseOf(http);
 }
 
-/** An HTTP/2 session's socket -> whether the session is still open (it closes itself when drained). */
-export const activeStreams = new WeakMap<Socket, () => boolean>();
+/** What the drain and the slot keeper (slots.ts) need of an HTTP/2 connection. */
+export interface H2Connection {
+  /** Its session is still open (it closes itself when drained by its GOAWAY). */
+  open(): boolean;
+  /** Its streams in flight: it is in a request, as an HTTP/1.1 one with a response under way. */
+  streams(): number;
+}
 
-/**
- * An HTTP/2 session's socket -> its streams in flight: such a connection is in a request for the
- * slot keeper (slots.ts), as an HTTP/1.1 one with a response under way is.
- */
-export const streamsInFlight = new WeakMap<Socket, () => number>();
+/** An HTTP/2 session's socket (the one the acceptor holds) -> its connection. */
+export const h2Connections = new WeakMap<Socket, H2Connection>();
 
 const SWEEP_MS = 100;
 
@@ -47,7 +49,7 @@ export function drainConnections(
     }
     const now = Date.now();
     for (const socket of sockets) {
-      if (activeStreams.get(secureSocketOf.get(socket) ?? socket)?.()) continue;
+      if (h2Connections.get(secureSocketOf.get(socket) ?? socket)?.open()) continue;
       const res = currentResponse(socket);
       if (res) {
         if (!res.headersSent) res.shouldKeepAlive = false;

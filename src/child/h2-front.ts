@@ -3,7 +3,7 @@ import type { Http2Server, Http2ServerRequest, ServerHttp2Session } from 'node:h
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { nodeRequire } from '../node-require.js';
-import { activeStreams, streamsInFlight } from './drain.js';
+import { h2Connections } from './drain.js';
 import { isTrusted, trustList } from './trust-list.js';
 
 /** The client connection preface of HTTP/2 (RFC 9113 3.4): what an h2c prior-knowledge client sends first. */
@@ -86,16 +86,14 @@ export function h2Front(o: H2FrontOptions): H2Front {
     opened = null;
     if (!session) return;
     // Drained by its GOAWAY: the session ends itself (and its socket) once its streams are done.
-    activeStreams.set(socket, () => !session.destroyed);
     let streams = 0;
-    streamsInFlight.set(socket, () => streams);
+    h2Connections.set(socket, { open: () => !session.destroyed, streams: () => streams });
     session.on('stream', (stream) => {
       streams++;
       stream.once('close', () => streams--);
     });
     session.once('close', () => {
-      activeStreams.delete(socket);
-      streamsInFlight.delete(socket);
+      h2Connections.delete(socket);
     });
   });
   server.on('stream', (stream) => {

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import type { SocketList } from '../platform/accepted-sockets.js';
 import { queuedBytes } from '../platform/socket-state.js';
-import { currentResponse, secureSocketOf, streamsInFlight } from './drain.js';
+import { currentResponse, h2Connections, secureSocketOf } from './drain.js';
 import { type ConnView, judge, pickVictim, type SlowLimits } from './slot-policy.js';
 
 export interface SlotKeeperOptions {
@@ -105,7 +105,7 @@ export class SlotKeeper {
     return {
       res,
       conn: {
-        responding: res !== null || (streamsInFlight.get(http)?.() ?? 0) > 0,
+        responding: res !== null || (h2Connections.get(http)?.streams() ?? 0) > 0,
         readingBody: req !== undefined && !req.complete && req.readableLength === 0,
         sending,
         served: (http.bytesWritten ?? 0) > 0 && res === null,
