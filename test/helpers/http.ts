@@ -53,6 +53,24 @@ export async function getJson<T = Record<string, unknown>>(url: string, agent?: 
   return JSON.parse(reply.body) as T;
 }
 
+/**
+ * GETs the JSON at `url` (a --stats server) until `predicate` holds, and returns that document.
+ * Workers and the router report once a second and nothing logs it: polled, bounded above.
+ */
+export async function statsWith<T>(
+  url: string,
+  predicate: (doc: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const doc = await getJson<T>(url);
+    if (predicate(doc)) return doc;
+    if (Date.now() > deadline) throw new Error(`stats never matched: ${JSON.stringify(doc)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export interface LoopStats {
   sent: number;
   ok: number;

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { freePort, getJson, request } from '../helpers/http.js';
+import { freePort, getJson, request, statsWith } from '../helpers/http.js';
 import { fixture, killAll, killGroup, Tsgun } from '../helpers/tsgun.js';
 
 const spawned: ReturnType<typeof spawn>[] = [];
@@ -91,17 +91,6 @@ interface Doc {
   router: { proxyHeaderRefused: number } | null;
 }
 
-/** Polls /stats until `pick` gives `want` (children report once a second and log nothing). */
-async function statsReach(url: string, pick: (d: Doc) => number | undefined, want: number) {
-  let seen: number | undefined;
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
-    seen = pick(await getJson<Doc>(url));
-    if (seen === want) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`proxyHeaderRefused stayed ${seen}, want ${want}`);
-}
-
 for (const mode of ['direct', 'router'] as const)
   describe(`--proxy-protocol, ${mode} mode`, () => {
     const extra = mode === 'router' ? ['--router'] : [];
@@ -162,7 +151,7 @@ for (const mode of ['direct', 'router'] as const)
           ? /^tsgun_router_proxy_header_refused_total\{[^}]*\} (\d+)$/m
           : /^tsgun_worker_proxy_header_refused_total\{[^}]*worker="0"[^}]*\} (\d+)$/m;
       const metric = async () => series.exec((await request(`${stats}/metrics`)).body)?.[1];
-      await statsReach(stats, pick, 0);
+      await statsWith<Doc>(stats, (d) => pick(d) === 0);
       assert.equal(await metric(), '0');
       const bad = [
         Buffer.alloc(0),
@@ -170,7 +159,7 @@ for (const mode of ['direct', 'router'] as const)
         Buffer.from('PROXY X\r\n'),
       ];
       for (const header of bad) assert.equal((await send(port, header)).raw, '');
-      await statsReach(stats, pick, bad.length);
+      await statsWith<Doc>(stats, (d) => pick(d) === bad.length);
       assert.equal(await metric(), String(bad.length));
       if (mode === 'router')
         assert.equal((await getJson<Doc>(stats)).worker[0]?.proxyHeaderRefused, 0);

@@ -5,22 +5,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { freePort, getJson, rawRequest, request } from '../helpers/http.js';
+import { freePort, getJson, rawRequest, request, statsWith } from '../helpers/http.js';
 import { fixture, inTerminal, killAll, plainLines, runTsgun, startApp } from '../helpers/tsgun.js';
 
 after(killAll);
-
-/** Waits for the master's stats tick to have the workers' first reports. */
-async function statsWith(statsUrl: string, predicate: (doc: Doc) => boolean): Promise<Doc> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const doc = await getJson<Doc>(statsUrl);
-    if (predicate(doc)) return doc;
-    if (Date.now() > deadline) throw new Error(`stats never matched: ${JSON.stringify(doc)}`);
-    // Workers report once a second and nothing logs it: poll the stats server, bounded above.
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Doc {
   version: string;
@@ -76,7 +64,7 @@ describe('--stats', () => {
     const url = await t.url();
     for (let i = 0; i < 30; i++) await request(`${url}/`);
     const stats = `http://127.0.0.1:${port}`;
-    const doc = await statsWith(
+    const doc = await statsWith<Doc>(
       `${stats}/`,
       (d) =>
         d.worker.reduce((a, w) => a + (w['requests'] as number), 0) >= 30 &&
@@ -176,7 +164,7 @@ describe('--stats', () => {
     );
     const warning = await t.waitForLog((l) => l.msg.startsWith('listen queue full'), 10_000);
     assert.equal(warning.level, 40);
-    const doc = await statsWith(
+    const doc = await statsWith<Doc>(
       `http://127.0.0.1:${port}/`,
       (d) => (d.sockets[0]!.queue ?? 0) >= 4,
     );
@@ -256,7 +244,7 @@ describe('--stats counters across worker replacement', () => {
       for (let i = 0; i < n; i++) await request(`${url}/`);
       sent += n;
       // Every request reported, so a kill now loses nothing.
-      await statsWith(`${stats}/`, (d) => d.requestDuration.classes['2xx']!.count >= sent);
+      await statsWith<Doc>(`${stats}/`, (d) => d.requestDuration.classes['2xx']!.count >= sent);
     };
     const total = (m: Map<string, number>) =>
       [...m]
