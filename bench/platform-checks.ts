@@ -1,8 +1,8 @@
 /**
  * `node dist/bench/platform-checks.js [--samples N]`: what the start-up checks of Node's private
- * behaviour (src/platform/checks.ts) cost a worker, against the start of `tsgun bare.mjs -w 1`
- * to its first 200 measured in the same run, sample by sample. The check runs in a fresh Node
- * process each time: an upper bound, since a worker runs it while its app loads. With
+ * behaviour (src/platform/checks.ts) cost, against the start of `tsgun bare.mjs -w 1` to its
+ * first 200 measured in the same run, sample by sample. The check runs in a fresh Node process
+ * each time, as the master runs it once before it forks. With
  * `--baseline DIR` (a built checkout without the checks), the start of DIR's tsgun is measured
  * too, alternating sample by sample: the ratio of the two starts is the checks' real cost. Writes bench/results/platform-checks.json.
  */
@@ -20,7 +20,7 @@ const CHECKS = pathToFileURL(join(ROOT, 'dist/src/platform/checks.js')).href;
 // node:http is loaded first: every worker has loaded it before its check runs.
 const TIMED = `require('node:http'); import(${JSON.stringify(CHECKS)}).then(async (m) => {
   const t = performance.now();
-  await m.checkChildPlatform({ warn() {} });
+  await m.checkServingPlatform({ warn() {} });
   process.stdout.write(String(performance.now() - t));
 });`;
 

@@ -20,6 +20,8 @@ export interface RowDef {
   readonly keepAlive?: boolean;
   /** Measured with h2load over h2c (prior knowledge) instead of wrk. */
   readonly h2?: boolean;
+  /** Only run when named (--compare, --only): not a row of the table. */
+  readonly onDemand?: boolean;
   /** The server command, or the reason the row is skipped. */
   command(port: number): RowCommand | string;
 }
@@ -124,6 +126,20 @@ export const ROWS: readonly RowDef[] = [
     id: 'tsgun',
     label: 'tsgun -w 1 --backlog 1000 --worker-connections 2000',
     command: (port) => ({ argv: tsgunArgv(port) }),
+  },
+  {
+    // The same row from another built checkout (say the commit before a change), for an A/B of
+    // two tsguns: `TSGUN_BENCH_BASELINE=DIR npm run bench -- --compare tsgun-baseline,tsgun`.
+    id: 'tsgun-baseline',
+    onDemand: true,
+    label: 'tsgun of $TSGUN_BENCH_BASELINE, in the reference conditions',
+    command: (port) => {
+      const dir = process.env['TSGUN_BENCH_BASELINE'];
+      if (!dir) return 'TSGUN_BENCH_BASELINE is not set (a built checkout to compare with)';
+      const argv = tsgunArgv(port);
+      argv[1] = join(dir, 'bin/tsgun');
+      return { argv };
+    },
   },
   {
     // The bare Node server file, unchanged: it calls listen({ port: $PORT, ... }) itself.

@@ -208,7 +208,7 @@ async function main(): Promise<void> {
   );
   const rows: RowResult[] = [];
   for (const row of ROWS) {
-    if (opts.only && !opts.only.includes(row.id)) continue;
+    if (opts.only ? !opts.only.includes(row.id) : row.onDemand) continue;
     process.stderr.write(`bench: ${row.id}...\n`);
     rows.push(await measure(row, opts, expectedSha));
   }

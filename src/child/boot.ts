@@ -10,7 +10,7 @@ import {
 import { receiveFromMaster } from '../ipc/receive.js';
 import type { Logger } from '../log/logger.js';
 import { setProcessTitle } from '../log/proc-title.js';
-import { checkChildPlatform } from '../platform/checks.js';
+import { adoptFallbacks, warnForced } from '../platform/checks.js';
 import { PlatformError } from '../platform/platform-error.js';
 import type { Acceptor } from './acceptor.js';
 import { sendToMaster } from './attach.js';
@@ -46,19 +46,20 @@ export interface ChildBoot<C extends ChildConfig> {
   readonly logger: Logger;
   /** Log the failure, tell the master (boot-error) and exit with the error's code. */
   readonly fail: (err: unknown) => never;
-  /** Node's private behaviour the child relies on, checked while the rest boots. */
-  readonly platformChecked: Promise<unknown>;
 }
 
 /** The master's plumbing, taken out of the environment: the app's should look like the operator's. */
-function readChildEnv<C>(): { id: number; config: C; check: boolean } {
+function readChildEnv<C>(): { id: number; config: C; check: boolean; fallbacks: string[] } {
   const id = Number(process.env[WORKER_ENV.id]);
   const config = JSON.parse(process.env[WORKER_ENV.config] ?? 'null') as C;
   const check = process.env[WORKER_ENV.check] === '1';
+  // Node's private behaviour was checked by the master, on the same Node binary.
+  const fallbacks = [...adoptFallbacks(process.env[WORKER_ENV.fallbacks])];
+  delete process.env[WORKER_ENV.fallbacks];
   delete process.env[WORKER_ENV.id];
   delete process.env[WORKER_ENV.config];
   delete process.env[WORKER_ENV.check];
-  return { id, config, check };
+  return { id, config, check, fallbacks };
 }
 
 /** The error a failed boot reports: one log line (the one full report), boot-error, exit. */
@@ -94,7 +95,7 @@ export function bootChild<C extends ChildConfig>(
 ): ChildBoot<C> {
   // Before any file is opened or any app code runs: become --user/--group, or refuse to run.
   const refused = dropPrivileges();
-  const { id, config, check } = readChildEnv<C>();
+  const { id, config, check, fallbacks } = readChildEnv<C>();
   const { log, error: logError } = openErrorLog({
     level: config.logLevel,
     // A child that could not switch reports on stderr: it opens no file as root.
@@ -112,11 +113,13 @@ export function bootChild<C extends ChildConfig>(
   const fail = (err: unknown): never => failBoot(role, logger, err, detailOf);
   if (refused) fail(refused);
   if (logError) fail(logError);
-  const platformChecked = checkChildPlatform(logger).then(
-    () => null,
-    (err: unknown) => err,
-  );
-  return { role, id, config, check, log, logger, fail, platformChecked };
+  warnForced(logger);
+  if (fallbacks.length > 0)
+    logger.debug(
+      { fallbacks },
+      "public-API fallbacks in use: the master's platform check chose them",
+    );
+  return { role, id, config, check, log, logger, fail };
 }
 
 /** The TLS material the master sends a child: the first, and the rotations after it. */

@@ -76,8 +76,6 @@ export async function serve<C extends ServeConfig>(o: ServeOptions<C>): Promise<
     );
     front = tls;
   }
-  const platformError = await boot.platformChecked;
-  if (platformError) boot.fail(platformError);
   // In router mode the router reads the PROXY header; the workers behind it get none.
   const admit = config.proxyProtocol && (boot.role === 'router' || !config.router);
   const proxy = admit ? proxyProtocolFor(config, logger) : null;

@@ -267,6 +267,8 @@ export const WORKER_ENV = {
   runAs: 'TSGUN_RUN_AS',
   /** Set on a spare worker (master/children/spare.ts): wait for the 'boot' message before anything else. */
   spare: 'TSGUN_SPARE',
+  /** The public-API fallbacks the master's platform check chose (platform/checks.ts). */
+  fallbacks: 'TSGUN_PLATFORM_FALLBACKS',
 } as const;
 
 /**

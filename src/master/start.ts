@@ -8,7 +8,7 @@ import { ErrorCode, type ExitCodeValue, TsgunError } from '../errors.js';
 import type { ServerFacade } from '../hooks.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { setProcessTitle } from '../log/proc-title.js';
-import { checkMasterPlatform } from '../platform/checks.js';
+import { checkMasterPlatform, checkServingPlatform } from '../platform/checks.js';
 import { serverFd } from '../platform/server-handle.js';
 import { VERSION } from '../version.js';
 import { Arbiter } from './arbiter.js';
@@ -180,8 +180,10 @@ async function openSockets(
   /** No bind configured: nothing is bound now unless sockets are handed over. */
   onDemand: boolean,
 ): Promise<{ sockets: BoundSocket[]; inherited: Inherited | null }> {
-  // What binding relies on, before anything is bound (refused: TSGUN_ERR_PLATFORM).
+  // What binding relies on, before anything is bound (refused: TSGUN_ERR_PLATFORM), and what
+  // serving relies on, once for every child to come (they run the same Node).
   checkMasterPlatform(logger);
+  await checkServingPlatform(logger);
   const inherited = findInherited(process.env, process.pid);
   for (const name of INHERITED_ENV) delete process.env[name];
   let sockets: BoundSocket[];

@@ -29,10 +29,11 @@ export interface WarnLogger {
   warn(fields: Record<string, unknown>, message: string): void;
 }
 
-/** Upper bound on the child check (two loopback round trips and one timeout sweep). */
+/** Upper bound on the serving check (two loopback round trips and one timeout sweep). */
 const CHECK_DEADLINE_MS = 2000;
 
-function warnForced(logger: WarnLogger): void {
+/** Every process that sees the test-only switch says so, once. */
+export function warnForced(logger: WarnLogger): void {
   const names = forcedNames();
   if (names.length > 0)
     logger.warn({ [BREAK_ENV]: names.join(',') }, 'test-only: platform checks forced to fail');
@@ -139,11 +140,14 @@ function exercise(): Promise<Seen | null> {
 }
 
 /**
- * A worker or the router, before it accepts: the connection books (fallback: connections
- * tracked by public events) and the timeout arming (no public path: refused).
+ * The serving assumptions, checked once by the master before it forks (and by --check-config):
+ * the connection books (fallback: connections tracked by public events) and the timeout arming
+ * (no public path: refused). Not in each child: the children run the master's Node binary, and a
+ * check connection in a child's isolate gives Node's socket code a second object shape for the
+ * child's life (docs/benchmarks.md, "second look"). The children take the verdict from the
+ * environment (childFallbacks, adoptFallbacks).
  */
-export async function checkChildPlatform(logger: WarnLogger): Promise<void> {
-  warnForced(logger);
+export async function checkServingPlatform(logger: WarnLogger | null): Promise<void> {
   const seen = await exercise();
   if (!seen) throw new PlatformError('bind');
   const booksWork =
@@ -155,7 +159,18 @@ export async function checkChildPlatform(logger: WarnLogger): Promise<void> {
     seen.sizeAfter === 0;
   if (!booksWork) {
     useTrackedSockets();
-    broke(logger, 'books', "tracking connections with Node's public events instead (slower)");
+    if (logger)
+      broke(logger, 'books', "tracking connections with Node's public events instead (slower)");
   }
   if (!seen.timedOut || forcedBroken('timeouts')) throw new PlatformError('timeouts');
+}
+
+/** The master: the fallbacks its check chose, as the value a child's environment carries. */
+export const childFallbacks = (): string | undefined => (readsNodeBooks() ? undefined : 'books');
+
+/** A child, before it serves: take the master's fallbacks (it does not check again). */
+export function adoptFallbacks(value: string | undefined): readonly Assumption[] {
+  if (!value?.split(',').includes('books')) return [];
+  useTrackedSockets();
+  return ['books'];
 }

@@ -80,14 +80,20 @@ describe('platform checks at start', () => {
     for (const c of clients) c.destroy();
   });
 
-  it('connection books broken in router mode: the router and its workers fall back and serve', async () => {
-    const t = new Tsgun([...app, '--router', '-w', '2'], broken('books'));
+  it('connection books broken in router mode: the master checks once, the router and its workers take its fallback and serve', async () => {
+    const t = new Tsgun([...app, '--router', '-w', '2', '--log-level', 'debug'], broken('books'));
     await t.waitForLog((l) => l.msg === 'router ready');
     await t.waitForReady(2);
     const fallbacks = t.logs.filter((l) => String(l.msg).includes('(books)'));
-    assert.equal(fallbacks.length, 3, 'the router and both workers');
+    assert.equal(fallbacks.length, 1, "the master's check, once for every child");
     const url = await t.url();
     for (let i = 0; i < 20; i++) assert.equal((await request(`${url}/`)).status, 200);
+    const taken = t.logs.filter((l) => String(l.msg).includes("the master's platform check"));
+    assert.deepEqual(
+      taken.map((l) => l['role']).sort(),
+      ['router', 'worker', 'worker'],
+      'each child says it took the fallback',
+    );
   });
 
   for (const [name, what] of [

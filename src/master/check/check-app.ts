@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import type { Config } from '../../config/registry.js';
-import { bootExitCode, ErrorCode, ExitCode } from '../../errors.js';
+import { bootExitCode, ErrorCode, ExitCode, type TsgunError } from '../../errors.js';
 import { receiveFromWorker } from '../../ipc/receive.js';
+import { checkServingPlatform } from '../../platform/checks.js';
 import { forkWorker } from '../children/spawn.js';
 import { resolveCredentials } from '../host/user.js';
 import { startProblems } from './check-start.js';
@@ -13,6 +14,9 @@ import { startProblems } from './check-start.js';
 export async function checkApp(config: Config): Promise<number> {
   const credentials = resolveCredentials(config.user, config.group);
   const problems = startProblems(config, credentials);
+  // What serving relies on: the start checks it once, in the master, for the children.
+  if (problems.length === 0)
+    await checkServingPlatform(null).catch((err: TsgunError) => problems.push(err));
   for (const p of problems) process.stderr.write(`tsgun: error: ${p.message} [${p.code}]\n`);
   if (problems[0]) return problems[0].exitCode;
   const forked = forkWorker({

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/registry.js';
 import { ROUTER_ENTRY, WORKER_ENTRY } from '../../entry-points.js';
 import { WORKER_ENV } from '../../ipc/protocol.js';
+import { childFallbacks } from '../../platform/checks.js';
 import { adoptChild } from '../host/own-children.js';
 import { type Credentials, runAsEnv } from '../host/user.js';
 import type { BoundSocket } from '../sockets/sockets.js';
@@ -51,6 +52,7 @@ export function forkWorker(opts: {
   if (port !== null) env['PORT'] = String(port);
   env[WORKER_ENV.config] = JSON.stringify(opts.config);
   if (opts.check) env[WORKER_ENV.check] = '1';
+  env[WORKER_ENV.fallbacks] = childFallbacks();
   return forkClusterWorker(env, opts.sockets, opts.credentials);
 }
 
@@ -150,6 +152,9 @@ export function forkRouter(opts: {
   sockets: readonly BoundSocket[];
   credentials?: Credentials | null;
 }): Forked {
-  const env = childEnv({ [WORKER_ENV.config]: JSON.stringify(opts.config) });
+  const env = childEnv({
+    [WORKER_ENV.config]: JSON.stringify(opts.config),
+    [WORKER_ENV.fallbacks]: childFallbacks(),
+  });
   return forkChild(ROUTER_ENTRY, env, opts.sockets, opts.credentials);
 }
