@@ -23,9 +23,12 @@ export const MAX_UPSTREAM_NAME = 1024;
 /** Keys of a statsDelta: HTTP status codes, 100-999. */
 const STATUS_KEY = /^[1-9][0-9]{2}$/;
 
-/** A counter or gauge: a finite number, not negative. */
+/**
+ * A counter or gauge: a number from 0 to 2^53 - 1. The bound keeps the master's sums of many
+ * reports (totals, retired workers) finite: one report near Number.MAX_VALUE made them Infinity.
+ */
 export const isCount = (v: unknown): v is number =>
-  typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
 
 /** A non-negative integer (ids, sequence numbers, fd indexes). */
 export const isIndex = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;

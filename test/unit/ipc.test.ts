@@ -83,8 +83,17 @@ function sender(): Sender & { replaced: string[]; cutOff: string[] } {
 describe('IPC limits: every message from a child is checked before use', () => {
   it('stats: finite non-negative counters, status-code keys, bounded timings', () => {
     assert.equal(kind(stats()), 'ours');
-    for (const bad of [Number.NaN, -1, Number.POSITIVE_INFINITY, '5', null])
+    for (const bad of [
+      Number.NaN,
+      -1,
+      Number.POSITIVE_INFINITY,
+      Number.MAX_VALUE,
+      2 ** 53,
+      '5',
+      null,
+    ])
       assert.equal(kind(stats({ requests: bad })), 'invalid', String(bad));
+    assert.equal(kind(stats({ requests: Number.MAX_SAFE_INTEGER })), 'ours');
     for (const bad of [Number.NaN, -1, Number.POSITIVE_INFINITY, '5', null, undefined])
       assert.equal(kind(stats({ proxyHeaderRefused: bad })), 'invalid', String(bad));
     assert.equal(kind(stats({ statusDelta: { '2xx': 1 } })), 'invalid');
