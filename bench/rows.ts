@@ -183,6 +183,21 @@ export const ROWS: readonly RowDef[] = [
     command: behindHaproxy(true),
   },
   {
+    // The same pair with keep-alive clients: the header is read once per connection.
+    id: 'tsgun-haproxy-ka',
+    onDemand: true,
+    label: 'tsgun behind HAProxy mode tcp, keep-alive clients',
+    keepAlive: true,
+    command: behindHaproxy(false),
+  },
+  {
+    id: 'tsgun-haproxy-pp-ka',
+    onDemand: true,
+    label: 'tsgun --proxy-protocol behind HAProxy mode tcp with send-proxy, keep-alive clients',
+    keepAlive: true,
+    command: behindHaproxy(true),
+  },
+  {
     id: 'tsgun-router',
     label: 'tsgun --router (router process + 1 worker), same',
     command: (port) => ({ argv: tsgunArgv(port, '--router') }),
