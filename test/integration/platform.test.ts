@@ -109,9 +109,11 @@ describe('platform checks at start', () => {
       assert.ok(last.includes('TSGUN_ERR_PLATFORM'), last);
     });
 
-  it('--check-config runs the master check: bind broken is exit 6', async () => {
-    const { code, stderr } = await runTsgun([...app, '--check-config'], broken('bind'));
-    assert.equal(code, 6);
-    assert.match(stderr, /TSGUN_ERR_PLATFORM/);
-  });
+  for (const name of ['bind', 'timeouts'])
+    it(`--check-config runs the master's checks: ${name} broken is exit 6`, async () => {
+      const { code, stderr } = await runTsgun([...app, '--check-config'], broken(name));
+      assert.equal(code, 6, stderr);
+      assert.match(stderr, /TSGUN_ERR_PLATFORM/);
+      assert.doesNotMatch(stderr, /config OK/);
+    });
 });
