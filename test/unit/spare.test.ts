@@ -39,6 +39,8 @@ describe('spareEnvDelta: what a spare is told, or why it cannot be used', () => 
       TSGUN_WORKER_CONFIG: '{}',
       TSGUN_WORKER_INDEX: '0',
       NODE_APP_INSTANCE: '0',
+      // The master's platform check chose a fallback (platform/checks.ts).
+      TSGUN_PLATFORM_FALLBACKS: 'books',
     };
     assert.deepEqual(spareEnvDelta(spare, worker), {
       env: {
@@ -47,6 +49,7 @@ describe('spareEnvDelta: what a spare is told, or why it cannot be used', () => 
         TSGUN_WORKER_CONFIG: '{}',
         TSGUN_WORKER_INDEX: '0',
         NODE_APP_INSTANCE: '0',
+        TSGUN_PLATFORM_FALLBACKS: 'books',
       },
     });
   });

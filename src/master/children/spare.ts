@@ -28,6 +28,7 @@ const HANDED_OVER: ReadonlySet<string> = new Set([
   WORKER_ENV.id,
   WORKER_ENV.config,
   WORKER_ENV.check,
+  WORKER_ENV.fallbacks,
   'TSGUN_WORKER_INDEX',
   'NODE_APP_INSTANCE',
   'PORT',
