@@ -78,6 +78,48 @@ describe('HTTP/2 in direct mode (no router)', () => {
     t.kill();
   });
 
+  for (const mode of ['direct', 'router'] as const)
+    it(`with --proxy-protocol, h2c is for the client the PROXY header names, not the balancer's address (${mode} mode)`, async () => {
+      const t = new Tsgun([
+        fixture('peer-app.mjs'),
+        '-b',
+        '127.0.0.1:0',
+        '--http2',
+        '-w',
+        '1',
+        '--proxy-protocol',
+        '--forwarded-allow-ips',
+        '203.0.113.0/24',
+        ...(mode === 'router' ? ['--router'] : []),
+      ]);
+      await t.waitForReady(1);
+      if (mode === 'router') await t.waitForLog((l) => l.msg === 'router ready');
+      const port = await t.port();
+      // The balancer (127.0.0.1, in --proxy-allow-from) sends the header, then the client's bytes.
+      const behind = (client: string) =>
+        h2connect(`http://127.0.0.1:${port}`, {
+          createConnection: () => {
+            const s = netConnect(port, '127.0.0.1');
+            s.write(`PROXY TCP4 ${client} 127.0.0.1 56324 ${port}\r\n`);
+            return s;
+          },
+        });
+      const trusted = behind('203.0.113.7');
+      const ok = await h2Request(trusted, '/');
+      trusted.close();
+      assert.equal(ok.status, 200, 'a client in --forwarded-allow-ips speaks h2c');
+      const seen = JSON.parse(ok.body);
+      assert.equal(mode === 'router' ? seen.xff : seen.address, '203.0.113.7');
+      const other = behind('198.51.100.9');
+      other.on('error', () => {});
+      await assert.rejects(
+        h2Request(other, '/'),
+        'a client outside it does not, though 127.0.0.1 sent it',
+      );
+      other.destroy();
+      t.kill();
+    });
+
   it('with TLS, ALPN offers h2 and http/1.1 on the same port', {
     skip: (!hasOpenssl && 'openssl is needed') || noCurl,
   }, async () => {
