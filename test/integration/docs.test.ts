@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -97,7 +97,17 @@ describe('the docs', () => {
     const help = await runTsgun(['--help']);
     const named = new Set(help.stdout.match(/docs\/[\w-]+\.md/g) ?? []);
     assert.ok(named.has('docs/index.md'), '--help points at the manual');
-    for (const src of ['src/errors.ts', 'src/config/registry.ts', 'src/config/cli.ts']) {
+    // The settings' help texts are in src/config/settings/, one file per group of sections.
+    const settings = readdirSync(join(ROOT, 'src/config/settings')).map(
+      (file) => `src/config/settings/${file}`,
+    );
+    const sources = [
+      'src/errors.ts',
+      'src/config/registry.ts',
+      'src/config/spec.ts',
+      'src/config/cli.ts',
+    ];
+    for (const src of [...sources, ...settings]) {
       for (const m of read(src).match(/docs\/[\w-]+\.md/g) ?? []) named.add(m);
     }
     for (const path of named) assert.ok(existsSync(join(ROOT, path)), path);
