@@ -215,22 +215,25 @@ for (const mode of ['direct', 'router'] as const)
       it(`with --certfile, the header ${together ? 'in the ClientHello write' : 'in a write of its own'}: v1 and v2`, {
         skip: noOpenssl,
       }, async () => {
-        const { port } = await start(...tlsArgs(), ...extra);
+        // The worker's access log: the client in direct mode (behind the router, the router).
+        const log = mode === 'direct' ? ['--access-logfile', '-'] : [];
+        const { t, port } = await start(...tlsArgs(), ...log, ...extra);
         const a = await sendTls(port, v1('203.0.113.7', 56324), { together });
         assert.equal(client(a.seen), '203.0.113.7', a.raw);
         if (mode === 'direct') assert.deepEqual([a.seen?.port, a.seen?.family], [56324, 'IPv4']);
         const b = await sendTls(port, v2([198, 51, 100, 9], 8080), { together });
         assert.equal(client(b.seen), '198.51.100.9', b.raw);
         if (mode === 'direct') assert.equal(b.seen?.port, 8080);
-        const c = await sendTls(
-          port,
-          Buffer.from('PROXY TCP6 2001:db8::1 2001:db8::2 4000 443\r\n'),
-          {
-            together,
-          },
-        );
+        const v6 = Buffer.from('PROXY TCP6 2001:db8::1 2001:db8::2 4000 443\r\n');
+        const c = await sendTls(port, v6, { together });
         assert.equal(client(c.seen), '2001:db8::1', c.raw);
-        if (mode === 'direct') assert.deepEqual([c.seen?.port, c.seen?.family], [4000, 'IPv6']);
+        if (mode === 'direct') {
+          assert.deepEqual([c.seen?.port, c.seen?.family], [4000, 'IPv6']);
+          t.signal('SIGTERM'); // flushes the buffered access log
+          await t.exited;
+          const hosts = t.stdoutText.split('\n').map((l) => l.split(' ')[0]);
+          assert.deepEqual(hosts, ['203.0.113.7', '198.51.100.9', '2001:db8::1', '']);
+        }
       });
 
     it('with --certfile: a bad header closes the connection without a handshake; a peer outside the list handshakes at once', {
