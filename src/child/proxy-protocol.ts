@@ -69,7 +69,8 @@ export function proxyProtocolAdmit(opts: ProxyProtocolOptions): ProxyProtocol {
       // The client's address as the header gave it, over the peer's, on this socket alone.
       if (verdict.source) setPeer(socket, verdict.source);
       // No 'data' listener is left until the server's: what followed the header waits in the
-      // socket's buffer, and reaches the server first.
+      // socket's buffer, and reaches the server first (the TLS front pauses the socket first:
+      // tls-front.ts says why).
       if (verdict.consumed < received.length) socket.unshift(received.subarray(verdict.consumed));
       serve(socket);
     };

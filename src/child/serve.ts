@@ -64,11 +64,14 @@ export interface Serving {
 export async function serve<C extends ServeConfig>(o: ServeOptions<C>): Promise<Serving> {
   const { boot, server } = o;
   const { config, logger } = boot;
+  // In router mode the router reads the PROXY header; the workers behind it get none.
+  const admit = config.proxyProtocol && (boot.role === 'router' || !config.router);
   let front: NetServer = o.h2?.plain ?? server;
   // HTTPS: TLS is terminated in a tls.Server of tsgun's, which hands each secure connection to
   // the server like a plain one, whatever the export form.
   if (config.certfile) {
-    const tls = tlsFront(await o.master.tls, server, logger, o.h2?.server ?? null) as TlsServer;
+    const material = await o.master.tls;
+    const tls = tlsFront(material, server, logger, o.h2?.server ?? null, admit) as TlsServer;
     // Certificate rotation (HUP): new handshakes use the new pair; open connections stay. Only
     // the router, which outlives a reload, is sent one: a worker gets its pair once, at the fork.
     o.master.onRotate((m) =>
@@ -76,8 +79,6 @@ export async function serve<C extends ServeConfig>(o: ServeOptions<C>): Promise<
     );
     front = tls;
   }
-  // In router mode the router reads the PROXY header; the workers behind it get none.
-  const admit = config.proxyProtocol && (boot.role === 'router' || !config.router);
   const proxy = admit ? proxyProtocolFor(config, logger) : null;
   const acceptor = new Acceptor(front, {
     ...(proxy ? { admit: proxy.admit } : {}),

@@ -161,12 +161,6 @@ export function resolveConfig(layers: Layers): Resolved {
     if ((values.route as Settings['route']).length > 0)
       problems.push('--route: needs --router (direct mode has no router to proxy with)');
   }
-  // The header comes before the TLS handshake, which tsgun's TLS front reads from the socket
-  // itself: terminate TLS at the load balancer, or let it pass TCP through without the header.
-  if (values.proxyProtocol && values.certfile !== null)
-    problems.push(
-      '--proxy-protocol: not with --certfile yet (terminate TLS at the load balancer that sends the header)',
-    );
   if (!values.printConfig && values.app === null) {
     problems.push('APP: missing (usage: tsgun [options] path/to/module[:export])');
   }

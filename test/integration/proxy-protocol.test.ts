@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect as connectH2 } from 'node:http2';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { hasOpenssl, makeCert } from '../helpers/certs.js';
+import { h2Request } from '../helpers/h2-clients.js';
 import { freePort, getJson, request, statsWith } from '../helpers/http.js';
+import { tlsAfterHeader } from '../helpers/proxy-tls.js';
 import { fixture, killAll, killGroup, Tsgun } from '../helpers/tsgun.js';
 
 const spawned: ReturnType<typeof spawn>[] = [];
@@ -52,16 +56,58 @@ function send(port: number, header: Buffer, opts: { from?: string; step?: number
       raw += c;
     });
     s.on('error', () => {});
-    s.on('close', () => {
-      const body = raw.split('\r\n\r\n')[1];
-      resolve({
-        seen: raw.startsWith('HTTP/1.1 200') && body ? (JSON.parse(body) as Seen) : null,
-        raw,
-        local,
-      });
-    });
+    s.on('close', () => resolve(answered(raw, local)));
   });
 }
+
+/** What came back on a connection: the app's answer when it was a 200. */
+function answered(raw: string, local: number): Sent {
+  const body = raw.split('\r\n\r\n')[1];
+  return {
+    seen: raw.startsWith('HTTP/1.1 200') && body ? (JSON.parse(body) as Seen) : null,
+    raw,
+    local,
+  };
+}
+
+interface SentTls extends Sent {
+  /** The TLS handshake finished. */
+  secured: boolean;
+}
+
+/** One request over TLS after `header` on the raw connection (tlsAfterHeader says how). */
+async function sendTls(
+  port: number,
+  header: Buffer,
+  opts: { together: boolean; from?: string },
+): Promise<SentTls> {
+  // Refused (HAProxy not up yet): not served, as a closed connection is not.
+  const made = await tlsAfterHeader(port, { header, ...opts }).catch(() => null);
+  if (!made) return { seen: null, raw: '', local: 0, secured: false };
+  const { tls, local } = made;
+  let secured = false;
+  tls.on('secureConnect', () => {
+    secured = true;
+    // Not end(): the router closes a half-closed TLS client before answering.
+    tls.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  });
+  let raw = '';
+  tls.setEncoding('latin1');
+  tls.on('data', (c: string) => {
+    raw += c;
+  });
+  // Not events.once: it rejects on the 'error' a closed handshake emits.
+  await new Promise((closed) => tls.on('close', closed));
+  return { ...answered(raw, local), secured };
+}
+
+const certDir = mkdtempSync(join(tmpdir(), 'tsgun-pp-tls-'));
+let cert: { cert: string; key: string } | null = null;
+const tlsArgs = () => {
+  cert ??= makeCert(certDir, 'pp');
+  return ['--certfile', cert.cert, '--keyfile', cert.key];
+};
+const noOpenssl = !hasOpenssl && 'openssl is not installed';
 
 const v1 = (src: string, port: number) => Buffer.from(`PROXY TCP4 ${src} 10.0.0.1 ${port} 443\r\n`);
 const SIG = [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a];
@@ -165,6 +211,74 @@ for (const mode of ['direct', 'router'] as const)
         assert.equal((await getJson<Doc>(stats)).worker[0]?.proxyHeaderRefused, 0);
     });
 
+    for (const together of [true, false])
+      it(`with --certfile, the header ${together ? 'in the ClientHello write' : 'in a write of its own'}: v1 and v2`, {
+        skip: noOpenssl,
+      }, async () => {
+        // The worker's access log: the client in direct mode (behind the router, the router).
+        const log = mode === 'direct' ? ['--access-logfile', '-'] : [];
+        const { t, port } = await start(...tlsArgs(), ...log, ...extra);
+        const a = await sendTls(port, v1('203.0.113.7', 56324), { together });
+        assert.equal(client(a.seen), '203.0.113.7', a.raw);
+        if (mode === 'direct') assert.deepEqual([a.seen?.port, a.seen?.family], [56324, 'IPv4']);
+        const b = await sendTls(port, v2([198, 51, 100, 9], 8080), { together });
+        assert.equal(client(b.seen), '198.51.100.9', b.raw);
+        if (mode === 'direct') assert.equal(b.seen?.port, 8080);
+        const v6 = Buffer.from('PROXY TCP6 2001:db8::1 2001:db8::2 4000 443\r\n');
+        const c = await sendTls(port, v6, { together });
+        assert.equal(client(c.seen), '2001:db8::1', c.raw);
+        if (mode === 'direct') {
+          assert.deepEqual([c.seen?.port, c.seen?.family], [4000, 'IPv6']);
+          t.signal('SIGTERM'); // flushes the buffered access log
+          await t.exited;
+          const hosts = t.stdoutText.split('\n').map((l) => l.split(' ')[0]);
+          assert.deepEqual(hosts, ['203.0.113.7', '198.51.100.9', '2001:db8::1', '']);
+        }
+      });
+
+    it('with --certfile: a bad header closes the connection without a handshake; a peer outside the list handshakes at once', {
+      skip: noOpenssl,
+    }, async () => {
+      const { port } = await start(...tlsArgs(), '--proxy-allow-from', '127.0.0.1', ...extra);
+      // No header: the ClientHello is not one. Then a malformed one before the ClientHello.
+      for (const header of [Buffer.alloc(0), Buffer.from('PROXY TCP4 1.2.3.4\r\n')]) {
+        const r = await sendTls(port, header, { together: true });
+        assert.deepEqual([r.secured, r.raw], [false, ''], header.toString('latin1'));
+      }
+      const r = await sendTls(port, Buffer.alloc(0), { together: true, from: '127.0.0.2' });
+      assert.equal(r.secured, true);
+      assert.equal(client(r.seen), '127.0.0.2', r.raw);
+      if (mode === 'direct') assert.equal(r.seen?.port, r.local);
+      // The same worker still serves a good header.
+      const good = await sendTls(port, v1('203.0.113.9', 4321), { together: true });
+      assert.equal(client(good.seen), '203.0.113.9', good.raw);
+    });
+
+    it('with --certfile and --http2: an h2 session (ALPN h2) after the header', {
+      skip: noOpenssl,
+    }, async () => {
+      const { port } = await start(...tlsArgs(), '--http2', ...extra);
+      for (const together of [true, false]) {
+        const { tls } = await tlsAfterHeader(port, {
+          header: v2([198, 51, 100, 10], 9090),
+          together,
+          alpn: ['h2'],
+        });
+        const session = connectH2(`https://127.0.0.1:${port}`, { createConnection: () => tls });
+        session.on('error', () => {});
+        try {
+          const r = await h2Request(session, '/');
+          assert.equal(r.status, 200, r.body);
+          const seen = JSON.parse(r.body) as Seen;
+          assert.equal(client(seen), '198.51.100.10', r.body);
+          if (mode === 'direct') assert.equal(seen.port, 9090);
+          assert.equal(tls.alpnProtocol, 'h2');
+        } finally {
+          session.close();
+        }
+      }
+    });
+
     it('a peer outside --proxy-allow-from is served as it is, with its own address', async () => {
       const { port } = await start('--proxy-allow-from', '127.0.0.1', ...extra);
       const r = await send(port, Buffer.alloc(0), { from: '127.0.0.2' });
@@ -181,9 +295,16 @@ const hasHaproxy = spawnSync('sh', ['-c', 'command -v haproxy']).status === 0;
 describe('--proxy-protocol behind HAProxy', {
   skip: !hasHaproxy && 'haproxy is not installed (.ci/run installs it)',
 }, () => {
-  for (const how of ['send-proxy', 'send-proxy-v2'])
-    it(`HAProxy's ${how}: the app sees the client's address and port`, async () => {
-      const { port } = await start();
+  for (const [how, tls] of [
+    ['send-proxy', false],
+    ['send-proxy-v2', false],
+    ['send-proxy', true],
+    ['send-proxy-v2', true],
+  ] as const)
+    it(`HAProxy's ${how}${tls ? ', TLS passed through' : ''}: the app sees the client's address and port`, {
+      skip: tls && noOpenssl,
+    }, async () => {
+      const { port } = await start(...(tls ? tlsArgs() : []));
       const front = await freePort();
       const dir = mkdtempSync(join(tmpdir(), 'tsgun-haproxy-'));
       writeFileSync(
@@ -199,7 +320,10 @@ describe('--proxy-protocol behind HAProxy', {
       // From 127.0.0.3, so the client is not HAProxy's own address (127.0.0.1).
       let r: Sent = { seen: null, raw: '', local: 0 };
       for (const deadline = Date.now() + 10_000; !r.seen && Date.now() < deadline; ) {
-        r = await send(front, Buffer.alloc(0), { from: '127.0.0.3' });
+        const from = '127.0.0.3';
+        r = tls
+          ? await sendTls(front, Buffer.alloc(0), { together: false, from })
+          : await send(front, Buffer.alloc(0), { from });
         if (!r.seen) await new Promise((res) => setTimeout(res, 100));
       }
       assert.equal(r.seen?.port, r.local, 'the client port');

@@ -223,6 +223,16 @@ describe('resolveConfig', () => {
     ]);
   });
 
+  it('takes --proxy-protocol with --certfile (the header comes before the TLS handshake)', () => {
+    for (const router of [false, true]) {
+      const { config } = resolveConfig({
+        env,
+        cli: { app: 'a', proxyProtocol: true, certfile: 'c.pem', keyfile: 'k.pem', router },
+      });
+      assert.deepEqual([config.proxyProtocol, config.certfile], [true, 'c.pem']);
+    }
+  });
+
   it('requires an app unless printing the config', () => {
     assert.throws(() => resolveConfig({ env }), /APP: missing/);
     assert.equal(resolveConfig({ env, cli: { printConfig: true } }).config.app, null);
