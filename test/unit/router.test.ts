@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { isTrusted, trustList } from '../../src/child/trust-list.js';
 import { matchRoute, parseAllowIp, parseRoute } from '../../src/config/route.js';
 import { ROUTER_ADDED_FIELDS } from '../../src/ipc/protocol.js';
+import { receiveFromMaster } from '../../src/ipc/receive.js';
 import { combineRouterStats, withEarlier } from '../../src/master/modes/router-process.js';
 import {
   hashString,
@@ -65,6 +66,14 @@ describe('sticky sessions across a rolling reload', () => {
       { id: 2, stale: true },
     ];
     assert.deepEqual(pinnable(stale), stale, 'all stale: any of them (nothing else can take it)');
+  });
+
+  it('the master says which upstreams are stale, in every list', () => {
+    const list = (upstreams: unknown[]) =>
+      receiveFromMaster({ tsgun: 1, type: 'upstreams', seq: 1, upstreams, timedOut: [] }).kind;
+    assert.equal(list([w(2, true), w(3, false)]), 'ours');
+    assert.equal(list([{ id: 2, path: '/tmp/w2.sock' }]), 'invalid');
+    assert.equal(list([{ ...w(2, true), stale: 'yes' }]), 'invalid');
   });
 
   it('keeps a session on its stale worker, places new ones on fresh workers only', () => {
