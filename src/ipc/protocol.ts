@@ -84,6 +84,8 @@ export function heartbeatMs(timeoutSeconds: number): number {
 export interface UpstreamWorker {
   readonly id: number;
   readonly path: string;
+  /** A rolling reload (HUP, or its own retirement) is about to replace it. */
+  readonly stale: boolean;
 }
 
 export const RETIRE_REASONS = ['max-requests', 'rss', 'lifetime', 'app-closed'] as const;

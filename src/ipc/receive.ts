@@ -41,7 +41,10 @@ const isUpstreamCounters = (u: unknown): boolean =>
   ['requests', 'errors', 'retries', 'inflight'].every((k) => isCount(u[k]));
 
 const isUpstreamWorker = (u: unknown): boolean =>
-  isRecord(u) && Number.isInteger(u['id']) && typeof u['path'] === 'string';
+  isRecord(u) &&
+  Number.isInteger(u['id']) &&
+  typeof u['path'] === 'string' &&
+  typeof u['stale'] === 'boolean';
 
 const isJob = (j: unknown): boolean =>
   isRecord(j) && jobNameProblem(j['name']) === null && isText(j['schedule'], MAX_SCHEDULE);

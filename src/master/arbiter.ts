@@ -90,6 +90,7 @@ export class Arbiter {
         ...host,
         stopWorkers: (mode) => this.workers.stopAll(mode),
         workers: () => this.workers.views(),
+        generation: () => this.workers.generation,
         timeoutMs: () => this.config.timeout * 1000,
         forkFailed: () => this.stats.counts.forkFailures++,
       },

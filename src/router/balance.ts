@@ -46,6 +46,19 @@ export function pickByIp(upstreams: readonly UpstreamLoad[], ip: string): number
   return hashString(ip) % upstreams.length;
 }
 
+/**
+ * --sticky cookie: the workers a request without a routable cookie may be pinned to. During a
+ * rolling reload those the reload is about to replace (`stale`) are left out while a fresh one is
+ * routable: a session placed on a stale worker would be moved once more when it stops, and a
+ * handshake caught by that stop fails (engine.io's 'Session ID unknown' on the next worker).
+ */
+export function pinnable<T extends { readonly stale: boolean }>(
+  candidates: readonly T[],
+): readonly T[] {
+  const fresh = candidates.filter((c) => !c.stale);
+  return fresh.length > 0 ? fresh : candidates;
+}
+
 export const STICKY_COOKIE = 'tsgun_worker';
 
 /** --sticky cookie: the worker id the client's tsgun_worker cookie names, or null. */

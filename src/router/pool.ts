@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import type { UpstreamCounters, UpstreamWorker } from '../ipc/protocol.js';
-import { pickByIp, pickLeastOutstanding } from './balance.js';
+import { pickByIp, pickLeastOutstanding, pinnable } from './balance.js';
 
 /** One place requests can go: a worker's private unix socket, or a --route origin. */
 export interface Upstream {
@@ -18,6 +18,8 @@ export interface Upstream {
   retries: number;
   /** Withdrawn by the master: takes no new request; its pool closes once inflight is 0. */
   withdrawn: boolean;
+  /** A rolling reload is replacing it: no new --sticky cookie session while a fresh one exists. */
+  stale: boolean;
   /**
    * Withdrawn because its loop is blocked (--timeout; the master kills it next): a request in
    * flight on it may be the one that blocked it, so none is retried on another worker.
@@ -29,8 +31,10 @@ export interface Upstream {
 export interface Sticky {
   readonly workerId: number | null;
   readonly ip: string | null;
+  /** --sticky cookie: the worker chosen is pinned by the cookie set on the response. */
+  readonly pinned: boolean;
 }
-export const NOT_STICKY: Sticky = { workerId: null, ip: null };
+export const NOT_STICKY: Sticky = { workerId: null, ip: null, pinned: false };
 
 export function upstreamCounters(u: Upstream): UpstreamCounters {
   return {
@@ -61,6 +65,7 @@ export function routeUpstream(prefix: string, url: string): Upstream {
     errors: 0,
     retries: 0,
     withdrawn: false,
+    stale: false,
     timedOut: false,
   };
 }
@@ -94,7 +99,9 @@ export class WorkerPool {
     const wanted = new Map(list.map((w) => [w.id, w]));
     const kept: Upstream[] = [];
     for (const u of this.active) {
-      if (wanted.has(u.id)) {
+      const w = wanted.get(u.id);
+      if (w) {
+        u.stale = w.stale;
         kept.push(u);
         wanted.delete(u.id);
       } else {
@@ -118,6 +125,7 @@ export class WorkerPool {
         errors: 0,
         retries: 0,
         withdrawn: false,
+        stale: w.stale,
         timedOut: false,
       });
     }
@@ -139,7 +147,9 @@ export class WorkerPool {
 
   /**
    * The worker for a request: the sticky one if it names a routable worker, else the least
-   * loaded. `avoid` is a worker that just failed this request (a retry goes elsewhere if it can).
+   * loaded (for a new --sticky cookie pin, of the workers no reload is replacing, if any: see
+   * `pinnable`). `avoid` is a worker that just failed this request (a retry goes elsewhere if it
+   * can).
    */
   choose(sticky: Sticky, avoid: Upstream | null = null): Upstream | null {
     const { active } = this;
@@ -148,8 +158,9 @@ export class WorkerPool {
       const u = active.find((a) => a.id === sticky.workerId);
       if (u && u !== avoid) return u;
     }
-    const pool = avoid && active.length > 1 ? active.filter((a) => a !== avoid) : active;
-    if (sticky.ip !== null) return pool[pickByIp(pool, sticky.ip)] ?? null;
+    const others = avoid && active.length > 1 ? active.filter((a) => a !== avoid) : active;
+    if (sticky.ip !== null) return others[pickByIp(others, sticky.ip)] ?? null;
+    const pool = sticky.pinned ? pinnable(others) : others;
     const i = pickLeastOutstanding(pool, this.cursor);
     this.cursor = (i + 1) % pool.length;
     return pool[i] ?? null;

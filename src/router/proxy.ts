@@ -104,8 +104,9 @@ export function createRouter(config: Config, pool: WorkerPool, logger: Logger): 
 
   const stickyOf = (req: IncomingMessage): Sticky => {
     if (config.sticky === 'cookie')
-      return { workerId: stickyCookieValue(req.headers.cookie), ip: null };
-    if (config.sticky === 'ip') return { workerId: null, ip: req.socket.remoteAddress ?? '' };
+      return { workerId: stickyCookieValue(req.headers.cookie), ip: null, pinned: true };
+    if (config.sticky === 'ip')
+      return { workerId: null, ip: req.socket.remoteAddress ?? '', pinned: false };
     return NOT_STICKY;
   };
 

@@ -31,6 +31,10 @@ function echoClient(url: string, transports: ('polling' | 'websocket')[]) {
     pidsPerConnection: [] as Set<number>[],
     connects: 0,
     connectErrors: [] as string[],
+    /** Each failed handshake: since when it was under way, when it failed, and why. */
+    failedHandshakes: [] as { since: number; at: number; status: unknown; body: unknown }[],
+    /** When the handshake under way started (the client's creation, or its reconnect attempt). */
+    handshakeSince: Date.now(),
     upgraded: false,
     stopped: false,
     done: Promise.resolve(),
@@ -43,7 +47,20 @@ function echoClient(url: string, transports: ('polling' | 'websocket')[]) {
     });
     if (socket.io.engine.transport.name === 'websocket') stats.upgraded = true;
   });
-  socket.on('connect_error', (err) => stats.connectErrors.push(err.message));
+  socket.io.on('reconnect_attempt', () => {
+    stats.handshakeSince = Date.now();
+  });
+  socket.on('connect_error', (err) => {
+    stats.connectErrors.push(err.message);
+    // engine.io-client's TransportError: the failed request's response, if it had one.
+    const response = (err as { context?: { status?: unknown; responseText?: unknown } }).context;
+    stats.failedHandshakes.push({
+      since: stats.handshakeSince,
+      at: Date.now(),
+      status: response?.status,
+      body: response?.responseText,
+    });
+  });
   stats.done = (async () => {
     while (!stats.stopped) {
       if (!socket.connected) {
@@ -66,6 +83,13 @@ function echoClient(url: string, transports: ('polling' | 'websocket')[]) {
 
 type EchoStats = ReturnType<typeof echoClient>;
 
+/** When the router's list of workers changed (a worker joined or was withdrawn), in ms. */
+function routerListChanges(t: Tsgun): number[] {
+  return t.logs
+    .filter((l) => l.role === 'router' && /^routing to \d+ worker/.test(l.msg))
+    .map((l) => Date.parse(String(l['time'])));
+}
+
 async function acksFromEach(clients: EchoStats[], n: number): Promise<void> {
   const targets = clients.map((c) => c.acks + n);
   const deadline = Date.now() + 15_000;
@@ -75,16 +99,35 @@ async function acksFromEach(clients: EchoStats[], n: number): Promise<void> {
   }
 }
 
+/**
+ * --router --sticky cookie -w 2 and 6 echo clients: half upgrade from polling to websocket
+ * (socket.io's default), half stay on long-polling.
+ */
+async function stickyWithClients() {
+  const t = new Tsgun([app, '-b', '127.0.0.1:0', '--router', '--sticky', 'cookie', '-w', '2']);
+  await waitForRouter(t, 2);
+  const url = await t.url();
+  const clients = [
+    ...Array.from({ length: 3 }, () => echoClient(url, ['polling', 'websocket'])),
+    ...Array.from({ length: 3 }, () => echoClient(url, ['polling'])),
+  ];
+  return { t, url, clients };
+}
+
+/** The clients stop, then tsgun stops gracefully (exit code 0). */
+async function stopAll(t: Tsgun, clients: EchoStats[]): Promise<void> {
+  for (const c of clients) {
+    c.stopped = true;
+    c.socket.disconnect();
+  }
+  await Promise.all(clients.map((c) => c.done));
+  t.signal('SIGTERM');
+  assert.equal((await t.exited).code, 0);
+}
+
 describe('socket.io behind --router --sticky cookie -w 2', () => {
   it('polling and websocket sessions stay on one worker, survive 3 HUPs under load (0 failed requests), stop gracefully', async () => {
-    const t = new Tsgun([app, '-b', '127.0.0.1:0', '--router', '--sticky', 'cookie', '-w', '2']);
-    await waitForRouter(t, 2);
-    const url = await t.url();
-    // Half upgrade from polling to websocket (socket.io's default), half stay on long-polling.
-    const clients = [
-      ...Array.from({ length: 3 }, () => echoClient(url, ['polling', 'websocket'])),
-      ...Array.from({ length: 3 }, () => echoClient(url, ['polling'])),
-    ];
+    const { t, url, clients } = await stickyWithClients();
     await acksFromEach(clients, 5);
     const workers = t.liveWorkerPids();
     const served = new Set(clients.flatMap((c) => [...c.pidsPerConnection[0]!]));
@@ -104,23 +147,48 @@ describe('socket.io behind --router --sticky cookie -w 2', () => {
     const stats = await load.stop();
     assert.equal(stats.failed, 0, `failed requests: ${stats.errors.slice(0, 5).join(', ')}`);
     assert.ok(stats.ok > 50, `too few requests to mean anything: ${stats.ok}`);
+    // A handshake is several requests. With HUPs back to back, a client reconnecting at the end
+    // of one reload can only reach workers that the next reload replaces, and one replaced between
+    // two requests of its handshake fails it ('Session ID unknown' from the next worker): the
+    // client tries again, as socket.io does. Any other failed handshake is a failure.
+    const changes = routerListChanges(t);
     for (const c of clients) {
-      assert.deepEqual(c.connectErrors, [], 'a handshake failed');
+      for (const h of c.failedHandshakes) {
+        assert.deepEqual(
+          [h.status, String(h.body)],
+          [400, '{"code":1,"message":"Session ID unknown"}'],
+        );
+        assert.ok(
+          changes.some((at) => at >= h.since && at <= h.at),
+          `a handshake failed while the router's workers stayed the same: ${JSON.stringify(h)}`,
+        );
+      }
       assert.ok(c.connects >= 2, 'the client never had to reconnect: were the workers replaced?');
       for (const pids of c.pidsPerConnection)
         assert.ok(pids.size <= 1, `one connection was answered by workers ${[...pids]}`);
     }
-    for (const c of clients) {
-      c.stopped = true;
-      c.socket.disconnect();
-    }
-    await Promise.all(clients.map((c) => c.done));
-    t.signal('SIGTERM');
-    assert.equal((await t.exited).code, 0);
+    await stopAll(t, clients);
     // Graceful: all 8 workers (2, then 2 per HUP) exited by themselves with 0, none killed.
     const exits = t.logs.filter((l) => l.msg === 'worker exited');
     assert.equal(exits.length, 8, JSON.stringify(exits));
     for (const e of exits) assert.deepEqual([e['code'], e['signal']], [0, null]);
+  });
+
+  it('a reload moves each session once, to a new worker: no handshake fails', async () => {
+    const { t, clients } = await stickyWithClients();
+    await acksFromEach(clients, 3);
+    const reloads = 3;
+    for (let i = 0; i < reloads; i++) {
+      await t.reload(20_000);
+      // Every old worker has exited: each client works again on a worker of this generation.
+      await acksFromEach(clients, 3);
+    }
+    for (const c of clients) {
+      assert.deepEqual(c.connectErrors, [], 'a handshake failed');
+      // A session placed on a worker the reload was about to replace would move twice.
+      assert.equal(c.connects, 1 + reloads, 'a session moved more than once in one reload');
+    }
+    await stopAll(t, clients);
   });
 
   it('without --sticky, long-polling sessions break across 2 workers (what the cookie prevents)', async () => {

@@ -3,16 +3,19 @@ import { describe, it } from 'node:test';
 import { isTrusted, trustList } from '../../src/child/trust-list.js';
 import { matchRoute, parseAllowIp, parseRoute } from '../../src/config/route.js';
 import { ROUTER_ADDED_FIELDS } from '../../src/ipc/protocol.js';
+import { receiveFromMaster } from '../../src/ipc/receive.js';
 import { combineRouterStats, withEarlier } from '../../src/master/modes/router-process.js';
 import {
   hashString,
   isRetryable,
   pickByIp,
   pickLeastOutstanding,
+  pinnable,
   stickyCookieValue,
 } from '../../src/router/balance.js';
 import { forwardedHeaders } from '../../src/router/forwarded.js';
 import { connectionTokens, requestHeaders, responseHeaders } from '../../src/router/headers.js';
+import { NOT_STICKY, WorkerPool } from '../../src/router/pool.js';
 
 const up = (id: number, inflight: number) => ({ id, inflight });
 
@@ -48,6 +51,47 @@ describe('sticky sessions', () => {
     assert.equal(stickyCookieValue('tsgun_worker=abc'), null);
     assert.equal(stickyCookieValue('xtsgun_worker=3'), null);
     assert.equal(stickyCookieValue(undefined), null);
+  });
+});
+
+describe('sticky sessions across a rolling reload', () => {
+  const w = (id: number, stale: boolean) => ({ id, path: `/tmp/w${id}.sock`, stale });
+  const cookie = (workerId: number | null) => ({ workerId, ip: null, pinned: true });
+
+  it('pins new sessions to the workers no reload is replacing, while one is routable', () => {
+    const fresh = { id: 3, stale: false };
+    assert.deepEqual(pinnable([{ id: 2, stale: true }, fresh]), [fresh]);
+    const stale = [
+      { id: 1, stale: true },
+      { id: 2, stale: true },
+    ];
+    assert.deepEqual(pinnable(stale), stale, 'all stale: any of them (nothing else can take it)');
+  });
+
+  it('the master says which upstreams are stale, in every list', () => {
+    const list = (upstreams: unknown[]) =>
+      receiveFromMaster({ tsgun: 1, type: 'upstreams', seq: 1, upstreams, timedOut: [] }).kind;
+    assert.equal(list([w(2, true), w(3, false)]), 'ours');
+    assert.equal(list([{ id: 2, path: '/tmp/w2.sock' }]), 'invalid');
+    assert.equal(list([{ ...w(2, true), stale: 'yes' }]), 'invalid');
+  });
+
+  it('keeps a session on its stale worker, places new ones on fresh workers only', () => {
+    const pool = new WorkerPool(1000);
+    // HUP with -w 2: worker 3 (new generation) is ready, 2 is next to be replaced.
+    pool.apply([w(2, true), w(3, false)]);
+    assert.equal(pool.choose(cookie(2))?.id, 2, 'a session stays where it lives');
+    for (let i = 0; i < 4; i++) {
+      assert.equal(pool.choose(cookie(null))?.id, 3, 'a new session goes to the fresh worker');
+      assert.equal(pool.choose(cookie(1))?.id, 3, 'so does one whose worker has left');
+    }
+    // Without a cookie to set, balancing is unchanged: both workers take requests.
+    const ids = new Set(Array.from({ length: 4 }, () => pool.choose(NOT_STICKY)?.id));
+    assert.deepEqual([...ids].sort(), [2, 3]);
+    // Once the reload is over, every worker is fresh again.
+    pool.apply([w(3, false), w(4, false)]);
+    const spread = new Set(Array.from({ length: 4 }, () => pool.choose(cookie(null))?.id));
+    assert.deepEqual([...spread].sort(), [3, 4]);
   });
 });
 

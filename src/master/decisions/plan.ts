@@ -36,7 +36,8 @@ export type Action =
   | { readonly kind: 'spawn'; readonly count: number }
   | { readonly kind: 'stop'; readonly ids: readonly number[] };
 
-const isStale = (w: Pick<WorkerView, 'generation' | 'retiring'>, generation: number) =>
+/** A worker the plan replaces: of an older generation (after HUP), or retiring. */
+export const isStale = (w: Pick<WorkerView, 'generation' | 'retiring'>, generation: number) =>
   w.generation < generation || w.retiring;
 const oldestFirst = (a: WorkerView, b: WorkerView) => a.spawnedAt - b.spawnedAt || a.id - b.id;
 

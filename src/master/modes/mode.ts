@@ -16,6 +16,8 @@ export interface ModeWorker {
   readonly id: number;
   readonly state: WorkerState;
   readonly murdered: boolean;
+  readonly generation: number;
+  readonly retiring: boolean;
 }
 
 /** Where one worker listens: fixed at its fork, released when it is reaped or the fork failed. */
@@ -52,6 +54,8 @@ export interface ModeHost extends ArbiterHost {
   /** Stop every worker now (used once a mode that drains first has drained). */
   stopWorkers(mode: StopMode): void;
   workers(): readonly ModeWorker[];
+  /** The generation new workers run (plan.ts isStale: older ones are being replaced). */
+  generation(): number;
   /** --timeout in milliseconds, as configured now (0: off). */
   timeoutMs(): number;
   /** A process of the mode's own could not be forked: counted with the workers' fork failures. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Config } from '../../config/registry.js';
 import { ExitCode } from '../../errors.js';
 import { ROUTER_ADDED_FIELDS, type TlsMaterial } from '../../ipc/protocol.js';
+import { isStale } from '../decisions/plan.js';
 import type { Credentials } from '../host/user.js';
 import { type BoundSocket, bindPrivateUnix, closeAll } from '../sockets/sockets.js';
 import type { DataPathMode, ModeHost, ModeOptions, StopMode, WorkerSlot } from './mode.js';
@@ -238,13 +239,22 @@ export class RouterMode implements DataPathMode, ProxyLayer {
     this.host.wake();
   }
 
-  /** Tell the router which workers take requests (ready ones), and wait for it. */
+  /**
+   * Tell the router which workers take requests (ready ones), and wait for it. A worker becomes
+   * stale when its replacement starts; the router hears it with the replacement's ready, the
+   * first list in which a fresh worker can take the new sessions instead.
+   */
   private pushUpstreams(timedOut: readonly number[] = []): Promise<void> {
+    const generation = this.host.generation();
     const list = this.host
       .workers()
       .filter((w) => w.state === 'ready' && !w.murdered && this.privateSockets.has(w.id))
       .sort((a, b) => a.id - b.id)
-      .map((w) => ({ id: w.id, path: this.privateSockets.get(w.id)!.ownedPath! }));
+      .map((w) => ({
+        id: w.id,
+        path: this.privateSockets.get(w.id)!.ownedPath!,
+        stale: isStale(w, generation),
+      }));
     return Promise.all(this.routers.map((r) => r.setUpstreams(list, timedOut))).then(() => {});
   }
 }
