@@ -33,7 +33,7 @@ const nativeEmitCloseIfDrained = (NetServer.prototype as unknown as Partial<Node
 /**
  * Whether Node's own books are read (fast) or connections are tracked with public events (a Set
  * and a 'close' listener per connection: correct, and slower under a no-keep-alive load). Node's
- * books are used only once checks.ts has seen them work in this process.
+ * books are used unless the master's check (checks.ts) saw them fail: a child takes its verdict.
  */
 const nodeBooksExist =
   typeof activeHandlesOf === 'function' && typeof nativeEmitCloseIfDrained === 'function';

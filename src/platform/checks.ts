@@ -19,9 +19,11 @@ import { bindWithoutListen, type ServerHandle } from './server-handle.js';
 
 /**
  * What tsgun relies on of Node's private behaviour, checked at start by doing it (not by testing
- * that a function exists), in the process that relies on it. A failed check logs one line with
- * the Node version and the assumption, then either takes the public-API path (correct, slower)
- * or refuses to start (PlatformError: TSGUN_ERR_PLATFORM, exit 6). docs/platform.md lists them.
+ * that a function exists): by the master, once, for itself and its children (same Node binary),
+ * except the listen on a worker's fd, which each worker's own listen checks. A failed check logs
+ * one line with the Node version and the assumption, then either takes the public-API path
+ * (correct, slower) or refuses to start (PlatformError: TSGUN_ERR_PLATFORM, exit 6).
+ * docs/platform.md lists them.
  */
 
 /** What a check needs of a logger (pino's, in public terms): platform imports no log module. */

@@ -65,6 +65,49 @@ describe('readiness gate', () => {
     t.kill();
   });
 
+  it('a HUP aborted half-way in router mode: the old worker left takes new --sticky cookie sessions again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsgun-'));
+    const app = join(dir, 'app.mjs');
+    copyFileSync(fixture('app.mjs'), app);
+    const t = new Tsgun([
+      app,
+      '-b',
+      '127.0.0.1:0',
+      '-w',
+      '2',
+      '--router',
+      '--sticky',
+      'cookie',
+      '--ready-timeout',
+      '1',
+    ]);
+    await t.waitForReady(2);
+    // The new code: the first worker to boot it serves; the next one never finishes booting.
+    const marker = join(dir, 'booted-once');
+    writeFileSync(
+      app,
+      [
+        "import { existsSync, writeFileSync } from 'node:fs';",
+        `if (existsSync(${JSON.stringify(marker)})) await new Promise(() => {});`,
+        `writeFileSync(${JSON.stringify(marker)}, '');`,
+        `export { default } from ${JSON.stringify(fixture('app.mjs'))};`,
+      ].join('\n'),
+    );
+    const mark = t.logs.length;
+    t.signal('SIGHUP');
+    await t.waitForLog((l) => /reload aborted/.test(l.msg), 15_000, mark);
+    const url = await t.url();
+    // New sessions (no cookie): the old worker still serving is current again, so both the
+    // new worker and it are pinned to, not only the one the aborted reload started.
+    const pinned = new Set<string>();
+    for (const deadline = Date.now() + 10_000; pinned.size < 2 && Date.now() < deadline; ) {
+      const r = await request(`${url}/`);
+      pinned.add(String(r.headers['set-cookie']).split(';')[0]!);
+    }
+    assert.equal(pinned.size, 2, `new sessions pinned to: ${[...pinned].join(', ')}`);
+    t.kill();
+  });
+
   it('--reload-batch 2 replaces two workers at a time', async () => {
     const t = startApp('-w', '4', '--reload-batch', '2');
     await t.waitForReady(4);

@@ -116,4 +116,11 @@ describe('platform checks at start', () => {
       assert.match(stderr, /TSGUN_ERR_PLATFORM/);
       assert.doesNotMatch(stderr, /config OK/);
     });
+
+  it('--check-config says when a check chose a public fallback, as a start would', async () => {
+    const { code, stdout, stderr } = await runTsgun([...app, '--check-config'], broken('books'));
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /config OK/);
+    assert.match(stderr, /tsgun: warning: Node v[\d.]+ breaks an assumption of tsgun's \(books\)/);
+  });
 });

@@ -7,6 +7,13 @@ import { forkWorker } from '../children/spawn.js';
 import { resolveCredentials } from '../host/user.js';
 import { startProblems } from './check-start.js';
 
+/** A fallback the check chose is said as a start would log it (the check has no logger). */
+const stderrWarnings = {
+  warn: (_fields: Record<string, unknown>, message: string) => {
+    process.stderr.write(`tsgun: warning: ${message}\n`);
+  },
+};
+
 /**
  * --check-config: the settings resolved; now what the start would check (check-start.ts), then
  * load the app in a throwaway worker.
@@ -16,7 +23,7 @@ export async function checkApp(config: Config): Promise<number> {
   const problems = startProblems(config, credentials);
   // What serving relies on: the start checks it once, in the master, for the children.
   if (problems.length === 0)
-    await checkServingPlatform(null).catch((err: TsgunError) => problems.push(err));
+    await checkServingPlatform(stderrWarnings).catch((err: TsgunError) => problems.push(err));
   for (const p of problems) process.stderr.write(`tsgun: error: ${p.message} [${p.code}]\n`);
   if (problems[0]) return problems[0].exitCode;
   const forked = forkWorker({

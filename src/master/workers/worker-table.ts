@@ -273,7 +273,6 @@ export class WorkerTable {
     this.once.forget(w.id);
     this.deps.stats.counts.exited++;
     this.deps.stats.workerGone(w);
-    this.deps.proxy?.readyChanged();
     w.slot.release();
     this.host.hook('childExit', workerFacade(w));
     this.deps.jobs.workerExited(w);
@@ -287,6 +286,9 @@ export class WorkerTable {
       notReadyAfter: w.notReadyAfter,
     });
     this.health.exited(w, verdict, { worker: w.id, workerPid: w.pid, code, signal });
+    // After the health verdict: an aborted reload makes the old workers current again, which
+    // the router's list must say (a stale worker gets no new --sticky cookie session).
+    this.deps.proxy?.readyChanged();
     this.host.wake();
   }
 }
