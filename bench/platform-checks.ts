@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startRow, stopRow } from './measure.js';
-import { ROOT, ROWS, type RowDef } from './rows.js';
+import { fromCheckout, ROOT, ROWS, type RowDef } from './rows.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -42,15 +42,7 @@ async function main(): Promise<void> {
     ? {
         id: 'tsgun-baseline',
         label: `tsgun of ${baseDir}`,
-        command: (p) => {
-          const argv = row.command(p);
-          if (typeof argv === 'string') return argv;
-          return {
-            argv: argv.argv.map((a) =>
-              a === join(ROOT, 'bin/tsgun') ? join(baseDir, 'bin/tsgun') : a,
-            ),
-          };
-        },
+        command: fromCheckout(baseDir, row.command),
       }
     : null;
   const baseStarts: number[] = [];

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** This checkout's tsgun, as every tsgun row runs it. */
+const TSGUN_BIN = join(ROOT, 'bin/tsgun');
 export const PATH = '/v1/channels/bench/events';
 
 export const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -91,7 +93,7 @@ export const tsgunArgv = (port: number, ...extra: string[]) =>
 /** The same conditions for another app module. */
 export const tsgunAppArgv = (app: string, port: number, ...extra: string[]) => [
   process.execPath,
-  join(ROOT, 'bin/tsgun'),
+  TSGUN_BIN,
   app,
   ...['-w', '1', '--backlog', '1000', '--worker-connections', '2000', '--log-level', 'error'],
   ...['-b', `127.0.0.1:${port}`, ...extra],
@@ -121,6 +123,15 @@ const behindHaproxy =
         }
       : 'haproxy not installed: apt-get install haproxy';
 
+/** A row's command with another built checkout's bin/tsgun in place of this one's. */
+export const fromCheckout =
+  (dir: string, command: RowDef['command']): RowDef['command'] =>
+  (port) => {
+    const c = command(port);
+    if (typeof c === 'string') return c;
+    return { ...c, argv: c.argv.map((a) => (a === TSGUN_BIN ? join(dir, 'bin/tsgun') : a)) };
+  };
+
 export const ROWS: readonly RowDef[] = [
   {
     id: 'tsgun',
@@ -136,9 +147,7 @@ export const ROWS: readonly RowDef[] = [
     command: (port) => {
       const dir = process.env['TSGUN_BENCH_BASELINE'];
       if (!dir) return 'TSGUN_BENCH_BASELINE is not set (a built checkout to compare with)';
-      const argv = tsgunArgv(port);
-      argv[1] = join(dir, 'bin/tsgun');
-      return { argv };
+      return fromCheckout(dir, (p) => ({ argv: tsgunArgv(p) }))(port);
     },
   },
   {
