@@ -10,6 +10,18 @@ export function listenQueue(port: number): { recvQ: number; sendQ: number } {
   return { recvQ: Number(recvQ), sendQ: Number(sendQ) };
 }
 
+/**
+ * Bytes the server's end of an established connection (server `port`, client `local`) has not
+ * read yet (ss Recv-Q); NaN while ss does not list the connection.
+ */
+export function unreadBytes(port: number, local: number): number {
+  const filter = `( sport = :${port} and dport = :${local} )`;
+  const out = execFileSync('ss', ['-tnH', 'state', 'established', filter], { encoding: 'utf8' });
+  // No line yet: not known to be read (Number('') would say 0).
+  const [recvQ = ''] = out.trim().split(/\s+/);
+  return recvQ === '' ? Number.NaN : Number(recvQ);
+}
+
 /** Polls kernel state (there is no event for it) until the accept queue holds n connections. */
 export async function waitForQueue(port: number, n: number, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

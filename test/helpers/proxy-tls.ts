@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
+import { unreadBytes } from './kernel.js';
+import { pollUntil } from './tsgun.js';
 
 /**
  * A TLS client behind a PROXY protocol header, as an AWS NLB or HAProxy in `mode tcp` passes TLS
@@ -71,20 +72,8 @@ function prefixFirstWrite(raw: Socket, prefix: Buffer): Duplex {
   return relay;
 }
 
-/**
- * Polls the kernel (there is no event for it) until the server's end of the connection from
- * `local` has nothing left to read: the server has read the header alone.
- */
-async function serverRead(port: number, local: number, timeoutMs = 5000): Promise<void> {
-  const unread = () => {
-    const filter = `( sport = :${port} and dport = :${local} )`;
-    const out = execFileSync('ss', ['-tnH', 'state', 'established', filter], { encoding: 'utf8' });
-    // No line yet: not known to be read (Number('') would say 0).
-    const [recvQ = ''] = out.trim().split(/\s+/);
-    return recvQ === '' ? Number.NaN : Number(recvQ);
-  };
-  for (const deadline = Date.now() + timeoutMs; unread() !== 0; ) {
-    if (Date.now() > deadline) throw new Error(`the server did not read the header (:${local})`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** The server has read the header alone: nothing is left unread on its end (no event for it). */
+async function serverRead(port: number, local: number): Promise<void> {
+  if (!(await pollUntil(() => unreadBytes(port, local) === 0, 5000)))
+    throw new Error(`the server did not read the header (:${local})`);
 }
