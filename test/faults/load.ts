@@ -61,7 +61,7 @@ export async function serving(t: Tsgun, mode: Mode, workers: number): Promise<vo
     );
     routing.add(line.pid);
   }
-  // A router may have its worker list before it accepts (it checks Node's behaviour first).
+  // A router may have its worker list before it accepts (it listens once its boot is done).
   for (const pid of routing)
     await t.waitForLog((l) => l.pid === pid && l.msg === 'router accepting');
 }

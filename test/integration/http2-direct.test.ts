@@ -16,7 +16,15 @@ import {
 } from '../helpers/h2-clients.js';
 import { floodsAreRefused } from '../helpers/h2-floods.js';
 import { freePort, request, statsWith } from '../helpers/http.js';
-import { fixture, isAlive, killAll, plainLines, runTsgun, Tsgun } from '../helpers/tsgun.js';
+import {
+  fixture,
+  isAlive,
+  killAll,
+  plainLines,
+  runTsgun,
+  Tsgun,
+  waitForRouter,
+} from '../helpers/tsgun.js';
 
 after(killAll);
 
@@ -92,8 +100,9 @@ describe('HTTP/2 in direct mode (no router)', () => {
         '203.0.113.0/24',
         ...(mode === 'router' ? ['--router'] : []),
       ]);
-      await t.waitForReady(1);
-      if (mode === 'router') await t.waitForLog((l) => l.msg === 'router ready');
+      // In router mode the router must also have its worker list (else a 503, not the check).
+      if (mode === 'router') await waitForRouter(t, 1);
+      else await t.waitForReady(1);
       const port = await t.port();
       // The balancer (127.0.0.1, in --proxy-allow-from) sends the header, then the client's bytes.
       const behind = (client: string) =>

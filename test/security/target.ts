@@ -33,7 +33,7 @@ export async function startTarget(mode: Mode): Promise<{
   await t.waitForReady(1);
   if (mode === 'router') {
     await t.waitForLog((l) => l.role === 'router' && /^routing to 1 /.test(l.msg));
-    // The worker list may reach the router before it accepts (it checks Node's behaviour first).
+    // The worker list may reach the router before it accepts (it listens once its boot is done).
     await t.waitForLog((l) => l.role === 'router' && l.msg === 'router accepting');
   }
   const port = await t.port();
