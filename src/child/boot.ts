@@ -49,12 +49,16 @@ export interface ChildBoot<C extends ChildConfig> {
 }
 
 /** The master's plumbing, taken out of the environment: the app's should look like the operator's. */
-function readChildEnv<C>(): { id: number; config: C; check: boolean; fallbacks: string[] } {
+function readChildEnv<C>(): {
+  id: number;
+  config: C;
+  check: boolean;
+  fallbacks: string | undefined;
+} {
   const id = Number(process.env[WORKER_ENV.id]);
   const config = JSON.parse(process.env[WORKER_ENV.config] ?? 'null') as C;
   const check = process.env[WORKER_ENV.check] === '1';
-  // Node's private behaviour was checked by the master, on the same Node binary.
-  const fallbacks = [...adoptFallbacks(process.env[WORKER_ENV.fallbacks])];
+  const fallbacks = process.env[WORKER_ENV.fallbacks];
   delete process.env[WORKER_ENV.fallbacks];
   delete process.env[WORKER_ENV.id];
   delete process.env[WORKER_ENV.config];
@@ -114,9 +118,11 @@ export function bootChild<C extends ChildConfig>(
   if (refused) fail(refused);
   if (logError) fail(logError);
   warnForced(logger);
-  if (fallbacks.length > 0)
+  // Node's private behaviour was checked by the master, on the same Node binary.
+  const adopted = adoptFallbacks(fallbacks);
+  if (adopted.length > 0)
     logger.debug(
-      { fallbacks },
+      { fallbacks: adopted },
       "public-API fallbacks in use: the master's platform check chose them",
     );
   return { role, id, config, check, log, logger, fail };
