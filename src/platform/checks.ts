@@ -1,4 +1,9 @@
-import { connect, type Server as NetServer, type Socket } from 'node:net';
+import {
+  connect,
+  createServer as createNetServer,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { nodeRequire } from '../node-require.js';
 import {
   AcceptedSockets,
@@ -14,6 +19,7 @@ import {
   forcedNames,
 } from './break-switch.js';
 import { armServerTimeouts } from './http-timeouts.js';
+import { countHandleReads, parseChannelsUnseen } from './ipc-channel.js';
 import { PlatformError } from './platform-error.js';
 import { bindWithoutListen, type ServerHandle } from './server-handle.js';
 
@@ -60,6 +66,16 @@ export function checkMasterPlatform(logger: WarnLogger | null): void {
     out['port'] > 0;
   if (typeof handle === 'object') handle.close();
   if (!ok) throw new PlatformError('bind');
+}
+
+/** A socket bound on a free loopback port, not listening; null if the bind failed. */
+function loopbackHandle(): ServerHandle | null {
+  try {
+    const handle = bindWithoutListen('127.0.0.1', 0, 4);
+    return typeof handle === 'number' ? null : handle;
+  } catch {
+    return null;
+  }
 }
 
 interface Seen {
@@ -118,14 +134,8 @@ function exercise(): Promise<Seen | null> {
         seen.gone++;
       },
     );
-    let handle: ServerHandle | number;
-    try {
-      handle = bindWithoutListen('127.0.0.1', 0, 4);
-    } catch {
-      finish(null);
-      return;
-    }
-    if (typeof handle === 'number') {
+    const handle = loopbackHandle();
+    if (!handle) {
       finish(null);
       return;
     }
@@ -141,6 +151,50 @@ function exercise(): Promise<Seen | null> {
   });
 }
 
+/** Bytes the `ipc-read` check's server writes: more than one line, as a channel carries. */
+const READ_CHECK_BYTES = '{"tsgun":1}\n'.repeat(64);
+
+/**
+ * A loopback connection whose client counts the bytes its handle's read callback is given and
+ * the bytes its stream delivers: the same number, and all of them, where a channel's reads can
+ * be seen before Node parses them (ipc-channel.ts). False on any failure.
+ */
+function readsAreSeen(): Promise<boolean> {
+  return new Promise((resolve) => {
+    let server: NetServer | null = null;
+    let client: Socket | null = null;
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      client?.destroy();
+      server?.close();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), CHECK_DEADLINE_MS);
+    const handle = loopbackHandle();
+    if (!handle) {
+      finish(false);
+      return;
+    }
+    server = createNetServer((socket) => socket.end(READ_CHECK_BYTES));
+    server.once('error', () => finish(false));
+    server.listen(handle, () => {
+      const address = server?.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      let delivered = 0;
+      let seen = () => -1;
+      const c = connect(port, '127.0.0.1', () => {
+        seen = countHandleReads(c);
+      });
+      c.on('data', (chunk: Buffer) => {
+        delivered += chunk.length;
+      });
+      c.on('end', () => finish(delivered === READ_CHECK_BYTES.length && seen() === delivered));
+      c.on('error', () => finish(false));
+      client = c;
+    });
+  });
+}
+
 /**
  * The serving assumptions, checked once by the master before it forks (and by --check-config):
  * the connection books (fallback: connections tracked by public events) and the timeout arming
@@ -150,8 +204,17 @@ function exercise(): Promise<Seen | null> {
  * environment (childFallbacks, adoptFallbacks).
  */
 export async function checkServingPlatform(logger: WarnLogger | null): Promise<void> {
-  const seen = await exercise();
+  const [seen, readsSeen] = await Promise.all([exercise(), readsAreSeen()]);
   if (!seen) throw new PlatformError('bind');
+  if (!readsSeen || forcedBroken('ipc-read')) {
+    parseChannelsUnseen();
+    if (logger)
+      broke(
+        logger,
+        'ipc-read',
+        'the IPC messages of workers and the router are parsed whatever their size, as Node does',
+      );
+  }
   const booksWork =
     readsNodeBooks() &&
     !forcedBroken('books') &&

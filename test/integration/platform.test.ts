@@ -96,6 +96,29 @@ describe('platform checks at start', () => {
     );
   });
 
+  it("IPC reads broken: one line, then a worker's lines reach Node's reader unbounded, as without tsgun's check", async () => {
+    const t = new Tsgun(
+      [fixture('forge-ipc.mjs'), '-b', '127.0.0.1:0', '-w', '1'],
+      broken('ipc-read'),
+    );
+    await t.waitForReady(1);
+    const line = t.logs.find((l) =>
+      String(l.msg).includes("breaks an assumption of tsgun's (ipc-read)"),
+    );
+    assert.ok(line, 'the fallback is logged');
+    assert.match(String(line.msg), /parsed whatever their size/);
+    const mark = t.logs.length;
+    assert.equal((await request(`${await t.url()}/forge/deep`)).status, 200);
+    // Parsed by Node (100,000 levels): the type is an array, or the raw write split a line.
+    await t.waitForLog(
+      (l) => /unknown message type an array of 1|IPC channel is broken \(SyntaxError/.test(l.msg),
+      15_000,
+      mark,
+    );
+    assert.ok(!t.logs.some((l) => /nests more than/.test(String(l.msg))));
+    assert.equal((await request(`${await t.url()}/`)).status, 200);
+  });
+
   for (const [name, what] of [
     ['timeouts', "'listening' event starts its headersTimeout"],
     ['listen-fd', '_listen2 listens on an inherited fd'],

@@ -1,5 +1,12 @@
+import type { ChildProcess } from 'node:child_process';
+import { LineLimits } from '../../ipc/line-limits.js';
 import type { Logger } from '../../log/logger.js';
-import { channelFdBeingRead } from '../../platform/ipc-channel.js';
+import {
+  channelFd,
+  channelFdBeingRead,
+  inspectChannelReads,
+  seesChannelReads,
+} from '../../platform/ipc-channel.js';
 import { SenderGuard } from './sender-guard.js';
 import { dropMessage, type Sender } from './worker-messages.js';
 
@@ -17,6 +24,37 @@ export function isChannelParseError(err: unknown): err is Error {
 /** Stops the child whose channel has this fd, if it is one of the owner's (true), with reason. */
 export type ChannelOwner = (fd: number | null, reason: string) => boolean;
 
+/** Where a channel that cannot be read goes: guardChannels' owners, while they are installed. */
+let stopReader: ((fd: number | null, reason: string) => boolean) | null = null;
+/** Said once per master: the check passed, yet a child's channel handle was not where it was. */
+let warnUnseen: (() => void) | null = null;
+
+/**
+ * Bound what Node's reader parses of a child's channel (ipc/line-limits.ts): the bytes of a line
+ * over a bound are never handed to Node, nor is anything after them, and the child is stopped
+ * like one whose channel broke (a child no owner has yet, the spare, only loses its channel).
+ * Called at each fork, before the channel is first read. False: the reads cannot be seen
+ * (platform/ipc-channel.ts), and Node parses every line as it comes.
+ */
+export function boundChannel(child: ChildProcess): boolean {
+  const limits = new LineLimits();
+  let told = false;
+  const seen = inspectChannelReads(child, (bytes) => {
+    const problem = limits.feed(bytes);
+    if (problem === null) return true;
+    if (!told) {
+      told = true;
+      const fd = channelFd(child);
+      process.nextTick(() => {
+        if (!stopReader?.(fd, problem) && child.connected) child.disconnect();
+      });
+    }
+    return false;
+  });
+  if (!seen && seesChannelReads()) warnUnseen?.();
+  return seen;
+}
+
 /**
  * Catch the channel reader's exceptions in the master: the owner of the channel being read
  * stops that child and closes the channel. What is still read of a channel just closed has no
@@ -31,12 +69,22 @@ export function guardChannels(logger: Logger, owners: readonly ChannelOwner[]): 
     replace: () => {},
     cut: () => {},
   };
+  const stop = (fd: number | null, reason: string): boolean => {
+    if (owners.some((owner) => owner(fd, reason))) return true;
+    dropMessage(closed, `an IPC channel could not be read (${reason})`, logger, false);
+    return false;
+  };
+  stopReader = stop;
+  warnUnseen = () => {
+    warnUnseen = null;
+    logger.warn(
+      { node: process.version },
+      `Node ${process.version} keeps a child's IPC channel handle elsewhere: the IPC messages of workers and the router are parsed whatever their size, as Node does`,
+    );
+  };
   const listener = (err: unknown) => {
     if (isChannelParseError(err)) {
-      const fd = channelFdBeingRead();
-      const reason = `${err.name}: ${err.message.slice(0, 200)}`;
-      if (!owners.some((stop) => stop(fd, reason)))
-        dropMessage(closed, `an IPC channel could not be read (${reason})`, logger, false);
+      stop(channelFdBeingRead(), `${err.name}: ${err.message.slice(0, 200)}`);
       return;
     }
     process.off('uncaughtException', listener);
@@ -45,5 +93,8 @@ export function guardChannels(logger: Logger, owners: readonly ChannelOwner[]): 
     });
   };
   process.on('uncaughtException', listener);
-  return () => process.off('uncaughtException', listener);
+  return () => {
+    process.off('uncaughtException', listener);
+    if (stopReader === stop) stopReader = null;
+  };
 }

@@ -8,6 +8,7 @@ import { childFallbacks } from '../../platform/checks.js';
 import { adoptChild } from '../host/own-children.js';
 import { type Credentials, runAsEnv } from '../host/user.js';
 import type { BoundSocket } from '../sockets/sockets.js';
+import { boundChannel } from './channel-guard.js';
 import { takeSpare } from './spare.js';
 
 /**
@@ -95,7 +96,11 @@ function started(start: () => ChildProcess): Forked {
     return { ok: false, error: Promise.resolve(err as Error) };
   }
   const pid = adoptChild(child);
-  if (pid !== null) return { ok: true, child, pid };
+  if (pid !== null) {
+    // Before the channel is first read: no line of it reaches Node's parser unbounded.
+    boundChannel(child);
+    return { ok: true, child, pid };
+  }
   // Node reports this fork's failure on the next tick, as an 'error' event.
   return {
     ok: false,

@@ -1,0 +1,82 @@
+/**
+ * Bounds on one line of a child's IPC channel, checked on the bytes before Node's reader parses
+ * them (master/children/channel-guard.ts). Node parses each line whatever its cost, in the
+ * master's event loop: without these, one line of a worker (the app runs there) could hold the
+ * master for a second or more (a million object keys), grow a string until V8 refuses it (bytes
+ * without a newline) or nest a million arrays. The largest line of tsgun's protocol is a router
+ * report of MAX_UPSTREAMS upstreams, well inside all three. docs/security.md lists them.
+ */
+
+/** Bytes between two newlines. */
+export const MAX_LINE_BYTES = 8 * 1024 * 1024;
+/** Values of a line, counted by the separators and openers outside strings (`, : [ {`). */
+export const MAX_LINE_TOKENS = 200_000;
+/** Arrays and objects open at once. */
+export const MAX_LINE_DEPTH = 64;
+
+const NEWLINE = 0x0a;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_ARRAY = 0x5b;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_ARRAY = 0x5d;
+const CLOSE_OBJECT = 0x7d;
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * Reads a channel's bytes as Node's reader will split them: a line ends at every newline byte,
+ * inside a string or not (JSON text never holds a raw newline; Node splits there regardless).
+ * `feed` returns the first bound a line passes, then the same answer for every later chunk: a
+ * channel is never read past a refused line.
+ */
+export class LineLimits {
+  private bytes = 0;
+  private tokens = 0;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private refused: string | null = null;
+
+  feed(chunk: Uint8Array): string | null {
+    if (this.refused) return this.refused;
+    let { bytes, tokens, depth, inString, escaped } = this;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i] as number;
+      if (c === NEWLINE) {
+        if (bytes > MAX_LINE_BYTES) break;
+        bytes = tokens = depth = 0;
+        inString = escaped = false;
+        continue;
+      }
+      bytes++;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
+        else if (c === QUOTE) inString = false;
+        continue;
+      }
+      if (c === QUOTE) inString = true;
+      else if (c === COMMA || c === COLON) tokens++;
+      else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+        tokens++;
+        if (++depth > MAX_LINE_DEPTH) {
+          this.refused = `a message nests more than ${MAX_LINE_DEPTH} arrays and objects`;
+          return this.refused;
+        }
+      } else if ((c === CLOSE_ARRAY || c === CLOSE_OBJECT) && depth > 0) depth--;
+      if (tokens > MAX_LINE_TOKENS) {
+        this.refused = `a message holds more than ${count(MAX_LINE_TOKENS)} values`;
+        return this.refused;
+      }
+    }
+    if (bytes > MAX_LINE_BYTES) {
+      this.refused = `a message is longer than ${count(MAX_LINE_BYTES)} bytes`;
+      return this.refused;
+    }
+    Object.assign(this, { bytes, tokens, depth, inString, escaped });
+    return null;
+  }
+}

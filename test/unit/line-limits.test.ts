@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  LineLimits,
+  MAX_LINE_BYTES,
+  MAX_LINE_DEPTH,
+  MAX_LINE_TOKENS,
+} from '../../src/ipc/line-limits.js';
+
+const bytes = (text: string) => Buffer.from(text, 'utf8');
+
+/** Feed `text` in chunks of `size` bytes: the first problem, or null. */
+function feed(text: string | Buffer, size = 65536): string | null {
+  const all = typeof text === 'string' ? bytes(text) : text;
+  const limits = new LineLimits();
+  for (let at = 0; at < all.length; at += size) {
+    const problem = limits.feed(all.subarray(at, at + size));
+    if (problem) return problem;
+  }
+  return null;
+}
+
+const nested = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+
+describe("IPC line limits (before Node's reader parses a line)", () => {
+  it("pass tsgun's largest messages: a router report of 4,096 upstreams, 10,000 timings", () => {
+    const upstreams = Array.from({ length: 4096 }, (_, i) => ({
+      name: `/run/tsgun/${'w'.repeat(1000)}${i}`,
+      requests: Number.MAX_SAFE_INTEGER,
+      errors: 1,
+      retries: 2,
+      inflight: 3,
+    }));
+    const report = `${JSON.stringify({ tsgun: 1, type: 'router-stats', upstreams, pending: 0 })}\n`;
+    assert.equal(feed(report), null);
+    const timings = Array.from({ length: 10_000 }, () => 12345.678);
+    assert.equal(feed(`${JSON.stringify({ tsgun: 1, type: 'stats', timings })}\n`), null);
+  });
+
+  it('count each line afresh after its newline, across chunk boundaries', () => {
+    const line = `${JSON.stringify({ a: Array.from({ length: 150_000 }, () => 1) })}\n`;
+    // Each line holds 150,000 values: three in a row, fed in odd-sized chunks, all pass.
+    assert.equal(feed(line.repeat(3), 977), null);
+    assert.equal(feed(`${nested(MAX_LINE_DEPTH)}\n`.repeat(3), 5), null);
+  });
+
+  it(`refuse more than ${MAX_LINE_DEPTH} open arrays and objects, counted outside strings`, () => {
+    assert.match(feed(nested(MAX_LINE_DEPTH + 1)) ?? '', /nests more than 64/);
+    assert.match(feed(`{"a":${'{"b":'.repeat(MAX_LINE_DEPTH)}`) ?? '', /nests more than 64/);
+    // Brackets in strings, and quotes escaped in them, are text.
+    assert.equal(feed(`{"t":"${'['.repeat(1000)}\\"${'{'.repeat(1000)}"}\n`), null);
+    assert.match(feed(`{"t":"\\\\"${'['.repeat(100)}`) ?? '', /nests/, 'an escaped backslash ends');
+  });
+
+  it(`refuse more than ${MAX_LINE_TOKENS.toLocaleString('en-US')} values in a line`, () => {
+    assert.match(feed(`[${'1,'.repeat(MAX_LINE_TOKENS)}1]\n`) ?? '', /more than 200,000 values/);
+    assert.match(feed(`{${'"k":1,'.repeat(MAX_LINE_TOKENS / 2)}"k":1}`) ?? '', /values/);
+    // Commas and colons in strings are text.
+    assert.equal(feed(`["${',:'.repeat(MAX_LINE_TOKENS)}"]\n`), null);
+  });
+
+  it(`refuse a line longer than ${MAX_LINE_BYTES.toLocaleString('en-US')} bytes, ended or not`, () => {
+    const big = JSON.stringify({ pad: 'x'.repeat(MAX_LINE_BYTES) });
+    assert.match(feed(big) ?? '', /longer than 8,388,608 bytes/);
+    assert.match(feed(`${big}\n`) ?? '', /longer than/, 'a whole line in one chunk');
+    assert.match(feed(`${big}\n`, 1 << 20) ?? '', /longer than/);
+    const fits = JSON.stringify({ pad: 'x'.repeat(MAX_LINE_BYTES - 20) });
+    assert.equal(feed(`${fits}\n${fits}\n`), null);
+  });
+
+  it('a newline inside a string ends the line, as Node splits it', () => {
+    // Node splits on every newline byte: the open string of the first line does not carry over.
+    assert.equal(feed(`{"t":"[[[\n${nested(MAX_LINE_DEPTH)}\n`), null);
+  });
+
+  it('once refused, every later chunk is refused', () => {
+    const limits = new LineLimits();
+    assert.ok(limits.feed(bytes(nested(MAX_LINE_DEPTH + 1))));
+    assert.ok(limits.feed(bytes('\n{"tsgun":1,"type":"heartbeat"}\n')));
+  });
+});
