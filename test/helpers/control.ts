@@ -1,15 +1,30 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTsgun, startApp, type Tsgun } from './tsgun.js';
+import { after } from 'node:test';
+import { killAll, runTsgun, startApp, type Tsgun } from './tsgun.js';
 
 /** Helpers of the control-command tests (control*.test.ts): masters, status, process titles. */
 
+/**
+ * A test file's directory for pidfiles and control sockets, removed (and every tsgun killed)
+ * after the file; `master` starts one with a pidfile of its own there.
+ */
+export function controlMasters() {
+  const dir = mkdtempSync(join(tmpdir(), 'tsgun-control-'));
+  after(() => {
+    killAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, master: (workers: number, ...args: string[]) => masterIn(dir, workers, ...args) };
+}
+
 let serial = 0;
 /** A master with a pidfile of its own in `dir`; resolves once `workers` workers are ready. */
-export async function masterIn(
+async function masterIn(
   dir: string,
   workers: number,
   ...args: string[]

@@ -12,11 +12,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   cmdline,
   control,
-  masterIn,
+  controlMasters,
   psArgs,
   type StatusJson,
   statusOf,
@@ -24,7 +24,6 @@ import {
 import {
   fixture,
   isAlive,
-  killAll,
   plainLines,
   runTsgun,
   startApp,
@@ -38,14 +37,7 @@ import {
  * shows. (control.test.ts: the commands against a running master.)
  */
 
-const dir = mkdtempSync(join(tmpdir(), 'tsgun-control-'));
-after(() => {
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** A master with a pidfile of its own; resolves once `workers` workers are ready. */
-const master = (workers: number, ...args: string[]) => masterIn(dir, workers, ...args);
+const { dir, master } = controlMasters();
 
 describe("the master found through the app directory's config file, without -p", () => {
   it('status and stop in the directory of a tsgun.config.json that sets pid; elsewhere, one line', async () => {

@@ -5,21 +5,17 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
-  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { control, masterIn, statusOf } from '../helpers/control.js';
+import { before, describe, it } from 'node:test';
+import { control, controlMasters, statusOf } from '../helpers/control.js';
 import {
   fixture,
   isAlive,
-  killAll,
   NOBODY,
   plainLines,
   runTsgun,
@@ -32,14 +28,7 @@ import {
  * control sockets refused (control-lookup.test.ts: finding the master, and the process titles).
  */
 
-const dir = mkdtempSync(join(tmpdir(), 'tsgun-control-'));
-after(() => {
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** A master with a pidfile of its own; resolves once `workers` workers are ready. */
-const master = (workers: number, ...args: string[]) => masterIn(dir, workers, ...args);
+const { dir, master } = controlMasters();
 
 describe('control commands against a running master', () => {
   let m: { t: Tsgun; pidfile: string };
