@@ -4,7 +4,7 @@
  * master's event loop: without these, one line of a worker (the app runs there) could hold the
  * master for a second or more (a million object keys), grow a string until V8 refuses it (bytes
  * without a newline) or nest a million arrays. The largest line of tsgun's protocol is a router
- * report of MAX_UPSTREAMS upstreams, well inside all three. docs/security.md lists them.
+ * report of MAX_UPSTREAMS upstreams, well inside all of them. docs/security.md lists them.
  */
 
 /** Bytes between two newlines. */
@@ -13,6 +13,12 @@ export const MAX_LINE_BYTES = 8 * 1024 * 1024;
 export const MAX_LINE_TOKENS = 200_000;
 /** Arrays and objects open at once. */
 export const MAX_LINE_DEPTH = 64;
+/**
+ * Bytes a child may send in one second (a fixed window): lines inside the bounds above can still
+ * cost Node's parser tens of milliseconds each (long runs of numbers the most), so a child may
+ * not send them without end. tsgun's own children send a small fraction of this.
+ */
+export const MAX_BYTES_PER_SECOND = 16 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
 const QUOTE = 0x22;
@@ -39,9 +45,20 @@ export class LineLimits {
   private inString = false;
   private escaped = false;
   private refused: string | null = null;
+  private windowStart = Number.NEGATIVE_INFINITY;
+  private windowBytes = 0;
 
-  feed(chunk: Uint8Array): string | null {
+  feed(chunk: Uint8Array, now = Date.now()): string | null {
     if (this.refused) return this.refused;
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.windowBytes = 0;
+    }
+    this.windowBytes += chunk.length;
+    if (this.windowBytes > MAX_BYTES_PER_SECOND) {
+      this.refused = `more than ${count(MAX_BYTES_PER_SECOND)} bytes of messages in a second`;
+      return this.refused;
+    }
     let { bytes, tokens, depth, inString, escaped } = this;
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i] as number;

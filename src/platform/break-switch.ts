@@ -14,9 +14,9 @@ export const ASSUMPTIONS = {
     'a net.Server counts its connections (_connections), calls _emitCloseIfDrained after each is destroyed, and process._getActiveHandles lists them',
   /** An http.Server's 'listening' event starts its header and request timeout checks. */
   timeouts: "an http.Server's 'listening' event starts its headersTimeout/requestTimeout checks",
-  /** A stream handle's read callback is given each read's bytes (a child's channel is seen). */
+  /** A stream handle's read callback and streamBaseState give each read's bytes. */
   'ipc-read':
-    "a stream handle's onread callback is given an ArrayBuffer of exactly the bytes read, and a child's IPC channel handle is kept under the symbol kChannelHandle",
+    "a stream handle's onread callback is given each read's bytes in an ArrayBuffer at the offset and length of stream_wrap's streamBaseState",
 } as const;
 export type Assumption = keyof typeof ASSUMPTIONS;
 

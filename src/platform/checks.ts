@@ -19,7 +19,7 @@ import {
   forcedNames,
 } from './break-switch.js';
 import { armServerTimeouts } from './http-timeouts.js';
-import { countHandleReads, parseChannelsUnseen } from './ipc-channel.js';
+import { parseChannelsUnseen, recordHandleReads } from './ipc-channel.js';
 import { PlatformError } from './platform-error.js';
 import { bindWithoutListen, type ServerHandle } from './server-handle.js';
 
@@ -151,13 +151,20 @@ function exercise(): Promise<Seen | null> {
   });
 }
 
-/** Bytes the `ipc-read` check's server writes: more than one line, as a channel carries. */
-const READ_CHECK_BYTES = '{"tsgun":1}\n'.repeat(64);
+/**
+ * What the `ipc-read` check's server writes: 256 KiB of lines in uneven writes, so that reads
+ * fill Node's buffers partly (where Node 24 and 26 hand over a buffer larger than the read).
+ */
+const READ_CHECK_LINE = '{"tsgun":1,"type":"heartbeat"}\n';
+const READ_CHECK_WRITES = [1, 7_000, 65_536, 333, 120_000, 70_000].map((size, i) =>
+  Buffer.from(READ_CHECK_LINE.repeat(Math.ceil(size / READ_CHECK_LINE.length) + i)),
+);
+const READ_CHECK_BYTES = Buffer.concat(READ_CHECK_WRITES);
 
 /**
- * A loopback connection whose client counts the bytes its handle's read callback is given and
- * the bytes its stream delivers: the same number, and all of them, where a channel's reads can
- * be seen before Node parses them (ipc-channel.ts). False on any failure.
+ * A loopback connection whose client records the bytes its handle's read callback is given, as
+ * a channel's inspector sees them (ipc-channel.ts), beside the bytes its stream delivers: the
+ * same bytes, all of them and no others. False on any failure.
  */
 function readsAreSeen(): Promise<boolean> {
   return new Promise((resolve) => {
@@ -175,20 +182,24 @@ function readsAreSeen(): Promise<boolean> {
       finish(false);
       return;
     }
-    server = createNetServer((socket) => socket.end(READ_CHECK_BYTES));
+    server = createNetServer((socket) => {
+      for (const chunk of READ_CHECK_WRITES) socket.write(chunk);
+      socket.end();
+    });
     server.once('error', () => finish(false));
     server.listen(handle, () => {
       const address = server?.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      let delivered = 0;
-      let seen = () => -1;
+      const delivered: Buffer[] = [];
+      let seen: (() => Buffer) | null = null;
       const c = connect(port, '127.0.0.1', () => {
-        seen = countHandleReads(c);
+        seen = recordHandleReads(c);
       });
-      c.on('data', (chunk: Buffer) => {
-        delivered += chunk.length;
+      c.on('data', (chunk: Buffer) => delivered.push(chunk));
+      c.on('end', () => {
+        const got = Buffer.concat(delivered);
+        finish(seen !== null && got.equals(READ_CHECK_BYTES) && seen().equals(got));
       });
-      c.on('end', () => finish(delivered === READ_CHECK_BYTES.length && seen() === delivered));
       c.on('error', () => finish(false));
       client = c;
     });

@@ -5,10 +5,12 @@ import type { Socket } from 'node:net';
 /**
  * A child's IPC channel as Node reads it. Node's reader (setupChannel in
  * lib/internal/child_process.js) is the `onread` callback of the channel's pipe handle, kept on
- * the ChildProcess under the symbol `kChannelHandle`; libuv calls it with an ArrayBuffer of
- * exactly the bytes read (the `ipc-read` check, checks.ts, sees this on a TCP handle, the same
- * stream code). A callback put before it sees every byte before Node parses any of it. Neither
- * member is public: without the handle, lines are parsed unbounded, as Node does.
+ * the ChildProcess under the symbol `kChannelHandle`; libuv calls it with an ArrayBuffer whose
+ * bytes read are at an offset and of a length Node's stream code leaves in `streamBaseState`
+ * (the stream_wrap binding; the buffer is often larger than the read on Node 24 and 26). A
+ * callback put before it sees every byte before Node parses any of it. None of these is public:
+ * the `ipc-read` check (checks.ts) reads a loopback stream this way and compares the bytes;
+ * without them, lines are parsed unbounded, as Node does.
  *
  * Also which child's channel is being read, to pin a channel parse error (thrown by Node's
  * reader, outside any listener of tsgun's) on the child that sent it: without it the error is
@@ -19,6 +21,37 @@ type ReadCallback = (this: unknown, ...args: unknown[]) => unknown;
 interface StreamHandle {
   onread?: ReadCallback;
 }
+/** What Node's channel reader keeps on the pipe handle, and undoes when it stops reading. */
+interface ChannelHandle extends StreamHandle {
+  /** Set by Node's JSON reader while a line is incomplete: a disconnect waits for its end. */
+  buffering?: boolean;
+  /** A handle libuv received with the read (SCM_RIGHTS), for the message that names it. */
+  pendingHandle?: { close?(): void } | null;
+  readStop?(): number;
+}
+
+interface StreamBaseState {
+  readonly streamBaseState: Int32Array;
+  readonly kReadBytesOrError: number;
+  readonly kArrayBufferOffset: number;
+}
+
+/** Node's stream_wrap binding, where a read's length and offset are left; null if absent. */
+function loadStreamBase(): StreamBaseState | null {
+  try {
+    const binding = (process as unknown as { binding(name: string): unknown }).binding(
+      'stream_wrap',
+    ) as Partial<StreamBaseState> | null;
+    return binding?.streamBaseState instanceof Int32Array &&
+      typeof binding.kReadBytesOrError === 'number' &&
+      typeof binding.kArrayBufferOffset === 'number'
+      ? (binding as StreamBaseState)
+      : null;
+  } catch {
+    return null;
+  }
+}
+let streamBase: StreamBaseState | null | undefined;
 
 /** Whether a channel's bytes are seen before Node parses them (the `ipc-read` check). */
 let readsSeen = true;
@@ -31,34 +64,62 @@ export function parseChannelsUnseen(): void {
 export const seesChannelReads = (): boolean => readsSeen;
 
 /**
- * Put `inspect` before the handle's read callback: it gets each read's bytes, and the bytes of a
- * read it answers false to are never handed on. False when the handle has no read callback.
+ * Put `inspect` before the handle's read callback: it gets each read's bytes, and a read it
+ * answers false to is never handed on (`refused` runs first, on the handle). Reads pass
+ * uninspected once the check has failed. False when the handle or Node's read state is missing.
  */
-function interpose(handle: StreamHandle, inspect: (bytes: Uint8Array) => boolean): boolean {
+function interpose<H extends StreamHandle>(
+  handle: H,
+  inspect: (bytes: Uint8Array) => boolean,
+  refused: (handle: H) => void = () => {},
+): boolean {
   const read = handle.onread;
-  if (typeof read !== 'function') return false;
+  streamBase ??= loadStreamBase();
+  const base = streamBase;
+  if (typeof read !== 'function' || base === null) return false;
   handle.onread = function (this: unknown, ...args: unknown[]): unknown {
     const [arrayBuffer] = args;
-    if (arrayBuffer instanceof ArrayBuffer && !inspect(new Uint8Array(arrayBuffer))) return;
+    if (readsSeen && arrayBuffer instanceof ArrayBuffer) {
+      const length = base.streamBaseState[base.kReadBytesOrError] ?? 0;
+      const offset = base.streamBaseState[base.kArrayBufferOffset] ?? 0;
+      if (length > 0 && offset >= 0 && offset + length <= arrayBuffer.byteLength) {
+        if (!inspect(new Uint8Array(arrayBuffer, offset, length))) {
+          refused(handle);
+          return;
+        }
+      }
+    }
     return Reflect.apply(read, this, args);
   };
   return true;
 }
 
 /** The pipe handle Node reads a child's channel from, if it can be found. */
-function channelHandle(child: ChildProcess): StreamHandle | null {
+function channelHandle(child: ChildProcess): ChannelHandle | null {
   for (const key of Object.getOwnPropertySymbols(child)) {
     if (key.description !== 'kChannelHandle') continue;
     const handle = (child as unknown as Record<symbol, unknown>)[key];
-    return handle !== null && typeof handle === 'object' ? (handle as StreamHandle) : null;
+    return handle !== null && typeof handle === 'object' ? (handle as ChannelHandle) : null;
   }
   return null;
 }
 
 /**
- * Have `inspect` see every byte of the child's channel before Node's reader parses it; bytes it
- * refuses Node never reads. False when the reads cannot be seen (the check failed, or Node keeps
- * the channel elsewhere): the channel is read by Node alone.
+ * A refused channel reads no more: what Node's reader would have done at the end of a line, and
+ * at its end of stream, so that the owner's disconnect closes the channel at once (a disconnect
+ * waits while `buffering`), and a handle sent with the refused read is closed, not kept.
+ */
+function stopReading(handle: ChannelHandle): void {
+  handle.pendingHandle?.close?.();
+  handle.pendingHandle = null;
+  handle.buffering = false;
+  handle.readStop?.();
+}
+
+/**
+ * Have `inspect` see every byte of the child's channel before Node's reader parses it; once it
+ * refuses a read, Node reads nothing more of the channel, and the caller disconnects it. False
+ * when the reads cannot be seen (Node keeps the channel elsewhere): Node alone reads it.
  */
 export function inspectChannelReads(
   child: ChildProcess,
@@ -66,23 +127,23 @@ export function inspectChannelReads(
 ): boolean {
   if (!readsSeen) return false;
   const handle = channelHandle(child);
-  return handle !== null && interpose(handle, inspect);
+  return handle !== null && interpose(handle, inspect, stopReading);
 }
 
 /**
- * For the `ipc-read` check: count the bytes a socket's handle is given per read, as a channel
- * inspector would see them. Returns the running total (-1: the handle has no read callback).
+ * For the `ipc-read` check: the bytes a socket's handle is given, read by read, as a channel's
+ * inspector sees them; null when they cannot be seen.
  */
-export function countHandleReads(socket: Socket): () => number {
+export function recordHandleReads(socket: Socket): (() => Buffer) | null {
   const handle = (socket as unknown as { _handle?: StreamHandle | null })._handle;
-  let total = 0;
+  const reads: Uint8Array[] = [];
   const ok =
     handle != null &&
     interpose(handle, (bytes) => {
-      total += bytes.length;
+      reads.push(Uint8Array.prototype.slice.call(bytes));
       return true;
     });
-  return () => (ok ? total : -1);
+  return ok ? () => Buffer.concat(reads) : null;
 }
 
 /** The fd of a child's IPC channel. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   LineLimits,
+  MAX_BYTES_PER_SECOND,
   MAX_LINE_BYTES,
   MAX_LINE_DEPTH,
   MAX_LINE_TOKENS,
@@ -71,6 +72,27 @@ describe("IPC line limits (before Node's reader parses a line)", () => {
   it('a newline inside a string ends the line, as Node splits it', () => {
     // Node splits on every newline byte: the open string of the first line does not carry over.
     assert.equal(feed(`{"t":"[[[\n${nested(MAX_LINE_DEPTH)}\n`), null);
+  });
+
+  it('refuse more than 16 MiB in one second, lines within every bound or not', () => {
+    const line = bytes(`${JSON.stringify({ pad: 'x'.repeat(1024 * 1024 - 20) })}\n`);
+    const fed = (limits: LineLimits, n: number, at: (i: number) => number) => {
+      for (let i = 0; i < n; i++) {
+        const problem = limits.feed(line, at(i));
+        if (problem) return problem;
+      }
+      return null;
+    };
+    assert.ok(MAX_BYTES_PER_SECOND / line.length > 15);
+    assert.match(
+      fed(new LineLimits(), 17, () => 5000) ?? '',
+      /more than 16,777,216 bytes .* second/,
+    );
+    // Spread over two seconds: each second's count starts again.
+    assert.equal(
+      fed(new LineLimits(), 30, (i) => 5000 + (i < 15 ? 0 : 1000)),
+      null,
+    );
   });
 
   it('once refused, every later chunk is refused', () => {

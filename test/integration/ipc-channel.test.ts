@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { after, describe, it } from 'node:test';
+import { inspectChannelReads } from '../../src/platform/ipc-channel.js';
+import { fixture } from '../helpers/tsgun.js';
+
+/**
+ * The master's view of a child's IPC channel (src/platform/ipc-channel.ts) on a real child: the
+ * inspector is given exactly the bytes the child wrote, read by read, on every Node line (Node 24
+ * and 26 hand a read over in a buffer larger than it), and Node still parses every message.
+ */
+
+const children: ReturnType<typeof fork>[] = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+describe("a child's IPC channel, seen before Node parses it", () => {
+  it('the inspector sees every byte the child wrote, in order and no other; Node parses them all', async () => {
+    const n = 480;
+    const child = fork(fixture('ipc-pattern.mjs'), [String(n)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
+    children.push(child);
+    const reads: Buffer[] = [];
+    assert.equal(
+      inspectChannelReads(child, (bytes) => {
+        reads.push(Buffer.from(bytes));
+        return true;
+      }),
+      true,
+    );
+    let parsed = 0;
+    child.on('message', (m: { i: number }) => {
+      assert.equal(m.i, parsed);
+      parsed++;
+    });
+    await once(child, 'exit');
+    const expected = Array.from(
+      { length: n },
+      (_, i) =>
+        `${JSON.stringify({ i, pad: String.fromCharCode(97 + (i % 26)).repeat((i * 7919) % 131072) })}\n`,
+    ).join('');
+    const seen = Buffer.concat(reads);
+    assert.equal(parsed, n);
+    assert.equal(seen.length, Buffer.byteLength(expected), 'as many bytes as the child wrote');
+    assert.ok(seen.equals(Buffer.from(expected)), 'the same bytes');
+    assert.ok(reads.length > 100, `${reads.length} reads`);
+  });
+});
