@@ -14,11 +14,37 @@ export const MAX_LINE_TOKENS = 200_000;
 /** Arrays and objects open at once. */
 export const MAX_LINE_DEPTH = 64;
 /**
- * Bytes a child may send in one second (a fixed window): lines inside the bounds above can still
- * cost Node's parser tens of milliseconds each (long runs of numbers the most), so a child may
- * not send them without end. tsgun's own children send a small fraction of this.
+ * Bytes all children together may send in a second: lines inside the bounds above can still cost
+ * Node's parser tens of milliseconds each (long runs of numbers the most), and the app runs in
+ * every worker, so the budget is the master's, shared, not one per child. tsgun's own children
+ * send a small fraction of it (a router report of MAX_UPSTREAMS upstreams once a second at most).
  */
 export const MAX_BYTES_PER_SECOND = 16 * 1024 * 1024;
+
+/**
+ * A token bucket of bytes: refilled at `rate` a second, holding at most one second's worth, on a
+ * monotonic clock in milliseconds (performance.now(): the wall clock may step back).
+ */
+export class ByteBudget {
+  private tokens: number;
+  private last = Number.NaN;
+
+  constructor(readonly rate: number) {
+    this.tokens = rate;
+  }
+
+  /** Take `n` bytes at `now`; false (and nothing taken) when the bucket holds fewer. */
+  take(n: number, now: number): boolean {
+    if (Number.isNaN(this.last)) this.last = now;
+    else if (now > this.last) {
+      this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
+      this.last = now;
+    }
+    if (n > this.tokens) return false;
+    this.tokens -= n;
+    return true;
+  }
+}
 
 const NEWLINE = 0x0a;
 const QUOTE = 0x22;
@@ -45,18 +71,14 @@ export class LineLimits {
   private inString = false;
   private escaped = false;
   private refused: string | null = null;
-  private windowStart = Number.NEGATIVE_INFINITY;
-  private windowBytes = 0;
 
-  feed(chunk: Uint8Array, now = Date.now()): string | null {
+  /** `budget`: the bytes a second this channel draws on (the master's, shared by its children). */
+  constructor(private readonly budget = new ByteBudget(MAX_BYTES_PER_SECOND)) {}
+
+  feed(chunk: Uint8Array, now = performance.now()): string | null {
     if (this.refused) return this.refused;
-    if (now - this.windowStart >= 1000) {
-      this.windowStart = now;
-      this.windowBytes = 0;
-    }
-    this.windowBytes += chunk.length;
-    if (this.windowBytes > MAX_BYTES_PER_SECOND) {
-      this.refused = `more than ${count(MAX_BYTES_PER_SECOND)} bytes of messages in a second`;
+    if (!this.budget.take(chunk.length, now)) {
+      this.refused = `more than ${count(this.budget.rate)} bytes of messages in a second from the workers and the router together`;
       return this.refused;
     }
     let { bytes, tokens, depth, inString, escaped } = this;

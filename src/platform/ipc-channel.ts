@@ -36,8 +36,15 @@ interface StreamBaseState {
   readonly kArrayBufferOffset: number;
 }
 
-/** Node's stream_wrap binding, where a read's length and offset are left; null if absent. */
+/**
+ * Node's stream_wrap binding, where a read's length and offset are left; null if absent.
+ * process.binding() is deprecated in documentation (DEP0111): its warning, printed only under
+ * --pending-deprecation, would end the master under --throw-deprecation (thrown on a later
+ * tick, past any catch), so deprecations are silenced for this one call.
+ */
 function loadStreamBase(): StreamBaseState | null {
+  const quiet = !process.noDeprecation;
+  if (quiet) process.noDeprecation = true;
   try {
     const binding = (process as unknown as { binding(name: string): unknown }).binding(
       'stream_wrap',
@@ -49,6 +56,8 @@ function loadStreamBase(): StreamBaseState | null {
       : null;
   } catch {
     return null;
+  } finally {
+    if (quiet) process.noDeprecation = false;
   }
 }
 let streamBase: StreamBaseState | null | undefined;
@@ -104,22 +113,22 @@ function channelHandle(child: ChildProcess): ChannelHandle | null {
   return null;
 }
 
-/**
- * A refused channel reads no more: what Node's reader would have done at the end of a line, and
- * at its end of stream, so that the owner's disconnect closes the channel at once (a disconnect
- * waits while `buffering`), and a handle sent with the refused read is closed, not kept.
- */
-function stopReading(handle: ChannelHandle): void {
-  handle.pendingHandle?.close?.();
-  handle.pendingHandle = null;
-  handle.buffering = false;
-  handle.readStop?.();
+/** What Node keeps on a ChildProcess while it sends a handle (a listening socket, to a worker). */
+interface SendingChild {
+  /** Messages waiting for the child's ACK of the handle in flight: a disconnect waits for it. */
+  _handleQueue?: unknown[] | null;
 }
 
+type Closable = { close?(): void };
+
 /**
- * Have `inspect` see every byte of the child's channel before Node's reader parses it; once it
- * refuses a read, Node reads nothing more of the channel, and the caller disconnects it. False
- * when the reads cannot be seen (Node keeps the channel elsewhere): Node alone reads it.
+ * Have `inspect` see every byte of the child's channel before Node's reader parses it. Once it
+ * refuses a read, the channel reads no more and the caller's disconnect closes it at once: Node's
+ * reader is left as at the end of a line (a disconnect waits while `buffering`), the child's ACK
+ * of a handle being sent is no longer awaited (it sits behind the refused bytes), and a handle the
+ * child sent with a read since its last complete line (one Node holds for a message still to
+ * come) is closed. False when the reads cannot be seen (Node keeps the channel elsewhere): Node
+ * alone reads it.
  */
 export function inspectChannelReads(
   child: ChildProcess,
@@ -127,7 +136,27 @@ export function inspectChannelReads(
 ): boolean {
   if (!readsSeen) return false;
   const handle = channelHandle(child);
-  return handle !== null && interpose(handle, inspect, stopReading);
+  if (handle === null) return false;
+  let received: Closable | null = null;
+  return interpose(
+    handle,
+    (bytes) => {
+      const ok = inspect(bytes);
+      // Node hands a received handle to the first message that ends after it.
+      if (ok && received && bytes.includes(0x0a)) received = null;
+      const carried = handle.pendingHandle;
+      if (carried) received = carried;
+      return ok;
+    },
+    () => {
+      for (const h of new Set([received, handle.pendingHandle])) h?.close?.();
+      received = null;
+      handle.pendingHandle = null;
+      handle.buffering = false;
+      handle.readStop?.();
+      (child as unknown as SendingChild)._handleQueue = null;
+    },
+  );
 }
 
 /**

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
+import { boundChannel } from '../../src/master/children/channel-guard.js';
 import { inspectChannelReads } from '../../src/platform/ipc-channel.js';
 import { fixture } from '../helpers/tsgun.js';
 
@@ -49,4 +52,33 @@ describe("a child's IPC channel, seen before Node parses it", () => {
     assert.ok(seen.equals(Buffer.from(expected)), 'the same bytes');
     assert.ok(reads.length > 100, `${reads.length} reads`);
   });
+
+  for (const mode of ['want-handle', 'with-handle'])
+    it(`a line past the bounds (${mode}): the channel closes at once, no descriptor is left`, {
+      timeout: 30_000,
+    }, async () => {
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const fds = () => readdirSync('/proc/self/fd').length;
+      const before = fds();
+      const child = fork(fixture('ipc-overbound.mjs'), [mode], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'json',
+      });
+      children.push(child);
+      assert.equal(boundChannel(child), true);
+      const errors: Error[] = [];
+      child.on('error', (err) => errors.push(err));
+      // A worker asking for the sockets: the handle's ACK would come behind the refused bytes.
+      child.on('message', (m: { type?: string }) => {
+        if (m.type === 'want') child.send({ type: 'socket' }, server);
+      });
+      await once(child, 'disconnect');
+      if (mode === 'with-handle') child.kill('SIGTERM');
+      await once(child, 'exit');
+      const left = fds();
+      server.close();
+      assert.deepEqual(errors, []);
+      assert.equal(left, before, 'the channel and any handle the child sent are closed');
+    });
 });

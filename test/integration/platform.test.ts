@@ -96,6 +96,16 @@ describe('platform checks at start', () => {
     );
   });
 
+  it('under node --pending-deprecation --throw-deprecation the checks pass and tsgun serves', async () => {
+    const env = { ...process.env, NODE_OPTIONS: '--pending-deprecation --throw-deprecation' };
+    const t = new Tsgun([...app, '-w', '1'], { env });
+    await t.waitForReady(1);
+    assert.equal((await request(`${await t.url()}/`)).status, 200);
+    assert.ok(!t.logs.some((l) => /breaks an assumption/.test(String(l.msg))));
+    process.kill(t.pid, 'SIGTERM');
+    assert.equal((await t.exited).code, 0);
+  });
+
   it("IPC reads broken: one line, then a worker's lines reach Node's reader unbounded, as without tsgun's check", async () => {
     const t = new Tsgun(
       [fixture('forge-ipc.mjs'), '-b', '127.0.0.1:0', '-w', '1'],

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  ByteBudget,
   LineLimits,
   MAX_BYTES_PER_SECOND,
   MAX_LINE_BYTES,
@@ -74,25 +75,42 @@ describe("IPC line limits (before Node's reader parses a line)", () => {
     assert.equal(feed(`{"t":"[[[\n${nested(MAX_LINE_DEPTH)}\n`), null);
   });
 
-  it('refuse more than 16 MiB in one second, lines within every bound or not', () => {
+  it('refuse more than 16 MiB a second, lines within every bound or not, all channels together', () => {
     const line = bytes(`${JSON.stringify({ pad: 'x'.repeat(1024 * 1024 - 20) })}\n`);
     const fed = (limits: LineLimits, n: number, at: (i: number) => number) => {
       for (let i = 0; i < n; i++) {
         const problem = limits.feed(line, at(i));
-        if (problem) return problem;
+        if (problem) return `${i}: ${problem}`;
       }
       return null;
     };
     assert.ok(MAX_BYTES_PER_SECOND / line.length > 15);
     assert.match(
       fed(new LineLimits(), 17, () => 5000) ?? '',
-      /more than 16,777,216 bytes .* second/,
+      /^16: more than 16,777,216 bytes .* a second/,
     );
-    // Spread over two seconds: each second's count starts again.
+    // Refilled at 16 MiB a second: 15 MiB now, 15 more a second later, then 1 MiB every 1/16 s.
     assert.equal(
       fed(new LineLimits(), 30, (i) => 5000 + (i < 15 ? 0 : 1000)),
       null,
     );
+    assert.equal(
+      fed(new LineLimits(), 100, (i) => 5000 + i * 62.5),
+      null,
+    );
+    assert.match(fed(new LineLimits(), 100, (i) => 5000 + i * 50) ?? '', /more than 16,777,216/);
+    // A clock that steps back refills nothing, and takes nothing it should not.
+    assert.equal(
+      fed(new LineLimits(), 15, (i) => 5000 - i * 1000),
+      null,
+    );
+    // One budget for all channels: two children of 9 MiB each at once pass it.
+    const shared = new ByteBudget(MAX_BYTES_PER_SECOND);
+    assert.equal(
+      fed(new LineLimits(shared), 9, () => 0),
+      null,
+    );
+    assert.match(fed(new LineLimits(shared), 9, () => 0) ?? '', /^7: more than/);
   });
 
   it('once refused, every later chunk is refused', () => {

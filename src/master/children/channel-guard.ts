@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { LineLimits } from '../../ipc/line-limits.js';
+import { ByteBudget, LineLimits, MAX_BYTES_PER_SECOND } from '../../ipc/line-limits.js';
 import type { Logger } from '../../log/logger.js';
 import {
   channelFd,
@@ -26,6 +26,8 @@ export type ChannelOwner = (fd: number | null, reason: string) => boolean;
 
 /** Where a channel that cannot be read goes: guardChannels' owners, while they are installed. */
 let stopReader: ((fd: number | null, reason: string) => boolean) | null = null;
+/** The bytes a second all children's channels draw on together (the app runs in every worker). */
+const budget = new ByteBudget(MAX_BYTES_PER_SECOND);
 /** Said once per master: the check passed, yet a child's channel handle was not where it was. */
 let warnUnseen: (() => void) | null = null;
 
@@ -37,7 +39,7 @@ let warnUnseen: (() => void) | null = null;
  * (platform/ipc-channel.ts), and Node parses every line as it comes.
  */
 export function boundChannel(child: ChildProcess): boolean {
-  const limits = new LineLimits();
+  const limits = new LineLimits(budget);
   let told = false;
   const seen = inspectChannelReads(child, (bytes) => {
     const problem = limits.feed(bytes);
