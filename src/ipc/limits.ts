@@ -16,6 +16,14 @@ export const MAX_SCHEDULE = 200;
 export const MAX_TEXT = 16 * 1024;
 /** Sampled durations in one stats report (statsd): beyond this the worker keeps the first ones. */
 export const MAX_TIMINGS = 10_000;
+/**
+ * Sampled durations all workers together report a second: their reports stay well inside the
+ * master's IPC budget (line-limits.ts, 16 MiB a second for all children) at 1,024 workers.
+ */
+const MAX_TIMINGS_ALL_WORKERS = 400_000;
+/** A worker's share of the timings a second, for `workers` workers: 100 to MAX_TIMINGS. */
+export const timingsPerReport = (workers: number): number =>
+  Math.max(100, Math.min(MAX_TIMINGS, Math.floor(MAX_TIMINGS_ALL_WORKERS / Math.max(1, workers))));
 /** Upstreams in one router report (workers plus --route origins). */
 export const MAX_UPSTREAMS = 4096;
 /** An upstream's name (a worker's socket path or a --route origin). */

@@ -17,7 +17,8 @@ export const MAX_LINE_DEPTH = 64;
  * Bytes all children together may send in a second: lines inside the bounds above can still cost
  * Node's parser tens of milliseconds each (long runs of numbers the most), and the app runs in
  * every worker, so the budget is the master's, shared, not one per child. tsgun's own children
- * send a small fraction of it (a router report of MAX_UPSTREAMS upstreams once a second at most).
+ * stay inside it: the workers' statsd timings are shared out (limits.ts timingsPerReport), and a
+ * router report of MAX_UPSTREAMS upstreams comes once a second.
  */
 export const MAX_BYTES_PER_SECOND = 16 * 1024 * 1024;
 

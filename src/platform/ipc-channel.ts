@@ -126,8 +126,8 @@ type Closable = { close?(): void };
  * refuses a read, the channel reads no more and the caller's disconnect closes it at once: Node's
  * reader is left as at the end of a line (a disconnect waits while `buffering`), the child's ACK
  * of a handle being sent is no longer awaited (it sits behind the refused bytes), and a handle the
- * child sent with a read since its last complete line (one Node holds for a message still to
- * come) is closed. False when the reads cannot be seen (Node keeps the channel elsewhere): Node
+ * child sent that no message has taken yet (Node holds it for a message still to come) is
+ * closed. False when the reads cannot be seen (Node keeps the channel elsewhere): Node
  * alone reads it.
  */
 export function inspectChannelReads(
@@ -138,15 +138,16 @@ export function inspectChannelReads(
   const handle = channelHandle(child);
   if (handle === null) return false;
   let received: Closable | null = null;
+  // Node hands the handle it holds to the NODE_HANDLE message that ends after it.
+  child.on('internalMessage', (message: { cmd?: unknown } | null) => {
+    if (message?.cmd === 'NODE_HANDLE') received = null;
+  });
   return interpose(
     handle,
     (bytes) => {
-      const ok = inspect(bytes);
-      // Node hands a received handle to the first message that ends after it.
-      if (ok && received && bytes.includes(0x0a)) received = null;
       const carried = handle.pendingHandle;
       if (carried) received = carried;
-      return ok;
+      return inspect(bytes);
     },
     () => {
       for (const h of new Set([received, handle.pendingHandle])) h?.close?.();

@@ -37,9 +37,12 @@ export class Counters {
 
   /**
    * `statsdSampleRate`: the share of responses whose duration goes to statsd (null: statsd is
-   * off, no timings kept).
+   * off, no timings kept); `maxTimings`: at most this many a report (timingsPerReport).
    */
-  constructor(private readonly statsdSampleRate: number | null = null) {
+  constructor(
+    private readonly statsdSampleRate: number | null = null,
+    private readonly maxTimings = MAX_TIMINGS,
+  ) {
     this.lag.enable();
   }
 
@@ -60,8 +63,13 @@ export class Counters {
     this.statusDelta[status] = (this.statusDelta[status] ?? 0) + 1;
     observe(this.durations, status, ms / 1000);
     const rate = this.statsdSampleRate;
-    // The master takes MAX_TIMINGS a report: a busier second sends its first ones.
-    if (rate !== null && this.timings.length < MAX_TIMINGS && (rate >= 1 || Math.random() < rate))
+    // A report holds this worker's share of the timings (timingsPerReport): a busier second sends
+    // its first ones.
+    if (
+      rate !== null &&
+      this.timings.length < this.maxTimings &&
+      (rate >= 1 || Math.random() < rate)
+    )
       this.timings.push(Math.round(ms * 1000) / 1000);
   }
 

@@ -11,7 +11,7 @@ import { wantedAddress } from '../config/on-demand.js';
 import type { Config } from '../config/registry.js';
 import { ErrorCode, ExitCode, TsgunError } from '../errors.js';
 import { callHook, type WorkerFacade, type WorkerHooks, workerHooksFrom } from '../hooks.js';
-import { clip } from '../ipc/limits.js';
+import { clip, timingsPerReport } from '../ipc/limits.js';
 import { QUICK_STOP_MS, type RetireReason, workerMessage } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { nodeRequire } from '../node-require.js';
@@ -201,7 +201,14 @@ async function main(): Promise<void> {
   };
   const counters =
     config.stats || config.statsdHost
-      ? new Counters(config.statsdHost ? config.statsdSampleRate : null)
+      ? new Counters(
+          config.statsdHost ? config.statsdSampleRate : null,
+          timingsPerReport(
+            typeof config.workers === 'number'
+              ? config.workers
+              : (nodeRequire('node:os') as typeof import('node:os')).availableParallelism(),
+          ),
+        )
       : null;
   let accessLog: AccessLog | null = null;
   try {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { boundChannel } from '../../src/master/children/channel-guard.js';
+import { boundChannel, refuseHandles } from '../../src/master/children/channel-guard.js';
 import { inspectChannelReads } from '../../src/platform/ipc-channel.js';
 import { fixture } from '../helpers/tsgun.js';
 
@@ -81,4 +81,26 @@ describe("a child's IPC channel, seen before Node parses it", () => {
       assert.deepEqual(errors, []);
       assert.equal(left, before, 'the channel and any handle the child sent are closed');
     });
+
+  it('a listening server a child sends is closed in the master at once, never listened on', {
+    timeout: 20_000,
+  }, async () => {
+    const child = fork(fixture('ipc-send-server.mjs'), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
+    children.push(child);
+    refuseHandles(child);
+    const [message] = (await once(child, 'message', {})) as [{ port?: number }];
+    assert.ok(message.port);
+    // The child's own copy is closed too: nothing accepts on the port any more.
+    await new Promise<void>((resolve) =>
+      child.on('message', (m: { closed?: number }) => m.closed && resolve()),
+    );
+    const socket = connect(message.port, '127.0.0.1');
+    const [err] = (await once(socket, 'error')) as [NodeJS.ErrnoException];
+    assert.equal(err.code, 'ECONNREFUSED');
+    child.disconnect();
+    await once(child, 'exit');
+  });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MAX_TIMINGS, timingsPerReport } from '../../src/ipc/limits.js';
 import {
   ByteBudget,
   LineLimits,
@@ -111,6 +112,35 @@ describe("IPC line limits (before Node's reader parses a line)", () => {
       null,
     );
     assert.match(fed(new LineLimits(shared), 9, () => 0) ?? '', /^7: more than/);
+  });
+
+  it("the workers' statsd timings share the budget: 1,024 workers' reports fit in it", () => {
+    assert.equal(timingsPerReport(1), MAX_TIMINGS);
+    assert.equal(timingsPerReport(40), MAX_TIMINGS);
+    assert.equal(timingsPerReport(64), 6250);
+    assert.equal(timingsPerReport(1024), 390);
+    // A report with every field at its largest value, timings of the slowest kind (6 digits and 3
+    // decimals), 20 status codes: one a second from each of 1,024 workers, and the router's.
+    const report = (timings: number) =>
+      `${JSON.stringify({
+        tsgun: 1,
+        type: 'stats',
+        requests: Number.MAX_SAFE_INTEGER,
+        inflight: 1000,
+        connections: 1000,
+        bytesOut: Number.MAX_SAFE_INTEGER,
+        responseMsTotal: Number.MAX_SAFE_INTEGER,
+        finished: Number.MAX_SAFE_INTEGER,
+        status5xx: Number.MAX_SAFE_INTEGER,
+        statusDelta: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [200 + i, 1e9])),
+        rssBytes: Number.MAX_SAFE_INTEGER,
+        heapUsedBytes: Number.MAX_SAFE_INTEGER,
+        loopLagP99Ms: 1e6,
+        durations: { counts: Array(60).fill(Number.MAX_SAFE_INTEGER), sums: Array(5).fill(1e12) },
+        timings: Array(timings).fill(999999.999),
+      })}\n`;
+    const second = 1024 * Buffer.byteLength(report(timingsPerReport(1024))) + 4.7e6;
+    assert.ok(second < MAX_BYTES_PER_SECOND * 0.75, `${second} bytes a second`);
   });
 
   it('once refused, every later chunk is refused', () => {

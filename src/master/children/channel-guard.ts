@@ -100,3 +100,21 @@ export function guardChannels(logger: Logger, owners: readonly ChannelOwner[]): 
     if (stopReader === stop) stopReader = null;
   };
 }
+
+/**
+ * A handle a child sends with a message (a socket, a listening server) is closed at once: no
+ * message of tsgun's protocol carries one, and Node would otherwise hold it in the master (a
+ * server it even listens on). Called at each fork.
+ */
+export function refuseHandles(child: ChildProcess): void {
+  child.on('message', (_message: unknown, handle: unknown) => {
+    if (handle === null || typeof handle !== 'object') return;
+    const h = handle as { destroy?: () => void; close?: () => void };
+    try {
+      if (typeof h.destroy === 'function') h.destroy();
+      else h.close?.();
+    } catch {
+      // Already closed.
+    }
+  });
+}

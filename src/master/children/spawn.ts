@@ -8,7 +8,7 @@ import { childFallbacks } from '../../platform/checks.js';
 import { adoptChild } from '../host/own-children.js';
 import { type Credentials, runAsEnv } from '../host/user.js';
 import type { BoundSocket } from '../sockets/sockets.js';
-import { boundChannel } from './channel-guard.js';
+import { boundChannel, refuseHandles } from './channel-guard.js';
 import { takeSpare } from './spare.js';
 
 /**
@@ -99,6 +99,7 @@ function started(start: () => ChildProcess): Forked {
   if (pid !== null) {
     // Before the channel is first read: no line of it reaches Node's parser unbounded.
     boundChannel(child);
+    refuseHandles(child);
     return { ok: true, child, pid };
   }
   // Node reports this fork's failure on the next tick, as an 'error' event.
