@@ -24,7 +24,7 @@ export const MAX_BYTES_PER_SECOND = 16 * 1024 * 1024;
 
 /**
  * A token bucket of bytes: refilled at `rate` a second, holding at most one second's worth, on a
- * monotonic clock in milliseconds (performance.now(): the wall clock may step back).
+ * monotonic clock in milliseconds (the wall clock may step back; see `monotonicMs`).
  */
 export class ByteBudget {
   private tokens: number;
@@ -46,6 +46,12 @@ export class ByteBudget {
     return true;
   }
 }
+
+/**
+ * Milliseconds on a monotonic clock: process.uptime() (libuv's hrtime), not performance.now(),
+ * whose global loads perf_hooks into the master (test/integration/master-builtins.test.ts).
+ */
+const monotonicMs = (): number => process.uptime() * 1000;
 
 const NEWLINE = 0x0a;
 const QUOTE = 0x22;
@@ -76,7 +82,7 @@ export class LineLimits {
   /** `budget`: the bytes a second this channel draws on (the master's, shared by its children). */
   constructor(private readonly budget = new ByteBudget(MAX_BYTES_PER_SECOND)) {}
 
-  feed(chunk: Uint8Array, now = performance.now()): string | null {
+  feed(chunk: Uint8Array, now = monotonicMs()): string | null {
     if (this.refused) return this.refused;
     if (!this.budget.take(chunk.length, now)) {
       this.refused = `more than ${count(this.budget.rate)} bytes of messages in a second from the workers and the router together`;
