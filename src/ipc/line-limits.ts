@@ -84,10 +84,10 @@ export class LineLimits {
 
   feed(chunk: Uint8Array, now = monotonicMs()): string | null {
     if (this.refused) return this.refused;
-    if (!this.budget.take(chunk.length, now)) {
-      this.refused = `more than ${count(this.budget.rate)} bytes of messages in a second from the workers and the router together`;
-      return this.refused;
-    }
+    if (!this.budget.take(chunk.length, now))
+      return this.refuse(
+        `more than ${count(this.budget.rate)} bytes of messages in a second from the workers and the router together`,
+      );
     let { bytes, tokens, depth, inString, escaped } = this;
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i] as number;
@@ -108,21 +108,20 @@ export class LineLimits {
       else if (c === COMMA || c === COLON) tokens++;
       else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
         tokens++;
-        if (++depth > MAX_LINE_DEPTH) {
-          this.refused = `a message nests more than ${MAX_LINE_DEPTH} arrays and objects`;
-          return this.refused;
-        }
+        if (++depth > MAX_LINE_DEPTH)
+          return this.refuse(`a message nests more than ${MAX_LINE_DEPTH} arrays and objects`);
       } else if ((c === CLOSE_ARRAY || c === CLOSE_OBJECT) && depth > 0) depth--;
-      if (tokens > MAX_LINE_TOKENS) {
-        this.refused = `a message holds more than ${count(MAX_LINE_TOKENS)} values`;
-        return this.refused;
-      }
+      if (tokens > MAX_LINE_TOKENS)
+        return this.refuse(`a message holds more than ${count(MAX_LINE_TOKENS)} values`);
     }
-    if (bytes > MAX_LINE_BYTES) {
-      this.refused = `a message is longer than ${count(MAX_LINE_BYTES)} bytes`;
-      return this.refused;
-    }
+    if (bytes > MAX_LINE_BYTES)
+      return this.refuse(`a message is longer than ${count(MAX_LINE_BYTES)} bytes`);
     Object.assign(this, { bytes, tokens, depth, inString, escaped });
     return null;
+  }
+
+  private refuse(reason: string): string {
+    this.refused = reason;
+    return reason;
   }
 }

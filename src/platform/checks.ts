@@ -68,14 +68,32 @@ export function checkMasterPlatform(logger: WarnLogger | null): void {
   if (!ok) throw new PlatformError('bind');
 }
 
-/** A socket bound on a free loopback port, not listening; null if the bind failed. */
-function loopbackHandle(): ServerHandle | null {
+/**
+ * Listen on a free loopback port bound without listen (a TCP handle listens in this process,
+ * even in a cluster worker, never via the primary), then call `onPort`; `onFail` if the bind or
+ * the listen failed.
+ */
+function listenOnLoopback(
+  server: NetServer,
+  onPort: (port: number) => void,
+  onFail: () => void,
+): void {
+  let handle: ServerHandle | number;
   try {
-    const handle = bindWithoutListen('127.0.0.1', 0, 4);
-    return typeof handle === 'number' ? null : handle;
+    handle = bindWithoutListen('127.0.0.1', 0, 4);
   } catch {
-    return null;
+    onFail();
+    return;
   }
+  if (typeof handle === 'number') {
+    onFail();
+    return;
+  }
+  server.once('error', onFail);
+  server.listen(handle, () => {
+    const address = server.address();
+    onPort(typeof address === 'object' && address ? address.port : 0);
+  });
 }
 
 interface Seen {
@@ -134,20 +152,15 @@ function exercise(): Promise<Seen | null> {
         seen.gone++;
       },
     );
-    const handle = loopbackHandle();
-    if (!handle) {
-      finish(null);
-      return;
-    }
-    server.once('error', () => finish(null));
-    // A TCP handle listens in this process even in a cluster worker (never via the primary).
-    server.listen(handle, () => {
-      const address = server?.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      const c = connect(port, '127.0.0.1', () => c.write('GET / HTTP/1.1\r\nHost: c\r\n'));
-      c.on('error', () => {});
-      client = c;
-    });
+    listenOnLoopback(
+      server,
+      (port) => {
+        const c = connect(port, '127.0.0.1', () => c.write('GET / HTTP/1.1\r\nHost: c\r\n'));
+        c.on('error', () => {});
+        client = c;
+      },
+      () => finish(null),
+    );
   });
 }
 
@@ -177,32 +190,28 @@ function readsAreSeen(): Promise<boolean> {
       resolve(ok);
     };
     const timer = setTimeout(() => finish(false), CHECK_DEADLINE_MS);
-    const handle = loopbackHandle();
-    if (!handle) {
-      finish(false);
-      return;
-    }
     server = createNetServer((socket) => {
       for (const chunk of READ_CHECK_WRITES) socket.write(chunk);
       socket.end();
     });
-    server.once('error', () => finish(false));
-    server.listen(handle, () => {
-      const address = server?.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      const delivered: Buffer[] = [];
-      let seen: (() => Buffer) | null = null;
-      const c = connect(port, '127.0.0.1', () => {
-        seen = recordHandleReads(c);
-      });
-      c.on('data', (chunk: Buffer) => delivered.push(chunk));
-      c.on('end', () => {
-        const got = Buffer.concat(delivered);
-        finish(seen !== null && got.equals(READ_CHECK_BYTES) && seen().equals(got));
-      });
-      c.on('error', () => finish(false));
-      client = c;
-    });
+    listenOnLoopback(
+      server,
+      (port) => {
+        const delivered: Buffer[] = [];
+        let seen: (() => Buffer) | null = null;
+        const c = connect(port, '127.0.0.1', () => {
+          seen = recordHandleReads(c);
+        });
+        c.on('data', (chunk: Buffer) => delivered.push(chunk));
+        c.on('end', () => {
+          const got = Buffer.concat(delivered);
+          finish(seen !== null && got.equals(READ_CHECK_BYTES) && seen().equals(got));
+        });
+        c.on('error', () => finish(false));
+        client = c;
+      },
+      () => finish(false),
+    );
   });
 }
 

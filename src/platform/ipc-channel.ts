@@ -74,13 +74,13 @@ export const seesChannelReads = (): boolean => readsSeen;
 
 /**
  * Put `inspect` before the handle's read callback: it gets each read's bytes, and a read it
- * answers false to is never handed on (`refused` runs first, on the handle). Reads pass
- * uninspected once the check has failed. False when the handle or Node's read state is missing.
+ * answers false to is never handed on (`refused` runs instead). False when the handle or Node's
+ * read state is missing.
  */
-function interpose<H extends StreamHandle>(
-  handle: H,
+function interpose(
+  handle: StreamHandle,
   inspect: (bytes: Uint8Array) => boolean,
-  refused: (handle: H) => void = () => {},
+  refused: () => void = () => {},
 ): boolean {
   const read = handle.onread;
   streamBase ??= loadStreamBase();
@@ -88,12 +88,12 @@ function interpose<H extends StreamHandle>(
   if (typeof read !== 'function' || base === null) return false;
   handle.onread = function (this: unknown, ...args: unknown[]): unknown {
     const [arrayBuffer] = args;
-    if (readsSeen && arrayBuffer instanceof ArrayBuffer) {
+    if (arrayBuffer instanceof ArrayBuffer) {
       const length = base.streamBaseState[base.kReadBytesOrError] ?? 0;
       const offset = base.streamBaseState[base.kArrayBufferOffset] ?? 0;
       if (length > 0 && offset >= 0 && offset + length <= arrayBuffer.byteLength) {
         if (!inspect(new Uint8Array(arrayBuffer, offset, length))) {
-          refused(handle);
+          refused();
           return;
         }
       }
